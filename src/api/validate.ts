@@ -1,0 +1,128 @@
+/**
+ * Validation of one parsed document into a typed resource: identify the kind from apiVersion/kind,
+ * check metadata with the kind's name rule, check spec with the kind's schema, and place every problem
+ * at its file:line. Invalid documents yield problems and no resource; warnings do not invalidate.
+ */
+import type * as z from 'zod';
+import { obj } from './schema/object.ts';
+import { toFieldIssues } from './schema/issues.ts';
+import { metadataFor } from './metadata.ts';
+import { kindByName, suggestKind, type AnyResource } from './kinds/index.ts';
+import { apiVersionOf, type KindDef } from './kinds/kind.ts';
+import { DEFAULT_NAMESPACE, resourceLabel } from './resource.ts';
+import { formatPath, showValue, type ConfigProblem, type FieldIssue } from './errors.ts';
+import type { RawDocument } from './source/documents.ts';
+import * as zod from 'zod';
+
+export interface ValidateOptions {
+  /** Namespace given to resources that do not name one (`-n`); `default` otherwise. */
+  readonly defaultNamespace?: string;
+}
+
+export interface DocumentResult {
+  /** The resource, when the document has no errors (it may have warnings). */
+  readonly resource?: AnyResource;
+  readonly problems: ConfigProblem[];
+}
+
+const ENVELOPE_CACHE = new WeakMap<KindDef, z.ZodType>();
+
+function envelope(def: KindDef): z.ZodType {
+  let s = ENVELOPE_CACHE.get(def);
+  if (s === undefined) {
+    s = obj({
+      apiVersion: zod.string(),
+      kind: zod.string(),
+      metadata: metadataFor(def.nameRule),
+      spec: def.specRequired ? def.spec : def.spec.optional(),
+      status: zod.unknown().optional(),
+    });
+    ENVELOPE_CACHE.set(def, s);
+  }
+  return s;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Identifies the kind of a document, or explains why it cannot. */
+function identify(value: Record<string, unknown>): { def: KindDef } | FieldIssue {
+  const { apiVersion, kind } = value;
+  if (typeof kind !== 'string' || kind === '') return { path: ['kind'], message: kind === undefined ? 'is required' : `must be a string (got ${showValue(kind)})` };
+  if (typeof apiVersion !== 'string' || apiVersion === '') return { path: ['apiVersion'], message: apiVersion === undefined ? 'is required' : `must be a string (got ${showValue(apiVersion)})` };
+  const def = kindByName(kind);
+  if (def === undefined) {
+    const hint = suggestKind(kind);
+    return { path: ['kind'], message: `unknown kind ${showValue(kind)}${hint ? ` (did you mean "${hint}"?)` : ''}; weft reads Istio's networking, security and telemetry kinds, Service and Namespace` };
+  }
+  const slash = apiVersion.lastIndexOf('/');
+  const group = slash < 0 ? '' : apiVersion.slice(0, slash);
+  const version = slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
+  if (group !== def.group || !def.versions.includes(version)) {
+    const served = def.versions.map((v) => apiVersionOf(def, v)).join(', ');
+    return { path: ['apiVersion'], message: `${kind} is not served as ${showValue(apiVersion)} (use ${served})` };
+  }
+  return { def };
+}
+
+function nameOf(value: Record<string, unknown>, defaultNamespace: string, def: KindDef | undefined): string | undefined {
+  const md = isRecord(value['metadata']) ? value['metadata'] : undefined;
+  const kind = typeof value['kind'] === 'string' ? value['kind'] : undefined;
+  if (kind === undefined) return undefined;
+  const name = typeof md?.['name'] === 'string' ? md['name'] : '<unnamed>';
+  const namespaced = def?.namespaced ?? true;
+  const ns = typeof md?.['namespace'] === 'string' ? md['namespace'] : defaultNamespace;
+  return resourceLabel({ kind, metadata: { name, namespace: ns } }, namespaced);
+}
+
+/** Places field issues of `doc` at their lines. */
+export function placeIssues(doc: RawDocument, issues: readonly FieldIssue[], resource: string | undefined): ConfigProblem[] {
+  return issues.map((i) => ({
+    severity: i.severity ?? 'error',
+    file: doc.file,
+    line: doc.locate(i.path),
+    ...(resource === undefined ? {} : { resource }),
+    field: formatPath(i.path),
+    message: i.message,
+  }));
+}
+
+/** Validates the value at the root of `doc` (one resource). */
+export function validateValue(doc: RawDocument, value: unknown, opts: ValidateOptions = {}): DocumentResult {
+  const defaultNamespace = opts.defaultNamespace ?? DEFAULT_NAMESPACE;
+  if (!isRecord(value)) {
+    return { problems: placeIssues(doc, [{ path: [], message: `a resource must be a mapping with apiVersion, kind, metadata and spec (got ${showValue(value)})` }], undefined) };
+  }
+  const id = identify(value);
+  if (!('def' in id)) return { problems: placeIssues(doc, [id], nameOf(value, defaultNamespace, undefined)) };
+  const def = id.def;
+  const label = nameOf(value, defaultNamespace, def);
+  const parsed = envelope(def).safeParse(value);
+  const issues = parsed.success ? [] : toFieldIssues(parsed.error.issues, [], value);
+  if (!def.namespaced && isRecord(value['metadata']) && value['metadata']['namespace'] !== undefined) {
+    issues.push({ path: ['metadata', 'namespace'], message: `${def.kind} is cluster-scoped and has no namespace` });
+  }
+  const problems = placeIssues(doc, issues, label).sort((a, b) => a.line - b.line);
+  if (problems.some((p) => p.severity === 'error')) return { problems };
+  const md = value['metadata'] as Record<string, unknown>;
+  const resource = {
+    apiVersion: value['apiVersion'],
+    kind: def.kind,
+    metadata: { ...md, namespace: def.namespaced ? (md['namespace'] ?? defaultNamespace) : '' },
+    spec: value['spec'] ?? {},
+    source: { file: doc.file, line: doc.line },
+  } as AnyResource;
+  return { resource, problems };
+}
+
+/**
+ * Validates one document. A Kubernetes `List` (`kind: List`, `items: [...]`) yields one result per item.
+ */
+export function validateDocument(doc: RawDocument, opts: ValidateOptions = {}): DocumentResult[] {
+  const v = doc.value;
+  if (isRecord(v) && v['kind'] === 'List' && Array.isArray(v['items'])) {
+    return v['items'].map((item, i) => validateValue({ ...doc, locate: (p) => doc.locate(['items', i, ...p]) }, item, opts));
+  }
+  return [validateValue(doc, v, opts)];
+}
