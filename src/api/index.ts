@@ -4,7 +4,7 @@
  */
 import { loadInputs } from './source/files.ts';
 import { parseDocuments } from './source/documents.ts';
-import { validateDocument, type ValidateOptions } from './validate.ts';
+import { validateDocument, type ForeignObject, type ValidateOptions } from './validate.ts';
 import type { AnyResource } from './kinds/index.ts';
 import type { ConfigProblem } from './errors.ts';
 import type { RawDocument } from './source/documents.ts';
@@ -14,22 +14,32 @@ export interface ConfigSet {
   readonly resources: AnyResource[];
   /** Every problem (syntax, schema, rules), in input order. */
   readonly problems: ConfigProblem[];
+  /** Objects of kinds weft does not read (Deployments, EnvoyFilters…), for analyzers. */
+  readonly foreign: ForeignObject[];
   /** How many documents were read (valid or not). */
   readonly documents: number;
+  /** The line of a field of one of `resources` (its document's line when unknown). */
+  readonly locate: (resource: object, path: readonly (string | number)[]) => number;
 }
 
 function validateAll(docs: readonly RawDocument[], problems: ConfigProblem[], opts: ValidateOptions): ConfigSet {
   const resources: AnyResource[] = [];
+  const foreign: ForeignObject[] = [];
+  const locators = new WeakMap<object, (path: readonly (string | number)[]) => number>();
   const all = [...problems];
   let documents = 0;
   for (const doc of docs) {
     for (const r of validateDocument(doc, opts)) {
       documents++;
       if (r.resource !== undefined) resources.push(r.resource);
+      if (r.resource !== undefined && r.locate !== undefined) locators.set(r.resource, r.locate);
+      if (r.foreign !== undefined) foreign.push(r.foreign);
       all.push(...r.problems);
     }
   }
-  return { resources, problems: all, documents };
+  const locate = (resource: object, path: readonly (string | number)[]): number =>
+    locators.get(resource)?.(path) ?? (resource as { source?: { line: number } }).source?.line ?? 0;
+  return { resources, foreign, problems: all, documents, locate };
 }
 
 /** Reads and validates `inputs` (paths, directories, `-` for stdin). */
@@ -44,7 +54,9 @@ export function parseConfig(text: string, file: string, opts: ValidateOptions = 
   return validateAll(parsed.documents, parsed.problems, opts);
 }
 
-export { formatProblem, formatPath, type ConfigProblem, type FieldIssue, type Severity } from './errors.ts';
+export type { ForeignObject } from './validate.ts';
+export type { RawDocument } from './source/documents.ts';
+export { formatProblem, formatPath, type ConfigProblem, type FieldIssue, type FieldPath, type Severity } from './errors.ts';
 export { KINDS, kindByName, kindByCliName, type AnyResource, type KindName, type ResourceOf, type SpecOf } from './kinds/index.ts';
 export { resourceKey, resourceLabel, DEFAULT_NAMESPACE, type Resource, type ObjectMeta } from './resource.ts';
 export { parseProtocol, servicePortProtocol, isHttpProtocol, isTlsProtocol, type Protocol } from './protocol.ts';

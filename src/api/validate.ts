@@ -22,7 +22,57 @@ export interface ValidateOptions {
 export interface DocumentResult {
   /** The resource, when the document has no errors (it may have warnings). */
   readonly resource?: AnyResource;
+  /** Line lookup for fields of `resource`, for messages about it found later (analyzers). */
+  readonly locate?: (path: readonly (string | number)[]) => number;
+  /** A well-formed object of a kind weft does not read (Deployment, EnvoyFilter…): kept for analyzers. */
+  readonly foreign?: ForeignObject;
   readonly problems: ConfigProblem[];
+}
+
+/** An object of another Kubernetes or Istio kind, passed through unvalidated. */
+export interface ForeignObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly value: Readonly<Record<string, unknown>>;
+  readonly source: { readonly file: string; readonly line: number };
+}
+
+/** Kubernetes API groups whose kinds weft recognises as not its business in local mode. */
+const KUBERNETES_GROUPS = new Set([
+  '', 'apps', 'batch', 'policy', 'autoscaling', 'rbac.authorization.k8s.io', 'networking.k8s.io', 'discovery.k8s.io',
+  'apiextensions.k8s.io', 'admissionregistration.k8s.io', 'storage.k8s.io', 'coordination.k8s.io', 'scheduling.k8s.io',
+  'gateway.networking.k8s.io', 'cert-manager.io', 'monitoring.coreos.com',
+]);
+/** Istio kinds weft does not implement (their config would silently do nothing). */
+const ISTIO_GROUPS = new Set(['networking.istio.io', 'security.istio.io', 'telemetry.istio.io', 'extensions.istio.io', 'install.istio.io']);
+const ISTIO_UNSUPPORTED = new Set(['EnvoyFilter', 'ProxyConfig', 'WasmPlugin', 'IstioOperator', 'ServiceEntryStatus']);
+
+function groupOf(apiVersion: unknown): string | undefined {
+  if (typeof apiVersion !== 'string') return undefined;
+  const slash = apiVersion.lastIndexOf('/');
+  return slash < 0 ? '' : apiVersion.slice(0, slash);
+}
+
+/** A document of a kind weft does not read: an info (Kubernetes kinds) or warning (Istio kinds) and the object. */
+function foreign(doc: RawDocument, value: Record<string, unknown>, defaultNamespace: string): DocumentResult | undefined {
+  const kind = value['kind'];
+  const group = groupOf(value['apiVersion']);
+  if (typeof kind !== 'string' || group === undefined || kindByName(kind) !== undefined) return undefined;
+  const istio = ISTIO_GROUPS.has(group) && ISTIO_UNSUPPORTED.has(kind);
+  if (!istio && !KUBERNETES_GROUPS.has(group)) return undefined;
+  if (group === '' && !/^[A-Z][A-Za-z]+$/.test(kind)) return undefined;
+  const md = isRecord(value['metadata']) ? value['metadata'] : {};
+  const name = typeof md['name'] === 'string' ? md['name'] : '<unnamed>';
+  const namespace = typeof md['namespace'] === 'string' ? md['namespace'] : defaultNamespace;
+  const label = `${kind} ${namespace}/${name}`;
+  const message = istio
+    ? `${kind} is not supported by weft; this resource is ignored`
+    : `${kind} is a Kubernetes kind weft does not read in local mode; skipped`;
+  const problems = placeIssues(doc, [{ path: ['kind'], message, severity: istio ? 'warning' : 'info' }], label);
+  const obj: ForeignObject = { apiVersion: String(value['apiVersion']), kind, name, namespace, value, source: { file: doc.file, line: doc.line } };
+  return { foreign: obj, problems };
 }
 
 const ENVELOPE_CACHE = new WeakMap<KindDef, z.ZodType>();
@@ -94,6 +144,8 @@ export function validateValue(doc: RawDocument, value: unknown, opts: ValidateOp
   if (!isRecord(value)) {
     return { problems: placeIssues(doc, [{ path: [], message: `a resource must be a mapping with apiVersion, kind, metadata and spec (got ${showValue(value)})` }], undefined) };
   }
+  const skipped = foreign(doc, value, defaultNamespace);
+  if (skipped !== undefined) return skipped;
   const id = identify(value);
   if (!('def' in id)) return { problems: placeIssues(doc, [id], nameOf(value, defaultNamespace, undefined)) };
   const def = id.def;
@@ -113,7 +165,7 @@ export function validateValue(doc: RawDocument, value: unknown, opts: ValidateOp
     spec: value['spec'] ?? {},
     source: { file: doc.file, line: doc.line },
   } as AnyResource;
-  return { resource, problems };
+  return { resource, problems, locate: doc.locate };
 }
 
 /**

@@ -28,9 +28,9 @@ export function register(program: Command, io: Io, setExit: (code: number) => vo
     .action(async (opts: Options) => {
       const set = await loadConfig(opts.filename, { defaultNamespace: opts.namespace ?? 'default', stdin: io.stdin });
       const errors = set.problems.filter((p) => p.severity === 'error');
-      const warnings = set.problems.filter((p) => p.severity !== 'error');
+      const warnings = set.problems.filter((p) => p.severity === 'warning');
       if (opts.output === 'json') {
-        io.stdout.write(`${JSON.stringify({ valid: errors.length === 0, documents: set.documents, resources: set.resources.length, errors, warnings }, null, 2)}\n`);
+        io.stdout.write(`${JSON.stringify({ valid: errors.length === 0, documents: set.documents, resources: set.resources.length, errors, warnings, skipped: set.problems.filter((p) => p.severity === 'info') }, null, 2)}\n`);
       } else {
         for (const p of set.problems) io.stdout.write(`${line(p)}\n`);
         const summary = errors.length === 0

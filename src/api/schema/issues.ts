@@ -7,10 +7,22 @@ const ARTICLE: Readonly<Record<string, string>> = {
   array: 'a list', int: 'an integer', record: 'a map of keys to values',
 };
 
+/**
+ * `[1.2.3.4, 2001:db8::]` reads as a one-key map in YAML (a `:` before `]`, `,` or a space ends a key),
+ * so a bare IPv6 address or `host:port` turns into an object. Say so, and how to fix it.
+ */
+function yamlKeyHint(input: unknown): string {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return '';
+  const entries = Object.entries(input);
+  if (entries.length !== 1 || entries[0]![1] !== null) return '';
+  return `; YAML read ${JSON.stringify(`${entries[0]![0]}:`)} as a map key, quote the value`;
+}
+
 function typeMessage(issue: z.core.$ZodIssueInvalidType, input: unknown): string {
   if (input === undefined) return 'is required';
   const want = ARTICLE[issue.expected] ?? issue.expected;
-  return `must be ${want} (got ${describeValue(input)})`;
+  const hint = issue.expected === 'string' ? yamlKeyHint(input) : '';
+  return `must be ${want} (got ${describeValue(input)}${hint})`;
 }
 
 function boundMessage(issue: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall, input: unknown): string {
