@@ -59,7 +59,7 @@ describe('destination-host (IST0101, IST0112)', () => {
   it('reports a missing host, subset and port at the field line', () => {
     assert.deepEqual(run(VS('{host: reviewz}')), ['Error [IST0101] (VirtualService default/reviews in.yaml:9) Referenced host not found: "reviewz"']);
     const out = run(SVC('reviews') + DR + VS('{host: reviews, subset: v4}'));
-    assert.deepEqual(out, ['Error [IST0101] (VirtualService default/reviews in.yaml:23) Referenced host+subset in destinationrule not found: "reviews+v4"']);
+    assert.deepEqual(out, ['Error [IST0101] (VirtualService default/reviews in.yaml:25) Referenced host+subset in destinationrule not found: "reviews+v4"']);
     assert.match(run(SVC('reviews') + VS('{host: reviews, port: {number: 80}}'))[0]!, /IST0101.*"reviews:80" \(the service exposes 9080\)/);
   });
   it('resolves hosts across namespaces and honours exportTo', () => {
@@ -144,26 +144,49 @@ describe('mesh-host-conflicts (IST0109)', () => {
 });
 
 describe('route-reachability (IST0130, IST0131)', () => {
-  it('reports rules after a catch-all and duplicate matches', () => {
-    const vs = `---
+  const vsWith = (routes: string) => `---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: r}
 spec:
   hosts: [reviews]
-  http:
+${routes}`;
+  it('reports rules after a catch-all and matches covered by earlier ones', () => {
+    const out = run(SVC('reviews') + vsWith(`  http:
   - match: [{uri: {prefix: /a}}]
     route: [{destination: {host: reviews}}]
-  - match: [{uri: {prefix: /a}}, {uri: {prefix: /b}}]
+  - match: [{uri: {prefix: /a/b}}, {uri: {prefix: /b}}]
     route: [{destination: {host: reviews}}]
   - route: [{destination: {host: reviews}}]
   - match: [{uri: {prefix: /c}}]
     route: [{destination: {host: reviews}}]
-`;
-    const out = run(SVC('reviews') + vs);
+`));
     assert.equal(out.length, 2, out.join('\n'));
-    assert.match(out[0]!, /Info \[IST0131\] .*in\.yaml:17\) VirtualService rule #1 match #0 is not used \(duplicate match in rule #0\)/);
-    assert.match(out[1]!, /Warning \[IST0130\] .*in\.yaml:20\) VirtualService rule #3 not used \(rule #2 has no match/);
+    assert.match(out[0]!, /Info \[IST0131\] .*in\.yaml:17\) http\[1\]\.match\[0\] is never used: http\[0\]\.match\[0\] already takes every request/);
+    assert.match(out[1]!, /Warning \[IST0130\] .*in\.yaml:20\) http\[3\] is never used: http\[2\] has no match conditions/);
+  });
+  it('reports a rule whose every match is taken, and duplicate TCP matches', () => {
+    assert.deepEqual(codes(SVC('reviews') + vsWith(`  http:
+  - match: [{uri: {prefix: /x}, name: first}]
+    route: [{destination: {host: reviews}}]
+  - match: [{uri: {prefix: /x}, name: second}]
+    route: [{destination: {host: reviews}}]
+`)), ['IST0130']);
+    assert.deepEqual(codes(SVC('reviews') + vsWith(`  tcp:
+  - match: [{port: 9080}]
+    route: [{destination: {host: reviews}}]
+  - match: [{port: 9080}]
+    route: [{destination: {host: reviews}}]
+`)), ['IST0130']);
+  });
+  it('stays quiet when a later match is narrower in another dimension', () => {
+    assert.deepEqual(codes(SVC('reviews') + vsWith(`  http:
+  - match: [{uri: {prefix: /x}, headers: {end-user: {exact: jason}}}]
+    route: [{destination: {host: reviews}}]
+  - match: [{uri: {prefix: /x/y}}]
+    route: [{destination: {host: reviews}}]
+  - route: [{destination: {host: reviews}}]
+`)), []);
   });
 });
 
@@ -219,7 +242,9 @@ describe('workload-selectors (IST0127, IST0110, IST0111, IST0160)', () => {
     const known = SVC('reviews') + DEPLOY('reviews', 'v1') + DR;
     const out = run(known);
     assert.equal(out.length, 1, out.join('\n'));
-    assert.match(out[0]!, /Warning \[IST0127\] .* subset "v2" of reviews\.default\.svc\.cluster\.local with the following labels: app=reviews,version=v2/);
+    assert.match(out[0]!, /Info \[IST0127\] .* subset "v2" of reviews\.default\.svc\.cluster\.local with the following labels: app=reviews,version=v2 \(no route uses it yet\)/);
+    const routed = run(known + VS('{host: reviews, subset: v2}'));
+    assert.match(routed[0]!, /Warning \[IST0127\] .* subset "v2" .*no healthy upstream/);
     assert.deepEqual(codes(SVC('reviews') + DR), [], 'no workloads in the input: nothing to say');
   });
   it('reports two Sidecars without selector in a namespace', () => {

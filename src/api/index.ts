@@ -59,4 +59,6 @@ export type { RawDocument } from './source/documents.ts';
 export { formatProblem, formatPath, type ConfigProblem, type FieldIssue, type FieldPath, type Severity } from './errors.ts';
 export { KINDS, kindByName, kindByCliName, type AnyResource, type KindName, type ResourceOf, type SpecOf } from './kinds/index.ts';
 export { resourceKey, resourceLabel, DEFAULT_NAMESPACE, type Resource, type ObjectMeta } from './resource.ts';
+export type { HTTPMatchRequest } from './kinds/networking/http-match.ts';
+export { stringMatchCovers, type StringMatch } from './kinds/networking/string-match.ts';
 export { parseProtocol, servicePortProtocol, isHttpProtocol, isTlsProtocol, type Protocol } from './protocol.ts';

@@ -8,6 +8,7 @@ import type { Analyzer, Report } from '../analyzer.ts';
 import { ROOT_NAMESPACE, type AnalysisContext } from '../context.ts';
 import { MSG, type MessageType } from '../messages.ts';
 import type { AnyResource, FieldPath } from '../../api/index.ts';
+import { destinationsOf } from './walk.ts';
 
 const show = (labels: Readonly<Record<string, string>>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
 
@@ -24,7 +25,20 @@ function selectorOf(r: AnyResource): { labels: Record<string, string>; path: Fie
 
 const scope = (r: AnyResource) => (r.metadata.namespace === ROOT_NAMESPACE ? undefined : r.metadata.namespace);
 
+/** `host|subset` of every subset some VirtualService routes to (hosts resolved). */
+function routedSubsets(ctx: AnalysisContext): Set<string> {
+  const out = new Set<string>();
+  for (const vs of ctx.of('VirtualService')) {
+    for (const d of destinationsOf(vs)) if (d.subset !== undefined) out.add(`${ctx.resolve(d.host, vs.metadata.namespace)}|${d.subset}`);
+  }
+  return out;
+}
+
+/** IST0127 for a subset no route uses: worth knowing, not worth a warning (bookinfo defines such subsets). */
+const UNUSED_SUBSET: MessageType = { ...MSG.NoMatchingWorkloadsFound, level: 'Info' };
+
 function subsets(ctx: AnalysisContext, report: Report): void {
+  const routed = routedSubsets(ctx);
   for (const dr of ctx.of('DestinationRule')) {
     const host = ctx.resolve(dr.spec.host, dr.metadata.namespace);
     const svc = ctx.servicesFor(host, dr.metadata.namespace).find((s) => s.selector !== undefined);
@@ -32,9 +46,10 @@ function subsets(ctx: AnalysisContext, report: Report): void {
     (dr.spec.subsets ?? []).forEach((s, i) => {
       const labels = { ...svc.selector, ...(s.labels ?? {}) };
       if (ctx.workloadsMatching(labels, svc.namespace).length > 0) return;
+      const used = routed.has(`${host}|${s.name}`);
       report({
-        type: MSG.NoMatchingWorkloadsFound, resource: dr, path: ['spec', 'subsets', i, s.labels ? 'labels' : 'name'],
-        message: `No matching workloads for subset ${JSON.stringify(s.name)} of ${host} with the following labels: ${show(labels)} (traffic routed to this subset fails with "no healthy upstream")`,
+        type: used ? MSG.NoMatchingWorkloadsFound : UNUSED_SUBSET, resource: dr, path: ['spec', 'subsets', i, s.labels ? 'labels' : 'name'],
+        message: `No matching workloads for subset ${JSON.stringify(s.name)} of ${host} with the following labels: ${show(labels)}${used ? ' (traffic routed to this subset fails with "no healthy upstream")' : ' (no route uses it yet)'}`,
       });
     });
   }

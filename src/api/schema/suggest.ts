@@ -5,6 +5,14 @@ function normalize(s: string): string {
   return s.replace(/[_-]/g, '').toLowerCase();
 }
 
+/** Whether `a` is `b` with two adjacent characters swapped (`hots` → `host`). */
+function isTransposition(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return i < a.length - 1 && a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
+}
+
 /**
  * The known name closest to `input`, or undefined when none is close enough to be a likely typo.
  * Catches case and snake_case slips (`export_to` → `exportTo`) and small edit distances (`weigth` → `weight`).
@@ -14,7 +22,7 @@ export function closest(input: string, known: readonly string[]): string | undef
   let best: string | undefined;
   let bestScore = Infinity;
   for (const k of known) {
-    if (normalize(k) === norm) return k;
+    if (normalize(k) === norm || isTransposition(input, k)) return k;
     const d = distance(input.toLowerCase(), k.toLowerCase());
     if (d < bestScore) {
       bestScore = d;

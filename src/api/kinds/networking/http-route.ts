@@ -60,7 +60,7 @@ function actionRules(r: HTTPRoute, report: (i: RuleIssue) => void): void {
     // The delegate VirtualService supplies the routes; the root route only matches.
     if (hasRoute) report({ path: ['route'], message: 'a route with delegate cannot also set route: the delegate VirtualService provides the destinations' });
     if (r.redirect !== undefined) report({ path: ['redirect'], message: 'a route with delegate cannot also set redirect' });
-    if (r.directResponse !== undefined) report({ path: ['directResponse'], message: 'a route with delegate cannot also set directResponse' });
+    if (r.directResponse !== undefined) report({ path: ['directResponse'], severity: 'warning', message: 'a route with delegate should not set directResponse: the delegate VirtualService decides how requests are answered' });
     return;
   }
   const terminal = r.redirect !== undefined ? 'redirect' : r.directResponse !== undefined ? 'directResponse' : undefined;

@@ -49,14 +49,14 @@ export function weightRules(routes: readonly { weight?: number | undefined }[], 
   routes.forEach((r, i) => {
     const w = r.weight ?? 0;
     total += w;
-    if (w > 100) {
-      report({
-        path: [...path, i, 'weight'], severity: 'warning',
-        message: `weight should be between 0 and 100 (got ${w}): weights are relative, so this destination gets ${w} parts of the total; use percentages that add up to 100 to make the split obvious`,
-      });
-    }
+    // Istio's API defines a weight as a percentage (0-100) whose sum across destinations should be 100;
+    // Envoy would accept larger relative weights, but a weight over 100 is almost always a typo.
+    if (w > 100) report({ path: [...path, i, 'weight'], message: `must be between 0 and 100 (got ${w})` });
   });
   if (routes.length > 1 && total === 0) report({ path, message: `the weights of the ${routes.length} destinations add up to 0: set a positive weight on at least one` });
+  else if (routes.length > 1 && total !== 100 && routes.every((r) => (r.weight ?? 0) <= 100)) {
+    report({ path, severity: 'warning', message: `the weights add up to ${total}, not 100: each destination gets weight/${total} of the traffic` });
+  }
 }
 
 /** A `gateways` entry: `mesh`, `namespace/name`, or a bare name (the VirtualService's namespace). */

@@ -178,7 +178,8 @@ egress:
     assertProblem(sc('egress:\n- port: {number: 80}'), 'spec.egress[0].hosts', 'is required');
     assertProblem(sc('egress:\n- hosts: []'), 'spec.egress[0].hosts', 'at least one host');
     assertProblem(sc('egress:\n- hosts: ["foo.com"]'), 'spec.egress[0].hosts[0]', 'must be namespace/host');
-    assertProblem(sc('egress:\n- hosts: ["ns/reviews"]'), 'spec.egress[0].hosts[0]', 'short names are not allowed');
+    assertProblem(sc('egress:\n- hosts: ["ns/reviews"]'), 'spec.egress[0].hosts[0]', '"reviews.ns.svc.cluster.local"');
+    assertProblem(sc('egress:\n- hosts: ["./reviews"]'), 'spec.egress[0].hosts[0]', 'such as "reviews.<namespace>.svc.cluster.local"');
     assertProblem(sc('egress:\n- hosts: ["ns/*foo.com"]'), 'spec.egress[0].hosts[0]', 'wildcard');
     assertProblem(sc('egress:\n- hosts: ["Bad_NS/*"]'), 'spec.egress[0].hosts[0]', 'namespace part');
     assertProblem(sc('egress:\n- hosts: ["ns/a.com", "ns/a.com"]'), 'spec.egress[0].hosts[1]', 'duplicate egress host "ns/a.com"', 'warning');

@@ -137,8 +137,11 @@ function egressPortRules(l: IstioEgressListener, port: SidecarPort, report: Repo
 function egressHostProblem(h: string): string | undefined {
   const problem = namespacedHostProblem(h, false);
   if (problem !== undefined) return problem;
+  const ns = h.slice(0, h.indexOf('/'));
   const name = h.slice(h.indexOf('/') + 1);
-  return name === '*' || name.includes('.') ? undefined : `short names are not allowed: use a fully qualified name such as "${name}.${h.slice(0, h.indexOf('/'))}.svc.cluster.local" (got ${showValue(h)})`;
+  if (name === '*' || name.includes('.')) return undefined;
+  const example = `${name}.${ns === '*' || ns === '.' || ns === '~' ? '<namespace>' : ns}.svc.cluster.local`;
+  return `short names are not allowed: use a fully qualified name such as "${example}" (got ${showValue(h)})`;
 }
 
 /** Istio warns (not rejects) on hosts another entry of the same namespace already covers. */

@@ -15,7 +15,6 @@ import { defineKind } from '../kind.ts';
 import { HTTPRoute } from './http-route.ts';
 import { routeHostProblem, sniHostIssues, TCPRoute, TLSRoute } from './tcp-tls-route.ts';
 import { gatewaysRules, hostsOverlap, isJwtClaimRoute, MESH_GATEWAY } from './route-common.ts';
-import { analyzeHttpRules, analyzeL4Rules } from './route-analysis.ts';
 
 export const VirtualServiceSpec = rules(
   obj({
@@ -39,9 +38,6 @@ export const VirtualServiceSpec = rules(
       report({ message: 'VirtualService needs at least one http, tcp or tls route' });
     }
     sniRules(vs, report);
-    analyzeHttpRules(vs.http ?? [], report);
-    analyzeL4Rules('tcp', vs.tcp ?? [], report);
-    analyzeL4Rules('tls', vs.tls ?? [], report);
   },
 );
 export type VirtualServiceSpec = z.output<typeof VirtualServiceSpec>;

@@ -4,7 +4,7 @@
  * https://istio.io/latest/docs/reference/config/security/jwt/
  */
 import * as z from 'zod';
-import { atMostOne, check, obj, rules, type RuleIssue } from '../../schema/object.ts';
+import { atMostOne, check, obj, oneOf, rules, type RuleIssue } from '../../schema/object.ts';
 import { bool, duration, headerNameProblem, nonEmpty, str } from '../../schema/primitives.ts';
 import { showValue } from '../../errors.ts';
 
@@ -40,6 +40,8 @@ export function jwksProblem(text: string): string | undefined {
   const bad = keys.findIndex((k) => !isKey(k));
   return bad < 0 ? undefined : `is not a valid JSON Web Key Set: keys[${bad}] has no "kty"`;
 }
+
+export const JWT_PRESENCE = ['OPTIONAL', 'REQUIRED'] as const;
 
 export const JWTHeader = obj({
   name: nonEmpty(),
@@ -78,6 +80,12 @@ export const JWTRule = rules(
     outputClaimToHeaders: z.array(ClaimToHeader).optional(),
     timeout: duration({ min: '1ms' }).optional(),
     spaceDelimitedClaims: z.array(nonEmpty()).max(64).optional(),
+    /**
+     * REQUIRED rejects requests without this token (401) even when another rule's token is valid;
+     * OPTIONAL (the default) only rejects invalid tokens. Newer than the stored CRD (istio/api#3737),
+     * but Istio's own validation test data already exercises it.
+     */
+    presence: oneOf(JWT_PRESENCE).optional(),
   }),
   (r, report) => jwtRuleRules(r, report),
 );

@@ -39,7 +39,8 @@ outputClaimToHeaders:
 - header: x-jwt-claim-foo
   claim: foo
 timeout: 5s
-spaceDelimitedClaims: [roles, custom_scope]`), { noWarnings: true });
+spaceDelimitedClaims: [roles, custom_scope]
+presence: REQUIRED`), { noWarnings: true });
     assertValid(ra(`
 targetRefs:
 - kind: Gateway
@@ -78,7 +79,8 @@ jwtRules:
     assertProblem(rule('spaceDelimitedClaims: [""]'), 'spec.jwtRules[0].spaceDelimitedClaims[0]', 'must not be empty');
   });
 
-  it('checks outputClaimToHeaders and timeout', () => {
+  it('checks outputClaimToHeaders, timeout and presence', () => {
+    assertProblem(rule('presence: MANDATORY'), 'spec.jwtRules[0].presence', 'must be one of OPTIONAL, REQUIRED (got "MANDATORY")');
     assertProblem(rule('outputClaimToHeaders:\n- claim: ""\n  header: h'), 'spec.jwtRules[0].outputClaimToHeaders[0].claim', 'must not be empty');
     assertProblem(rule('outputClaimToHeaders:\n- claim: x\n  header: ":authority"'), 'spec.jwtRules[0].outputClaimToHeaders[0].header', 'not a valid header name');
     assertProblem(rule('outputClaimToHeaders:\n- claim: x'), 'spec.jwtRules[0].outputClaimToHeaders[0].header', 'is required');

@@ -52,10 +52,12 @@ const TARGETABLE: readonly { readonly group: string; readonly kind: string }[] =
 
 function targetRefRules(r: PolicyTargetReference, report: (i: RuleIssue) => void): void {
   const group = r.group ?? '';
-  if (group.length > 253 || (group !== '' && !GROUP.test(group))) {
+  const badGroup = group.length > 253 || (group !== '' && !GROUP.test(group));
+  const badKind = r.kind.length > 63 || !KIND.test(r.kind);
+  if (badGroup) {
     report({ path: ['group'], message: `must be an API group: a DNS subdomain such as "gateway.networking.k8s.io", or "" for the core group (got ${showValue(group)})` });
   }
-  if (r.kind.length > 63 || !KIND.test(r.kind)) {
+  if (badKind) {
     report({ path: ['kind'], message: `must be a kind name: letters, digits and '-', starting with a letter (got ${showValue(r.kind)})` });
   }
   if (r.name === '') report({ path: ['name'], message: 'must not be empty' });
@@ -64,7 +66,7 @@ function targetRefRules(r: PolicyTargetReference, report: (i: RuleIssue) => void
     report({ path: ['namespace'], message: `cross-namespace references are not supported: leave namespace empty (got ${showValue(r.namespace)})` });
   }
   const canonical = group === 'core' ? '' : group;
-  if (!TARGETABLE.some((t) => t.group === canonical && t.kind === r.kind)) {
+  if (!badGroup && !badKind && !TARGETABLE.some((t) => t.group === canonical && t.kind === r.kind)) {
     report({
       path: ['kind'],
       message: `targetRef must name a Service (group ""), a ServiceEntry (networking.istio.io), or a Gateway or GatewayClass (gateway.networking.k8s.io) (got ${group === '' ? '' : `${group}/`}${r.kind})`,

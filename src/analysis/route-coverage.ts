@@ -1,13 +1,19 @@
 /**
  * Finds VirtualService rules and matches that can never be used because an earlier rule already takes
- * their traffic (Istio's VirtualServiceUnreachableRule / VirtualServiceIneffectiveMatch warnings).
+ * their traffic (Istio's VirtualServiceUnreachableRule / VirtualServiceIneffectiveMatch).
  * Routes are tried in order, so a rule after a catch-all, or a match covered by an earlier match, is dead.
+ * Coverage is decided conservatively: when unsure, a match is assumed reachable.
  */
-import type { RuleIssue } from '../../schema/object.ts';
-import type { HTTPMatchRequest } from './http-match.ts';
-import { stringMatchCovers, type StringMatch } from './string-match.ts';
+import { stringMatchCovers, type HTTPMatchRequest, type StringMatch } from '../api/index.ts';
 
-type Report = (i: RuleIssue) => void;
+/** A dead rule (`match` undefined) or a dead match within a live rule, with a path under `spec`. */
+export interface DeadRoute {
+  readonly what: 'rule' | 'match';
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+type Report = (d: DeadRoute) => void;
 
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
@@ -42,7 +48,7 @@ export function httpMatchCovers(a: HTTPMatchRequest, b: HTTPMatchRequest): boole
 interface RuleLike<M> { readonly match?: readonly M[] | undefined }
 
 /**
- * Reports dead rules (at `[field, j]`) and dead matches (at `[field, j, 'match', k]`) as warnings.
+ * Reports dead rules (at `[field, j]`) and dead matches (at `[field, j, 'match', k]`).
  * `covers(a, b)` says whether match `a` takes every request of match `b`.
  */
 function analyze<M>(field: string, rules: readonly RuleLike<M>[], covers: (a: M, b: M) => boolean, report: Report): void {
@@ -50,7 +56,7 @@ function analyze<M>(field: string, rules: readonly RuleLike<M>[], covers: (a: M,
   rules.forEach((rule, j) => {
     const matches = rule.match ?? [];
     if (catchAll >= 0) {
-      report({ path: [field, j], severity: 'warning', message: `rule is never used: ${field}[${catchAll}] has no match conditions and takes all traffic first` });
+      report({ what: 'rule', path: [field, j], message: `${field}[${j}] is never used: ${field}[${catchAll}] has no match conditions and takes all traffic first` });
       return;
     }
     if (matches.length === 0) {
@@ -59,11 +65,11 @@ function analyze<M>(field: string, rules: readonly RuleLike<M>[], covers: (a: M,
     }
     const shadows = matches.map((m) => earlierCover(rules, j, m, covers));
     if (shadows.every((s) => s !== undefined)) {
-      report({ path: [field, j], severity: 'warning', message: `rule is never used: every match is already taken by earlier rules (${[...new Set(shadows.map((s) => `${field}[${s![0]}].match[${s![1]}]`))].join(', ')})` });
+      report({ what: 'rule', path: [field, j], message: `${field}[${j}] is never used: every match is already taken by earlier rules (${[...new Set(shadows.map((s) => `${field}[${s![0]}].match[${s![1]}]`))].join(', ')})` });
       return;
     }
     shadows.forEach((s, k) => {
-      if (s !== undefined) report({ path: [field, j, 'match', k], severity: 'warning', message: `match is never used: ${field}[${s[0]}].match[${s[1]}] already takes every request it matches` });
+      if (s !== undefined) report({ what: 'match', path: [field, j, 'match', k], message: `${field}[${j}].match[${k}] is never used: ${field}[${s[0]}].match[${s[1]}] already takes every request it matches` });
     });
   });
 }
