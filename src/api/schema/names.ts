@@ -47,17 +47,26 @@ export function labelValueProblem(value: string): string | undefined {
 }
 
 /**
- * A fully qualified domain name, optionally with a leading `*.` wildcard or `*` alone (Istio's
- * ValidateWildcardDomain). Labels may hold letters, digits and '-'; at most 255 characters.
+ * A domain name whose first label may carry a wildcard (Istio's ValidateWildcardDomain): `*`,
+ * `*.example.com`, and the partial forms Istio also accepts in the first label (`*foo.example.com`,
+ * `*-foo.example.com`). Labels hold letters, digits and '-'; at most 255 characters.
  */
 export function wildcardHostProblem(host: string, shown = host): string | undefined {
   if (host === '') return `host must not be empty (got ${q(shown)})`;
   if (host.length > 255) return `host is longer than 255 characters (got ${q(shown.slice(0, 40))}...)`;
   if (host === '*') return undefined;
-  const rest = host.startsWith('*.') ? host.slice(2) : host;
-  if (rest.includes('*')) return `wildcard '*' is only allowed as the first label, as in "*.example.com" (got ${q(shown)})`;
-  return fqdnProblem(rest, shown);
+  const dot = host.indexOf('.');
+  const first = dot < 0 ? host : host.slice(0, dot);
+  const rest = dot < 0 ? '' : host.slice(dot + 1);
+  if (rest.includes('*') || (first.includes('*') && !WILDCARD_LABEL.test(first))) {
+    return `wildcard '*' is only allowed at the start of the first label, as in "*.example.com" (got ${q(shown)})`;
+  }
+  if (first.startsWith('*')) return rest === '' ? undefined : fqdnProblem(rest, shown);
+  return fqdnProblem(host, shown);
 }
+
+/** A first label with a wildcard: `*`, or `*` / `*-` before an ordinary label. */
+const WILDCARD_LABEL = /^\*(-?[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)?$/;
 
 const HOST_LABEL = /^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
 

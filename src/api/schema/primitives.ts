@@ -104,6 +104,23 @@ export function labelMap() {
   });
 }
 
+/**
+ * Labels a selector matches (workload selectors, `sourceLabels`, Service selectors). Matching is literal,
+ * so `*` is rejected with Istio's message; otherwise entries must be Kubernetes labels to ever match.
+ */
+export function selectorLabels() {
+  return z.record(z.string(), z.string()).superRefine((m, ctx) => {
+    const entries = Object.entries(m);
+    if (entries.length > 4096) ctx.addIssue({ code: 'custom', message: `must have at most 4096 labels (got ${entries.length})`, input: m });
+    for (const [k, v] of entries) {
+      const problem = k === '' ? 'label keys must not be empty'
+        : k.includes('*') || v.includes('*') ? `wildcards are not supported in selectors (got ${k}=${v})`
+        : labelKeyProblem(k) ?? labelValueProblem(v);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: problem, input: v });
+    }
+  });
+}
+
 /** Free-form string map (annotations, metadata). */
 export const stringMap = () => z.record(z.string(), z.string());
 

@@ -5,7 +5,7 @@
  */
 import * as z from 'zod';
 import { check, obj, oneOf, rules } from '../../schema/object.ts';
-import { bool, cidr, intIn, ipAddress, labelMap, port, str } from '../../schema/primitives.ts';
+import { bool, cidr, intIn, ipAddress, port, str, selectorLabels } from '../../schema/primitives.ts';
 import { dns1123LabelProblem } from '../../schema/names.ts';
 import { servicePortProtocol } from '../../protocol.ts';
 import { showValue } from '../../errors.ts';
@@ -29,7 +29,7 @@ export type ServicePort = z.output<typeof ServicePort>;
 
 export const ServiceSpec = rules(
   obj({
-    selector: labelMap().optional(),
+    selector: selectorLabels().optional(),
     ports: z.array(ServicePort).optional(),
     type: oneOf(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']).optional(),
     clusterIP: str().optional(),

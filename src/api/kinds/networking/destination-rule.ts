@@ -5,14 +5,14 @@
  */
 import * as z from 'zod';
 import { check, obj, rules, type RuleIssue } from '../../schema/object.ts';
-import { exportTo, labelMap, str } from '../../schema/primitives.ts';
+import { exportTo, labelMap, str, selectorLabels } from '../../schema/primitives.ts';
 import { dns1123LabelProblem, wildcardHostProblem } from '../../schema/names.ts';
 import { defineKind } from '../kind.ts';
 import { TrafficPolicy } from './traffic-policy.ts';
 
 /** `istio.type.v1beta1.WorkloadSelector`: the `matchLabels` form used by DestinationRule and policies. */
 export const MatchLabelsSelector = rules(
-  obj({ matchLabels: labelMap().optional() }),
+  obj({ matchLabels: selectorLabels().optional() }),
   (sel, report) => {
     const labels = Object.entries(sel.matchLabels ?? {});
     for (const [k, v] of labels) {

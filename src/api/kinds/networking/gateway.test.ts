@@ -103,7 +103,7 @@ servers:
     assertProblem(gw(`
 servers:
 - port: {number: 80, name: http, protocol: HTTP}
-  hosts: ["foo/*bar.com"]`), 'spec.servers[0].hosts[0]', 'wildcard');
+  hosts: ["foo/api.*.com"]`), 'spec.servers[0].hosts[0]', 'wildcard');
     assertProblem(gw(`
 servers:
 - port: {number: 80, name: http, protocol: HTTP}

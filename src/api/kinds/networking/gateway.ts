@@ -4,7 +4,7 @@
  */
 import * as z from 'zod';
 import { check, obj, rules, type RuleIssue } from '../../schema/object.ts';
-import { labelMap, str } from '../../schema/primitives.ts';
+import { str, selectorLabels } from '../../schema/primitives.ts';
 import { namespacedHostProblem } from '../../schema/names.ts';
 import { ipProblem, UNIX_PREFIX, unixPathProblem } from '../../schema/net.ts';
 import { defineKind } from '../kind.ts';
@@ -57,7 +57,7 @@ function serverRules(s: Server, report: (i: RuleIssue) => void): void {
 export const GatewaySpec = rules(
   obj({
     servers: z.array(Server).min(1),
-    selector: labelMap().optional(),
+    selector: selectorLabels().optional(),
   }),
   (g, report) => {
     const names = new Map<string, number>();

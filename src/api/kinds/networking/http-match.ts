@@ -5,7 +5,7 @@
  */
 import * as z from 'zod';
 import { check, obj, rules, type RuleIssue } from '../../schema/object.ts';
-import { bool, labelMap, str, uint32 } from '../../schema/primitives.ts';
+import { bool, str, uint32, selectorLabels } from '../../schema/primitives.ts';
 import { showValue } from '../../errors.ts';
 import { StringMatch, stringMatchIssues } from './string-match.ts';
 import { gatewaysRules, isJwtClaimRoute, namespaceName } from './route-common.ts';
@@ -43,7 +43,7 @@ export const HTTPMatchRequest = rules(
     authority: StringMatch.optional(),
     headers: stringMatchMap().optional(),
     port: matchPort().optional(),
-    sourceLabels: labelMap().optional(),
+    sourceLabels: selectorLabels().optional(),
     gateways: z.array(str()).optional(),
     queryParams: stringMatchMap().optional(),
     ignoreUriCase: bool().optional(),

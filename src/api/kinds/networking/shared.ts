@@ -5,7 +5,7 @@
  */
 import * as z from 'zod';
 import { obj, oneOf, rules, type RuleIssue } from '../../schema/object.ts';
-import { intIn, labelMap, port, str, uint32 } from '../../schema/primitives.ts';
+import { intIn, port, str, uint32, selectorLabels } from '../../schema/primitives.ts';
 import { PROTOCOL_NAMES, parseProtocol } from '../../protocol.ts';
 
 /**
@@ -23,16 +23,13 @@ export const Port = rules(
 );
 export type Port = z.output<typeof Port>;
 
-export const WorkloadSelector = obj({ labels: labelMap().optional() });
+export const WorkloadSelector = obj({ labels: selectorLabels().optional() });
 export type WorkloadSelector = z.output<typeof WorkloadSelector>;
 
-/** Istio rejects `*` in workload selector keys and values (ValidateAlphaWorkloadSelector). */
+/** An empty workload selector selects the whole namespace: Istio accepts it with a warning. */
 export function workloadSelectorRules(sel: WorkloadSelector | undefined, path: readonly (string | number)[], report: (i: RuleIssue) => void): void {
   if (sel === undefined) return;
   const labels = sel.labels ?? {};
-  for (const [k, v] of Object.entries(labels)) {
-    if (k.includes('*') || v.includes('*')) report({ path: [...path, 'labels', k], message: `wildcards are not supported in selectors (got ${k}=${v})` });
-  }
   if (Object.keys(labels).length === 0) report({ path, severity: 'warning', message: 'workload selector has no labels: it selects every workload in the namespace' });
 }
 
@@ -53,6 +50,7 @@ export const ServerTLSSettings = rules(
     caCertificates: str().optional(),
     caCrl: str().optional(),
     credentialName: str().optional(),
+    caCertCredentialName: str().optional(),
     credentialNames: z.array(str()).max(2).optional(),
     tlsCertificates: z.array(ServerTLSCertificate).max(2).optional(),
     subjectAltNames: z.array(str()).optional(),

@@ -180,7 +180,7 @@ egress:
     assertProblem(sc('egress:\n- hosts: ["foo.com"]'), 'spec.egress[0].hosts[0]', 'must be namespace/host');
     assertProblem(sc('egress:\n- hosts: ["ns/reviews"]'), 'spec.egress[0].hosts[0]', '"reviews.ns.svc.cluster.local"');
     assertProblem(sc('egress:\n- hosts: ["./reviews"]'), 'spec.egress[0].hosts[0]', 'such as "reviews.<namespace>.svc.cluster.local"');
-    assertProblem(sc('egress:\n- hosts: ["ns/*foo.com"]'), 'spec.egress[0].hosts[0]', 'wildcard');
+    assertProblem(sc('egress:\n- hosts: ["ns/foo.*.com"]'), 'spec.egress[0].hosts[0]', 'wildcard');
     assertProblem(sc('egress:\n- hosts: ["Bad_NS/*"]'), 'spec.egress[0].hosts[0]', 'namespace part');
     assertProblem(sc('egress:\n- hosts: ["ns/a.com", "ns/a.com"]'), 'spec.egress[0].hosts[1]', 'duplicate egress host "ns/a.com"', 'warning');
     assertProblem(sc('egress:\n- hosts: ["ns/*", "ns/a.com"]'), 'spec.egress[0].hosts[1]', 'already covers it', 'warning');

@@ -5,7 +5,7 @@
  */
 import * as z from 'zod';
 import { obj, rules, type RuleIssue } from '../../schema/object.ts';
-import { ipOrCidr, labelMap, str } from '../../schema/primitives.ts';
+import { ipOrCidr, str, selectorLabels } from '../../schema/primitives.ts';
 import { wildcardHostProblem } from '../../schema/names.ts';
 import { ipProblem } from '../../schema/net.ts';
 import { showValue } from '../../errors.ts';
@@ -20,7 +20,7 @@ export const L4MatchAttributes = rules(
   obj({
     destinationSubnets: z.array(ipOrCidr()).optional(),
     port: matchPort().optional(),
-    sourceLabels: labelMap().optional(),
+    sourceLabels: selectorLabels().optional(),
     gateways: z.array(str()).optional(),
     sourceNamespace: namespaceName().optional(),
     sourceSubnet: ipOrCidr().optional(),
@@ -37,7 +37,7 @@ export const TLSMatchAttributes = rules(
     sniHosts: z.array(str()),
     destinationSubnets: z.array(ipOrCidr()).optional(),
     port: matchPort().optional(),
-    sourceLabels: labelMap().optional(),
+    sourceLabels: selectorLabels().optional(),
     gateways: z.array(str()).optional(),
     sourceNamespace: namespaceName().optional(),
   }),

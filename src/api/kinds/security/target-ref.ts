@@ -7,26 +7,11 @@
  */
 import * as z from 'zod';
 import { atMostOne, obj, rules, type RuleIssue } from '../../schema/object.ts';
-import { str } from '../../schema/primitives.ts';
-import { labelKeyProblem, labelValueProblem } from '../../schema/names.ts';
+import { selectorLabels, str } from '../../schema/primitives.ts';
 import { showValue } from '../../errors.ts';
 
-/**
- * `matchLabels` of a policy selector. Istio rejects empty keys and `*` anywhere (a selector matches
- * labels literally); beyond that the entries must be Kubernetes labels, or they could never match a pod.
- */
-export function matchLabels() {
-  return z.record(z.string(), z.string()).superRefine((m, ctx) => {
-    const entries = Object.entries(m);
-    if (entries.length > 4096) ctx.addIssue({ code: 'custom', message: `must have at most 4096 labels (got ${entries.length})`, input: m });
-    for (const [k, v] of entries) {
-      const problem = k === '' ? 'label keys must not be empty'
-        : k.includes('*') || v.includes('*') ? `wildcards are not supported in selectors (got ${k}=${v})`
-        : labelKeyProblem(k) ?? labelValueProblem(v);
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: problem, input: v });
-    }
-  });
-}
+/** `matchLabels` of a policy selector (see `selectorLabels`). */
+export const matchLabels = selectorLabels;
 
 /** istio.type.v1beta1.WorkloadSelector. An empty selector selects every workload of the namespace. */
 export const PolicySelector = rules(
