@@ -2,7 +2,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -97,6 +97,17 @@ describe('weft CLI', () => {
     const out = JSON.parse(r.stdout) as { valid: boolean; errors: { file: string; line: number; field: string; message: string }[] };
     assert.equal(out.valid, false);
     assert.deepEqual(out.errors.map((e) => `${e.file}:${e.line} ${e.field}`), ['<stdin>:16 spec.http[0].route[1].weight', '<stdin>:17 spec.http[0].timeout']);
+  });
+
+  it('validate: JSON files and nested directories; -n sets the default namespace', async () => {
+    const nested = join(dir, 'tree', 'deeper');
+    await mkdir(nested, { recursive: true });
+    const json = { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'reviews' }, spec: { host: 'reviews', subsets: [{ name: 'v1', labels: { version: 'v1' } }], trafficPolicy: { loadBalancer: { simple: 'ROUND_ROBN' } } } };
+    await writeFile(join(nested, 'dr.json'), JSON.stringify(json, null, 2));
+    await writeFile(join(dir, 'tree', 'notes.txt'), 'not config');
+    const r = await weft(['validate', '-f', join(dir, 'tree'), '-n', 'shop'], { cwd: dir });
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /^tree\/deeper\/dr\.json:\d+ DestinationRule shop\/reviews spec\.trafficPolicy\.loadBalancer\.simple: must be one of .*\(got "ROUND_ROBN"\) \(did you mean "ROUND_ROBIN"\?\)$/m);
   });
 
   it('validate: a missing file is reported, other inputs are still checked', async () => {

@@ -74,7 +74,14 @@ export class AnalysisContext {
   readonly namespaces: ReadonlySet<string>;
   readonly #byKind = new Map<string, AnyResource[]>();
 
-  constructor(resources: readonly AnyResource[], foreign: readonly ForeignObject[] = []) {
+  /**
+   * `resources` may define one object twice (alternatives in one directory, or an edited copy): as with
+   * `kubectl apply`, the later definition replaces the earlier one.
+   */
+  constructor(input: readonly AnyResource[], foreign: readonly ForeignObject[] = []) {
+    const latest = new Map<string, AnyResource>();
+    for (const r of input) latest.set(`${r.kind}/${r.metadata.namespace}/${r.metadata.name}`, r);
+    const resources = [...latest.values()];
     this.resources = resources;
     for (const r of resources) {
       const list = this.#byKind.get(r.kind);

@@ -139,7 +139,7 @@ describe('validation under random mutation', () => {
         }
         const result = validateValue(doc(v), v);
         const errors = result.problems.filter((p) => p.severity === 'error');
-        if (result.resource !== undefined) assert.equal(errors.length, 0);
+        if (result.resource !== undefined || result.foreign !== undefined) assert.equal(errors.length, 0);
         else {
           assert.ok(errors.length > 0, 'an invalid document must come with errors');
           for (const e of errors) {
@@ -148,7 +148,7 @@ describe('validation under random mutation', () => {
           }
         }
       }),
-      { numRuns: 1500 },
+      { numRuns: Number(process.env["FUZZ_RUNS"] ?? 1500) },
     );
   });
 

@@ -39,12 +39,28 @@ export interface ForeignObject {
   readonly source: { readonly file: string; readonly line: number };
 }
 
-/** Kubernetes API groups whose kinds weft recognises as not its business in local mode. */
-const KUBERNETES_GROUPS = new Set([
-  '', 'apps', 'batch', 'policy', 'autoscaling', 'rbac.authorization.k8s.io', 'networking.k8s.io', 'discovery.k8s.io',
-  'apiextensions.k8s.io', 'admissionregistration.k8s.io', 'storage.k8s.io', 'coordination.k8s.io', 'scheduling.k8s.io',
-  'gateway.networking.k8s.io', 'cert-manager.io', 'monitoring.coreos.com',
+/**
+ * Kubernetes kinds weft recognises as not its business in local mode, by API group; `*` admits any kind
+ * of that group (CRD-heavy groups). Listing kinds keeps a typo (`kind: Deploymnt`) an error, not a skip.
+ */
+const KUBERNETES_KINDS: ReadonlyMap<string, ReadonlySet<string> | '*'> = new Map<string, ReadonlySet<string> | '*'>([
+  ['', new Set(['Pod', 'ConfigMap', 'Secret', 'ServiceAccount', 'Endpoints', 'PersistentVolumeClaim', 'PersistentVolume', 'LimitRange', 'ResourceQuota', 'ReplicationController', 'Node', 'Event', 'PodTemplate'])],
+  ['apps', new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ControllerRevision'])],
+  ['batch', new Set(['Job', 'CronJob'])],
+  ['policy', new Set(['PodDisruptionBudget'])],
+  ['autoscaling', new Set(['HorizontalPodAutoscaler'])],
+  ['rbac.authorization.k8s.io', new Set(['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'])],
+  ['networking.k8s.io', new Set(['Ingress', 'IngressClass', 'NetworkPolicy'])],
+  ['discovery.k8s.io', new Set(['EndpointSlice'])],
+  ...['apiextensions.k8s.io', 'admissionregistration.k8s.io', 'storage.k8s.io', 'coordination.k8s.io', 'scheduling.k8s.io',
+    'gateway.networking.k8s.io', 'cert-manager.io', 'monitoring.coreos.com'].map((g) => [g, '*'] as const),
 ]);
+
+function isKubernetesKind(group: string, kind: string): boolean {
+  const kinds = KUBERNETES_KINDS.get(group);
+  return kinds === '*' || (kinds !== undefined && kinds.has(kind));
+}
+
 /** Istio kinds weft does not implement (their config would silently do nothing). */
 const ISTIO_GROUPS = new Set(['networking.istio.io', 'security.istio.io', 'telemetry.istio.io', 'extensions.istio.io', 'install.istio.io']);
 const ISTIO_UNSUPPORTED = new Set(['EnvoyFilter', 'ProxyConfig', 'WasmPlugin', 'IstioOperator', 'ServiceEntryStatus']);
@@ -61,8 +77,7 @@ function foreign(doc: RawDocument, value: Record<string, unknown>, defaultNamesp
   const group = groupOf(value['apiVersion']);
   if (typeof kind !== 'string' || group === undefined || kindByName(kind) !== undefined) return undefined;
   const istio = ISTIO_GROUPS.has(group) && ISTIO_UNSUPPORTED.has(kind);
-  if (!istio && !KUBERNETES_GROUPS.has(group)) return undefined;
-  if (group === '' && !/^[A-Z][A-Za-z]+$/.test(kind)) return undefined;
+  if (!istio && !isKubernetesKind(group, kind)) return undefined;
   const md = isRecord(value['metadata']) ? value['metadata'] : {};
   const name = typeof md['name'] === 'string' ? md['name'] : '<unnamed>';
   const namespace = typeof md['namespace'] === 'string' ? md['namespace'] : defaultNamespace;

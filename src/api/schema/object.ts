@@ -37,19 +37,44 @@ export interface RuleIssue {
   readonly severity?: 'error' | 'warning';
 }
 
+/** Whether one path is a prefix of the other (an issue at one is about the other). */
+function related(a: readonly PropertyKey[], b: readonly PropertyKey[]): boolean {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * Adds cross-field rules to an object schema. `rules` pushes every problem it finds (a rule never stops
- * at the first). Rules run only when the object's own fields have the right types (zod skips refinements
- * after type errors), so they may trust the parsed shape.
+ * at the first).
+ *
+ * Rules run even when some fields of the object have errors, so one missing field does not hide an
+ * unrelated problem beside it (a `weight: 150` next to a destination without `host`). The value may then
+ * be malformed where those errors are: a rule's finding about a field that already has an error (or
+ * contains one) is dropped, and a rule that trips over a malformed value is cut short — its structural
+ * errors are already reported. On a well-formed value a throwing rule is a bug and is not swallowed.
  */
 export function rules<T extends z.ZodType>(schema: T, rule: (value: z.output<T>, report: (issue: RuleIssue) => void) => void): T {
   return schema.superRefine((value, ctx) => {
-    rule(value, (issue) =>
+    const prior = ctx.issues.map((i) => i.path ?? []);
+    const report = (issue: RuleIssue) => {
+      const path = issue.path ? [...issue.path] : [];
+      if (prior.some((p) => related(p, path))) return;
       ctx.addIssue({
-        code: 'custom', message: issue.message, path: issue.path ? [...issue.path] : [], input: value,
+        code: 'custom', message: issue.message, path, input: value,
         ...(issue.severity === 'warning' ? { params: { severity: 'warning' } } : {}),
-      }));
-  }) as unknown as T;
+      });
+    };
+    if (prior.length === 0) {
+      rule(value, report);
+      return;
+    }
+    try {
+      rule(value, report);
+    } catch {
+      // Malformed input (already reported): the rule could not finish.
+    }
+  }, { when: () => true }) as unknown as T;
 }
 
 function isSet(v: unknown): boolean {
