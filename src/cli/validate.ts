@@ -7,6 +7,7 @@ interface Options {
   filename: string[];
   output: 'text' | 'json';
   namespace?: string;
+  verbose?: boolean;
 }
 
 function plural(n: number, word: string): string {
@@ -25,17 +26,23 @@ export function register(program: Command, io: Io, setExit: (code: number) => vo
     .requiredOption('-f, --filename <path>', 'file, directory or - (repeatable)', collect)
     .option('-n, --namespace <ns>', 'namespace for resources that do not set one', 'default')
     .option('-o, --output <format>', 'text or json', 'text')
+    .option('--verbose', 'also list the Kubernetes objects (Deployments…) that were skipped')
     .action(async (opts: Options) => {
       const set = await loadConfig(opts.filename, { defaultNamespace: opts.namespace ?? 'default', stdin: io.stdin });
       const errors = set.problems.filter((p) => p.severity === 'error');
       const warnings = set.problems.filter((p) => p.severity === 'warning');
+      const skipped = set.problems.filter((p) => p.severity === 'info');
       if (opts.output === 'json') {
         io.stdout.write(`${JSON.stringify({ valid: errors.length === 0, documents: set.documents, resources: set.resources.length, errors, warnings, skipped: set.problems.filter((p) => p.severity === 'info') }, null, 2)}\n`);
       } else {
-        for (const p of set.problems) io.stdout.write(`${line(p)}\n`);
+        for (const p of set.problems) if (p.severity !== 'info' || opts.verbose) io.stdout.write(`${line(p)}\n`);
+        const also = [
+          ...(warnings.length ? [plural(warnings.length, 'warning')] : []),
+          ...(skipped.length ? [`${skipped.length} Kubernetes object${skipped.length === 1 ? '' : 's'} skipped${opts.verbose ? '' : ' (--verbose lists them)'}`] : []),
+        ];
         const summary = errors.length === 0
-          ? `✔ ${plural(set.resources.length, 'resource')} valid${warnings.length ? `, ${plural(warnings.length, 'warning')}` : ''}`
-          : `✘ ${plural(errors.length, 'error')}${warnings.length ? `, ${plural(warnings.length, 'warning')}` : ''} in ${plural(set.documents, 'document')}`;
+          ? `✔ ${plural(set.resources.length, 'resource')} valid${also.length ? `, ${also.join(', ')}` : ''}`
+          : `✘ ${plural(errors.length, 'error')}${also.length ? `, ${also.join(', ')}` : ''} in ${plural(set.documents, 'document')}`;
         io.stdout.write(`${summary}\n`);
       }
       setExit(errors.length === 0 ? EXIT.ok : EXIT.problems);
