@@ -31,6 +31,16 @@ describe('document validation', () => {
     assert.deepEqual(out, ['7 error spec.ports[0].port: must be an integer between 1 and 65535 (got 0)']);
   });
 
+  it('reads a top-level array (a JSON file of resources) item by item', () => {
+    const json = JSON.stringify([
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a' } },
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'b' }, spec: { ports: [{ port: 0 }] } },
+    ], null, 2);
+    const set = parseConfig(json, 'in.json');
+    assert.equal(set.resources.length, 1);
+    assert.deepEqual(set.problems.map((p) => `${p.line} ${p.field}`), ['18 spec.ports[0].port']);
+  });
+
   it('reports YAML syntax errors with their line and keeps the other documents', () => {
     const set = parseConfig('a: [1\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: ok}\n---\nx: 1\nx: 2\n', 'in.yaml');
     assert.deepEqual(set.problems.map((p) => `${p.line} ${p.message.slice(0, 11)}`), ['2 YAML syntax', '8 YAML syntax']);

@@ -184,12 +184,14 @@ export function validateValue(doc: RawDocument, value: unknown, opts: ValidateOp
 }
 
 /**
- * Validates one document. A Kubernetes `List` (`kind: List`, `items: [...]`) yields one result per item.
+ * Validates one document. A Kubernetes `List` (`kind: List`, `items: [...]`) or a top-level array (a JSON
+ * file holding several resources) yields one result per item.
  */
 export function validateDocument(doc: RawDocument, opts: ValidateOptions = {}): DocumentResult[] {
   const v = doc.value;
   if (isRecord(v) && v['kind'] === 'List' && Array.isArray(v['items'])) {
     return v['items'].map((item, i) => validateValue({ ...doc, locate: (p) => doc.locate(['items', i, ...p]) }, item, opts));
   }
+  if (Array.isArray(v)) return v.map((item, i) => validateValue({ ...doc, locate: (p) => doc.locate([i, ...p]) }, item, opts));
   return [validateValue(doc, v, opts)];
 }
