@@ -2,7 +2,7 @@
  * `weft analyze`: cross-resource checks with Istio's message codes, like `istioctl analyze`.
  * Exit code 1 when a message at or above `--failure-threshold` (default Error) is found.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { stringify } from 'yaml';
 import { loadConfig } from '../api/index.ts';
 import { analyze, ANALYZERS, atLeast, formatDiagnostic, type Diagnostic, type Level } from '../analysis/index.ts';
@@ -42,7 +42,7 @@ export function register(program: Command, io: Io, setExit: (code: number) => vo
     .description('Analyze Istio configuration as a whole, reporting Istio\'s message codes (IST0101 ReferencedResourceNotFound, IST0109, IST0113, …). Kubernetes manifests in the input (Deployments, Pods) tell weft which workloads exist.')
     .option('-f, --filename <path>', 'file, directory or - (repeatable)', collect, [])
     .option('-n, --namespace <ns>', 'namespace for resources that do not set one', 'default')
-    .option('-o, --output <format>', 'log, json or yaml', 'log')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['log', 'json', 'yaml']).default('log'))
     .option('--output-threshold <level>', 'lowest level printed: Error, Warning or Info', level, 'Info' as Level)
     .option('--failure-threshold <level>', 'lowest level that makes the exit code 1', level, 'Error' as Level)
     .option('-L, --list-analyzers', 'list the analyzers and exit')

@@ -2,7 +2,7 @@
  * The `weft` command: one file per subcommand, each exporting `register(program, io, setExit)`.
  * `main` returns the exit code instead of exiting, so tests can run commands in-process.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { processIo, EXIT, type Io } from './io.ts';
 import * as validate from './validate.ts';
@@ -24,7 +24,6 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
   program.addHelpCommand(true);
-  void Option;
   for (const c of COMMANDS) c.register(program, io, (n) => { code = n; });
   try {
     await program.parseAsync([...argv]);

@@ -1,5 +1,5 @@
 /** `weft validate`: schema and rule validation of Istio config files, like `istioctl validate`. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadConfig, formatProblem, type ConfigProblem } from '../api/index.ts';
 import { collect, EXIT, type Io } from './io.ts';
 
@@ -25,7 +25,7 @@ export function register(program: Command, io: Io, setExit: (code: number) => vo
     .description('Validate Istio configuration (YAML or JSON files, directories, or - for stdin). Every problem is reported with file:line, resource, field path and the offending value. Exit code 1 when any error is found.')
     .requiredOption('-f, --filename <path>', 'file, directory or - (repeatable)', collect)
     .option('-n, --namespace <ns>', 'namespace for resources that do not set one', 'default')
-    .option('-o, --output <format>', 'text or json', 'text')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--verbose', 'also list the Kubernetes objects (Deployments…) that were skipped')
     .action(async (opts: Options) => {
       const set = await loadConfig(opts.filename, { defaultNamespace: opts.namespace ?? 'default', stdin: io.stdin });
