@@ -1,7 +1,8 @@
 /**
- * Istio's own configuration must work unchanged: every sample file validates without errors, every
- * document of Istio's validation test data marked valid is accepted, and every one marked invalid is
- * rejected. Fixtures are unmodified copies from istio/istio (see test/fixtures/istio/README.md).
+ * Istio's own configuration must work unchanged: every sample file and every example of Istio's
+ * documentation validates without errors, every document of Istio's validation test data marked valid is
+ * accepted, and every one marked invalid is rejected. Fixtures are copies from istio/istio, istio/api and
+ * istio/istio.io (see test/fixtures/istio/README.md and test/fixtures/istio/docs/README.md).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,8 +21,8 @@ function yamlFiles(dir: string): string[] {
   });
 }
 
-describe("Istio's sample configs", () => {
-  for (const file of [...yamlFiles(join(ROOT, 'bookinfo')), ...yamlFiles(join(ROOT, 'tasks'))]) {
+describe("Istio's sample configs and documentation examples", () => {
+  for (const file of ['bookinfo', 'tasks', 'docs'].flatMap((dir) => yamlFiles(join(ROOT, dir)))) {
     it(`validates ${file.slice(ROOT.length + 1)} without errors`, async () => {
       const set = await loadConfig([file]);
       const errors = set.problems.filter((p) => p.severity === 'error');

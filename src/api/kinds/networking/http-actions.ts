@@ -23,6 +23,8 @@ export const HTTPRedirect = rules(
     derivePort: oneOf(['FROM_PROTOCOL_DEFAULT', 'FROM_REQUEST_PORT']).optional(),
     scheme: str().optional(),
     redirectCode: uint32().optional(),
+    // Newest API (istio/api HTTPRedirect.prefix_rewrite): strips the matched prefix and prepends this value.
+    prefixRewrite: str().optional(),
   }),
   (r, report) => redirectRules(r, report),
 );
@@ -30,8 +32,9 @@ export type HTTPRedirect = z.output<typeof HTTPRedirect>;
 
 function redirectRules(r: HTTPRedirect, report: (i: RuleIssue) => void): void {
   atMostOne(r, ['port', 'derivePort'], report);
-  if (!r.uri && !r.authority && r.port === undefined && r.derivePort === undefined && !r.scheme) {
-    report({ message: 'redirect must change at least one of uri, authority, port (or derivePort) and scheme' });
+  if (r.uri && r.prefixRewrite) report({ path: ['prefixRewrite'], message: 'redirect may set only one of uri and prefixRewrite' });
+  if (!r.uri && !r.prefixRewrite && !r.authority && r.port === undefined && r.derivePort === undefined && !r.scheme) {
+    report({ message: 'redirect must change at least one of uri (or prefixRewrite), authority, port (or derivePort) and scheme' });
   }
   const code = r.redirectCode ?? 0;
   if (code !== 0 && (code < 300 || code > 399)) {

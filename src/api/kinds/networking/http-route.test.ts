@@ -71,6 +71,10 @@ headers:
     remove: [server]`), { noWarnings: true });
     assertValid(http(`
 redirect: {uri: /v1/bookRatings, authority: newratings.default.svc.cluster.local, derivePort: FROM_REQUEST_PORT, scheme: https, redirectCode: 308}`), { noWarnings: true });
+    // HTTPRedirect.prefixRewrite, documented in Istio's VirtualService reference (HTTPRedirect).
+    assertValid(http(`
+match: [{uri: {prefix: /foo/}}]
+redirect: {authority: foo.example.com, prefixRewrite: /}`), { noWarnings: true });
     assertValid(http(`
 directResponse: {status: 503, body: {string: "unavailable"}}`), { noWarnings: true });
     assertValid(http(`
@@ -189,6 +193,9 @@ ${FWD}`), 'spec.http[0].headers.request.set[":authority"]', 'already set to "b.e
     assertProblem(http('redirect: {port: 8443, derivePort: FROM_PROTOCOL_DEFAULT}'), 'spec.http[0].redirect.derivePort', 'only one of port, derivePort');
     assertProblem(http('redirect: {port: 70000}'), 'spec.http[0].redirect.port', '(got 70000)');
     assertProblem(http('redirect: {derivePort: FROM_REQUEST}'), 'spec.http[0].redirect.derivePort', 'must be one of FROM_PROTOCOL_DEFAULT, FROM_REQUEST_PORT');
+    assertProblem(http('redirect: {uri: /x, prefixRewrite: /y}'), 'spec.http[0].redirect.prefixRewrite', 'only one of uri and prefixRewrite');
+    // The reference example writes the proto name prefix_rewrite, which the CRD does not know.
+    assertProblem(http('redirect: {authority: foo.example.com, prefix_rewrite: /}'), 'spec.http[0].redirect.prefix_rewrite', 'did you mean "prefixRewrite"');
   });
 
   it('checks direct responses', () => {
