@@ -140,7 +140,7 @@ endpoints: [{address: 1.1.1.1}]`), 'spec.workloadSelector', 'only one of workloa
     assertProblem(se('hosts: [a.example.com]\nresolution: STATIC\nworkloadSelector: {labels: {app: "a*"}}'), 'spec.workloadSelector.labels.app', 'wildcards are not supported');
     assertProblem(se('hosts: [a.example.com]\nresolution: STATIC\nworkloadSelector: {}'), 'spec.workloadSelector', 'selects every workload', 'warning');
     assertProblem(se('hosts: [a.example.com]\nresolution: STATIC'), 'spec.resolution', 'without endpoints or workloadSelector', 'warning');
-    assertProblem(se('hosts: [a.example.com]\nresolution: DNS\nworkloadSelector: {labels: {app: a}}'), 'spec.workloadSelector', 'no effect with resolution DNS', 'warning');
+    assertProblem(se('hosts: [a.example.com]\nresolution: DNS\nworkloadSelector: {labels: {app: a}}'), 'spec.workloadSelector', 'not meant for resolution DNS', 'warning');
     assertProblem(se('hosts: [a.example.com]\nresolution: LOOKUP'), 'spec.resolution', 'must be one of NONE, STATIC, DNS, DNS_ROUND_ROBIN');
     assertProblem(se('hosts: [a.example.com]\nlocation: EXTERNAL'), 'spec.location', 'must be one of MESH_EXTERNAL, MESH_INTERNAL');
   });

@@ -129,7 +129,7 @@ function resolutionRules(se: ServiceEntrySpec, resolution: string, report: (i: R
       report({ path: ['endpoints'], message: `resolution DNS_ROUND_ROBIN allows at most one endpoint (got ${endpoints.length})` });
     }
     endpoints.forEach((e, i) => workloadAddressRules(e, 'dns', ['endpoints', i], report));
-    if (se.workloadSelector !== undefined) report({ path: ['workloadSelector'], severity: 'warning', message: `workloadSelector has no effect with resolution ${resolution}` });
+    if (se.workloadSelector !== undefined) report({ path: ['workloadSelector'], severity: 'warning', message: `workloadSelector is not meant for resolution ${resolution} (selected workloads' addresses are then looked up in DNS): use resolution STATIC with a selector, or list endpoints` });
     dnsAddressesRule(se, report);
   }
   endpoints.forEach((e, i) => {
