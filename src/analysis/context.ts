@@ -137,7 +137,7 @@ export class AnalysisContext {
       });
     }
     for (const se of this.of('ServiceEntry')) {
-      const spec = se.spec as { hosts?: string[]; ports?: { number: number; name?: string; protocol?: string; targetPort?: number }[]; exportTo?: string[]; workloadSelector?: { labels?: Record<string, string> } };
+      const spec = se.spec;
       for (const host of spec.hosts ?? []) {
         out.push({
           host: resolveHost(host, se.metadata.namespace),
@@ -155,14 +155,14 @@ export class AnalysisContext {
   #collectWorkloads(foreign: readonly ForeignObject[]): WorkloadInfo[] {
     const out: WorkloadInfo[] = [];
     for (const we of this.of('WorkloadEntry')) {
-      const spec = we.spec as { labels?: Record<string, string>; serviceAccount?: string };
+      const spec = we.spec;
       out.push({
         name: we.metadata.name, namespace: we.metadata.namespace, labels: spec.labels ?? {}, origin: `WorkloadEntry ${we.metadata.namespace}/${we.metadata.name}`,
         ...(spec.serviceAccount ? { serviceAccount: spec.serviceAccount } : {}),
       });
     }
     for (const se of this.of('ServiceEntry')) {
-      const spec = se.spec as { endpoints?: { address?: string; labels?: Record<string, string>; serviceAccount?: string }[] };
+      const spec = se.spec;
       (spec.endpoints ?? []).forEach((ep, i) => {
         out.push({ name: `${se.metadata.name}[${i}]`, namespace: se.metadata.namespace, labels: ep.labels ?? {}, origin: `ServiceEntry ${se.metadata.namespace}/${se.metadata.name} endpoint ${ep.address ?? i}` });
       });

@@ -22,7 +22,7 @@ function serverAdmits(serverHost: string, gwNs: string, vsHost: string, vsNs: st
   return hostsOverlap(host, vsHost);
 }
 
-function checkHosts(ctx: AnalysisContext, vs: VirtualServiceResource, gw: GatewayResource, ref: string, index: number, report: Report): void {
+function checkHosts(vs: VirtualServiceResource, gw: GatewayResource, ref: string, index: number, report: Report): void {
   const missing = (vs.spec.hosts ?? []).filter((h) =>
     !gw.spec.servers.some((s) => s.hosts.some((sh) => serverAdmits(sh, gw.metadata.namespace, h, vs.metadata.namespace))));
   if (missing.length > 0) {
@@ -31,7 +31,6 @@ function checkHosts(ctx: AnalysisContext, vs: VirtualServiceResource, gw: Gatewa
       message: `one or more host [${missing.join(' ')}] defined in VirtualService ${vs.metadata.namespace}/${vs.metadata.name} not found in Gateway ${ref}.`,
     });
   }
-  void ctx;
 }
 
 function usesClaimRouting(vs: VirtualServiceResource): string | undefined {
@@ -69,7 +68,7 @@ export const gatewayRefs: Analyzer = {
           report({ type: MSG.ReferencedResourceNotFound, resource: vs, path, message: `Referenced gateway not found: ${JSON.stringify(ref)}` });
           return;
         }
-        checkHosts(ctx, vs, gw, ref, i, report);
+        checkHosts(vs, gw, ref, i, report);
         if (claim !== undefined && !hasRequestAuthn(ctx, gw)) {
           report({
             type: MSG.JwtClaimBasedRoutingWithoutRequestAuthN, resource: vs, path: ['spec', 'http'],
