@@ -3,8 +3,8 @@
  * ServiceEntry hosts and ports), and the workloads known from the input (WorkloadEntries, ServiceEntry
  * endpoints, and the pod templates of Kubernetes workload manifests). Built once, read by every analyzer.
  */
-import type { AnyResource, ForeignObject, KindName, ResourceOf } from '../api/index.ts';
-import { hostMatches, resolveHost, visibleFrom, DOMAIN_SUFFIX } from './hosts.ts';
+
+import { hostMatches, resolveHost, visibleFrom, DOMAIN_SUFFIX, type AnyResource, type ForeignObject, type KindName, type ResourceOf } from '../api/index.ts';
 
 export interface ServicePortInfo {
   readonly number: number;

@@ -7,8 +7,11 @@ import { readFileSync } from 'node:fs';
 import { processIo, EXIT, type Io } from './io.ts';
 import * as validate from './validate.ts';
 import * as analyze from './analyze.ts';
+import * as apply from './apply.ts';
+import * as get from './get.ts';
+import * as del from './delete.ts';
 
-const COMMANDS = [validate, analyze];
+const COMMANDS = [validate, analyze, apply, get, del];
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -7,7 +7,7 @@
 import type { Analyzer } from '../analyzer.ts';
 import type { AnalysisContext } from '../context.ts';
 import { MSG } from '../messages.ts';
-import { hostMatches, visibleFrom } from '../hosts.ts';
+import { hostMatches, visibleFrom } from '../../api/index.ts';
 import { destinationsOf, gatewaysOf } from './walk.ts';
 
 /** Subset names defined for `host` by DestinationRules visible from namespace `from`. */

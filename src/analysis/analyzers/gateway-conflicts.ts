@@ -4,7 +4,7 @@
  */
 import type { Analyzer } from '../analyzer.ts';
 import { MSG } from '../messages.ts';
-import { hostsOverlap } from '../hosts.ts';
+import { hostsOverlap } from '../../api/index.ts';
 import type { ResourceOf } from '../../api/index.ts';
 
 type GatewayResource = ResourceOf<'Gateway'>;

@@ -7,7 +7,7 @@ import type { Analyzer, Report } from '../analyzer.ts';
 import type { AnalysisContext } from '../context.ts';
 import { labelsMatch, ROOT_NAMESPACE } from '../context.ts';
 import { MSG } from '../messages.ts';
-import { hostsOverlap } from '../hosts.ts';
+import { hostsOverlap } from '../../api/index.ts';
 import { gatewayKey, gatewaysOf, type VirtualServiceResource } from './walk.ts';
 import type { ResourceOf } from '../../api/index.ts';
 

@@ -1,6 +1,7 @@
 /**
- * Host names as Istio resolves them: short names qualify with the config's namespace
- * (`reviews` in `default` → `reviews.default.svc.cluster.local`), wildcards match by suffix.
+ * Host name semantics of Istio's config, shared by analysis and translation: short names qualify with
+ * the config's namespace (`reviews` in `default` → `reviews.default.svc.cluster.local`), wildcards match by
+ * suffix, and `exportTo` decides visibility.
  */
 
 export const DOMAIN_SUFFIX = 'svc.cluster.local';
@@ -11,15 +12,15 @@ export function resolveHost(host: string, namespace: string): string {
   return `${host}.${namespace}.${DOMAIN_SUFFIX}`;
 }
 
-/** Whether `pattern` (possibly `*` or `*.suffix`) matches the concrete or wildcard host `host`. */
+/**
+ * Whether `pattern` (`*`, `*.suffix`, `*foo.suffix` or exact) matches `host`; a wildcard `host` matches
+ * when its suffix is within the pattern's.
+ */
 export function hostMatches(pattern: string, host: string): boolean {
   if (pattern === '*' || pattern === host) return true;
-  if (pattern.startsWith('*.')) {
-    const suffix = pattern.slice(1);
-    if (host.startsWith('*.')) return host.slice(1).endsWith(suffix);
-    return host.endsWith(suffix);
-  }
-  return false;
+  if (!pattern.startsWith('*')) return false;
+  const suffix = pattern.slice(1);
+  return host.startsWith('*') ? host.slice(1).endsWith(suffix) : host.endsWith(suffix);
 }
 
 /** Whether two host patterns can match a common host. */
@@ -27,8 +28,8 @@ export function hostsOverlap(a: string, b: string): boolean {
   return hostMatches(a, b) || hostMatches(b, a);
 }
 
-/** Whether an object exported with `exportTo` (in namespace `ns`) is visible from `from`. Default: everywhere. */
+/** Whether an object in namespace `ns` exported with `exportTo` is visible from namespace `from`. */
 export function visibleFrom(exportTo: readonly string[] | undefined, ns: string, from: string): boolean {
   if (exportTo === undefined || exportTo.length === 0) return true;
-  return exportTo.some((e) => e === '*' || (e === '.' && ns === from) || e === from);
+  return exportTo.some((e) => e === '*' || e === from || (e === '.' && ns === from));
 }

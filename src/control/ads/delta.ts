@@ -1,0 +1,160 @@
+/**
+ * Incremental ADS (`DeltaAggregatedResources`) for one stream. Per type URL it tracks the subscribed
+ * names (and wildcard), and which version of each resource the client holds; every response carries
+ * only resources whose version differs and the names that no longer exist (`removed_resources`).
+ * Subscription changes are honoured even on a stale nonce; the nonce only pairs ACKs and NACKs.
+ * https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#incremental-xds
+ */
+
+import type { EncodedResource, Generated } from '../../xds/resource-server.ts';
+import { isWildcardType } from '../../xds/type-urls.ts';
+import type { TypeStatus } from './types.ts';
+import { Exchange, pushOrder, subscribedView } from './protocol.ts';
+import type { Protocol, ProtocolContext } from './protocol.ts';
+import { encodeDeltaResponse } from './wire.ts';
+import type { DeltaRequest } from './wire.ts';
+
+/** Held for a name the server told the client does not exist (so it is not repeated on every push). */
+const ABSENT = '\u0000absent';
+/** Held for a name the client must hear about again: as a resource if it exists, else as removed. */
+const RESEND = '\u0000resend';
+
+interface Diff {
+  readonly changed: EncodedResource[];
+  readonly removed: string[];
+}
+
+class DeltaType extends Exchange {
+  wildcard = false;
+  readonly names = new Set<string>();
+  /** Resource name → version the client holds, as far as the server knows (or ABSENT / RESEND). */
+  readonly known = new Map<string, string>();
+
+  /** Applies a request's subscription changes; returns whether they call for a response. */
+  apply(req: DeltaRequest, first: boolean): boolean {
+    if (first) {
+      // Legacy wildcard: a first request naming nothing subscribes to everything (LDS/CDS).
+      this.wildcard = isWildcardType(req.typeUrl) && req.subscribe.length === 0 && req.unsubscribe.length === 0;
+      for (const [name, version] of Object.entries(req.initialResourceVersions)) this.known.set(name, version);
+    }
+    let changed = first;
+    for (const name of req.subscribe) {
+      changed = true;
+      if (name === '*') {
+        this.wildcard = true;
+        continue;
+      }
+      this.names.add(name);
+      // The client may have forgotten a resource it re-subscribes to: send it even if unchanged.
+      if (!first || !Object.hasOwn(req.initialResourceVersions, name)) this.known.delete(name);
+    }
+    for (const name of req.unsubscribe) {
+      if (name === '*') {
+        this.wildcard = false;
+        changed = true;
+      } else if (this.names.delete(name)) {
+        // Under a wildcard the client cannot tell whether to keep it: answer either way.
+        if (this.wildcard && this.known.has(name)) {
+          this.known.set(name, RESEND);
+          changed = true;
+        } else {
+          this.known.delete(name);
+        }
+      }
+    }
+    return changed;
+  }
+
+  get active(): boolean {
+    return this.wildcard || this.names.size > 0 || this.known.size > 0;
+  }
+
+  diff(generated: Generated): Diff {
+    const changed: EncodedResource[] = [];
+    const present = new Set<string>();
+    for (const r of generated.resources) {
+      if (!this.wildcard && !this.names.has(r.name)) continue;
+      present.add(r.name);
+      if (this.known.get(r.name) !== r.version) changed.push(r);
+    }
+    const removed: string[] = [];
+    for (const [name, version] of this.known) {
+      if (present.has(name) || version === ABSENT) continue;
+      if (this.wildcard || this.names.has(name) || version === RESEND) removed.push(name);
+      else this.known.delete(name); // left over from initial_resource_versions, not subscribed
+    }
+    for (const name of this.names) if (!present.has(name) && !this.known.has(name)) removed.push(name);
+    return { changed, removed };
+  }
+
+  /** Records what a response told the client. */
+  commit(diff: Diff): void {
+    for (const r of diff.changed) this.known.set(r.name, r.version);
+    for (const name of diff.removed) {
+      if (this.names.has(name)) this.known.set(name, ABSENT);
+      else this.known.delete(name);
+    }
+  }
+
+  get resourcesKnown(): number {
+    let n = 0;
+    for (const v of this.known.values()) if (v !== ABSENT && v !== RESEND) n++;
+    return n;
+  }
+}
+
+const NOTHING: Generated = { version: '', resources: [] };
+
+export class DeltaProtocol implements Protocol<DeltaRequest> {
+  readonly mode = 'delta' as const;
+  readonly #ctx: ProtocolContext;
+  readonly #types = new Map<string, DeltaType>();
+
+  constructor(ctx: ProtocolContext) {
+    this.#ctx = ctx;
+  }
+
+  onRequest(req: DeltaRequest, receivedAt: number): void {
+    let state = this.#types.get(req.typeUrl);
+    const first = state === undefined;
+    if (state === undefined) {
+      state = new DeltaType();
+      this.#types.set(req.typeUrl, state);
+    } else if (req.responseNonce !== '' && req.responseNonce === state.nonce) {
+      if (req.errorDetail !== null) state.nacked(this.#ctx, req.typeUrl, req.errorDetail.message);
+      else state.acked(this.#ctx, req.typeUrl, state.versionSent ?? '', receivedAt);
+    }
+    if (state.apply(req, first)) this.#send(req.typeUrl, state, receivedAt, first);
+  }
+
+  push(types: ReadonlySet<string> | undefined, changedAt: number): void {
+    for (const typeUrl of pushOrder(this.#types.keys(), types)) {
+      const state = this.#types.get(typeUrl);
+      if (state !== undefined) this.#send(typeUrl, state, changedAt, false);
+    }
+  }
+
+  /** Sends what the client lacks; when nothing changed, only if `always` (the first answer for a type). */
+  #send(typeUrl: string, state: DeltaType, changedAt: number, always: boolean): void {
+    if (!state.active && !always) return;
+    const generated = state.wildcard || state.names.size > 0
+      ? this.#ctx.generate(typeUrl, state.wildcard ? undefined : [...state.names])
+      : NOTHING;
+    if (generated === undefined) return;
+    const diff = state.diff(generated);
+    if (diff.changed.length === 0 && diff.removed.length === 0 && !always) return;
+    const nonce = this.#ctx.nextNonce();
+    const bytes = encodeDeltaResponse(typeUrl, generated.version, nonce, diff.changed, diff.removed, this.#ctx.controlPlane);
+    state.commit(diff);
+    state.sent(generated.version, nonce, changedAt);
+    this.#ctx.write(bytes, { typeUrl, resources: diff.changed.length, removed: diff.removed.length });
+  }
+
+  status(): Record<string, TypeStatus> {
+    const out: Record<string, TypeStatus> = {};
+    for (const [typeUrl, state] of this.#types) {
+      out[typeUrl] = state.status(subscribedView(state.wildcard, state.names), { resourcesKnown: state.resourcesKnown });
+    }
+    return out;
+  }
+}

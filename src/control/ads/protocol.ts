@@ -1,0 +1,93 @@
+/**
+ * What the two ADS variants (state of the world, incremental) share: the context a connection gives
+ * its protocol, the protocol interface, and the per-type bookkeeping both keep (what was sent, ACKed,
+ * NACKed). Protocol rules follow Envoy's xDS protocol doc:
+ * https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol
+ */
+
+import type { Generated } from '../../xds/resource-server.ts';
+import { PUSH_ORDER } from '../../xds/type-urls.ts';
+import type { AdsMode, AdsObserver, TypeStatus } from './types.ts';
+
+/** What a connection offers its protocol. Valid only while the stream is open. */
+export interface ProtocolContext {
+  readonly proxyId: string;
+  readonly observer: AdsObserver;
+  /** Identifier written in responses' `control_plane` field ('' for none). */
+  readonly controlPlane: string;
+  /** Resources of `typeUrl` for this proxy; undefined when generation failed (already reported). */
+  generate(typeUrl: string, names: readonly string[] | undefined): Generated | undefined;
+  /** A nonce unique within the stream. */
+  nextNonce(): string;
+  /** Writes one encoded response. */
+  write(bytes: Uint8Array, info: { readonly typeUrl: string; readonly resources: number; readonly removed: number }): void;
+}
+
+/** One variant of the protocol for one stream. Requests arrive in order; pushes come between requests. */
+export interface Protocol<Request> {
+  readonly mode: AdsMode;
+  /** Handles one request (`receivedAt` from `performance.now()`), answering at once when needed. */
+  onRequest(request: Request, receivedAt: number): void;
+  /** Sends what changed for the subscribed types among `types` (undefined: all), in push order. */
+  push(types: ReadonlySet<string> | undefined, changedAt: number): void;
+  status(): Record<string, TypeStatus>;
+}
+
+/** Bookkeeping of the exchange for one type on one stream. */
+export class Exchange {
+  versionSent: string | undefined;
+  nonce: string | undefined;
+  sentAt: number | undefined;
+  /** `performance.now()` of the change the latest response carries, for ACK latency. */
+  sentChangedAt = 0;
+  versionAcked: string | undefined;
+  ackedAt: number | undefined;
+  nack: { version: string; message: string; at: number } | undefined;
+
+  sent(version: string, nonce: string, changedAt: number): void {
+    this.versionSent = version;
+    this.nonce = nonce;
+    this.sentAt = Date.now();
+    this.sentChangedAt = changedAt;
+  }
+
+  /** Records an ACK of the latest response and reports it. */
+  acked(ctx: ProtocolContext, typeUrl: string, version: string, now: number): void {
+    this.versionAcked = version;
+    this.ackedAt = Date.now();
+    ctx.observer.ack?.({ proxyId: ctx.proxyId, typeUrl, version, latencyMs: Math.max(0, now - this.sentChangedAt) });
+  }
+
+  /** Records a NACK of the latest response (the version it rejected) and reports it. */
+  nacked(ctx: ProtocolContext, typeUrl: string, message: string): void {
+    const version = this.versionSent ?? '';
+    this.nack = { version, message, at: Date.now() };
+    ctx.observer.nack?.({ proxyId: ctx.proxyId, typeUrl, version, message });
+  }
+
+  status(subscribed: TypeStatus['subscribed'], extra?: Partial<TypeStatus>): TypeStatus {
+    return {
+      subscribed,
+      ...(this.versionSent === undefined ? {} : { versionSent: this.versionSent, nonce: this.nonce, sentAt: this.sentAt }),
+      ...(this.versionAcked === undefined ? {} : { versionAcked: this.versionAcked, ackedAt: this.ackedAt }),
+      ...(this.nack === undefined ? {} : { nack: { ...this.nack } }),
+      ...extra,
+    };
+  }
+}
+
+/** The subscribed types among `types` (undefined: all) in make-before-break order, then any others. */
+export function pushOrder(subscribed: Iterable<string>, types: ReadonlySet<string> | undefined): string[] {
+  const all = [...subscribed].filter((t) => types === undefined || types.has(t));
+  const rank = (t: string): number => {
+    const i = PUSH_ORDER.indexOf(t);
+    return i < 0 ? PUSH_ORDER.length : i;
+  };
+  return all.sort((a, b) => rank(a) - rank(b));
+}
+
+export function subscribedView(wildcard: boolean, names: Iterable<string>): TypeStatus['subscribed'] {
+  const list = [...names].sort();
+  if (!wildcard) return list;
+  return list.length === 0 ? '*' : ['*', ...list];
+}

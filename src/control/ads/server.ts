@@ -1,0 +1,203 @@
+/**
+ * The ADS server: a gRPC server offering `StreamAggregatedResources` (state of the world) and
+ * `DeltaAggregatedResources` (incremental) over a `ResourceServer`. It owns the set of open streams,
+ * turns push events into per-stream work spread over event-loop turns (so a thousand streams never
+ * block it), and exposes status for `/debug/syncz`. It knows xDS only, nothing of Istio.
+ */
+
+import * as grpc from '@grpc/grpc-js';
+import type { ConnectedProxy, PushEvent, ResourceServer } from '../../xds/resource-server.ts';
+import { loadProtos } from '../../xds/protos.ts';
+import { Connection } from './connection.ts';
+import type { ConnectionHost } from './connection.ts';
+import { DeltaProtocol } from './delta.ts';
+import { adsServiceDefinition } from './service.ts';
+import { SotwProtocol } from './sotw.ts';
+import type { AdsObserver, StreamStatus } from './types.ts';
+import type { DeltaRequest, SotwRequest } from './wire.ts';
+
+export interface AdsServerOptions<P extends ConnectedProxy> {
+  readonly resources: ResourceServer<P>;
+  readonly observer?: AdsObserver;
+  /** Written in every response's `control_plane.identifier` (e.g. `weft-control@host`). */
+  readonly controlPlaneId?: string;
+  /** Streams handled per event-loop turn when a push fans out (default 64). */
+  readonly batchSize?: number;
+  /** Passed to `grpc.Server` (keepalive, message sizes…). */
+  readonly grpcOptions?: grpc.ServerOptions;
+}
+
+export interface ListenOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** Default: plaintext (port 15010). */
+  readonly credentials?: grpc.ServerCredentials;
+}
+
+type AnyConnection<P extends ConnectedProxy> = Connection<P, SotwRequest> | Connection<P, DeltaRequest>;
+
+interface PendingPush {
+  types: Set<string> | undefined;
+  changedAt: number;
+}
+
+export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
+  readonly #resources: ResourceServer<P>;
+  readonly #observer: AdsObserver;
+  readonly #batchSize: number;
+  readonly #host: ConnectionHost<P>;
+  readonly #grpcOptions: grpc.ServerOptions | undefined;
+  readonly #connections = new Set<AnyConnection<P>>();
+  readonly #byProxy = new Map<string, Set<AnyConnection<P>>>();
+  readonly #pending = new Map<AnyConnection<P>, PendingPush>();
+  #draining = false;
+  #idleWaiters: (() => void)[] = [];
+  #server: grpc.Server | undefined;
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(options: AdsServerOptions<P>) {
+    this.#resources = options.resources;
+    this.#observer = options.observer ?? {};
+    this.#batchSize = Math.max(1, options.batchSize ?? 64);
+    this.#grpcOptions = options.grpcOptions;
+    this.#host = {
+      resources: this.#resources,
+      observer: this.#observer,
+      controlPlane: options.controlPlaneId ?? '',
+      opened: (c) => this.#opened(c),
+      closed: (c) => this.#closed(c),
+    };
+  }
+
+  /** Adds the ADS service to a gRPC server the caller owns (e.g. one shared with the CA on 15012). */
+  attach(server: grpc.Server): void {
+    loadProtos();
+    server.addService(adsServiceDefinition(), {
+      StreamAggregatedResources: (call: grpc.ServerDuplexStream<SotwRequest, Uint8Array>) => {
+        new Connection(call, this.#host, 'sotw', (ctx) => new SotwProtocol(ctx));
+      },
+      DeltaAggregatedResources: (call: grpc.ServerDuplexStream<DeltaRequest, Uint8Array>) => {
+        new Connection(call, this.#host, 'delta', (ctx) => new DeltaProtocol(ctx));
+      },
+    });
+    this.#unsubscribe ??= this.#resources.onPush((event) => this.#onPush(event));
+  }
+
+  /** Starts a gRPC server of its own; resolves with the bound port. */
+  async start(listen: ListenOptions): Promise<number> {
+    if (this.#server !== undefined) throw new Error('ADS server already started');
+    const server = new grpc.Server(this.#grpcOptions);
+    this.attach(server);
+    const credentials = listen.credentials ?? grpc.ServerCredentials.createInsecure();
+    const address = listen.host.includes(':') ? `[${listen.host}]:${listen.port}` : `${listen.host}:${listen.port}`;
+    const port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(address, credentials, (err, bound) => (err === null ? resolve(bound) : reject(err)));
+    });
+    this.#server = server;
+    return port;
+  }
+
+  /** Ends every stream with UNAVAILABLE (clients reconnect elsewhere or later) and stops the server. */
+  async stop(): Promise<void> {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    for (const c of [...this.#connections]) c.close({ code: grpc.status.UNAVAILABLE, details: 'xDS server stopping' });
+    this.#pending.clear();
+    this.#wakeIdle();
+    const server = this.#server;
+    this.#server = undefined;
+    if (server === undefined) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => server.forceShutdown(), 1000);
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** Per open stream: proxy, peer, mode and the exchange state of each type. */
+  status(): StreamStatus[] {
+    const out: StreamStatus[] = [];
+    for (const c of this.#connections) {
+      const s = c.status();
+      if (s !== undefined) out.push(s);
+    }
+    return out;
+  }
+
+  /** Resolves once every queued push has been handled (for tests and orderly shutdown). */
+  idle(): Promise<void> {
+    if (this.#pending.size === 0 && !this.#draining) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #opened(c: AnyConnection<P>): void {
+    this.#connections.add(c);
+    const id = c.proxy?.id ?? '';
+    let set = this.#byProxy.get(id);
+    if (set === undefined) this.#byProxy.set(id, (set = new Set()));
+    set.add(c);
+    this.#observer.connections?.(this.#connections.size);
+  }
+
+  #closed(c: AnyConnection<P>): void {
+    if (!this.#connections.delete(c)) return;
+    this.#pending.delete(c);
+    const id = c.proxy?.id ?? '';
+    const set = this.#byProxy.get(id);
+    set?.delete(c);
+    if (set?.size === 0) this.#byProxy.delete(id);
+    this.#observer.connections?.(this.#connections.size);
+  }
+
+  /** Queues the event's streams; a stream already queued merges types and keeps the earliest change. */
+  #onPush(event: PushEvent): void {
+    const targets: Iterable<AnyConnection<P>> = event.proxies === undefined
+      ? this.#connections
+      : [...event.proxies].flatMap((id) => [...(this.#byProxy.get(id) ?? [])]);
+    for (const c of targets) {
+      const queued = this.#pending.get(c);
+      if (queued === undefined) {
+        this.#pending.set(c, { types: event.types === undefined ? undefined : new Set(event.types), changedAt: event.changedAt });
+        continue;
+      }
+      if (queued.types !== undefined) {
+        if (event.types === undefined) queued.types = undefined;
+        else for (const t of event.types) queued.types.add(t);
+      }
+      queued.changedAt = Math.min(queued.changedAt, event.changedAt);
+    }
+    this.#scheduleDrain();
+  }
+
+  #scheduleDrain(): void {
+    if (this.#draining || this.#pending.size === 0) return;
+    this.#draining = true;
+    setImmediate(() => this.#drain());
+  }
+
+  /** Handles up to one batch of queued streams, then yields to the event loop. */
+  #drain(): void {
+    let n = 0;
+    for (const [c, push] of this.#pending) {
+      if (n++ >= this.#batchSize) break;
+      this.#pending.delete(c);
+      c.push(push.types, push.changedAt);
+    }
+    this.#draining = false;
+    if (this.#pending.size > 0) this.#scheduleDrain();
+    else this.#wakeIdle();
+  }
+
+  #wakeIdle(): void {
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w();
+  }
+}

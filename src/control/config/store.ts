@@ -1,0 +1,289 @@
+/**
+ * The config store: the resources in force, from watched directories (one source per file) and from
+ * applied config (`weft apply`, persisted under the state directory). Every change publishes a new
+ * immutable `ConfigSnapshot` synchronously to the listeners; debouncing pushes is the caller's job.
+ *
+ * Which definition is in force: when several sources define the same kind/namespace/name, the most
+ * recent change wins (a file edited after an apply overrides it, and an apply after the edit overrides
+ * the file), as with `kubectl apply` racing a GitOps sync. When the winner goes away (file deleted,
+ * resource deleted) the other source's definition comes back into force.
+ *
+ * A file with errors changes nothing: its last good version stays in force and its problems are kept
+ * for `/debug/configz` (a file seen for the first time contributes the resources that are valid).
+ */
+import { formatProblem, type AnyResource, type ConfigProblem } from '../../api/index.ts';
+import { configSnapshot, type ConfigSnapshot } from '../config-snapshot.ts';
+import { fingerprint, normalize, resourceKey } from './canonical.ts';
+import { loadAppliedState, saveAppliedState, type AppliedRecord } from './applied-state.ts';
+import { WatchedDirectory, type FileLoad } from './watched-directory.ts';
+
+export const APPLIED = 'applied';
+
+/** Where a resource in force comes from. */
+export type ConfigSource = { readonly type: 'applied' } | { readonly type: 'file'; readonly file: string };
+
+export interface InForce {
+  readonly key: string;
+  readonly resource: AnyResource;
+  readonly source: ConfigSource;
+  /** When the resource was created (first applied, or first read from its file), ISO 8601. */
+  readonly createdAt: string;
+}
+
+export type ApplyAction = 'created' | 'configured' | 'unchanged';
+export interface ApplyResult { readonly key: string; readonly resource: AnyResource; readonly action: ApplyAction }
+
+export type DeleteAction = 'deleted' | 'not-found' | 'defined-in-file';
+export interface DeleteResult {
+  readonly key: string;
+  readonly action: DeleteAction;
+  /** For `defined-in-file`, and for `deleted` when a file still defines the resource (it is back in force). */
+  readonly file?: string;
+}
+
+export type ConfigListener = (snapshot: ConfigSnapshot, changedKeys: ReadonlySet<string>) => void;
+
+export interface ConfigStoreOptions {
+  /** Directories to load and watch (`--config`, repeatable). */
+  readonly configDirs?: readonly string[];
+  /** Where applied config is persisted (`--state`, default `./.weft`). */
+  readonly stateDir?: string;
+  /** Where problems and events are reported (default: stderr), one line each. */
+  readonly log?: (line: string) => void;
+  /** How long a burst of file events is coalesced (default 50 ms). */
+  readonly coalesceMs?: number;
+}
+
+interface Entry {
+  readonly resource: AnyResource;
+  readonly fingerprint: string;
+  /** Order of changes across sources: the highest wins. */
+  readonly seq: number;
+  readonly createdAt: string;
+}
+
+/** `file:<absolute path>` or `applied`. */
+type SourceId = string;
+
+export class ConfigStore {
+  readonly #stateDir: string;
+  readonly #log: (line: string) => void;
+  readonly #sources = new Map<SourceId, Map<string, Entry>>();
+  readonly #sourcesByKey = new Map<string, Set<SourceId>>();
+  readonly #inForce = new Map<string, { entry: Entry; source: SourceId }>();
+  readonly #problems = new Map<string, readonly ConfigProblem[]>();
+  readonly #listeners = new Set<ConfigListener>();
+  readonly #dirs: WatchedDirectory[] = [];
+  #seq = 0;
+  #snapshot: ConfigSnapshot = configSnapshot(0, []);
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(opts: ConfigStoreOptions) {
+    this.#stateDir = opts.stateDir ?? '.weft';
+    this.#log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
+  }
+
+  /** Loads applied state and every watched directory, then starts watching. Throws `StateError`/`ConfigDirError`. */
+  static async open(opts: ConfigStoreOptions = {}): Promise<ConfigStore> {
+    const store = new ConfigStore(opts);
+    const applied = await loadAppliedState(store.#stateDir, store.#log);
+    store.#replaceSource(APPLIED, applied.map((a) => a.resource), new Map(applied.map((a) => [resourceKey(a.resource), a.createdAt])));
+    try {
+      for (const dir of opts.configDirs ?? []) {
+        const wd = new WatchedDirectory(dir, (loads) => store.#fileLoads(loads), { log: store.#log, ...(opts.coalesceMs === undefined ? {} : { coalesceMs: opts.coalesceMs }) });
+        store.#dirs.push(wd);
+        store.#fileLoads(await wd.start());
+      }
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+    return store;
+  }
+
+  /** The config in force now. */
+  snapshot(): ConfigSnapshot {
+    return this.#snapshot;
+  }
+
+  /** Registers a listener, called synchronously after each published change; returns its remover. */
+  onChange(listener: ConfigListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Every resource in force with where it comes from, in snapshot order. */
+  inForce(): InForce[] {
+    return this.#snapshot.resources.map((r) => this.describe(resourceKey(r))).filter((x): x is InForce => x !== undefined);
+  }
+
+  describe(key: string): InForce | undefined {
+    const f = this.#inForce.get(key);
+    if (f === undefined) return undefined;
+    const source: ConfigSource = f.source === APPLIED ? { type: 'applied' } : { type: 'file', file: f.source.slice('file:'.length) };
+    return { key, resource: f.entry.resource, source, createdAt: f.entry.createdAt };
+  }
+
+  /** The latest problems (errors and warnings) of each watched file that has any, by file name as displayed. */
+  problems(): ReadonlyMap<string, readonly ConfigProblem[]> {
+    return this.#problems;
+  }
+
+  /**
+   * Applies validated resources (later duplicates win), persists them, then publishes. Resolves with
+   * what happened to each, judged against the config in force (`unchanged` when identical).
+   * Rejects with `StateError` when the state cannot be written; nothing is applied then.
+   */
+  apply(resources: readonly AnyResource[]): Promise<ApplyResult[]> {
+    return this.#exclusive(async () => {
+      const now = new Date().toISOString();
+      const current = new Map(this.#inForce.entries());
+      const next = new Map(this.#sources.get(APPLIED) ?? []);
+      const results: ApplyResult[] = [];
+      const seen = new Map<string, string>();
+      for (const raw of resources) {
+        const resource = normalize(raw);
+        const key = resourceKey(resource);
+        const fp = fingerprint(resource);
+        const before = seen.get(key) ?? current.get(key)?.entry.fingerprint;
+        seen.set(key, fp);
+        results.push({ key, resource, action: before === undefined ? 'created' : before === fp ? 'unchanged' : 'configured' });
+        const createdAt = next.get(key)?.createdAt ?? current.get(key)?.entry.createdAt ?? now;
+        next.set(key, { resource, fingerprint: fp, seq: 0, createdAt });
+      }
+      await this.#persist(next);
+      // What the user applied goes in force even when the applied source already held it and a file changed it since.
+      const renew = new Set(results.filter((r) => r.action !== 'unchanged').map((r) => r.key));
+      this.#replaceSource(APPLIED, [...next.values()].map((e) => e.resource), new Map([...next].map(([k, e]) => [k, e.createdAt])), true, renew);
+      return results;
+    });
+  }
+
+  /** Deletes applied resources by key (`Kind/namespace/name`); resources defined by watched files are refused. */
+  delete(keys: readonly string[]): Promise<DeleteResult[]> {
+    return this.#exclusive(async () => {
+      const next = new Map(this.#sources.get(APPLIED) ?? []);
+      const results: DeleteResult[] = [];
+      for (const key of keys) {
+        const file = this.#fileDefining(key);
+        if (next.delete(key)) results.push({ key, action: 'deleted', ...(file === undefined ? {} : { file }) });
+        else if (file !== undefined) results.push({ key, action: 'defined-in-file', file });
+        else results.push({ key, action: 'not-found' });
+      }
+      if (results.some((r) => r.action === 'deleted')) {
+        await this.#persist(next);
+        this.#replaceSource(APPLIED, [...next.values()].map((e) => e.resource), new Map([...next].map(([k, e]) => [k, e.createdAt])));
+      }
+      return results;
+    });
+  }
+
+  /** Stops watching; waits for in-flight applies and reloads. */
+  async close(): Promise<void> {
+    await Promise.all(this.#dirs.map((d) => d.close()));
+    await this.#queue.catch(() => undefined);
+  }
+
+  #exclusive<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(op, op);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #persist(entries: ReadonlyMap<string, Entry>): Promise<void> {
+    const records: AppliedRecord[] = [...entries.values()].map((e) => ({ resource: e.resource, createdAt: e.createdAt }));
+    await saveAppliedState(this.#stateDir, records);
+  }
+
+  #fileDefining(key: string): string | undefined {
+    for (const s of this.#sourcesByKey.get(key) ?? []) if (s !== APPLIED) return s.slice('file:'.length);
+    return undefined;
+  }
+
+  /** Takes in a batch of file loads: keeps the last good version of files with errors. */
+  #fileLoads(loads: readonly FileLoad[]): void {
+    const changed = new Set<string>();
+    for (const load of loads) {
+      const id = `file:${load.file}`;
+      if (load.problems.length > 0) this.#problems.set(load.display, load.problems);
+      else this.#problems.delete(load.display);
+      if (load.resources === undefined) {
+        for (const k of this.#replaceSource(id, [], undefined, false)) changed.add(k);
+        this.#sources.delete(id);
+        continue;
+      }
+      const known = this.#sources.has(id);
+      if (load.hasErrors) this.#reportInvalid(load, known);
+      if (load.hasErrors && known) continue;
+      for (const k of this.#replaceSource(id, load.resources, undefined, false)) changed.add(k);
+    }
+    if (changed.size > 0) this.#publish(changed);
+  }
+
+  #reportInvalid(load: FileLoad, known: boolean): void {
+    for (const p of load.problems) this.#log(p.severity === 'error' ? formatProblem(p) : formatProblem({ ...p, message: `${p.severity}: ${p.message}` }));
+    const errors = load.problems.filter((p) => p.severity === 'error').length;
+    const kept = known ? `its last good version stays in force (${this.#sources.get(`file:${load.file}`)?.size ?? 0} resources)` : `its ${load.resources?.length ?? 0} valid resources are in force`;
+    this.#log(`config: ${load.display} has ${errors} error${errors === 1 ? '' : 's'}; ${kept}`);
+  }
+
+  /**
+   * Replaces what one source defines; returns the keys whose resource in force changed, and publishes
+   * them unless `publish` is false (the caller batches).
+   */
+  #replaceSource(id: SourceId, resources: readonly AnyResource[], createdAt?: ReadonlyMap<string, string>, publish = true, renew?: ReadonlySet<string>): Set<string> {
+    const old = this.#sources.get(id) ?? new Map<string, Entry>();
+    const next = new Map<string, Entry>();
+    const now = new Date().toISOString();
+    for (const raw of resources) {
+      const resource = normalize(raw);
+      const key = resourceKey(resource);
+      const fp = fingerprint(resource);
+      const prev = old.get(key);
+      // An unchanged definition keeps its place in the order of changes: reloading a file does not make it "more recent".
+      next.set(key, prev !== undefined && prev.fingerprint === fp && renew?.has(key) !== true
+        ? prev
+        : { resource, fingerprint: fp, seq: ++this.#seq, createdAt: prev?.createdAt ?? createdAt?.get(key) ?? now });
+    }
+    this.#sources.set(id, next);
+    const touched = new Set([...old.keys(), ...next.keys()]);
+    for (const k of old.keys()) if (!next.has(k)) this.#sourcesByKey.get(k)?.delete(id);
+    for (const k of next.keys()) {
+      let set = this.#sourcesByKey.get(k);
+      if (set === undefined) this.#sourcesByKey.set(k, (set = new Set()));
+      set.add(id);
+    }
+    const changed = new Set<string>();
+    for (const k of touched) if (this.#elect(k)) changed.add(k);
+    if (publish && changed.size > 0) this.#publish(changed);
+    return changed;
+  }
+
+  /** Puts the most recently changed definition of `key` in force; true when the content in force changed. */
+  #elect(key: string): boolean {
+    let best: { entry: Entry; source: SourceId } | undefined;
+    for (const s of this.#sourcesByKey.get(key) ?? []) {
+      const entry = this.#sources.get(s)?.get(key);
+      if (entry !== undefined && (best === undefined || entry.seq > best.entry.seq)) best = { entry, source: s };
+    }
+    const before = this.#inForce.get(key);
+    if (best === undefined) {
+      this.#sourcesByKey.delete(key);
+      this.#inForce.delete(key);
+      return before !== undefined;
+    }
+    this.#inForce.set(key, best);
+    return before?.entry.fingerprint !== best.entry.fingerprint;
+  }
+
+  #publish(changed: ReadonlySet<string>): void {
+    this.#snapshot = configSnapshot(this.#snapshot.version + 1, [...this.#inForce.values()].map((f) => f.entry.resource));
+    for (const l of this.#listeners) {
+      try {
+        l(this.#snapshot, changed);
+      } catch (e) {
+        this.#log(`config: a change listener failed: ${(e as Error).stack ?? String(e)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Debounces bursts of changes into one push (Istio's PILOT_DEBOUNCE_AFTER / _MAX): a push happens once
+ * changes stop for `delayMs`, or `maxDelayMs` after the first change of a burst, whichever comes first.
+ * Merged changes remember the earliest change time (for convergence metrics) and whether every one of
+ * them was endpoint-only (the EDS fast path).
+ */
+
+export interface Change {
+  /** Only endpoints changed: the push can regenerate EDS alone. */
+  readonly endpointsOnly: boolean;
+  readonly reason: string;
+  /** `performance.now()` when the change happened. */
+  readonly at: number;
+}
+
+export interface MergedChange {
+  readonly endpointsOnly: boolean;
+  readonly reasons: ReadonlySet<string>;
+  /** Earliest change in the batch. */
+  readonly at: number;
+  readonly count: number;
+}
+
+export class Debouncer {
+  readonly #delayMs: number;
+  readonly #maxDelayMs: number;
+  readonly #flush: (batch: MergedChange) => void;
+  #batch: { endpointsOnly: boolean; reasons: Set<string>; at: number; count: number } | undefined;
+  #quietTimer: NodeJS.Timeout | undefined;
+  #maxTimer: NodeJS.Timeout | undefined;
+
+  constructor(delayMs: number, flush: (batch: MergedChange) => void, maxDelayMs = Math.max(delayMs * 10, 1000)) {
+    this.#delayMs = delayMs;
+    this.#maxDelayMs = maxDelayMs;
+    this.#flush = flush;
+  }
+
+  add(change: Change): void {
+    const b = this.#batch;
+    if (b === undefined) {
+      this.#batch = { endpointsOnly: change.endpointsOnly, reasons: new Set([change.reason]), at: change.at, count: 1 };
+      this.#maxTimer = setTimeout(() => this.flushNow(), this.#maxDelayMs);
+      this.#maxTimer.unref();
+    } else {
+      b.endpointsOnly &&= change.endpointsOnly;
+      b.reasons.add(change.reason);
+      b.at = Math.min(b.at, change.at);
+      b.count++;
+    }
+    clearTimeout(this.#quietTimer);
+    this.#quietTimer = setTimeout(() => this.flushNow(), this.#delayMs);
+    this.#quietTimer.unref();
+  }
+
+  /** Pushes what is pending now (also used on shutdown and by tests). */
+  flushNow(): void {
+    clearTimeout(this.#quietTimer);
+    clearTimeout(this.#maxTimer);
+    const b = this.#batch;
+    this.#batch = undefined;
+    if (b !== undefined) this.#flush(b);
+  }
+
+  get pending(): boolean {
+    return this.#batch !== undefined;
+  }
+
+  close(): void {
+    clearTimeout(this.#quietTimer);
+    clearTimeout(this.#maxTimer);
+    this.#batch = undefined;
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The push context: one immutable, internally consistent view of config + registry from which every
+ * proxy's xDS is generated (Istio's PushContext, go-control-plane's snapshot). It indexes what the
+ * generators ask for — visible services, the VirtualServices of the mesh and of each gateway, the
+ * DestinationRule for a host, the Sidecar scope of a proxy — and memoizes generator output shared by
+ * many proxies. A new context is built for every change and published atomically; nothing mutates one.
+ */
+import { hostMatches, resolveHost, visibleFrom, type ResourceOf } from '../../api/index.ts';
+import type { ConfigSnapshot } from '../config-snapshot.ts';
+import type { RegistrySnapshot, Service } from '../../registry/model.ts';
+import type { Proxy } from '../proxy.ts';
+import { scopeFrom, inScope, type SidecarScope } from './sidecar-scope.ts';
+
+export type VirtualServiceResource = ResourceOf<'VirtualService'>;
+export type DestinationRuleResource = ResourceOf<'DestinationRule'>;
+export type GatewayResource = ResourceOf<'Gateway'>;
+
+export interface MeshSettings {
+  /** Mesh-wide policies (PeerAuthentication, Sidecar defaults) live here, as in Istio. */
+  readonly rootNamespace: string;
+  readonly outboundTrafficPolicy: 'ALLOW_ANY' | 'REGISTRY_ONLY';
+}
+
+export const DEFAULT_MESH: MeshSettings = { rootNamespace: 'istio-system', outboundTrafficPolicy: 'ALLOW_ANY' };
+
+const byAge = <T extends { metadata: { creationTimestamp?: string; namespace: string; name: string } }>(a: T, b: T) =>
+  (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
+  a.metadata.namespace.localeCompare(b.metadata.namespace) || a.metadata.name.localeCompare(b.metadata.name);
+
+function labelsMatch(selector: Readonly<Record<string, string>> | undefined, labels: Readonly<Record<string, string>>): boolean {
+  if (selector === undefined) return true;
+  for (const k in selector) if (labels[k] !== selector[k]) return false;
+  return true;
+}
+
+/** `namespace/name` of a gateway reference from a VirtualService in `ns`. */
+export function gatewayRef(ref: string, ns: string): string {
+  if (ref.includes('/')) return ref;
+  const dot = ref.indexOf('.');
+  return dot > 0 ? `${ref.slice(dot + 1)}/${ref.slice(0, dot)}` : `${ns}/${ref}`;
+}
+
+export class PushContext {
+  readonly version: string;
+  readonly config: ConfigSnapshot;
+  readonly registry: RegistrySnapshot;
+  readonly mesh: MeshSettings;
+  /** Generator outputs shared by proxies with the same inputs, keyed by the generator. */
+  readonly memo = new Map<string, unknown>();
+  readonly #virtualServices: readonly VirtualServiceResource[];
+  readonly #scopes = new Map<string, SidecarScope>();
+
+  constructor(version: string, config: ConfigSnapshot, registry: RegistrySnapshot, mesh: MeshSettings = DEFAULT_MESH) {
+    this.version = version;
+    this.config = config;
+    this.registry = registry;
+    this.mesh = mesh;
+    this.#virtualServices = [...config.of('VirtualService')].sort(byAge);
+  }
+
+  /** The Sidecar scope of a proxy: the Sidecar selecting it, else its namespace's, else the root's. */
+  sidecarScope(proxy: Proxy): SidecarScope {
+    const sidecars = this.config.of('Sidecar');
+    const own = sidecars.filter((s) => s.metadata.namespace === proxy.namespace);
+    const chosen = own.find((s) => s.spec.workloadSelector?.labels !== undefined && labelsMatch(s.spec.workloadSelector.labels, proxy.labels))
+      ?? own.find((s) => s.spec.workloadSelector === undefined)
+      ?? sidecars.find((s) => s.metadata.namespace === this.mesh.rootNamespace && s.spec.workloadSelector === undefined);
+    const key = chosen === undefined ? 'default' : `${chosen.metadata.namespace}/${chosen.metadata.name}`;
+    let scope = this.#scopes.get(key);
+    if (scope === undefined) {
+      scope = scopeFrom(chosen, this.mesh.outboundTrafficPolicy);
+      this.#scopes.set(key, scope);
+    }
+    return scope;
+  }
+
+  /** Services a proxy in `namespace` may reach: exported to it and within its Sidecar scope. */
+  visibleServices(namespace: string, scope: SidecarScope): readonly Service[] {
+    const key = `services|${namespace}|${scope.key}`;
+    let out = this.memo.get(key) as Service[] | undefined;
+    if (out === undefined) {
+      out = this.registry.services.filter((s) => visibleFrom(s.exportTo, s.namespace, namespace) && inScope(scope, s.namespace, s.hostname));
+      this.memo.set(key, out);
+    }
+    return out;
+  }
+
+  /** The service for a destination host as seen from `namespace` (same-namespace declaration first). */
+  service(host: string, namespace: string): Service | undefined {
+    const fqdn = resolveHost(host, namespace);
+    const candidates = this.registry.servicesByHost(fqdn).filter((s) => visibleFrom(s.exportTo, s.namespace, namespace));
+    if (candidates.length > 0) return candidates.find((s) => s.namespace === namespace) ?? candidates[0];
+    return this.registry.services.find((s) => s.hostname.startsWith('*') && hostMatches(s.hostname, fqdn) && visibleFrom(s.exportTo, s.namespace, namespace));
+  }
+
+  /**
+   * The DestinationRule for `host` as seen by a proxy in `proxyNamespace` (Istio's precedence: the
+   * proxy's namespace, then the service's, then the root namespace; exact host before wildcards).
+   */
+  destinationRule(host: string, proxyNamespace: string, serviceNamespace: string): DestinationRuleResource | undefined {
+    const rules = this.config.of('DestinationRule');
+    for (const ns of [proxyNamespace, serviceNamespace, this.mesh.rootNamespace]) {
+      const candidates = rules.filter((r) => r.metadata.namespace === ns && r.spec.workloadSelector === undefined &&
+        visibleFrom(r.spec.exportTo, ns, proxyNamespace));
+      const exact = candidates.find((r) => resolveHost(r.spec.host, ns) === host);
+      if (exact !== undefined) return exact;
+      const wild = candidates.filter((r) => hostMatches(resolveHost(r.spec.host, ns), host))
+        .sort((a, b) => b.spec.host.length - a.spec.host.length)[0];
+      if (wild !== undefined) return wild;
+    }
+    return undefined;
+  }
+
+  /** VirtualServices bound to the mesh (no `gateways`, or `mesh` listed), visible from `namespace`, in scope. */
+  meshVirtualServices(namespace: string, scope: SidecarScope): readonly VirtualServiceResource[] {
+    const key = `mesh-vs|${namespace}|${scope.key}`;
+    let out = this.memo.get(key) as VirtualServiceResource[] | undefined;
+    if (out === undefined) {
+      out = this.#virtualServices.filter((vs) => {
+        const gws = vs.spec.gateways ?? [];
+        if (gws.length > 0 && !gws.includes('mesh')) return false;
+        if (!visibleFrom(vs.spec.exportTo, vs.metadata.namespace, namespace)) return false;
+        return (vs.spec.hosts ?? []).some((h) => inScope(scope, vs.metadata.namespace, resolveHost(h, vs.metadata.namespace)));
+      });
+      this.memo.set(key, out);
+    }
+    return out;
+  }
+
+  /** VirtualServices bound to gateway `gw` (`namespace/name`) at the VirtualService or match level. */
+  gatewayVirtualServices(gw: string): readonly VirtualServiceResource[] {
+    return this.#virtualServices.filter((vs) => {
+      const ns = vs.metadata.namespace;
+      if ((vs.spec.hosts ?? []).length === 0) return false;
+      if ((vs.spec.gateways ?? []).some((g) => gatewayRef(g, ns) === gw)) return true;
+      return (vs.spec.http ?? []).some((h) => (h.match ?? []).some((m) => (m.gateways ?? []).some((g) => gatewayRef(g, ns) === gw)));
+    });
+  }
+
+  /** Gateways whose selector matches a gateway proxy's labels. */
+  gatewaysFor(proxy: Proxy): readonly GatewayResource[] {
+    return [...this.config.of('Gateway')].filter((g) => g.spec.selector !== undefined && Object.keys(g.spec.selector).length > 0 && labelsMatch(g.spec.selector, proxy.labels)).sort(byAge);
+  }
+
+  delegate(name: string, namespace: string): VirtualServiceResource | undefined {
+    return this.#virtualServices.find((vs) => vs.metadata.name === name && vs.metadata.namespace === namespace && (vs.spec.hosts ?? []).length === 0);
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Test support for translation: a mesh from YAML config plus proxies described by their node, the xDS
+ * each proxy would receive (generated, encoded with the real protos and decoded back), and the
+ * simulator to say where a call lands. Used by translation tests and the control plane's own tests.
+ */
+import { parseConfig } from '../../api/index.ts';
+import { configSnapshot } from '../config-snapshot.ts';
+import { buildRegistrySnapshot, servicesFromConfig, workloadsFromConfig } from '../../registry/index.ts';
+import { PushContext, type MeshSettings, DEFAULT_MESH } from '../push/push-context.ts';
+import { XdsGenerator } from '../xds-generator.ts';
+import { parseProxy, workloadOf, type Proxy } from '../proxy.ts';
+import { decodeResource } from '../../xds/protos.ts';
+import { TYPE } from '../../xds/type-urls.ts';
+import { META } from '../../xds/node-metadata.ts';
+import { simulate, type Call, type ProxyConfig, type SimResult } from '../simulate/index.ts';
+import type { Workload } from '../../registry/model.ts';
+
+export interface NodeSpec {
+  readonly kind?: 'sidecar' | 'router' | 'grpc';
+  readonly ip: string;
+  readonly name: string;
+  readonly namespace?: string;
+  readonly labels?: Record<string, string>;
+  readonly serviceAccount?: string;
+  /** Container ports, e.g. `[{name: 'http', containerPort: 9080}]`. */
+  readonly ports?: readonly { name?: string; containerPort: number }[];
+}
+
+export function nodeOf(spec: NodeSpec): { id: string; cluster: string; metadata: Record<string, unknown> } {
+  const ns = spec.namespace ?? 'default';
+  const kind = spec.kind ?? 'sidecar';
+  return {
+    id: `${kind}~${spec.ip}~${spec.name}.${ns}~${ns}.svc.cluster.local`,
+    cluster: spec.name,
+    metadata: {
+      [META.namespace]: ns, [META.labels]: spec.labels ?? {}, [META.workloadName]: spec.name,
+      [META.serviceAccount]: spec.serviceAccount ?? 'default', [META.instanceIps]: spec.ip,
+      [META.podPorts]: JSON.stringify(spec.ports ?? []), [META.interceptionMode]: 'NONE',
+      ...(kind === 'grpc' ? { [META.generator]: 'grpc' } : {}),
+    },
+  };
+}
+
+export interface TestMesh {
+  readonly ctx: PushContext;
+  readonly generator: XdsGenerator;
+  readonly proxies: ReadonlyMap<string, Proxy>;
+  /** What `name`'s proxy receives, decoded back from the encoded resources. */
+  config(name: string): ProxyConfig;
+  /** Where `call` from `name`'s proxy lands. */
+  call(name: string, call: Call): SimResult;
+}
+
+export function testMesh(yaml: string, nodes: readonly NodeSpec[], mesh: MeshSettings = DEFAULT_MESH): TestMesh {
+  const set = parseConfig(yaml, 'mesh.yaml');
+  const errors = set.problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0) throw new Error(`test config is invalid: ${errors.map((e) => `${e.line} ${e.field}: ${e.message}`).join('; ')}`);
+  const cfg = configSnapshot(1, set.resources);
+  const proxies = new Map(nodes.map((n) => [n.name, parseProxy(nodeOf(n))]));
+  const workloads: Workload[] = [...workloadsFromConfig(cfg)];
+  for (const p of proxies.values()) {
+    const w = workloadOf(p);
+    if (w !== undefined && p.kind === 'sidecar') workloads.push(w);
+  }
+  const registry = buildRegistrySnapshot(1, servicesFromConfig(cfg), workloads);
+  const ctx = new PushContext('1', cfg, registry, mesh);
+  const generator = new XdsGenerator(ctx, { onError: (_p, type, name, e) => { throw new Error(`${type} ${name}: ${e.message}`); } });
+  const decodeAll = (p: Proxy, typeUrl: string, names: readonly string[] | undefined): Record<string, Record<string, unknown>> => {
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const r of generator.generate(p, typeUrl, names).resources) out[r.name] = decodeResource(typeUrl, r.body);
+    return out;
+  };
+  const config = (name: string): ProxyConfig => {
+    const p = proxies.get(name);
+    if (p === undefined) throw new Error(`no proxy ${name}`);
+    const listeners = decodeAll(p, TYPE.listener, undefined);
+    const routeNames = Object.values(listeners).flatMap((l) => JSON.stringify(l).match(/"routeConfigName":"([^"]+)"/g) ?? [])
+      .map((m) => m.slice('"routeConfigName":"'.length, -1));
+    const clusters = decodeAll(p, TYPE.cluster, undefined);
+    const eds = Object.entries(clusters).filter(([, c]) => (c as { type?: string }).type === 'EDS').map(([n]) => n);
+    return { listeners, routes: decodeAll(p, TYPE.route, routeNames), clusters, endpoints: decodeAll(p, TYPE.endpoint, eds) };
+  };
+  return { ctx, generator, proxies, config, call: (name, c) => simulate(config(name), c) };
+}

@@ -1,0 +1,26 @@
+/**
+ * Builds the `RouteContext` HTTP route translation needs from the push context: how a VirtualService
+ * destination becomes a cluster name (`outbound|port|subset|host`), and delegate lookup.
+ */
+import type { PushContext } from '../push/push-context.ts';
+import type { Proxy } from '../proxy.ts';
+import type { RouteContext } from './http/context.ts';
+import { outboundCluster } from './names.ts';
+
+export function routeContext(ctx: PushContext, proxy: Proxy, listenerPort: number, gateway?: string): RouteContext {
+  return {
+    proxy: { namespace: proxy.namespace, labels: proxy.labels, kind: proxy.kind },
+    ...(gateway !== undefined ? { gateway } : {}),
+    listenerPort,
+    clusterFor: (dest, vsNamespace) => {
+      const svc = ctx.service(dest.host, vsNamespace);
+      if (svc === undefined) return undefined;
+      const port = dest.port
+        ?? (svc.ports.length === 1 ? svc.ports[0]!.port : svc.ports.find((p) => p.port === listenerPort)?.port);
+      if (port === undefined) return undefined;
+      // A destination on a wildcard ServiceEntry uses the entry's cluster (`outbound|443||*.example.com`), as Istio.
+      return outboundCluster(port, dest.subset ?? '', svc.hostname);
+    },
+    delegate: (name, namespace) => ctx.delegate(name, namespace),
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * LDS for sidecars in local mode (interception NONE): the app reaches the mesh through
+ * `virtualOutbound` on the proxy's address, port 15001, an HTTP proxy (absolute-form requests and
+ * CONNECT) routed by authority with route configuration `15001`; Sidecar egress listeners with an
+ * explicit port add `<bind>_<port>` listeners; each workload port gets an inbound listener on the proxy's
+ * address (where EDS sends mesh traffic) forwarding to the app through `inbound|port||`.
+ */
+import type { PushContext } from '../push/push-context.ts';
+import type { Proxy } from '../proxy.ts';
+import { isHttpProtocol, parseProtocol, type Protocol } from '../../api/index.ts';
+import { servicePortProtocol } from '../../api/index.ts';
+import { socketAddress } from './proto-values.ts';
+import { httpConnectionManager, tcpProxy } from './http-filters.ts';
+import { inboundCluster, listenerName, OUTBOUND_PORT, VIRTUAL_OUTBOUND } from './names.ts';
+
+export type EnvoyListener = Record<string, unknown> & { name: string };
+
+function virtualOutbound(proxy: Proxy): EnvoyListener {
+  return {
+    name: VIRTUAL_OUTBOUND,
+    address: socketAddress(proxy.ip, OUTBOUND_PORT),
+    trafficDirection: 'OUTBOUND',
+    filterChains: [{ name: VIRTUAL_OUTBOUND, filters: [httpConnectionManager({ statPrefix: `outbound_${proxy.ip}_${OUTBOUND_PORT}`, rds: String(OUTBOUND_PORT), connect: true })] }],
+  };
+}
+
+/** The protocol of a workload port: from a Service targeting it, else the container port's name. */
+export function inboundProtocol(ctx: PushContext, proxy: Proxy, containerPort: number, portName: string | undefined): Protocol | undefined {
+  for (const svc of ctx.registry.services) {
+    if (svc.namespace !== proxy.namespace || svc.selector === undefined) continue;
+    if (!Object.entries(svc.selector).every(([k, v]) => proxy.labels[k] === v)) continue;
+    for (const p of svc.ports) {
+      if (p.targetPort === containerPort || (typeof p.targetPort === 'string' && p.targetPort === portName)) {
+        if (p.protocol !== undefined) return p.protocol;
+      }
+    }
+  }
+  return portName === undefined ? undefined : servicePortProtocol({ name: portName }) ?? parseProtocol(portName);
+}
+
+function inboundListener(ctx: PushContext, proxy: Proxy, port: { name?: string; containerPort: number }): EnvoyListener {
+  const cluster = inboundCluster(port.containerPort);
+  const protocol = inboundProtocol(ctx, proxy, port.containerPort, port.name);
+  const statPrefix = `inbound_${proxy.ip}_${port.containerPort}`;
+  const filter = isHttpProtocol(protocol)
+    ? httpConnectionManager({
+      statPrefix,
+      routeConfig: {
+        name: cluster,
+        virtualHosts: [{ name: `inbound|http|${port.containerPort}`, domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster, timeout: { seconds: 0, nanos: 0 }, maxStreamDuration: { maxStreamDuration: { seconds: 0, nanos: 0 }, grpcTimeoutHeaderMax: { seconds: 0, nanos: 0 } } } }] }],
+        validateClusters: { value: false },
+      },
+    })
+    : tcpProxy(statPrefix, [{ name: cluster, weight: 100 }]);
+  return {
+    name: listenerName(proxy.ip, port.containerPort),
+    address: socketAddress(proxy.ip, port.containerPort),
+    trafficDirection: 'INBOUND',
+    filterChains: [{ name: cluster, filters: [filter] }],
+  };
+}
+
+/** Sidecar egress listeners with an explicit port (`captureMode: NONE` style explicit listeners). */
+function egressListeners(ctx: PushContext, proxy: Proxy): EnvoyListener[] {
+  const sidecar = ctx.sidecarScope(proxy).sidecar;
+  const out: EnvoyListener[] = [];
+  for (const e of sidecar?.spec.egress ?? []) {
+    const number = e.port?.number;
+    if (number === undefined || number === 0 || e.bind?.startsWith('unix://')) continue;
+    const bind = e.bind ?? proxy.ip;
+    const protocol = parseProtocol(e.port?.protocol ?? '');
+    const statPrefix = `outbound_${bind}_${number}`;
+    const filter = isHttpProtocol(protocol) || protocol === undefined
+      ? httpConnectionManager({ statPrefix, rds: String(number) })
+      : tcpProxy(statPrefix, [{ name: 'PassthroughCluster', weight: 100 }]);
+    out.push({ name: listenerName(bind, number), address: socketAddress(bind, number), trafficDirection: 'OUTBOUND', filterChains: [{ filters: [filter] }] });
+  }
+  return out;
+}
+
+export function sidecarListeners(ctx: PushContext, proxy: Proxy): EnvoyListener[] {
+  return [virtualOutbound(proxy), ...egressListeners(ctx, proxy), ...proxy.ports.map((p) => inboundListener(ctx, proxy, p))];
+}
+
+/** Route configuration names a sidecar's listeners reference over RDS. */
+export function sidecarRouteNames(ctx: PushContext, proxy: Proxy): string[] {
+  const names = [String(OUTBOUND_PORT)];
+  for (const e of ctx.sidecarScope(proxy).sidecar?.spec.egress ?? []) if (e.port?.number) names.push(String(e.port.number));
+  return names;
+}

@@ -1,0 +1,127 @@
+/**
+ * DestinationRule traffic policy → Envoy cluster fields: load balancer, connection pool (connect
+ * timeout, circuit breakers, HTTP protocol options), outlier detection. Port-level settings and subset
+ * policies override the rule's, field group by field group, as Istio merges them
+ * (pilot/pkg/networking/core/cluster_traffic_policy.go). TLS arrives with the security issue.
+ */
+import type { SpecOf } from '../../api/index.ts';
+import { duration } from './proto-values.ts';
+
+type DestinationRuleSpec = SpecOf<'DestinationRule'>;
+export type TrafficPolicy = NonNullable<DestinationRuleSpec['trafficPolicy']>;
+type PortPolicy = NonNullable<TrafficPolicy['portLevelSettings']>[number];
+type Policy = Pick<TrafficPolicy, 'loadBalancer' | 'connectionPool' | 'outlierDetection' | 'tls'>;
+
+/** Istio's defaults: 10 s connect timeout, circuit breaker thresholds effectively off. */
+export const DEFAULT_CONNECT_TIMEOUT = { seconds: 10, nanos: 0 };
+const UNLIMITED = 4294967295;
+
+/** The policy in force for `port`: the rule's, overridden by its port-level settings, then by the subset's. */
+export function effectivePolicy(rule: TrafficPolicy | undefined, subset: TrafficPolicy | undefined, port: number): Policy {
+  const merged: Policy = {};
+  for (const layer of [rule, portLevel(rule, port), subset, portLevel(subset, port)]) {
+    if (layer === undefined) continue;
+    if (layer.loadBalancer !== undefined) merged.loadBalancer = layer.loadBalancer;
+    if (layer.connectionPool !== undefined) merged.connectionPool = layer.connectionPool;
+    if (layer.outlierDetection !== undefined) merged.outlierDetection = layer.outlierDetection;
+    if (layer.tls !== undefined) merged.tls = layer.tls;
+  }
+  return merged;
+}
+
+function portLevel(policy: TrafficPolicy | undefined, port: number): PortPolicy | undefined {
+  return policy?.portLevelSettings?.find((p) => p.port?.number === port);
+}
+
+const SIMPLE_LB: Readonly<Record<string, string>> = {
+  ROUND_ROBIN: 'ROUND_ROBIN', LEAST_CONN: 'LEAST_REQUEST', LEAST_REQUEST: 'LEAST_REQUEST', RANDOM: 'RANDOM', UNSPECIFIED: 'ROUND_ROBIN',
+};
+
+/** Cluster fields for the load balancer: `lbPolicy` and ring-hash / maglev sizing. */
+function loadBalancerFields(lb: Policy['loadBalancer']): Record<string, unknown> {
+  if (lb === undefined) return { lbPolicy: 'ROUND_ROBIN' };
+  const hash = lb.consistentHash;
+  if (hash !== undefined) {
+    if (hash.maglev !== undefined) return { lbPolicy: 'MAGLEV', ...(hash.maglev.tableSize ? { maglevLbConfig: { tableSize: { value: hash.maglev.tableSize } } } : {}) };
+    const min = hash.ringHash?.minimumRingSize ?? hash.minimumRingSize;
+    return { lbPolicy: 'RING_HASH', ...(min ? { ringHashLbConfig: { minimumRingSize: { value: min } } } : {}) };
+  }
+  if (lb.simple === 'PASSTHROUGH') return { lbPolicy: 'CLUSTER_PROVIDED' };
+  return { lbPolicy: SIMPLE_LB[lb.simple ?? 'ROUND_ROBIN'] ?? 'ROUND_ROBIN' };
+}
+
+function circuitBreakers(pool: Policy['connectionPool']): Record<string, unknown> {
+  const t = pool?.tcp;
+  const h = pool?.http;
+  return {
+    thresholds: [{
+      maxConnections: { value: t?.maxConnections ?? UNLIMITED },
+      maxPendingRequests: { value: h?.http1MaxPendingRequests ?? UNLIMITED },
+      maxRequests: { value: h?.http2MaxRequests ?? UNLIMITED },
+      maxRetries: { value: h?.maxRetries ?? UNLIMITED },
+      trackRemaining: true,
+    }],
+  };
+}
+
+function outlierFields(o: Policy['outlierDetection']): Record<string, unknown> {
+  if (o === undefined) return {};
+  const consecutive5xx = o.consecutive5xxErrors ?? (o.consecutiveErrors !== undefined && o.consecutiveErrors > 0 ? o.consecutiveErrors : undefined);
+  const od: Record<string, unknown> = {
+    // Istio turns off the failure kinds that are not configured (Envoy defaults them to 5 and 100%).
+    consecutive_5xx: { value: consecutive5xx ?? 0 },
+    enforcingConsecutive_5xx: { value: consecutive5xx ? 100 : 0 },
+    consecutiveGatewayFailure: { value: o.consecutiveGatewayErrors ?? 0 },
+    enforcingConsecutiveGatewayFailure: { value: o.consecutiveGatewayErrors ? 100 : 0 },
+    enforcingSuccessRate: { value: 0 },
+    ...(o.interval ? { interval: duration(o.interval) } : {}),
+    ...(o.baseEjectionTime ? { baseEjectionTime: duration(o.baseEjectionTime) } : {}),
+    ...(o.maxEjectionPercent !== undefined ? { maxEjectionPercent: { value: o.maxEjectionPercent } } : {}),
+    ...(o.splitExternalLocalOriginErrors ? { splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailure: { value: o.consecutiveLocalOriginFailures ?? 5 } } : {}),
+  };
+  return { outlierDetection: od, ...(o.minHealthPercent !== undefined ? { commonLbConfig: { healthyPanicThreshold: { value: o.minHealthPercent } } } : {}) };
+}
+
+/** HTTP protocol options for the upstream: HTTP/2 for http2/grpc ports (or h2 upgrade), idle timeout, requests per connection. */
+function protocolOptions(pool: Policy['connectionPool'], http2: boolean): Record<string, unknown> {
+  const h = pool?.http;
+  const common: Record<string, unknown> = {
+    ...(h?.idleTimeout ? { idleTimeout: duration(h.idleTimeout) } : {}),
+    ...(h?.maxRequestsPerConnection ? { maxRequestsPerConnection: { value: h.maxRequestsPerConnection } } : {}),
+  };
+  const upgrade = h?.h2UpgradePolicy === 'UPGRADE';
+  const useH2 = (http2 || upgrade) && h?.h2UpgradePolicy !== 'DO_NOT_UPGRADE';
+  const options: Record<string, unknown> = {
+    '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+    ...(Object.keys(common).length > 0 ? { commonHttpProtocolOptions: common } : {}),
+    ...(h?.useClientProtocol
+      ? { useDownstreamProtocolConfig: { httpProtocolOptions: {}, http2ProtocolOptions: {} } }
+      : { explicitHttpConfig: useH2 ? { http2ProtocolOptions: h?.maxConcurrentStreams ? { maxConcurrentStreams: { value: h.maxConcurrentStreams } } : {} } : { httpProtocolOptions: {} } }),
+  };
+  return { typedExtensionProtocolOptions: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': options } };
+}
+
+/**
+ * The cluster fields a policy contributes. `http` says whether the port carries HTTP (protocol options
+ * apply), `http2` whether it is HTTP/2 or gRPC.
+ */
+export function clusterPolicyFields(policy: Policy, port: { http: boolean; http2: boolean }): Record<string, unknown> {
+  const tcp = policy.connectionPool?.tcp;
+  const keepalive = tcp?.tcpKeepalive;
+  return {
+    connectTimeout: duration(tcp?.connectTimeout) ?? DEFAULT_CONNECT_TIMEOUT,
+    ...loadBalancerFields(policy.loadBalancer),
+    circuitBreakers: circuitBreakers(policy.connectionPool),
+    ...outlierFields(policy.outlierDetection),
+    ...(port.http ? protocolOptions(policy.connectionPool, port.http2) : {}),
+    ...(keepalive ? {
+      upstreamConnectionOptions: {
+        tcpKeepalive: {
+          ...(keepalive.probes ? { keepaliveProbes: { value: keepalive.probes } } : {}),
+          ...(keepalive.time ? { keepaliveTime: { value: duration(keepalive.time)?.seconds ?? 0 } } : {}),
+          ...(keepalive.interval ? { keepaliveInterval: { value: duration(keepalive.interval)?.seconds ?? 0 } } : {}),
+        },
+      },
+    } : {}),
+  };
+}

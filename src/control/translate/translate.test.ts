@@ -1,0 +1,241 @@
+/**
+ * Translation end to end, by simulation: config + proxies → generated xDS (encoded and decoded with the
+ * real protos) → where a call lands (Istio's pilot/pkg/simulation idea). Asserts clusters and endpoints,
+ * not proto shapes.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { testMesh, type NodeSpec } from './harness.ts';
+import { routeClusters } from './consistency.ts';
+
+const BOOKINFO = `
+apiVersion: v1
+kind: Service
+metadata: {name: reviews}
+spec:
+  selector: {app: reviews}
+  ports: [{name: http, port: 9080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: productpage}
+spec:
+  selector: {app: productpage}
+  ports: [{name: http, port: 9080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: mysql, namespace: db}
+spec:
+  selector: {app: mysql}
+  ports: [{name: tcp, port: 3306}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews}
+spec:
+  host: reviews
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+  - {name: v3, labels: {version: v3}}
+`;
+
+const JASON = `
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - match: [{headers: {end-user: {exact: jason}}}]
+    route: [{destination: {host: reviews, subset: v2}}]
+  - route: [{destination: {host: reviews, subset: v1}}]
+`;
+
+const NODES: NodeSpec[] = [
+  { name: 'productpage-v1', ip: '127.0.1.1', labels: { app: 'productpage', version: 'v1' }, ports: [{ name: 'http', containerPort: 9080 }] },
+  { name: 'reviews-v1', ip: '127.0.1.2', labels: { app: 'reviews', version: 'v1' }, ports: [{ name: 'http', containerPort: 9080 }] },
+  { name: 'reviews-v2', ip: '127.0.1.3', labels: { app: 'reviews', version: 'v2' }, ports: [{ name: 'http', containerPort: 9080 }] },
+  { name: 'reviews-v3', ip: '127.0.1.4', labels: { app: 'reviews', version: 'v3' }, ports: [{ name: 'http', containerPort: 9080 }] },
+  { name: 'mysql-0', namespace: 'db', ip: '127.0.1.9', labels: { app: 'mysql' }, ports: [{ name: 'tcp', containerPort: 3306 }] },
+];
+
+const REVIEWS = 'reviews.default.svc.cluster.local';
+const out = (subset: string, host = REVIEWS, port = 9080) => `outbound|${port}|${subset}|${host}`;
+const viaProxy = (authority: string, extra: Record<string, unknown> = {}) => ({ port: 15001, address: '127.0.1.1', authority, path: '/reviews/0', ...extra });
+
+describe('sidecar translation (local mode)', () => {
+  it('routes by authority through the HTTP proxy listener to every endpoint of the service', () => {
+    const m = testMesh(BOOKINFO, NODES);
+    const r = m.call('productpage-v1', viaProxy('reviews:9080'));
+    assert.equal(r.ok, true, JSON.stringify(r.error));
+    assert.equal(r.listener, 'virtualOutbound');
+    assert.equal(r.cluster, out(''));
+    assert.deepEqual([...r.endpoints!].sort(), ['127.0.1.2:9080', '127.0.1.3:9080', '127.0.1.4:9080']);
+    for (const authority of [`${REVIEWS}:9080`, 'reviews.default:9080', 'reviews.default.svc:9080']) {
+      assert.equal(m.call('productpage-v1', viaProxy(authority)).cluster, out(''), authority);
+    }
+  });
+
+  it('applies VirtualService header matches and DestinationRule subsets', () => {
+    const m = testMesh(BOOKINFO + JASON, NODES);
+    const jason = m.call('productpage-v1', viaProxy('reviews:9080', { headers: { 'end-user': 'jason' } }));
+    assert.equal(jason.cluster, out('v2'));
+    assert.deepEqual(jason.endpoints, ['127.0.1.3:9080']);
+    const other = m.call('productpage-v1', viaProxy('reviews:9080', { headers: { 'end-user': 'mary' } }));
+    assert.equal(other.cluster, out('v1'));
+    assert.deepEqual(other.endpoints, ['127.0.1.2:9080']);
+  });
+
+  it('splits traffic by weight', () => {
+    const vs = `
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - {destination: {host: reviews, subset: v1}, weight: 80}
+    - {destination: {host: reviews, subset: v3}, weight: 20}
+`;
+    const r = testMesh(BOOKINFO + vs, NODES).call('productpage-v1', viaProxy('reviews:9080'));
+    assert.deepEqual(r.clusters.map((c) => [c.name, c.weight, c.endpoints]), [[out('v1'), 80, ['127.0.1.2:9080']], [out('v3'), 20, ['127.0.1.4:9080']]]);
+  });
+
+  it('answers 503 naming the cause for a subset no DestinationRule defines (no dangling cluster)', () => {
+    const vs = JASON.replace('subset: v1', 'subset: v4');
+    const m = testMesh(BOOKINFO + vs, NODES);
+    const r = m.call('productpage-v1', viaProxy('reviews:9080'));
+    assert.equal(r.action, 'direct_response');
+    assert.equal(r.status, 503);
+    assert.match(r.responseHeaders?.['x-weft-error'] ?? '', /cluster-not-found: outbound\|9080\|v4\|reviews/);
+  });
+
+  it('forwards inbound mesh traffic to the app port', () => {
+    const nodes = NODES.map((n) => (n.name === 'reviews-v1' ? { ...n } : n));
+    const m = testMesh(BOOKINFO, nodes);
+    const r = m.call('reviews-v1', { port: 9080, address: '127.0.1.2', authority: 'reviews:9080', path: '/' });
+    assert.equal(r.cluster, 'inbound|9080||');
+    assert.deepEqual(r.endpoints, ['127.0.0.1:9080']);
+  });
+
+  it('tunnels TCP services with CONNECT, and routes unknown hosts per outboundTrafficPolicy', () => {
+    const m = testMesh(BOOKINFO, NODES);
+    const tcp = m.call('productpage-v1', { port: 15001, address: '127.0.1.1', authority: 'mysql.db:3306', method: 'CONNECT' });
+    assert.equal(tcp.cluster, 'outbound|3306||mysql.db.svc.cluster.local');
+    assert.deepEqual(tcp.endpoints, ['127.0.1.9:3306']);
+    assert.equal(m.call('productpage-v1', viaProxy('example.com')).cluster, 'PassthroughCluster');
+    const locked = testMesh(BOOKINFO + `
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default}
+spec:
+  outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+  egress: [{hosts: ["./*", "db/*"]}]
+`, NODES);
+    const blocked = locked.call('productpage-v1', viaProxy('example.com'));
+    assert.equal(blocked.status, 502);
+  });
+
+  it('scopes what a proxy sees with Sidecar egress hosts and exportTo', () => {
+    const scoped = testMesh(BOOKINFO + `
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default}
+spec:
+  egress: [{hosts: ["./*"]}]
+`, NODES);
+    const cds = Object.keys(scoped.config('productpage-v1').clusters ?? {});
+    assert.ok(cds.includes(out('')));
+    assert.ok(!cds.some((c) => c.includes('mysql')), cds.join(' '));
+    const hidden = testMesh(BOOKINFO + `
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: private-api, namespace: db}
+spec:
+  hosts: [api.internal.example]
+  exportTo: ["."]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: DNS
+`, NODES);
+    assert.ok(!Object.keys(hidden.config('productpage-v1').clusters ?? {}).some((c) => c.includes('api.internal')));
+    assert.ok(Object.keys(hidden.config('mysql-0').clusters ?? {}).some((c) => c.includes('api.internal')));
+  });
+
+  it('never sends a route naming a cluster the proxy did not get', () => {
+    const m = testMesh(BOOKINFO + JASON.replace('subset: v1', 'subset: v9'), NODES);
+    for (const node of NODES) {
+      const cfg = m.config(node.name);
+      const clusters = new Set(Object.keys(cfg.clusters ?? {}));
+      for (const rc of Object.values(cfg.routes ?? {})) {
+        for (const vh of (rc['virtualHosts'] as Record<string, unknown>[] | undefined) ?? []) {
+          for (const route of (vh['routes'] as Record<string, unknown>[] | undefined) ?? []) {
+            for (const c of routeClusters(route)) assert.ok(clusters.has(c), `${node.name}: route names missing cluster ${c}`);
+          }
+        }
+      }
+    }
+  });
+});
+
+describe('gateway translation', () => {
+  const GW = `
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: bookinfo-gateway}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 8080, name: http, protocol: HTTP}
+    hosts: ["*"]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: bookinfo}
+spec:
+  hosts: ["*"]
+  gateways: [bookinfo-gateway]
+  http:
+  - match: [{uri: {exact: /productpage}}, {uri: {prefix: /static}}]
+    route: [{destination: {host: productpage, port: {number: 9080}}}]
+`;
+  const gateway: NodeSpec = { kind: 'router', name: 'ingressgateway', namespace: 'istio-system', ip: '127.0.0.1', labels: { istio: 'ingressgateway' } };
+
+  it('listens on the Gateway server port and routes bound VirtualServices', () => {
+    const m = testMesh(BOOKINFO + GW, [...NODES, gateway]);
+    const r = m.call('ingressgateway', { port: 8080, address: '127.0.0.1', authority: 'localhost:8080', path: '/productpage' });
+    assert.equal(r.listener, '0.0.0.0_8080');
+    assert.equal(r.routeConfig, 'http.8080');
+    assert.equal(r.cluster, 'outbound|9080||productpage.default.svc.cluster.local');
+    assert.deepEqual(r.endpoints, ['127.0.1.1:9080']);
+    const miss = m.call('ingressgateway', { port: 8080, address: '127.0.0.1', authority: 'localhost:8080', path: '/admin' });
+    assert.equal(miss.error?.code, 'NO_ROUTE');
+  });
+
+  it('gets nothing from Gateways whose selector does not match, and sidecars ignore gateway-bound routes', () => {
+    const m = testMesh(BOOKINFO + GW, [...NODES, { ...gateway, labels: { istio: 'egressgateway' } }]);
+    assert.deepEqual(Object.keys(m.config('ingressgateway').listeners), []);
+    const r = m.call('productpage-v1', { port: 15001, address: '127.0.1.1', authority: 'productpage:9080', path: '/admin' });
+    assert.equal(r.cluster, 'outbound|9080||productpage.default.svc.cluster.local');
+  });
+});
+
+describe('proxyless gRPC translation', () => {
+  it('serves api listeners named by target, with routes and EDS clusters', () => {
+    const grpc: NodeSpec = { kind: 'grpc', name: 'client', ip: '127.0.1.50', labels: { app: 'client' } };
+    const m = testMesh(BOOKINFO.replaceAll('name: http, port: 9080', 'name: grpc, port: 9080') + JASON, [...NODES, grpc]);
+    const listeners = m.config('client').listeners;
+    assert.ok(`${REVIEWS}:9080` in listeners);
+    const r = m.call('client', { port: 9080, authority: `${REVIEWS}:9080`, path: '/reviews.Reviews/Get', method: 'POST', protocol: 'http2', headers: { 'end-user': 'jason', 'content-type': 'application/grpc' } });
+    assert.equal(r.cluster, out('v2'), JSON.stringify(r.error));
+    assert.deepEqual(r.endpoints, ['127.0.1.3:9080']);
+  });
+});

@@ -1,0 +1,183 @@
+/**
+ * The control plane's `ResourceServer`: turns the current push context into each proxy's xDS, by
+ * proxy kind (sidecar, gateway router, proxyless gRPC) and type. Generators are pure functions of
+ * (push context, proxy); outputs shared by many proxies are memoized in the push context and encoded
+ * once (encoded bytes are cached by object identity), so a push to 1,000 proxies with the same view costs
+ * one generation and one encoding per resource.
+ */
+import type { EncodedResource, Generated, PushEvent, ResourceServer, XdsNode } from '../xds/resource-server.ts';
+import { contentVersion, encodeResource, decodeResource } from '../xds/protos.ts';
+import { TYPE } from '../xds/type-urls.ts';
+import { parseProxy, NodeError, type Proxy } from './proxy.ts';
+import type { PushContext } from './push/push-context.ts';
+import { clustersFor, outboundClustersFor, type EnvoyCluster } from './translate/clusters.ts';
+import { loadAssignment } from './translate/endpoints.ts';
+import { sidecarListeners, sidecarRouteNames } from './translate/sidecar-listeners.ts';
+import { outboundRouteConfig } from './translate/outbound-routes.ts';
+import { gatewayListeners, gatewayRouteConfig, gatewayRouteNames } from './translate/gateway.ts';
+import { grpcListeners, grpcRouteConfig } from './translate/grpc.ts';
+import { withKnownClusters } from './translate/consistency.ts';
+import { OUTBOUND_PORT } from './translate/names.ts';
+
+type Named = Record<string, unknown>;
+
+export interface GeneratorHooks {
+  /** A proxy connected (after its node parsed): register its workload. */
+  readonly onConnect?: (proxy: Proxy) => void;
+  readonly onDisconnect?: (proxy: Proxy) => void;
+  /**
+   * A generated resource did not encode (a generator bug or config the translators do not handle): it is
+   * left out of the push, and reported here, never thrown into the ADS stream.
+   */
+  readonly onError?: (proxy: Proxy, typeUrl: string, name: string, error: Error) => void;
+}
+
+const nameOf = (typeUrl: string, r: Named): string => String(typeUrl === TYPE.endpoint ? r['clusterName'] : r['name']);
+
+export class XdsGenerator implements ResourceServer<Proxy> {
+  #ctx: PushContext;
+  readonly #listeners = new Set<(e: PushEvent) => void>();
+  readonly #proxies = new Map<string, Proxy>();
+  readonly #encoded = new WeakMap<object, EncodedResource>();
+  readonly #hooks: GeneratorHooks;
+
+  constructor(initial: PushContext, hooks: GeneratorHooks = {}) {
+    this.#ctx = initial;
+    this.#hooks = hooks;
+  }
+
+  get context(): PushContext {
+    return this.#ctx;
+  }
+
+  proxies(): readonly Proxy[] {
+    return [...this.#proxies.values()];
+  }
+
+  proxy(id: string): Proxy | undefined {
+    return this.#proxies.get(id);
+  }
+
+  /** Publishes a new push context and tells the ADS server what may have changed. */
+  publish(ctx: PushContext, event: Omit<PushEvent, 'version'>): void {
+    this.#ctx = ctx;
+    const full: PushEvent = { ...event, version: ctx.version };
+    for (const l of this.#listeners) l(full);
+  }
+
+  connect(node: XdsNode): Proxy | { error: string } {
+    try {
+      const proxy = parseProxy(node);
+      this.#proxies.set(proxy.id, proxy);
+      this.#hooks.onConnect?.(proxy);
+      return proxy;
+    } catch (e) {
+      if (e instanceof NodeError) return { error: e.message };
+      throw e;
+    }
+  }
+
+  disconnect(proxy: Proxy): void {
+    if (this.#proxies.get(proxy.id) === proxy) this.#proxies.delete(proxy.id);
+    this.#hooks.onDisconnect?.(proxy);
+  }
+
+  onPush(listener: (event: PushEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  generate(proxy: Proxy, typeUrl: string, names: readonly string[] | undefined): Generated {
+    const objects = this.objects(this.#ctx, proxy, typeUrl, names);
+    const wanted = names === undefined ? undefined : new Set(names);
+    const resources: EncodedResource[] = [];
+    for (const o of objects) {
+      if (wanted !== undefined && !wanted.has(nameOf(typeUrl, o))) continue;
+      try {
+        resources.push(this.#encode(typeUrl, o));
+      } catch (e) {
+        this.#hooks.onError?.(proxy, typeUrl, nameOf(typeUrl, o), e as Error);
+      }
+    }
+    const version = contentVersion(Buffer.from(resources.map((r) => `${r.name}=${r.version}`).join(',')));
+    return { version, resources };
+  }
+
+  /** The plain objects of one type for a proxy (before name filtering and encoding). */
+  objects(ctx: PushContext, proxy: Proxy, typeUrl: string, names: readonly string[] | undefined): readonly Named[] {
+    switch (typeUrl) {
+      case TYPE.cluster: return this.#clusters(ctx, proxy, names);
+      case TYPE.endpoint: return (names ?? this.#clusters(ctx, proxy, undefined).filter((c) => c['type'] === 'EDS').map((c) => c.name))
+        .map((n) => loadAssignment(ctx, n, proxy.namespace));
+      case TYPE.listener: return this.#listenersOf(ctx, proxy, names);
+      case TYPE.route: return this.#routes(ctx, proxy, names);
+      default: return [];
+    }
+  }
+
+  /** Every resource this proxy would get now, decoded back from what is sent (for /debug/config_dump). */
+  configDump(proxy: Proxy): Record<string, unknown[]> {
+    const dump: Record<string, unknown[]> = {};
+    const listeners = this.generate(proxy, TYPE.listener, undefined).resources;
+    const clusters = this.generate(proxy, TYPE.cluster, undefined).resources;
+    const routeNames = proxy.kind === 'router' ? gatewayRouteNames(this.#ctx, proxy)
+      : proxy.kind === 'sidecar' ? sidecarRouteNames(this.#ctx, proxy) : listeners.map((l) => l.name);
+    const eds = clusters.map((c) => c.name).filter((n) => n.startsWith('outbound|'));
+    const parts: [string, string, readonly EncodedResource[]][] = [
+      ['listeners', TYPE.listener, listeners],
+      ['routes', TYPE.route, this.generate(proxy, TYPE.route, routeNames).resources],
+      ['clusters', TYPE.cluster, clusters],
+      ['endpoints', TYPE.endpoint, this.generate(proxy, TYPE.endpoint, eds).resources],
+    ];
+    for (const [key, type, list] of parts) dump[key] = list.map((r) => ({ name: r.name, version: r.version, resource: decodeResource(type, r.body) }));
+    return dump;
+  }
+
+  #clusters(ctx: PushContext, proxy: Proxy, names: readonly string[] | undefined): EnvoyCluster[] {
+    if (proxy.kind === 'grpc') {
+      const all = outboundClustersFor(ctx, proxy);
+      return names === undefined ? all : all.filter((c) => names.includes(c.name));
+    }
+    return clustersFor(ctx, proxy);
+  }
+
+  #listenersOf(ctx: PushContext, proxy: Proxy, names: readonly string[] | undefined): Named[] {
+    if (proxy.kind === 'grpc') return grpcListeners(ctx, proxy, names);
+    if (proxy.kind === 'router') return gatewayListeners(ctx, proxy);
+    return sidecarListeners(ctx, proxy);
+  }
+
+  #routes(ctx: PushContext, proxy: Proxy, names: readonly string[] | undefined): Named[] {
+    const requested = names ?? (proxy.kind === 'router' ? gatewayRouteNames(ctx, proxy) : proxy.kind === 'sidecar' ? sidecarRouteNames(ctx, proxy) : []);
+    const clusters = outboundClustersFor(ctx, proxy);
+    const knownKey = `${proxy.namespace}|${ctx.sidecarScope(proxy).key}`;
+    const known = this.#knownClusters(ctx, clusters, knownKey);
+    const out: Named[] = [];
+    for (const name of requested) {
+      const config = proxy.kind === 'grpc' ? grpcRouteConfig(ctx, proxy, name)
+        : proxy.kind === 'router' ? (name.startsWith('http.') ? gatewayRouteConfig(ctx, proxy, name) : undefined)
+          : /^\d+$/.test(name) ? outboundRouteConfig(ctx, proxy, Number(name) || OUTBOUND_PORT) : undefined;
+      if (config !== undefined) out.push(withKnownClusters(config, known, `${ctx.version}|${knownKey}`));
+    }
+    return out;
+  }
+
+  #knownClusters(ctx: PushContext, clusters: readonly EnvoyCluster[], key: string): ReadonlySet<string> {
+    const memoKey = `known-clusters|${key}`;
+    let set = ctx.memo.get(memoKey) as Set<string> | undefined;
+    if (set === undefined) {
+      set = new Set(['PassthroughCluster', 'BlackHoleCluster', ...clusters.map((c) => c.name)]);
+      ctx.memo.set(memoKey, set);
+    }
+    return set;
+  }
+
+  #encode(typeUrl: string, o: Named): EncodedResource {
+    const hit = this.#encoded.get(o);
+    if (hit !== undefined) return hit;
+    const body = encodeResource(typeUrl, o);
+    const encoded: EncodedResource = { name: nameOf(typeUrl, o), version: contentVersion(body), body };
+    this.#encoded.set(o, encoded);
+    return encoded;
+  }
+}
