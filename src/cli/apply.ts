@@ -4,9 +4,9 @@
  * `virtualservice.networking.istio.io/reviews configured`.
  */
 import type { Command } from 'commander';
-import { loadConfig, formatProblem, type AnyResource, type ConfigProblem, type ConfigSet } from '../api/index.ts';
+import { loadConfig, formatProblem, type AnyResource, type ConfigSet } from '../api/index.ts';
 import { collect, EXIT, type Io } from './io.ts';
-import { addControlOption, callControl, controlUrl, guarded, resourceRef, type ApiError, type ControlOption } from './control-client.ts';
+import { addControlOption, callControl, controlUrl, guarded, reportApiError, resourceRef, type ApiError, type ControlOption } from './control-client.ts';
 
 interface Options extends ControlOption {
   filename: string[];
@@ -64,11 +64,4 @@ export function checkLocally(set: ConfigSet, io: Io, verb: string): AnyResource[
 export function withoutSource(r: AnyResource): Omit<AnyResource, 'source'> {
   const { source: _s, ...rest } = r;
   return rest;
-}
-
-/** Prints an error answer of the HTTP API; returns the exit code. */
-export function reportApiError(io: Io, body: ApiError): number {
-  for (const p of body.errors ?? []) io.stderr.write(`${formatProblem(p as ConfigProblem)}\n`);
-  io.stderr.write(`error: ${body.error}\n`);
-  return EXIT.problems;
 }

@@ -5,7 +5,7 @@
  */
 import { request } from 'node:http';
 import type { Command } from 'commander';
-import { kindByName, type ConfigProblem } from '../api/index.ts';
+import { formatProblem, kindByName, type ConfigProblem } from '../api/index.ts';
 import { EXIT, type Io } from './io.ts';
 
 export const DEFAULT_CONTROL = '127.0.0.1:15014';
@@ -96,4 +96,11 @@ export function kindRef(kind: string, plural = false): string {
   const def = kindByName(kind);
   const base = plural && def !== undefined ? def.plural : kind.toLowerCase();
   return def === undefined || def.group === '' ? base : `${base}.${def.group}`;
+}
+
+/** Prints an error answer of the HTTP API (with the config problems it lists); returns the exit code. */
+export function reportApiError(io: Io, body: ApiError): number {
+  for (const p of body.errors ?? []) io.stderr.write(`${formatProblem(p)}\n`);
+  io.stderr.write(`error: ${body.error}\n`);
+  return EXIT.problems;
 }

@@ -6,8 +6,8 @@
 import type { Command } from 'commander';
 import { kindByCliName, loadConfig } from '../api/index.ts';
 import { EXIT, collect, type Io } from './io.ts';
-import { addControlOption, callControl, controlUrl, guarded, kindRef, type ApiError, type ControlOption } from './control-client.ts';
-import { checkLocally, reportApiError, withoutSource } from './apply.ts';
+import { addControlOption, callControl, controlUrl, guarded, kindRef, reportApiError, type ApiError, type ControlOption } from './control-client.ts';
+import { checkLocally, withoutSource } from './apply.ts';
 
 interface Options extends ControlOption {
   filename?: string[];

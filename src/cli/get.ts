@@ -7,8 +7,7 @@ import { Option, type Command } from 'commander';
 import { stringify } from 'yaml';
 import { kindByCliName, type AnyResource } from '../api/index.ts';
 import { EXIT, type Io } from './io.ts';
-import { addControlOption, callControl, controlUrl, guarded, type ApiError, type ControlOption } from './control-client.ts';
-import { reportApiError } from './apply.ts';
+import { addControlOption, callControl, controlUrl, guarded, reportApiError, type ApiError, type ControlOption } from './control-client.ts';
 
 interface Options extends ControlOption {
   namespace: string;

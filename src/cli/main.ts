@@ -10,8 +10,9 @@ import * as analyze from './analyze.ts';
 import * as apply from './apply.ts';
 import * as get from './get.ts';
 import * as del from './delete.ts';
+import * as control from './control.ts';
 
-const COMMANDS = [validate, analyze, apply, get, del];
+const COMMANDS = [validate, analyze, control, apply, get, del];
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

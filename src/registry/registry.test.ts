@@ -321,6 +321,7 @@ spec: { hosts: [reviews], http: [{ route: [{ destination: { host: reviews } }] }
       assert.deepEqual([...e.change.hosts], ['reviews.default.svc.cluster.local']);
     }
     assert.deepEqual(addrs(events[1]!.snap, 'reviews.default.svc.cluster.local', 9080), ['10.0.0.2:9080']);
+    assert.equal(events[1]!.snap.services, events[0]!.snap.services, 'unchanged services keep their objects');
     assert.ok(events[1]!.snap.version > events[0]!.snap.version);
   });
 

@@ -70,8 +70,11 @@ export class Registry {
     if (changedServices.length === 0 && changedWorkloads.size === 0) return this.#snapshot;
     const before = this.#snapshot;
     const changed = (w: Workload) => changedWorkloads.has(workloadKey(w));
-    this.#services = services;
-    this.#serviceFingerprints = serviceFps;
+    // Unchanged services keep their objects, so caches keyed by them (and the snapshot's indexes) stay warm.
+    if (changedServices.length > 0) {
+      this.#services = services;
+      this.#serviceFingerprints = serviceFps;
+    }
     this.#configWorkloads = workloads;
     this.#workloadFingerprints = workloadFps;
     const hosts = new Set(changedServices.map((k) => k.slice(k.lastIndexOf('/') + 1)));

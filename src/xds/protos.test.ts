@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { XdsEncodeError, XdsError } from './errors.ts';
 import {
-  contentVersion, decodeResource, encodeResource, findMessageType, jsToStruct, loadProtos, messageType, structToJs,
+  contentVersion, decodeResource, encodeResource, findMessageType, jsToStruct, loadProtos, messageType, resourceToJson, structToJs,
 } from './protos.ts';
 import { TYPE } from './type-urls.ts';
 
@@ -118,6 +118,27 @@ describe('protos', () => {
   it('throws XDS_UNKNOWN_TYPE for types that are not loaded and XDS_DECODE for malformed bytes', () => {
     assert.throws(() => messageType('type.googleapis.com/not.a.Type'), (e: unknown) => e instanceof XdsError && e.code === 'XDS_UNKNOWN_TYPE');
     assert.throws(() => decodeResource(TYPE.cluster, new Uint8Array([0x0a, 0xff])), (e: unknown) => e instanceof XdsError && e.code === 'XDS_DECODE');
+  });
+
+  it('renders proto3 JSON as Envoy config_dump does', () => {
+    const bytes = encodeResource(TYPE.cluster, {
+      name: 'c',
+      connectTimeout: { seconds: 1, nanos: 500_000_000 },
+      perConnectionBufferLimitBytes: { value: 32768 },
+      metadata: { filterMetadata: { istio: jsToStruct({ config: '/apis/x', n: 2 }) } },
+      typedExtensionProtocolOptions: {
+        h: { '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', explicitHttpConfig: { http2ProtocolOptions: {} } },
+      },
+    });
+    assert.deepEqual(resourceToJson(TYPE.cluster, bytes), {
+      name: 'c',
+      connectTimeout: '1.500s',
+      perConnectionBufferLimitBytes: 32768,
+      metadata: { filterMetadata: { istio: { config: '/apis/x', n: 2 } } },
+      typedExtensionProtocolOptions: {
+        h: { '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', explicitHttpConfig: { http2ProtocolOptions: {} } },
+      },
+    });
   });
 
   it('converts Struct to and from plain JS', () => {

@@ -11,6 +11,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import protobuf from 'protobufjs';
+import protojson from 'protobufjs/ext/protojson.js';
 import type { IConversionOptions, Root, Type } from 'protobufjs';
 import { checkMessage } from './proto-check.ts';
 import { XdsEncodeError, XdsError } from './errors.ts';
@@ -140,6 +141,20 @@ export function decodeResource(typeUrlOrName: string, bytes: Uint8Array): Record
   const type = messageType(typeUrlOrName);
   try {
     return type.toObject(type.decode(bytes), DECODE_OPTIONS);
+  } catch (err) {
+    throw new XdsError('XDS_DECODE', `cannot decode ${messageName(typeUrlOrName)}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Decodes bytes into canonical proto3 JSON, the format of Envoy's `/config_dump` (durations as
+ * `"5s"`, Struct as plain JSON, wrappers as bare values, 64-bit integers as strings, Any with `@type`).
+ * Throws `XDS_DECODE` on malformed bytes.
+ */
+export function resourceToJson(typeUrlOrName: string, bytes: Uint8Array): unknown {
+  const type = messageType(typeUrlOrName);
+  try {
+    return protojson.toJson(type, type.decode(bytes));
   } catch (err) {
     throw new XdsError('XDS_DECODE', `cannot decode ${messageName(typeUrlOrName)}: ${(err as Error).message}`, { cause: err });
   }

@@ -79,14 +79,16 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
   #onData(req: R): void {
     if (this.#closed) return;
     const receivedAt = performance.now();
-    if (this.#protocol === undefined && !this.#accept(req.node)) return;
-    this.#guard(() => this.#protocol?.onRequest(req, receivedAt));
+    this.#guard(() => {
+      if (this.#protocol === undefined && !this.#accept(req.node)) return;
+      this.#protocol?.onRequest(req, receivedAt);
+    });
   }
 
   #accept(raw: RawNode | null): boolean {
     const node = toXdsNode(raw);
     const result = 'error' in node ? node : this.#host.resources.connect(node, this.peer);
-    if (false) {
+    if ('error' in result) {
       this.#report('REFUSED', result.error);
       this.close({ code: grpc.status.INVALID_ARGUMENT, details: `node refused: ${result.error}` });
       return false;
@@ -121,7 +123,7 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
     }
   }
 
-  /** Runs protocol code; a bug there ends this stream with INTERNAL instead of escaping. */
+  /** Runs request and push handling; a bug there ends this stream with INTERNAL instead of escaping. */
   #guard(fn: () => void): void {
     try {
       fn();
@@ -144,9 +146,12 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
   #cleanup(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#proxy !== undefined) {
-      this.#host.closed(this);
+    if (this.#proxy === undefined) return;
+    this.#host.closed(this);
+    try {
       this.#host.resources.disconnect(this.#proxy);
+    } catch (err) {
+      this.#report('PROTOCOL', `disconnect: ${(err as Error).message}`);
     }
   }
 }

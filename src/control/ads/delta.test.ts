@@ -75,6 +75,16 @@ describe('ADS incremental (delta)', () => {
     s.end();
   });
 
+  it('resends a resource the client subscribes to again, though the server thinks it holds it', async () => {
+    const s = h.client.delta();
+    s.send({ node: node('d-forgot'), typeUrl: TYPE.endpoint, resourceNamesSubscribe: ['c1'] });
+    const first = await s.next();
+    s.send({ typeUrl: TYPE.endpoint, responseNonce: first.nonce, resourceNamesSubscribe: ['c1'] });
+    const again = await s.next();
+    assert.deepEqual(versions(again), versions(first));
+    s.end();
+  });
+
   it('honours a subscription change carried by a stale nonce', async () => {
     const s = h.client.delta();
     s.send({ node: node('d-stale'), typeUrl: TYPE.route, resourceNamesSubscribe: ['r1'] });

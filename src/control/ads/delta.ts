@@ -16,8 +16,6 @@ import type { DeltaRequest } from './wire.ts';
 
 /** Held for a name the server told the client does not exist (so it is not repeated on every push). */
 const ABSENT = '\u0000absent';
-/** Held for a name the client must hear about again: as a resource if it exists, else as removed. */
-const RESEND = '\u0000resend';
 
 interface Diff {
   readonly changed: EncodedResource[];
@@ -27,7 +25,7 @@ interface Diff {
 class DeltaType extends Exchange {
   wildcard = false;
   readonly names = new Set<string>();
-  /** Resource name → version the client holds, as far as the server knows (or ABSENT / RESEND). */
+  /** Resource name → version the client holds, as far as the server knows (or ABSENT). */
   readonly known = new Map<string, string>();
 
   /** Applies a request's subscription changes; returns whether they call for a response. */
@@ -53,13 +51,10 @@ class DeltaType extends Exchange {
         this.wildcard = false;
         changed = true;
       } else if (this.names.delete(name)) {
-        // Under a wildcard the client cannot tell whether to keep it: answer either way.
-        if (this.wildcard && this.known.has(name)) {
-          this.known.set(name, RESEND);
-          changed = true;
-        } else {
-          this.known.delete(name);
-        }
+        this.known.delete(name);
+        // Under a wildcard the client cannot tell whether to keep the resource: answering resends it
+        // when the wildcard covers it (the wildcard set is all there is, so otherwise it is gone).
+        if (this.wildcard) changed = true;
       }
     }
     return changed;
@@ -80,7 +75,7 @@ class DeltaType extends Exchange {
     const removed: string[] = [];
     for (const [name, version] of this.known) {
       if (present.has(name) || version === ABSENT) continue;
-      if (this.wildcard || this.names.has(name) || version === RESEND) removed.push(name);
+      if (this.wildcard || this.names.has(name)) removed.push(name);
       else this.known.delete(name); // left over from initial_resource_versions, not subscribed
     }
     for (const name of this.names) if (!present.has(name) && !this.known.has(name)) removed.push(name);
@@ -98,7 +93,7 @@ class DeltaType extends Exchange {
 
   get resourcesKnown(): number {
     let n = 0;
-    for (const v of this.known.values()) if (v !== ABSENT && v !== RESEND) n++;
+    for (const v of this.known.values()) if (v !== ABSENT) n++;
     return n;
   }
 }

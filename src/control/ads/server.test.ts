@@ -59,6 +59,16 @@ describe('ADS server', () => {
     assert.equal(h.server.connectionCount, 0);
     assert.deepEqual(h.resources.connected.map((p) => p.id), ['gauge']);
     assert.deepEqual(h.resources.disconnected.map((p) => p.id), ['gauge']);
+
+    const cancelled = h.client.delta();
+    cancelled.send({ node: node('cancelled'), typeUrl: TYPE.cluster });
+    await cancelled.next();
+    assert.equal(h.server.connectionCount, 1);
+    const mark = h.observer.events.length;
+    cancelled.cancel();
+    await h.observer.waitFor((e) => e.kind === 'connections' && e.count === 0 && h!.observer.events.indexOf(e) >= mark);
+    assert.deepEqual(h.resources.disconnected.map((p) => p.id), ['gauge', 'cancelled']);
+    assert.deepEqual(h.server.status(), []);
   });
 
   it('pushes only to the proxies an event names', async () => {

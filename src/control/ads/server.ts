@@ -21,8 +21,10 @@ export interface AdsServerOptions<P extends ConnectedProxy> {
   readonly observer?: AdsObserver;
   /** Written in every response's `control_plane.identifier` (e.g. `weft-control@host`). */
   readonly controlPlaneId?: string;
-  /** Streams handled per event-loop turn when a push fans out (default 64). */
+  /** At most this many streams are handled per event-loop turn when a push fans out (default 64)… */
   readonly batchSize?: number;
+  /** …and a turn stops early once it has run this long (ms, default 5), so other work interleaves. */
+  readonly sliceMs?: number;
   /** Passed to `grpc.Server` (keepalive, message sizes…). */
   readonly grpcOptions?: grpc.ServerOptions;
 }
@@ -46,6 +48,7 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
   readonly #resources: ResourceServer<P>;
   readonly #observer: AdsObserver;
   readonly #batchSize: number;
+  readonly #sliceMs: number;
   readonly #host: ConnectionHost<P>;
   readonly #grpcOptions: grpc.ServerOptions | undefined;
   readonly #connections = new Set<AnyConnection<P>>();
@@ -60,6 +63,7 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
     this.#resources = options.resources;
     this.#observer = options.observer ?? {};
     this.#batchSize = Math.max(1, options.batchSize ?? 64);
+    this.#sliceMs = options.sliceMs ?? 5;
     this.#grpcOptions = options.grpcOptions;
     this.#host = {
       resources: this.#resources,
@@ -182,11 +186,12 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
     setImmediate(() => this.#drain());
   }
 
-  /** Handles up to one batch of queued streams, then yields to the event loop. */
+  /** Handles up to one batch (or one time slice) of queued streams, then yields to the event loop. */
   #drain(): void {
+    const start = performance.now();
     let n = 0;
     for (const [c, push] of this.#pending) {
-      if (n++ >= this.#batchSize) break;
+      if (n++ >= this.#batchSize || (n > 1 && performance.now() - start > this.#sliceMs)) break;
       this.#pending.delete(c);
       c.push(push.types, push.changedAt);
     }

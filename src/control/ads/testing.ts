@@ -65,10 +65,13 @@ export class TestStream {
     return this.#queue.length;
   }
 
-  /** The final status of the stream. */
+  /** The final status of the stream (rejects after a guard timeout). */
   status(): Promise<grpc.StatusObject> {
     if (this.#status !== undefined) return Promise.resolve(this.#status);
-    return new Promise((resolve) => this.#statusWaiters.push(resolve));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('stream did not end within the guard time')), GUARD_MS);
+      this.#statusWaiters.push((s) => { clearTimeout(timer); resolve(s); });
+    });
   }
 
   end(): void {

@@ -15,11 +15,13 @@ export interface AppliedRecord {
   readonly resource: AnyResource;
   /** When this resource was first applied (ISO 8601): what `weft get` shows as AGE. */
   readonly createdAt: string;
+  /** When it was last changed (ISO 8601): orders it against watched files across restarts. */
+  readonly changedAt: string;
 }
 
 interface StateFile {
   readonly format: number;
-  readonly resources: readonly { readonly createdAt: string; readonly resource: unknown }[];
+  readonly resources: readonly { readonly createdAt: string; readonly changedAt?: string; readonly resource: unknown }[];
 }
 
 /** The state directory cannot be read or written; `code` says which. */
@@ -59,7 +61,7 @@ export async function loadAppliedState(stateDir: string, log: (line: string) => 
     const [resource] = set.resources;
     if (resource !== undefined && set.problems.every((p) => p.severity !== 'error')) {
       const { source: _s, ...clean } = resource;
-      out.push({ resource: clean as AnyResource, createdAt: rec.createdAt });
+      out.push({ resource: clean as AnyResource, createdAt: rec.createdAt, changedAt: rec.changedAt ?? rec.createdAt });
     }
   }
   return out;
@@ -69,7 +71,7 @@ export async function loadAppliedState(stateDir: string, log: (line: string) => 
 export async function saveAppliedState(stateDir: string, records: readonly AppliedRecord[]): Promise<void> {
   const path = join(stateDir, STATE_FILE);
   const tmp = `${path}.${process.pid}.${++tmpCounter}.tmp`;
-  const state: StateFile = { format: FORMAT, resources: records.map((r) => ({ createdAt: r.createdAt, resource: r.resource })) };
+  const state: StateFile = { format: FORMAT, resources: records.map((r) => ({ createdAt: r.createdAt, changedAt: r.changedAt, resource: r.resource })) };
   try {
     await mkdir(stateDir, { recursive: true });
     await writeFile(tmp, `${JSON.stringify(state, null, 1)}\n`, { mode: 0o600 });

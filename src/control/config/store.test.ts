@@ -1,6 +1,6 @@
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, type AnyResource } from '../../api/index.ts';
@@ -210,6 +210,23 @@ metadata: { name: reviews }
     assert.equal(hostOf(store.snapshot(), 'reviews'), 'edited-file');
     const [d2] = await store.delete(['VirtualService/default/reviews']);
     assert.equal(d2?.action, 'defined-in-file');
+  });
+
+  it('across a restart, the order of changes holds: file modification time against the time of the apply', async () => {
+    const file = join(h.dir, 'reviews.yaml');
+    await writeFile(file, vs('reviews', 'from-file'));
+    const hourAgo = new Date(Date.now() - 3600_000);
+    await utimes(file, hourAgo, hourAgo);
+    const first = await h.open();
+    await first.apply(resources(vs('reviews', 'from-apply')));
+    await first.close();
+    const second = await h.open();
+    assert.equal(hostOf(second.snapshot(), 'reviews'), 'from-apply', 'the apply came after the file\'s last edit');
+    await second.close();
+    const inAnHour = new Date(Date.now() + 3600_000);
+    await utimes(file, inAnHour, inAnHour);
+    const third = await h.open();
+    assert.equal(hostOf(third.snapshot(), 'reviews'), 'from-file', 'the file was edited after the apply');
   });
 
   it('refuses a corrupt state file and a missing config directory with typed errors', async () => {

@@ -6,7 +6,9 @@
  * Which definition is in force: when several sources define the same kind/namespace/name, the most
  * recent change wins (a file edited after an apply overrides it, and an apply after the edit overrides
  * the file), as with `kubectl apply` racing a GitOps sync. When the winner goes away (file deleted,
- * resource deleted) the other source's definition comes back into force.
+ * resource deleted) the other source's definition comes back into force. Across a restart the order
+ * holds: files loaded at start date from their modification time, applied resources from the persisted
+ * time of their last apply.
  *
  * A file with errors changes nothing: its last good version stays in force and its problems are kept
  * for `/debug/configz` (a file seen for the first time contributes the resources that are valid).
@@ -57,8 +59,11 @@ export interface ConfigStoreOptions {
 interface Entry {
   readonly resource: AnyResource;
   readonly fingerprint: string;
-  /** Order of changes across sources: the highest wins. */
-  readonly seq: number;
+  /**
+   * When this definition last changed (ms since the epoch; file mtime or persisted time for what was
+   * loaded at start), strictly increasing for changes seen live: the highest is in force.
+   */
+  readonly changedAt: number;
   readonly createdAt: string;
 }
 
@@ -74,7 +79,7 @@ export class ConfigStore {
   readonly #problems = new Map<string, readonly ConfigProblem[]>();
   readonly #listeners = new Set<ConfigListener>();
   readonly #dirs: WatchedDirectory[] = [];
-  #seq = 0;
+  #lastChange = 0;
   #snapshot: ConfigSnapshot = configSnapshot(0, []);
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -87,17 +92,25 @@ export class ConfigStore {
   static async open(opts: ConfigStoreOptions = {}): Promise<ConfigStore> {
     const store = new ConfigStore(opts);
     const applied = await loadAppliedState(store.#stateDir, store.#log);
-    store.#replaceSource(APPLIED, applied.map((a) => a.resource), new Map(applied.map((a) => [resourceKey(a.resource), a.createdAt])));
+    const entries = new Map<string, Entry>();
+    for (const a of applied) {
+      const key = resourceKey(a.resource);
+      entries.set(key, { resource: a.resource, fingerprint: fingerprint(a.resource), changedAt: Date.parse(a.changedAt) || 0, createdAt: a.createdAt });
+    }
+    store.#install(APPLIED, entries);
     try {
       for (const dir of opts.configDirs ?? []) {
-        const wd = new WatchedDirectory(dir, (loads) => store.#fileLoads(loads), { log: store.#log, ...(opts.coalesceMs === undefined ? {} : { coalesceMs: opts.coalesceMs }) });
+        const wd = new WatchedDirectory(dir, (loads) => store.#fileLoads(loads, undefined), { log: store.#log, ...(opts.coalesceMs === undefined ? {} : { coalesceMs: opts.coalesceMs }) });
         store.#dirs.push(wd);
-        store.#fileLoads(await wd.start());
+        // At start, a file's definitions date from its modification time, so an apply made after the
+        // file was last edited stays in force across a restart.
+        store.#fileLoads(await wd.start(), (load) => load.mtimeMs);
       }
     } catch (e) {
       await store.close();
       throw e;
     }
+    store.#publish(new Set(store.#inForce.keys()));
     return store;
   }
 
@@ -137,7 +150,6 @@ export class ConfigStore {
   apply(resources: readonly AnyResource[]): Promise<ApplyResult[]> {
     return this.#exclusive(async () => {
       const now = new Date().toISOString();
-      const current = new Map(this.#inForce.entries());
       const next = new Map(this.#sources.get(APPLIED) ?? []);
       const results: ApplyResult[] = [];
       const seen = new Map<string, string>();
@@ -145,16 +157,20 @@ export class ConfigStore {
         const resource = normalize(raw);
         const key = resourceKey(resource);
         const fp = fingerprint(resource);
-        const before = seen.get(key) ?? current.get(key)?.entry.fingerprint;
+        const inForce = this.#inForce.get(key)?.entry;
+        const before = seen.get(key) ?? inForce?.fingerprint;
         seen.set(key, fp);
-        results.push({ key, resource, action: before === undefined ? 'created' : before === fp ? 'unchanged' : 'configured' });
-        const createdAt = next.get(key)?.createdAt ?? current.get(key)?.entry.createdAt ?? now;
-        next.set(key, { resource, fingerprint: fp, seq: 0, createdAt });
+        const action: ApplyAction = before === undefined ? 'created' : before === fp ? 'unchanged' : 'configured';
+        results.push({ key, resource, action });
+        const prev = next.get(key);
+        // Unchanged and already held: keep its place in the order of changes. Otherwise what the user
+        // applied goes in force, even when the applied source held it and a file changed it since.
+        if (prev !== undefined && prev.fingerprint === fp && action === 'unchanged') continue;
+        next.set(key, { resource, fingerprint: fp, changedAt: this.#nextChange(), createdAt: prev?.createdAt ?? inForce?.createdAt ?? now });
       }
       await this.#persist(next);
-      // What the user applied goes in force even when the applied source already held it and a file changed it since.
-      const renew = new Set(results.filter((r) => r.action !== 'unchanged').map((r) => r.key));
-      this.#replaceSource(APPLIED, [...next.values()].map((e) => e.resource), new Map([...next].map(([k, e]) => [k, e.createdAt])), true, renew);
+      const changed = this.#install(APPLIED, next);
+      if (changed.size > 0) this.#publish(changed);
       return results;
     });
   }
@@ -172,7 +188,8 @@ export class ConfigStore {
       }
       if (results.some((r) => r.action === 'deleted')) {
         await this.#persist(next);
-        this.#replaceSource(APPLIED, [...next.values()].map((e) => e.resource), new Map([...next].map(([k, e]) => [k, e.createdAt])));
+        const changed = this.#install(APPLIED, next);
+        if (changed.size > 0) this.#publish(changed);
       }
       return results;
     });
@@ -190,8 +207,16 @@ export class ConfigStore {
     return run;
   }
 
+  /** A time for a change seen now: the clock, but always after every change seen so far. */
+  #nextChange(): number {
+    this.#lastChange = Math.max(Date.now(), this.#lastChange + 1);
+    return this.#lastChange;
+  }
+
   async #persist(entries: ReadonlyMap<string, Entry>): Promise<void> {
-    const records: AppliedRecord[] = [...entries.values()].map((e) => ({ resource: e.resource, createdAt: e.createdAt }));
+    const records: AppliedRecord[] = [...entries.values()].map((e) => ({
+      resource: e.resource, createdAt: e.createdAt, changedAt: new Date(e.changedAt).toISOString(),
+    }));
     await saveAppliedState(this.#stateDir, records);
   }
 
@@ -200,24 +225,25 @@ export class ConfigStore {
     return undefined;
   }
 
-  /** Takes in a batch of file loads: keeps the last good version of files with errors. */
-  #fileLoads(loads: readonly FileLoad[]): void {
+  /**
+   * Takes in a batch of file loads (keeping the last good version of files with errors) and publishes
+   * once. `changedAt` dates the definitions of the initial loads; live ones date from now.
+   */
+  #fileLoads(loads: readonly FileLoad[], changedAt: ((load: FileLoad) => number) | undefined): void {
     const changed = new Set<string>();
     for (const load of loads) {
       const id = `file:${load.file}`;
       if (load.problems.length > 0) this.#problems.set(load.display, load.problems);
       else this.#problems.delete(load.display);
-      if (load.resources === undefined) {
-        for (const k of this.#replaceSource(id, [], undefined, false)) changed.add(k);
-        this.#sources.delete(id);
-        continue;
-      }
       const known = this.#sources.has(id);
       if (load.hasErrors) this.#reportInvalid(load, known);
-      if (load.hasErrors && known) continue;
-      for (const k of this.#replaceSource(id, load.resources, undefined, false)) changed.add(k);
+      if (load.resources === undefined || !(load.hasErrors && known)) {
+        const entries = this.#entries(id, load.resources ?? [], changedAt?.(load));
+        for (const k of this.#install(id, entries)) changed.add(k);
+      }
+      if (load.resources === undefined) this.#sources.delete(id);
     }
-    if (changed.size > 0) this.#publish(changed);
+    if (changed.size > 0 && changedAt === undefined) this.#publish(changed);
   }
 
   #reportInvalid(load: FileLoad, known: boolean): void {
@@ -227,35 +253,36 @@ export class ConfigStore {
     this.#log(`config: ${load.display} has ${errors} error${errors === 1 ? '' : 's'}; ${kept}`);
   }
 
-  /**
-   * Replaces what one source defines; returns the keys whose resource in force changed, and publishes
-   * them unless `publish` is false (the caller batches).
-   */
-  #replaceSource(id: SourceId, resources: readonly AnyResource[], createdAt?: ReadonlyMap<string, string>, publish = true, renew?: ReadonlySet<string>): Set<string> {
-    const old = this.#sources.get(id) ?? new Map<string, Entry>();
+  /** The entries of a new version of source `id`: an unchanged definition keeps its entry (and its place in the order of changes). */
+  #entries(id: SourceId, resources: readonly AnyResource[], changedAt: number | undefined): Map<string, Entry> {
+    const old = this.#sources.get(id);
     const next = new Map<string, Entry>();
     const now = new Date().toISOString();
     for (const raw of resources) {
       const resource = normalize(raw);
       const key = resourceKey(resource);
       const fp = fingerprint(resource);
-      const prev = old.get(key);
-      // An unchanged definition keeps its place in the order of changes: reloading a file does not make it "more recent".
-      next.set(key, prev !== undefined && prev.fingerprint === fp && renew?.has(key) !== true
+      const prev = old?.get(key);
+      next.set(key, prev !== undefined && prev.fingerprint === fp
         ? prev
-        : { resource, fingerprint: fp, seq: ++this.#seq, createdAt: prev?.createdAt ?? createdAt?.get(key) ?? now });
+        : { resource, fingerprint: fp, changedAt: changedAt ?? this.#nextChange(), createdAt: prev?.createdAt ?? this.#inForce.get(key)?.entry.createdAt ?? now });
     }
-    this.#sources.set(id, next);
-    const touched = new Set([...old.keys(), ...next.keys()]);
-    for (const k of old.keys()) if (!next.has(k)) this.#sourcesByKey.get(k)?.delete(id);
-    for (const k of next.keys()) {
+    return next;
+  }
+
+  /** Makes `entries` what source `id` defines; returns the keys whose resource in force changed. */
+  #install(id: SourceId, entries: Map<string, Entry>): Set<string> {
+    const old = this.#sources.get(id) ?? new Map<string, Entry>();
+    this.#sources.set(id, entries);
+    for (const k of old.keys()) if (!entries.has(k)) this.#sourcesByKey.get(k)?.delete(id);
+    for (const [k, e] of entries) {
       let set = this.#sourcesByKey.get(k);
       if (set === undefined) this.#sourcesByKey.set(k, (set = new Set()));
       set.add(id);
+      this.#lastChange = Math.max(this.#lastChange, e.changedAt);
     }
     const changed = new Set<string>();
-    for (const k of touched) if (this.#elect(k)) changed.add(k);
-    if (publish && changed.size > 0) this.#publish(changed);
+    for (const k of new Set([...old.keys(), ...entries.keys()])) if (this.#elect(k)) changed.add(k);
     return changed;
   }
 
@@ -264,7 +291,7 @@ export class ConfigStore {
     let best: { entry: Entry; source: SourceId } | undefined;
     for (const s of this.#sourcesByKey.get(key) ?? []) {
       const entry = this.#sources.get(s)?.get(key);
-      if (entry !== undefined && (best === undefined || entry.seq > best.entry.seq)) best = { entry, source: s };
+      if (entry !== undefined && (best === undefined || entry.changedAt > best.entry.changedAt)) best = { entry, source: s };
     }
     const before = this.#inForce.get(key);
     if (best === undefined) {

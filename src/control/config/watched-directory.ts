@@ -12,6 +12,8 @@ import { join, relative, resolve, sep } from 'node:path';
 import { parseConfig, type AnyResource, type ConfigProblem } from '../../api/index.ts';
 
 const CONFIG_FILE = /\.(ya?ml|json)$/i;
+/** Longest a continuous burst of events may postpone a reload. */
+const MAX_BURST_MS = 1000;
 
 /** The result of reading one file; `resources` undefined means the file is gone. */
 export interface FileLoad {
@@ -22,6 +24,8 @@ export interface FileLoad {
   readonly resources: readonly AnyResource[] | undefined;
   readonly problems: readonly ConfigProblem[];
   readonly hasErrors: boolean;
+  /** The file's modification time when read (0 when gone). */
+  readonly mtimeMs: number;
 }
 
 export interface WatchedDirectoryOptions {
@@ -50,6 +54,7 @@ export class WatchedDirectory {
   #timer: NodeJS.Timeout | undefined;
   #work: Promise<void> = Promise.resolve();
   #closed = false;
+  #burstStart = 0;
 
   /** `onLoads` receives every batch of changed files after `start()`. */
   constructor(dir: string, onLoads: (loads: readonly FileLoad[]) => void, opts: WatchedDirectoryOptions) {
@@ -88,14 +93,17 @@ export class WatchedDirectory {
 
   #changed(name: string | Buffer | null): void {
     if (this.#closed) return;
+    if (this.#pending.size === 0) this.#burstStart = performance.now();
     this.#pending.add(name === null ? this.dir : join(this.dir, name.toString()));
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    // Wait for the burst to settle, but not forever: a directory written to without pause still reloads.
+    const wait = performance.now() - this.#burstStart > MAX_BURST_MS ? 0 : this.#coalesceMs;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       const pending = this.#pending;
       this.#pending = new Set();
       this.#work = this.#work.then(() => this.#reload(pending)).catch((e: unknown) => this.#log(`config: reloading ${this.dir} failed: ${String(e)}`));
-    }, this.#coalesceMs);
+    }, wait);
   }
 
   /** Reloads files named by events (or under a directory named by one), new files, and removed ones. */
@@ -105,7 +113,7 @@ export class WatchedDirectory {
     for (const f of this.#known) {
       if (!present.has(f)) {
         this.#known.delete(f);
-        loads.push({ file: f, display: displayName(f), resources: undefined, problems: [], hasErrors: false });
+        loads.push({ file: f, display: displayName(f), resources: undefined, problems: [], hasErrors: false, mtimeMs: 0 });
       }
     }
     for (const f of present) {
@@ -152,13 +160,15 @@ function displayName(file: string): string {
 async function loadFile(file: string): Promise<FileLoad> {
   const display = displayName(file);
   let text: string;
+  let mtimeMs: number;
   try {
+    mtimeMs = (await stat(file)).mtimeMs;
     text = await readFile(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { file, display, resources: undefined, problems: [], hasErrors: false };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { file, display, resources: undefined, problems: [], hasErrors: false, mtimeMs: 0 };
     const problem: ConfigProblem = { severity: 'error', file: display, line: 0, field: '', message: `cannot read: ${(e as Error).message}` };
-    return { file, display, resources: [], problems: [problem], hasErrors: true };
+    return { file, display, resources: [], problems: [problem], hasErrors: true, mtimeMs: 0 };
   }
   const set = parseConfig(text, display);
-  return { file, display, resources: set.resources, problems: set.problems, hasErrors: set.problems.some((p) => p.severity === 'error') };
+  return { file, display, resources: set.resources, problems: set.problems, hasErrors: set.problems.some((p) => p.severity === 'error'), mtimeMs };
 }

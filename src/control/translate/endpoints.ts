@@ -53,7 +53,13 @@ export function loadAssignment(ctx: PushContext, clusterName: string, proxyNames
       if (list === undefined) byLocality.set(e.locality ?? '', [e]);
       else list.push(e);
     }
-    result.endpoints = [...byLocality.values()].map((eps) => ({ locality: localityOf(eps[0]!), lbEndpoints: eps.map(lbEndpoint) }));
+    // Locality weights are the sum of their endpoints' weights, as Istio sets them: gRPC's xDS balancer
+    // ignores a locality without a weight (gRFC A27), and Envoy uses them with locality-weighted LB.
+    result.endpoints = [...byLocality.values()].map((eps) => ({
+      locality: localityOf(eps[0]!),
+      lbEndpoints: eps.map(lbEndpoint),
+      loadBalancingWeight: { value: eps.reduce((sum, e) => sum + e.weight, 0) },
+    }));
   }
   ctx.memo.set(key, result);
   return result;

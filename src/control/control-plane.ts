@@ -1,0 +1,136 @@
+/**
+ * `weft control`, wired: config store (watched directories + applied config) → registry (services,
+ * workloads, proxies) → debounced push context → xDS generator → ADS server, plus the HTTP API
+ * (apply/get/delete, /debug/*, /metrics, /ready). Life of a push: a change (config event, proxy joining
+ * or leaving) enters the debouncer; after a quiet period a new immutable PushContext is built and
+ * published; the ADS server regenerates the affected types for every stream and sends what changed —
+ * EDS alone when only endpoints changed.
+ */
+import { hostname } from 'node:os';
+import { ConfigStore } from './config/index.ts';
+import { Registry } from '../registry/index.ts';
+import { AdsServer } from './ads/index.ts';
+import { startHttpApi, type HttpApi } from './http/index.ts';
+import { XdsGenerator } from './xds-generator.ts';
+import { PushContext, DEFAULT_MESH, type MeshSettings } from './push/push-context.ts';
+import { Debouncer, type MergedChange } from './push/debouncer.ts';
+import { ControlMetrics } from './metrics.ts';
+import { workloadOf, type Proxy } from './proxy.ts';
+import { TYPE, SHORT } from '../xds/type-urls.ts';
+import { loadProtos } from '../xds/protos.ts';
+
+export interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ControlPlaneOptions {
+  readonly configDirs?: readonly string[];
+  readonly stateDir?: string;
+  /** gRPC xDS address (default 127.0.0.1:15010; port 0 picks one). */
+  readonly xds?: Address;
+  /** HTTP API address (default 127.0.0.1:15014; port 0 picks one). */
+  readonly http?: Address;
+  readonly debounceMs?: number;
+  /** How long a disconnected proxy's endpoints stay (default 2000 ms), so a reconnect does not flap EDS. */
+  readonly removalGraceMs?: number;
+  readonly mesh?: MeshSettings;
+  readonly log?: (line: string) => void;
+}
+
+export class ControlPlane {
+  readonly store: ConfigStore;
+  readonly registry: Registry;
+  readonly generator: XdsGenerator;
+  readonly ads: AdsServer<Proxy>;
+  readonly metrics: ControlMetrics;
+  readonly xdsPort: number;
+  readonly http: HttpApi;
+  readonly #debouncer: Debouncer;
+  readonly #unsubscribe: (() => void)[];
+
+  private constructor(parts: {
+    store: ConfigStore; registry: Registry; generator: XdsGenerator; ads: AdsServer<Proxy>; metrics: ControlMetrics;
+    xdsPort: number; http: HttpApi; debouncer: Debouncer; unsubscribe: (() => void)[];
+  }) {
+    this.store = parts.store;
+    this.registry = parts.registry;
+    this.generator = parts.generator;
+    this.ads = parts.ads;
+    this.metrics = parts.metrics;
+    this.xdsPort = parts.xdsPort;
+    this.http = parts.http;
+    this.#debouncer = parts.debouncer;
+    this.#unsubscribe = parts.unsubscribe;
+  }
+
+  static async start(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
+    const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    const mesh = opts.mesh ?? DEFAULT_MESH;
+    loadProtos();
+    const metrics = new ControlMetrics();
+    const store = await ConfigStore.open({ configDirs: opts.configDirs ?? [], stateDir: opts.stateDir ?? '.weft', log });
+    const registry = new Registry({ removalGraceMs: opts.removalGraceMs ?? 2000, log });
+    registry.setConfig(store.snapshot());
+    let version = 1;
+    const context = () => new PushContext(String(version++), store.snapshot(), registry.snapshot(), mesh);
+    const generator = new XdsGenerator(context(), {
+      onConnect: (p) => {
+        const w = workloadOf(p);
+        if (w !== undefined && p.kind !== 'grpc') registry.addProxy({ ...w, proxyId: p.id });
+      },
+      onDisconnect: (p) => registry.removeProxy(p.id),
+      onError: (p, type, name, e) => {
+        metrics.pushErrors.inc({ type: SHORT[type] ?? type });
+        log(`cannot generate ${SHORT[type] ?? type} ${name} for ${p.id}: ${e.message}`);
+      },
+    });
+    const flush = (b: MergedChange) => {
+      metrics.triggers.inc({ type: b.endpointsOnly ? 'endpoint' : 'config' });
+      generator.publish(context(), { ...(b.endpointsOnly ? { types: new Set([TYPE.endpoint]) } : {}), reason: [...b.reasons].join(','), changedAt: b.at });
+    };
+    const debouncer = new Debouncer(opts.debounceMs ?? 100, flush);
+    const unsubscribe = [
+      store.onChange((snap) => {
+        registry.setConfig(snap);
+        debouncer.add({ endpointsOnly: false, reason: 'config', at: performance.now() });
+      }),
+      registry.onChange((_s, change) => debouncer.add({ endpointsOnly: change.endpointsOnly, reason: change.reason, at: performance.now() })),
+    ];
+    const ads = new AdsServer<Proxy>({ resources: generator, observer: metrics.observer(log), controlPlaneId: `weft-control@${hostname()}` });
+    const xdsAddr = opts.xds ?? { host: '127.0.0.1', port: 15010 };
+    const xdsPort = await ads.start(xdsAddr);
+    let ready = false;
+    const http = await startHttpApi({
+      ...(opts.http ?? { host: '127.0.0.1', port: 15014 }),
+      config: store,
+      registry: () => registry.snapshot(),
+      ready: () => ready,
+      metrics: metrics.registry,
+      syncz: () => ads.status(),
+      configDump: (id) => {
+        const p = generator.proxy(id);
+        return p === undefined ? undefined : { proxy: { id: p.id, kind: p.kind, namespace: p.namespace, ip: p.ip }, ...generator.configDump(p) };
+      },
+      log,
+    });
+    ready = true;
+    log(`weft control: xDS on ${xdsAddr.host}:${xdsPort}, HTTP API on ${http.url}, ${store.snapshot().resources.length} resources in force`);
+    return new ControlPlane({ store, registry, generator, ads, metrics, xdsPort, http, debouncer, unsubscribe });
+  }
+
+  /** Pushes pending changes now (tests; shutdown). */
+  flush(): void {
+    this.#debouncer.flushNow();
+  }
+
+  async stop(): Promise<void> {
+    for (const u of this.#unsubscribe) u();
+    this.#debouncer.close();
+    await this.ads.stop();
+    await new Promise<void>((resolve) => this.http.server.close(() => resolve()));
+    this.http.server.closeAllConnections();
+    this.registry.close();
+    await this.store.close();
+  }
+}

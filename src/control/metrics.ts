@@ -1,0 +1,43 @@
+/**
+ * The control plane's Prometheus metrics, with istiod's names so Istio dashboards and alerts work:
+ * pushes by type, proxy convergence time, connected proxies, NACKs, push triggers and errors.
+ * https://istio.io/latest/docs/reference/commands/pilot-discovery/#metrics
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { SHORT } from '../xds/type-urls.ts';
+import type { AdsObserver } from './ads/index.ts';
+
+export class ControlMetrics {
+  readonly registry = new Registry();
+  readonly pushes = new Counter({ name: 'pilot_xds_pushes', help: 'xDS responses sent, by type (cds, eds, lds, rds).', labelNames: ['type'], registers: [this.registry] });
+  readonly convergence = new Histogram({
+    name: 'pilot_proxy_convergence_time', help: 'Seconds from a config or endpoint change to the proxy ACKing it.',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3, 5, 10, 20, 30], registers: [this.registry],
+  });
+  readonly connected = new Gauge({ name: 'pilot_xds', help: 'Connected xDS clients.', labelNames: ['version'], registers: [this.registry] });
+  readonly rejects = new Counter({ name: 'pilot_total_xds_rejects', help: 'xDS responses the proxy rejected (NACK), by type.', labelNames: ['type'], registers: [this.registry] });
+  readonly pushErrors = new Counter({ name: 'pilot_xds_push_errors', help: 'Resources that failed to generate or encode, and failed streams, by kind.', labelNames: ['type'], registers: [this.registry] });
+  readonly triggers = new Counter({ name: 'pilot_push_triggers', help: 'Push triggers, by reason (config, endpoint, proxy).', labelNames: ['type'], registers: [this.registry] });
+  readonly configs = new Gauge({ name: 'pilot_k8s_cfg_events_total', help: 'Resources in force, by kind.', labelNames: ['type'], registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The ADS server's observer feeding these metrics (and logging NACKs and stream errors). */
+  observer(log: (line: string) => void): AdsObserver {
+    return {
+      connections: (n) => this.connected.set({ version: 'weft' }, n),
+      pushSent: (i) => this.pushes.inc({ type: SHORT[i.typeUrl] ?? i.typeUrl }),
+      ack: (i) => this.convergence.observe(i.latencyMs / 1000),
+      nack: (i) => {
+        this.rejects.inc({ type: SHORT[i.typeUrl] ?? i.typeUrl });
+        log(`NACK from ${i.proxyId} for ${SHORT[i.typeUrl] ?? i.typeUrl} version ${i.version}: ${i.message}`);
+      },
+      streamError: (i) => {
+        this.pushErrors.inc({ type: `stream_${i.code.toLowerCase()}` });
+        log(`xDS stream ${i.proxyId ?? i.peer} ${i.code}: ${i.message}`);
+      },
+    };
+  }
+}
