@@ -95,7 +95,11 @@ export class ControlPlane {
         registry.setConfig(snap);
         debouncer.add({ endpointsOnly: false, reason: 'config', at: performance.now() });
       }),
-      registry.onChange((_s, change) => debouncer.add({ endpointsOnly: change.endpointsOnly, reason: change.reason, at: performance.now() })),
+      registry.onChange((snap, change) => {
+        // DNS clusters carry their endpoints inline in CDS, so their endpoint changes need a full push.
+        const dns = change.endpointsOnly && [...change.hosts].some((h) => snap.servicesByHost(h).some((s) => s.resolution === 'DNS' || s.resolution === 'DNS_ROUND_ROBIN'));
+        debouncer.add({ endpointsOnly: change.endpointsOnly && !dns, reason: change.reason, at: performance.now() });
+      }),
     ];
     const ads = new AdsServer<Proxy>({ resources: generator, observer: metrics.observer(log), controlPlaneId: `weft-control@${hostname()}` });
     const xdsAddr = opts.xds ?? { host: '127.0.0.1', port: 15010 };

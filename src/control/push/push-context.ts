@@ -133,7 +133,8 @@ export class PushContext {
       const ns = vs.metadata.namespace;
       if ((vs.spec.hosts ?? []).length === 0) return false;
       if ((vs.spec.gateways ?? []).some((g) => gatewayRef(g, ns) === gw)) return true;
-      return (vs.spec.http ?? []).some((h) => (h.match ?? []).some((m) => (m.gateways ?? []).some((g) => gatewayRef(g, ns) === gw)));
+      const bound = (m: { gateways?: readonly string[] | undefined }) => (m.gateways ?? []).some((g) => gatewayRef(g, ns) === gw);
+      return [...(vs.spec.http ?? []), ...(vs.spec.tcp ?? []), ...(vs.spec.tls ?? [])].some((r) => (r.match ?? []).some(bound));
     });
   }
 

@@ -3,7 +3,8 @@
  * labels contributes its servers; servers on one port share a listener `0.0.0.0_<port>` on the proxy's
  * address and route configuration `http.<port>`, whose virtual hosts come from the VirtualServices bound
  * to those Gateways (hosts intersected with the servers' `namespace/host` entries, as Istio does).
- * HTTP servers now; HTTPS/TLS termination and passthrough come with the security issue.
+ * HTTP servers route by VirtualService `http` rules; TCP servers and TLS PASSTHROUGH servers by `tcp` and
+ * `tls` (SNI) rules through a TCP proxy. TLS termination (SIMPLE, MUTUAL) comes with the security issue.
  */
 import type { GatewayResource, PushContext, VirtualServiceResource } from '../push/push-context.ts';
 import type { Proxy } from '../proxy.ts';
@@ -15,6 +16,7 @@ import { socketAddress } from './proto-values.ts';
 import { gatewayRouteName } from './names.ts';
 import type { EnvoyListener } from './sidecar-listeners.ts';
 import type { RouteConfiguration } from './outbound-routes.ts';
+import { l4FilterChains, l4VirtualServices, TLS_INSPECTOR } from './l4-routes.ts';
 
 type Server = GatewayResource['spec']['servers'][number];
 
@@ -23,12 +25,21 @@ interface BoundServer {
   readonly server: Server;
 }
 
-/** HTTP servers of the Gateways selecting `proxy`, by port. */
-function httpServersByPort(ctx: PushContext, proxy: Proxy): Map<number, BoundServer[]> {
+/** How a server's traffic is handled here: HTTP routing, SNI passthrough, or plain TCP (TLS termination: security issue). */
+function serverKind(server: Server): 'http' | 'tls' | 'tcp' | undefined {
+  const p = parseProtocol(server.port.protocol);
+  if (isHttpProtocol(p)) return 'http';
+  if ((p === 'TLS' || p === 'HTTPS') && (server.tls?.mode ?? 'PASSTHROUGH') === 'PASSTHROUGH') return 'tls';
+  if (p === 'TCP' || p === 'Mongo' || p === 'MySQL' || p === 'Redis') return 'tcp';
+  return undefined;
+}
+
+/** Servers of the Gateways selecting `proxy`, by port and kind. */
+function serversByPort(ctx: PushContext, proxy: Proxy, kind: 'http' | 'tls' | 'tcp'): Map<number, BoundServer[]> {
   const byPort = new Map<number, BoundServer[]>();
   for (const gateway of ctx.gatewaysFor(proxy)) {
     for (const server of gateway.spec.servers) {
-      if (!isHttpProtocol(parseProtocol(server.port.protocol))) continue;
+      if (serverKind(server) !== kind) continue;
       const list = byPort.get(server.port.number) ?? [];
       list.push({ gateway, server });
       byPort.set(server.port.number, list);
@@ -37,13 +48,30 @@ function httpServersByPort(ctx: PushContext, proxy: Proxy): Map<number, BoundSer
   return byPort;
 }
 
+const httpServersByPort = (ctx: PushContext, proxy: Proxy) => serversByPort(ctx, proxy, 'http');
+
+/** TCP-proxy filter chains for the TCP or TLS-passthrough servers on one port. */
+function l4Chains(ctx: PushContext, proxy: Proxy, port: number, servers: readonly BoundServer[], kind: 'tcp' | 'tls'): Record<string, unknown>[] {
+  const chains: Record<string, unknown>[] = [];
+  for (const { gateway } of servers) {
+    const gw = `${gateway.metadata.namespace}/${gateway.metadata.name}`;
+    chains.push(...l4FilterChains(kind, l4VirtualServices(ctx, proxy, kind, gw), routeContext(ctx, proxy, port, gw), `outbound_0.0.0.0_${port}`));
+  }
+  return chains;
+}
+
 export function gatewayListeners(ctx: PushContext, proxy: Proxy): EnvoyListener[] {
-  return [...httpServersByPort(ctx, proxy).keys()].sort((a, b) => a - b).map((port) => ({
-    name: `0.0.0.0_${port}`,
-    address: socketAddress(proxy.ip, port),
-    trafficDirection: 'OUTBOUND',
-    filterChains: [{ filters: [httpConnectionManager({ statPrefix: `outbound_0.0.0.0_${port}`, rds: gatewayRouteName(port), edge: true })] }],
-  }));
+  const listeners: EnvoyListener[] = [];
+  const listen = (port: number, chains: Record<string, unknown>[], extra: Record<string, unknown> = {}) => {
+    if (chains.length > 0) listeners.push({ name: `0.0.0.0_${port}`, address: socketAddress(proxy.ip, port), trafficDirection: 'OUTBOUND', filterChains: chains, ...extra });
+  };
+  const http = httpServersByPort(ctx, proxy);
+  for (const port of http.keys()) {
+    listen(port, [{ filters: [httpConnectionManager({ statPrefix: `outbound_0.0.0.0_${port}`, rds: gatewayRouteName(port), edge: true })] }]);
+  }
+  for (const [port, servers] of serversByPort(ctx, proxy, 'tls')) if (!http.has(port)) listen(port, l4Chains(ctx, proxy, port, servers, 'tls'), { listenerFilters: [TLS_INSPECTOR] });
+  for (const [port, servers] of serversByPort(ctx, proxy, 'tcp')) if (!http.has(port)) listen(port, l4Chains(ctx, proxy, port, servers, 'tcp'));
+  return listeners.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 export function gatewayRouteNames(ctx: PushContext, proxy: Proxy): string[] {

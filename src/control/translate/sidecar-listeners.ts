@@ -11,7 +11,9 @@ import { isHttpProtocol, parseProtocol, type Protocol } from '../../api/index.ts
 import { servicePortProtocol } from '../../api/index.ts';
 import { socketAddress } from './proto-values.ts';
 import { httpConnectionManager, tcpProxy } from './http-filters.ts';
-import { inboundCluster, listenerName, OUTBOUND_PORT, VIRTUAL_OUTBOUND } from './names.ts';
+import { inboundCluster, listenerName, outboundCluster, OUTBOUND_PORT, VIRTUAL_OUTBOUND } from './names.ts';
+import { l4FilterChains, l4VirtualServices, TLS_INSPECTOR } from './l4-routes.ts';
+import { routeContext } from './route-context.ts';
 
 export type EnvoyListener = Record<string, unknown> & { name: string };
 
@@ -60,6 +62,21 @@ function inboundListener(ctx: PushContext, proxy: Proxy, port: { name?: string; 
   };
 }
 
+/** A TCP or TLS egress listener's chains: VirtualService rules first, then each service on the port, then passthrough. */
+function l4EgressChains(ctx: PushContext, proxy: Proxy, port: number, tls: boolean, statPrefix: string): Record<string, unknown>[] {
+  const kind = tls ? 'tls' : 'tcp';
+  const chains = l4FilterChains(kind, l4VirtualServices(ctx, proxy, kind), routeContext(ctx, proxy, port), statPrefix);
+  const services = ctx.visibleServices(proxy.namespace, ctx.sidecarScope(proxy)).filter((s) => s.ports.some((p) => p.port === port));
+  if (tls) {
+    for (const svc of services) chains.push({ name: svc.hostname, filterChainMatch: { serverNames: [svc.hostname], transportProtocol: 'tls' }, filters: [tcpProxy(statPrefix, [{ name: outboundCluster(port, '', svc.hostname), weight: 100 }])] });
+  }
+  const fallback = !tls && services.length === 1 ? outboundCluster(port, '', services[0]!.hostname) : 'PassthroughCluster';
+  if (!chains.some((c) => Object.keys((c['filterChainMatch'] as object | undefined) ?? {}).length === 0)) {
+    chains.push({ name: 'default', filters: [tcpProxy(statPrefix, [{ name: fallback, weight: 100 }])] });
+  }
+  return chains;
+}
+
 /** Sidecar egress listeners with an explicit port (`captureMode: NONE` style explicit listeners). */
 function egressListeners(ctx: PushContext, proxy: Proxy): EnvoyListener[] {
   const sidecar = ctx.sidecarScope(proxy).sidecar;
@@ -70,10 +87,13 @@ function egressListeners(ctx: PushContext, proxy: Proxy): EnvoyListener[] {
     const bind = e.bind ?? proxy.ip;
     const protocol = parseProtocol(e.port?.protocol ?? '');
     const statPrefix = `outbound_${bind}_${number}`;
-    const filter = isHttpProtocol(protocol) || protocol === undefined
-      ? httpConnectionManager({ statPrefix, rds: String(number) })
-      : tcpProxy(statPrefix, [{ name: 'PassthroughCluster', weight: 100 }]);
-    out.push({ name: listenerName(bind, number), address: socketAddress(bind, number), trafficDirection: 'OUTBOUND', filterChains: [{ filters: [filter] }] });
+    const tls = protocol === 'TLS' || protocol === 'HTTPS';
+    const base = { name: listenerName(bind, number), address: socketAddress(bind, number), trafficDirection: 'OUTBOUND' };
+    if (isHttpProtocol(protocol) || protocol === undefined) {
+      out.push({ ...base, filterChains: [{ filters: [httpConnectionManager({ statPrefix, rds: String(number) })] }] });
+    } else {
+      out.push({ ...base, filterChains: l4EgressChains(ctx, proxy, number, tls, statPrefix), ...(tls ? { listenerFilters: [TLS_INSPECTOR] } : {}) });
+    }
   }
   return out;
 }

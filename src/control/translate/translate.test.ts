@@ -239,3 +239,89 @@ describe('proxyless gRPC translation', () => {
     assert.deepEqual(r.endpoints, ['127.0.1.3:9080']);
   });
 });
+
+describe('TCP and TLS routes (tcp_proxy)', () => {
+  const gateway: NodeSpec = { kind: 'router', name: 'ingressgateway', namespace: 'istio-system', ip: '127.0.0.1', labels: { istio: 'ingressgateway' } };
+  const TCP_ECHO = `
+---
+apiVersion: v1
+kind: Service
+metadata: {name: tcp-echo}
+spec:
+  selector: {app: tcp-echo}
+  ports: [{name: tcp, port: 9000}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: tcp-echo}
+spec:
+  host: tcp-echo
+  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: tcp-echo-gateway}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 31400, name: tcp, protocol: TCP}
+    hosts: ["*"]
+  - port: {number: 443, name: tls, protocol: TLS}
+    hosts: ["*.example.com"]
+    tls: {mode: PASSTHROUGH}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: tcp-echo}
+spec:
+  hosts: ["*"]
+  gateways: [tcp-echo-gateway]
+  tcp:
+  - match: [{port: 31400}]
+    route:
+    - {destination: {host: tcp-echo, port: {number: 9000}, subset: v1}, weight: 80}
+    - {destination: {host: tcp-echo, port: {number: 9000}, subset: v2}, weight: 20}
+  tls:
+  - match: [{port: 443, sniHosts: [echo.example.com]}]
+    route: [{destination: {host: tcp-echo, port: {number: 9000}, subset: v2}}]
+`;
+  const echoNodes: NodeSpec[] = [
+    { name: 'tcp-echo-v1', ip: '127.0.1.21', labels: { app: 'tcp-echo', version: 'v1' }, ports: [{ name: 'tcp', containerPort: 9000 }] },
+    { name: 'tcp-echo-v2', ip: '127.0.1.22', labels: { app: 'tcp-echo', version: 'v2' }, ports: [{ name: 'tcp', containerPort: 9000 }] },
+    gateway,
+  ];
+  const echo = (subset: string) => `outbound|9000|${subset}|tcp-echo.default.svc.cluster.local`;
+
+  it('gateway TCP servers split by weight (Istio\'s TCP traffic shifting task)', () => {
+    const r = testMesh(BOOKINFO + TCP_ECHO, echoNodes).call('ingressgateway', { port: 31400, address: '127.0.0.1', protocol: 'tcp' });
+    assert.equal(r.action, 'tcp_proxy', JSON.stringify(r.error));
+    assert.deepEqual(r.clusters.map((c) => [c.name, c.weight, c.endpoints]), [[echo('v1'), 80, ['127.0.1.21:9000']], [echo('v2'), 20, ['127.0.1.22:9000']]]);
+  });
+
+  it('gateway TLS passthrough routes by SNI without terminating', () => {
+    const m = testMesh(BOOKINFO + TCP_ECHO, echoNodes);
+    const r = m.call('ingressgateway', { port: 443, address: '127.0.0.1', protocol: 'tcp', tls: true, sni: 'echo.example.com' });
+    assert.equal(r.cluster, echo('v2'), JSON.stringify(r.error));
+    const other = m.call('ingressgateway', { port: 443, address: '127.0.0.1', protocol: 'tcp', tls: true, sni: 'other.example.com' });
+    assert.equal(other.error?.code, 'NO_FILTER_CHAIN');
+  });
+
+  it('sidecar egress listeners with an explicit TCP port proxy to the service on that port', () => {
+    const sidecar = `
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default}
+spec:
+  egress:
+  - port: {number: 3306, protocol: TCP, name: mysql}
+    bind: 127.0.1.1
+    hosts: ["db/*"]
+  - hosts: ["./*", "db/*"]
+`;
+    const r = testMesh(BOOKINFO + sidecar, NODES).call('productpage-v1', { port: 3306, address: '127.0.1.1', protocol: 'tcp' });
+    assert.equal(r.listener, '127.0.1.1_3306');
+    assert.equal(r.cluster, 'outbound|3306||mysql.db.svc.cluster.local', JSON.stringify(r.error));
+    assert.deepEqual(r.endpoints, ['127.0.1.9:3306']);
+  });
+});
