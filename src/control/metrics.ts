@@ -18,7 +18,6 @@ export class ControlMetrics {
   readonly rejects = new Counter({ name: 'pilot_total_xds_rejects', help: 'xDS responses the proxy rejected (NACK), by type.', labelNames: ['type'], registers: [this.registry] });
   readonly pushErrors = new Counter({ name: 'pilot_xds_push_errors', help: 'Resources that failed to generate or encode, and failed streams, by kind.', labelNames: ['type'], registers: [this.registry] });
   readonly triggers = new Counter({ name: 'pilot_push_triggers', help: 'Push triggers, by reason (config, endpoint, proxy).', labelNames: ['type'], registers: [this.registry] });
-  readonly configs = new Gauge({ name: 'pilot_k8s_cfg_events_total', help: 'Resources in force, by kind.', labelNames: ['type'], registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

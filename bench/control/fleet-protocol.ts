@@ -1,0 +1,45 @@
+/**
+ * The messages between the benchmark's orchestrator and its sidecar fleet (a child process, over Node's
+ * IPC channel): one request at a time, each answered by one reply carrying the same `id`.
+ */
+
+export type FleetRequest =
+  | { readonly cmd: 'connect'; readonly xdsPort: number; readonly proxies: number; readonly services: number; readonly timeoutMs: number }
+  /** Applies `yaml` through the HTTP API and waits for every sidecar to ACK a new version of `typeUrl`. */
+  | { readonly cmd: 'change'; readonly httpUrl: string; readonly yaml: string; readonly typeUrl: string; readonly timeoutMs: number }
+  /** Responses received per type since the previous `counters` (or the start), then resets them. */
+  | { readonly cmd: 'counters' }
+  | { readonly cmd: 'close' };
+
+export interface ConnectResult {
+  /** From the first stream opening to the last sidecar ACKing all four types. */
+  readonly ms: number;
+  readonly synced: number;
+  /** Bytes each synced sidecar received until it was synced. */
+  readonly bytesPerProxy: readonly number[];
+  /** Resources per type (short name) in the first sidecar's latest responses. */
+  readonly resources: Readonly<Record<string, number>>;
+  readonly errors: readonly string[];
+  readonly cpuMs: number;
+}
+
+export interface ChangeResult {
+  /** Round trip of the `POST /apply` request. */
+  readonly applyMs: number;
+  /** Per converged sidecar: from the apply request's start to its ACK of the first new version. */
+  readonly latenciesMs: readonly number[];
+  /** Per converged sidecar: size of that response. */
+  readonly bytes: readonly number[];
+  /** Sidecars that had not converged when the wait timed out. */
+  readonly missing: number;
+  readonly errors: readonly string[];
+  readonly cpuMs: number;
+}
+
+export type Counters = Readonly<Record<string, { readonly responses: number; readonly bytes: number }>>;
+
+export type FleetReply =
+  | { readonly id: number; readonly ok: true; readonly result: unknown }
+  | { readonly id: number; readonly ok: false; readonly error: string };
+
+export type FleetMessage = { readonly id: number; readonly request: FleetRequest };

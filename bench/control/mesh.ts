@@ -1,0 +1,102 @@
+/**
+ * The benchmark's mesh: N services `svc-K` (port 9080 `http`), each with two WorkloadEntries (v1, v2)
+ * and a DestinationRule with v1/v2 subsets, in namespace `default`; the changes the benchmark applies;
+ * and the names and node identities the simulated sidecars use. Orchestrator and sidecar fleet both
+ * derive their names from here, so they agree on what exists.
+ */
+import { META } from '../../src/xds/node-metadata.ts';
+import type { NodeSpec } from './sidecar-wire.ts';
+
+const NS = 'default';
+const PORT = 9080;
+const host = (k: number): string => `svc-${k}.${NS}.svc.cluster.local`;
+
+/** An address per (service, version) in 10.0.0.0/8, unique for up to 65,536 services. */
+const workloadAddress = (k: number, version: number): string => `10.${1 + (k >> 8)}.${k & 255}.${version}`;
+
+function serviceYaml(k: number): string {
+  const entry = (v: number) => `apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: svc-${k}-v${v}, namespace: ${NS}}
+spec:
+  address: ${workloadAddress(k, v)}
+  labels: {app: svc-${k}, version: v${v}}
+`;
+  return `apiVersion: v1
+kind: Service
+metadata: {name: svc-${k}, namespace: ${NS}}
+spec:
+  selector: {app: svc-${k}}
+  ports: [{name: http, port: ${PORT}, targetPort: ${PORT}}]
+---
+${entry(1)}---
+${entry(2)}---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: svc-${k}, namespace: ${NS}}
+spec:
+  host: svc-${k}
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+`;
+}
+
+/** Every service with its workloads and DestinationRule: 4 resources per service. */
+export function meshYaml(services: number): string {
+  return Array.from({ length: services }, (_, k) => serviceYaml(k)).join('---\n');
+}
+
+/** Change `i` (0-based) to routing: a VirtualService on svc-0 splitting v1/v2, a different split each time. */
+export function virtualServiceChange(i: number): string {
+  const v1 = 80 - 10 * (i % 8);
+  return `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: svc-0, namespace: ${NS}}
+spec:
+  hosts: [svc-0]
+  http:
+  - route:
+    - {destination: {host: svc-0, subset: v1}, weight: ${v1}}
+    - {destination: {host: svc-0, subset: v2}, weight: ${100 - v1}}
+`;
+}
+
+/** Change `i` (0-based) to endpoints only: svc-0's v1 WorkloadEntry moves to a new address. */
+export function endpointChange(i: number): string {
+  return `apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: svc-0-v1, namespace: ${NS}}
+spec:
+  address: 10.250.${(i >> 8) & 255}.${i & 255}
+  labels: {app: svc-0, version: v1}
+`;
+}
+
+/** The EDS clusters a sidecar learns from CDS: the default cluster and both subsets of every service. */
+export function edsClusterNames(services: number): string[] {
+  const names: string[] = [];
+  for (let k = 0; k < services; k++) for (const subset of ['', 'v1', 'v2']) names.push(`outbound|${PORT}|${subset}|${host(k)}`);
+  return names;
+}
+
+/** The local-mode HTTP proxy listener's route configuration, the only one a sidecar asks for. */
+export const SIDECAR_ROUTE_NAMES: readonly string[] = ['15001'];
+
+/** Sidecar `i` (0-based): its own loopback address and an app label that no benchmark Service selects. */
+export function sidecarNode(i: number): NodeSpec {
+  const ip = `127.0.${2 + Math.floor(i / 250)}.${1 + (i % 250)}`;
+  const name = `app-${i}`;
+  return {
+    id: `sidecar~${ip}~${name}.${NS}~${NS}.svc.cluster.local`,
+    cluster: name,
+    metadata: {
+      [META.namespace]: NS,
+      [META.labels]: { app: name },
+      [META.workloadName]: name,
+      [META.instanceIps]: ip,
+      [META.podPorts]: JSON.stringify([{ name: 'http', containerPort: PORT, protocol: 'TCP' }]),
+      [META.interceptionMode]: 'NONE',
+    },
+  };
+}
