@@ -111,7 +111,10 @@ export class ControlPlane {
       registry: () => registry.snapshot(),
       ready: () => ready,
       metrics: metrics.registry,
-      syncz: () => ads.status(),
+      syncz: () => ads.status().map((st) => {
+        const p = generator.proxy(st.proxyId);
+        return { ...st, proxyType: p?.kind ?? 'unknown', namespace: p?.namespace, ip: p?.ip };
+      }),
       configDump: (id) => {
         const p = generator.proxy(id);
         return p === undefined ? undefined : { proxy: { id: p.id, kind: p.kind, namespace: p.namespace, ip: p.ip }, ...generator.configDump(p) };
