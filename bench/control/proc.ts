@@ -24,15 +24,17 @@ export function cpuSeconds(pid: number): number {
   return (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
 }
 
+/** Resident memory in MB (10^6 bytes, as the targets are stated). */
 export interface Memory {
-  readonly rssMiB: number;
-  readonly peakMiB: number;
+  readonly rssMB: number;
+  readonly peakMB: number;
 }
 
 export function memory(pid: number): Memory {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssMiB: kib('VmRSS') / 1024, peakMiB: kib('VmHWM') / 1024 };
+  // /proc writes KiB as "kB".
+  const mb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024 / 1e6;
+  return { rssMB: mb('VmRSS'), peakMB: mb('VmHWM') };
 }
 
 /**

@@ -39,6 +39,7 @@ export class XdsGenerator implements ResourceServer<Proxy> {
   readonly #listeners = new Set<(e: PushEvent) => void>();
   readonly #proxies = new Map<string, Proxy>();
   readonly #encoded = new WeakMap<object, EncodedResource>();
+  readonly #hashes = new WeakMap<EncodedResource, number>();
   readonly #hooks: GeneratorHooks;
 
   constructor(initial: PushContext, hooks: GeneratorHooks = {}) {
@@ -99,8 +100,7 @@ export class XdsGenerator implements ResourceServer<Proxy> {
         this.#hooks.onError?.(proxy, typeUrl, nameOf(typeUrl, o), e as Error);
       }
     }
-    const version = contentVersion(Buffer.from(resources.map((r) => `${r.name}=${r.version}`).join(',')));
-    return { version, resources };
+    return { version: this.#setVersion(resources), resources };
   }
 
   /** The plain objects of one type for a proxy (before name filtering and encoding). */
@@ -170,6 +170,29 @@ export class XdsGenerator implements ResourceServer<Proxy> {
       ctx.memo.set(memoKey, set);
     }
     return set;
+  }
+
+  /**
+   * The version of a set of resources: an order-sensitive combination of per-resource 32-bit hashes
+   * (name and content), computed once per encoded resource. A push to 1,000 proxies with 1,000 clusters
+   * each then costs integer mixing, not hashing megabytes of version strings.
+   */
+  #setVersion(resources: readonly EncodedResource[]): string {
+    let a = 0x811c9dc5;
+    let b = resources.length;
+    for (const r of resources) {
+      const h = this.#hashes.get(r) ?? this.#hashOf(r);
+      a = Math.imul(a ^ h, 0x01000193);
+      b = Math.imul(b + h, 0x5bd1e995) ^ (b >>> 13);
+    }
+    return `${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}`;
+  }
+
+  #hashOf(r: EncodedResource): number {
+    let h = Number.parseInt(r.version.slice(0, 8), 16) | 0;
+    for (let i = 0; i < r.name.length; i++) h = Math.imul(h ^ r.name.charCodeAt(i), 0x01000193);
+    this.#hashes.set(r, h);
+    return h;
   }
 
   #encode(typeUrl: string, o: Named): EncodedResource {

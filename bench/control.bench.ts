@@ -1,0 +1,96 @@
+/**
+ * `npm run bench:control [-- --quick]`: the control plane at scale. A real `weft control` process serves
+ * simulated sidecars (lightweight ADS clients in a second process) for proxies × services in
+ * {100, 1000} × {100, 1000}; prints initial sync, VirtualService-change and endpoint-change convergence
+ * (apply → every sidecar's ACK, p50/p90/p99/max), the control plane's CPU per push and its memory, next
+ * to the targets, and writes the raw figures to bench/results/control.json.
+ * Targets (issue 3): 1,000 proxies × 1,000 services converge in ≤ 100 ms p99 after a change; RSS ≤ 300 MB.
+ *
+ * Options: --quick (100×100 only), --proxies 100,1000, --services 100,1000, --changes 5,
+ * --timeout <s per cell>, --no-pin (do not split the CPUs between control plane and sidecars),
+ * --profile <dir> (V8 CPU profile of each cell's control plane; also WEFT_BENCH_CPU_PROF=<dir>).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { machine } from './machine.ts';
+import { runCell, type CellResult } from './control/cell.ts';
+import { printCell, printTargets, type Placement } from './control/report.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    proxies: { type: 'string' },
+    services: { type: 'string' },
+    changes: { type: 'string', default: '5' },
+    timeout: { type: 'string' },
+    'no-pin': { type: 'boolean', default: false },
+    profile: { type: 'string' },
+    debounce: { type: 'string', default: '10' },
+  },
+});
+
+const list = (v: string | undefined, fallback: number[]) => (v === undefined ? fallback : v.split(',').map(Number));
+const proxiesList = list(args.proxies, args.quick ? [100] : [100, 1000]);
+const servicesList = list(args.services, args.quick ? [100] : [100, 1000]);
+const profileDir = args.profile ?? process.env['WEFT_BENCH_CPU_PROF'];
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function placement(): Placement {
+  const cores = availableParallelism();
+  if (args['no-pin'] || cores < 2 || !hasTaskset()) return { cores, pinned: false };
+  // The orchestrator mostly waits; it shares the sidecars' CPUs so the control plane has its own.
+  const fleet = cores === 2 ? '1' : `1-${cores - 1}`;
+  execFileSync('taskset', ['-p', '-c', fleet, String(process.pid)], { stdio: 'ignore' });
+  return { cores, pinned: true, controlCpus: '0', fleetCpus: fleet };
+}
+
+function gitCommit(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', cwd: import.meta.dirname }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', cwd: import.meta.dirname }).trim() !== '';
+    return dirty ? `${head} (with uncommitted changes)` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const place = placement();
+const startedAt = new Date();
+const commit = gitCommit();
+console.log(`weft control plane at scale — ${startedAt.toISOString()}, commit ${commit}`);
+console.log(`machine: ${machine()}`);
+console.log(place.pinned
+  ? `CPUs: control plane pinned to CPU ${place.controlCpus} (1 core); simulated sidecars and this orchestrator on CPU ${place.fleetCpus} (${place.cores - 1} core${place.cores > 2 ? 's' : ''}); ${place.cores} in total`
+  : `CPUs: not pinned: control plane, simulated sidecars and orchestrator share ${place.cores} cores`);
+console.log(`debounce ${args.debounce} ms; ${args.changes} changes of each kind per cell${profileDir === undefined ? '' : `; CPU profiles in ${profileDir}`}\n`);
+
+const cells: CellResult[] = [];
+for (const services of servicesList) {
+  for (const proxies of proxiesList) {
+    const timeoutMs = args.timeout === undefined ? 60_000 + 0.18 * proxies * services : Number(args.timeout) * 1000;
+    const cell = await runCell({
+      proxies, services, changes: Number(args.changes), timeoutMs, debounceMs: Number(args.debounce),
+      controlCpus: place.controlCpus, fleetCpus: place.fleetCpus,
+      ...(profileDir === undefined ? {} : { profileDir: join(profileDir, `${proxies}x${services}`) }),
+    });
+    printCell(cell);
+    cells.push(cell);
+  }
+}
+printTargets(cells);
+
+const outDir = join(import.meta.dirname, 'results');
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, 'control.json'), `${JSON.stringify({ date: startedAt.toISOString(), commit, machine: machine(), placement: place, debounceMs: Number(args.debounce), cells }, null, 2)}\n`);
+console.log(`\nraw figures: ${join('bench', 'results', 'control.json')}`);

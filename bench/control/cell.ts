@@ -1,0 +1,190 @@
+/**
+ * One cell of the benchmark matrix: a fresh control plane and sidecar fleet for P proxies × S services.
+ * Applies the mesh, connects the sidecars (initial sync), then makes routing changes (a VirtualService)
+ * and endpoint changes (a WorkloadEntry's address), each measured from the apply request's start to
+ * every sidecar's ACK, with the control plane's CPU and memory read from /proc. Every wait is bounded
+ * by the cell's deadline; a cell that runs out of time says so and keeps what it measured.
+ */
+import { TYPE } from '../../src/xds/type-urls.ts';
+import { startControlPlane, type ControlProcess } from './control-process.ts';
+import { startFleet, type FleetLink } from './fleet-link.ts';
+import type { Counters } from './fleet-protocol.ts';
+import { endpointChange, meshYaml, virtualServiceChange } from './mesh.ts';
+import { cpuSeconds, memory, waitIdle } from './proc.ts';
+import { summarize, type Summary } from './stats.ts';
+
+export interface CellOptions {
+  readonly proxies: number;
+  readonly services: number;
+  /** Changes of each kind. */
+  readonly changes: number;
+  readonly timeoutMs: number;
+  readonly debounceMs: number;
+  /** taskset CPU lists for the control plane and the fleet; undefined: not pinned. */
+  readonly controlCpus?: string;
+  readonly fleetCpus?: string;
+  readonly profileDir?: string;
+}
+
+export interface ChangeFigures {
+  readonly changes: number;
+  /** Apply start → ACK, over every sidecar of every change. */
+  readonly latencyMs?: Summary;
+  /** Apply start → the last sidecar's ACK, one sample per change. */
+  readonly lastAckMs?: Summary;
+  readonly applyMs?: Summary;
+  /** Size of the response carrying the change, per sidecar. */
+  readonly responseBytes?: Summary;
+  /** Control-plane CPU seconds per change: until the last ACK, and until it went quiet again. */
+  readonly cpuToLastAckS: readonly number[];
+  readonly cpuTotalS: readonly number[];
+  /** Fleet CPU milliseconds per change (how busy the simulated sidecars were). */
+  readonly fleetCpuMs: readonly number[];
+  /** Totals over all changes: responses the sidecars received, pushes the server counted, push triggers. */
+  readonly received: Counters;
+  readonly serverPushes: Readonly<Record<string, number>>;
+  readonly triggers: Readonly<Record<string, number>>;
+  readonly missing: number;
+}
+
+export interface CellResult {
+  readonly proxies: number;
+  readonly services: number;
+  status: 'ok' | 'timed out' | 'failed';
+  error?: string;
+  config?: { readonly resources: number; readonly applyMs: number; readonly cpuS: number };
+  initialSync?: {
+    readonly ms: number; readonly synced: number; readonly cpuToLastAckS: number; readonly cpuTotalS: number;
+    readonly bytesPerProxy?: Summary; readonly resources: Readonly<Record<string, number>>; readonly fleetCpuMs: number;
+  };
+  rss?: { afterConfigMB: number; afterSyncMB?: number; peakMB?: number };
+  vsChange?: ChangeFigures;
+  endpointChange?: ChangeFigures;
+}
+
+interface Run {
+  readonly cp: ControlProcess;
+  readonly fleet: FleetLink;
+  readonly opts: CellOptions;
+  readonly left: () => number;
+}
+
+const IDLE_MAX_MS = 30_000;
+
+function addTo(total: Record<string, number>, after: Record<string, number>, before: Record<string, number>): void {
+  for (const [k, v] of Object.entries(after)) {
+    const d = v - (before[k] ?? 0);
+    if (d !== 0) total[k] = (total[k] ?? 0) + d;
+  }
+}
+
+function addCounters(total: Record<string, { responses: number; bytes: number }>, c: Counters): void {
+  for (const [k, v] of Object.entries(c)) {
+    const t = (total[k] ??= { responses: 0, bytes: 0 });
+    t.responses += v.responses;
+    t.bytes += v.bytes;
+  }
+}
+
+async function measureChanges(run: Run, typeUrl: string, yamlOf: (i: number) => string): Promise<ChangeFigures> {
+  const { cp, fleet, opts } = run;
+  const latencies: number[] = [], last: number[] = [], apply: number[] = [], bytes: number[] = [];
+  const cpuToLastAckS: number[] = [], cpuTotalS: number[] = [], fleetCpuMs: number[] = [];
+  const received: Record<string, { responses: number; bytes: number }> = {};
+  const serverPushes: Record<string, number> = {}, triggers: Record<string, number> = {};
+  let missing = 0;
+  let i = 0;
+  for (; i < opts.changes && missing === 0; i++) {
+    const [pushes0, triggers0] = [await cp.counters('pilot_xds_pushes'), await cp.counters('pilot_push_triggers')];
+    await fleet.counters();
+    const cpu0 = cpuSeconds(cp.pid);
+    const r = await fleet.change(cp.httpUrl, yamlOf(i), typeUrl, run.left());
+    const cpu1 = cpuSeconds(cp.pid);
+    await waitIdle(cp.pid, Math.min(run.left(), IDLE_MAX_MS));
+    cpuToLastAckS.push(cpu1 - cpu0);
+    cpuTotalS.push(cpuSeconds(cp.pid) - cpu0);
+    fleetCpuMs.push(r.cpuMs);
+    latencies.push(...r.latenciesMs);
+    if (r.latenciesMs.length > 0 && r.missing === 0) last.push(Math.max(...r.latenciesMs));
+    apply.push(r.applyMs);
+    bytes.push(...r.bytes);
+    missing += r.missing;
+    addCounters(received, await fleet.counters());
+    addTo(serverPushes, await cp.counters('pilot_xds_pushes'), pushes0);
+    addTo(triggers, await cp.counters('pilot_push_triggers'), triggers0);
+  }
+  return {
+    changes: i, latencyMs: summarize(latencies), lastAckMs: summarize(last), applyMs: summarize(apply), responseBytes: summarize(bytes),
+    cpuToLastAckS, cpuTotalS, fleetCpuMs, received, serverPushes, triggers, missing,
+  };
+}
+
+async function initialSync(run: Run, result: CellResult): Promise<boolean> {
+  const { cp, fleet, opts } = run;
+  const cpu0 = cpuSeconds(cp.pid);
+  const r = await fleet.connect(cp.xdsPort, opts.proxies, opts.services, run.left());
+  const cpu1 = cpuSeconds(cp.pid);
+  await waitIdle(cp.pid, Math.min(run.left(), IDLE_MAX_MS));
+  result.initialSync = {
+    ms: r.ms, synced: r.synced, cpuToLastAckS: cpu1 - cpu0, cpuTotalS: cpuSeconds(cp.pid) - cpu0,
+    bytesPerProxy: summarize(r.bytesPerProxy), resources: r.resources, fleetCpuMs: r.cpuMs,
+  };
+  result.rss!.afterSyncMB = memory(cp.pid).rssMB;
+  if (r.errors.length > 0) result.error = `stream errors: ${r.errors.join('; ')}`;
+  return r.synced === opts.proxies;
+}
+
+async function applyMesh(cp: ControlProcess, opts: CellOptions, result: CellResult): Promise<void> {
+  const cpu0 = cpuSeconds(cp.pid);
+  const t0 = performance.now();
+  await cp.apply(meshYaml(opts.services));
+  const applyMs = performance.now() - t0;
+  await waitIdle(cp.pid, IDLE_MAX_MS);
+  result.config = { resources: 4 * opts.services, applyMs, cpuS: cpuSeconds(cp.pid) - cpu0 };
+  result.rss = { afterConfigMB: memory(cp.pid).rssMB };
+}
+
+async function steps(run: Run, result: CellResult): Promise<void> {
+  if (!(await initialSync(run, result))) {
+    result.status = 'timed out';
+    return;
+  }
+  result.vsChange = await measureChanges(run, TYPE.route, virtualServiceChange);
+  if (result.vsChange.missing > 0) {
+    result.status = 'timed out';
+    return;
+  }
+  result.endpointChange = await measureChanges(run, TYPE.endpoint, endpointChange);
+  if (result.endpointChange.missing > 0) result.status = 'timed out';
+}
+
+/** VmHWM, or NaN when the process is already gone (it crashed). */
+function peakMemory(pid: number): number {
+  try {
+    return memory(pid).peakMB;
+  } catch {
+    return NaN;
+  }
+}
+
+export async function runCell(opts: CellOptions): Promise<CellResult> {
+  const result: CellResult = { proxies: opts.proxies, services: opts.services, status: 'ok' };
+  const deadline = performance.now() + opts.timeoutMs;
+  let cp: ControlProcess | undefined;
+  let fleet: FleetLink | undefined;
+  try {
+    cp = await startControlPlane({ debounceMs: opts.debounceMs, cpus: opts.controlCpus, profileDir: opts.profileDir });
+    await applyMesh(cp, opts, result);
+    fleet = await startFleet(opts.fleetCpus);
+    await waitIdle(cp.pid, IDLE_MAX_MS);
+    await steps({ cp, fleet, opts, left: () => Math.max(1, deadline - performance.now()) }, result);
+  } catch (e) {
+    result.status = 'failed';
+    result.error = `${(e as Error).message}${cp === undefined ? '' : `\ncontrol plane log (tail):\n${cp.log().slice(-2000)}`}`;
+  } finally {
+    if (cp !== undefined && result.rss !== undefined) result.rss.peakMB = peakMemory(cp.pid);
+    await fleet?.close();
+    await cp?.stop();
+  }
+  return result;
+}

@@ -1,0 +1,94 @@
+/**
+ * The benchmark's printed output: one block per matrix cell (initial sync, memory, and a row per kind
+ * of change), then the matrix of p99 convergence and the targets with goal, measured value and verdict.
+ */
+import type { CellResult, ChangeFigures } from './cell.ts';
+import type { Summary } from './stats.ts';
+
+export interface Placement {
+  readonly cores: number;
+  readonly pinned: boolean;
+  readonly controlCpus?: string;
+  readonly fleetCpus?: string;
+}
+
+/** Istio's published figures, printed for scale (https://istio.io/latest/docs/ops/deployment/performance-and-scalability/). */
+const ISTIO = 'Istio (published): istiod needs 1 vCPU and 1.5 GB for 1,000 services / 2,000 sidecars; production convergence p90 ≈ 1.5 s';
+const TARGET_MS = 100;
+const TARGET_RSS_MB = 300;
+
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+const ms = (n: number | undefined): string => (n === undefined || !Number.isFinite(n) ? '—' : n < 10 ? n.toFixed(1) : int(n));
+const mb = (n: number | undefined): string => (n === undefined || !Number.isFinite(n) ? '—' : n.toFixed(0));
+const kb = (bytes: number | undefined): string => (bytes === undefined ? '—' : bytes >= 1e6 ? `${(bytes / 1e6).toFixed(2)} MB` : `${(bytes / 1e3).toFixed(1)} kB`);
+const mean = (xs: readonly number[]): number | undefined => (xs.length === 0 ? undefined : xs.reduce((s, x) => s + x, 0) / xs.length);
+const secs = (n: number | undefined): string => (n === undefined ? '—' : `${n.toFixed(2)} s`);
+const perChange = (counts: Readonly<Record<string, number>>, n: number): string =>
+  ['cds', 'eds', 'lds', 'rds'].map((t) => `${t} ${n === 0 ? '—' : int((counts[t] ?? 0) / n)}`).join(' ');
+
+function changeRow(label: string, c: ChangeFigures | undefined, proxies: number): string[] {
+  if (c === undefined) return [`  ${label.padEnd(22)} not reached`];
+  const l: Summary | undefined = c.latencyMs;
+  const cols = [l?.p50, l?.p90, l?.p99, l?.max].map((v) => ms(v).padStart(7)).join(' ');
+  return [
+    `  ${label.padEnd(22)} ${cols}   last ACK p50 ${ms(c.lastAckMs?.p50)} ms, apply ${ms(c.applyMs?.p50)} ms` +
+      `${c.missing > 0 ? `   TIMED OUT: ${c.missing} of ${proxies} sidecars had not ACKed` : ''}`,
+    `  ${''.padEnd(22)} CPU per change: control plane ${secs(mean(c.cpuToLastAckS))} to the last ACK, ${secs(mean(c.cpuTotalS))} until quiet; sidecars ${secs((mean(c.fleetCpuMs) ?? 0) / 1000)}`,
+    `  ${''.padEnd(22)} response carrying the change ${kb(c.responseBytes?.p50)} per sidecar; sent per change: ${perChange(c.serverPushes, c.changes)}; triggers ${JSON.stringify(c.triggers)}`,
+  ];
+}
+
+export function printCell(cell: CellResult): void {
+  const lines = [`── ${int(cell.proxies)} proxies × ${int(cell.services)} services ${'─'.repeat(40)}`];
+  if (cell.config !== undefined) lines.push(`  config: ${int(cell.config.resources)} resources applied in ${ms(cell.config.applyMs)} ms (control plane CPU ${secs(cell.config.cpuS)})`);
+  const s = cell.initialSync;
+  if (s !== undefined) {
+    const res = Object.entries(s.resources).sort().map(([t, n]) => `${t} ${int(n)}`).join(', ');
+    lines.push(`  initial sync: ${int(s.synced)}/${int(cell.proxies)} sidecars ACKed CDS+EDS+LDS+RDS in ${ms(s.ms)} ms; control plane CPU ${secs(s.cpuToLastAckS)} to the last ACK (${secs(s.cpuTotalS)} until quiet), sidecars ${secs(s.fleetCpuMs / 1000)}`);
+    lines.push(`                ${kb(s.bytesPerProxy?.p50)} received per sidecar (resources: ${res})`);
+  }
+  if (cell.rss !== undefined) lines.push(`  control-plane memory: RSS ${mb(cell.rss.afterConfigMB)} MB with config only, ${mb(cell.rss.afterSyncMB)} MB after initial sync, peak ${mb(cell.rss.peakMB)} MB`);
+  lines.push(`  convergence (ms, apply → ACK)   p50     p90     p99     max`);
+  lines.push(...changeRow('VirtualService change', cell.vsChange, cell.proxies));
+  lines.push(...changeRow('endpoint change', cell.endpointChange, cell.proxies));
+  if (cell.status !== 'ok') lines.push(`  ${cell.status.toUpperCase()}${cell.error === undefined ? '' : `: ${cell.error}`}`);
+  else if (cell.error !== undefined) lines.push(`  note: ${cell.error}`);
+  console.log(`${lines.join('\n')}\n`);
+}
+
+function verdict(measured: number | undefined, goal: number, unit: string): string {
+  if (measured === undefined || !Number.isFinite(measured)) return 'not measured';
+  return measured <= goal ? 'met' : `missed by ${ms(measured - goal)} ${unit} (${(measured / goal).toFixed(1)}×)`;
+}
+
+function matrix(cells: readonly CellResult[]): string[] {
+  const proxies = [...new Set(cells.map((c) => c.proxies))];
+  const services = [...new Set(cells.map((c) => c.services))];
+  const cellText = (c: CellResult | undefined) => c === undefined ? '—'
+    : c.status === 'timed out' && c.vsChange?.latencyMs === undefined ? 'timed out'
+      : `${ms(c.vsChange?.latencyMs?.p99)} / ${ms(c.endpointChange?.latencyMs?.p99)}${c.status === 'ok' ? '' : ` (${c.status})`}`;
+  const lines = [`p99 convergence, VirtualService / endpoint change (ms)`, `  ${'proxies'.padEnd(12)}${services.map((s) => `${int(s)} services`.padStart(24)).join('')}`];
+  for (const p of proxies) lines.push(`  ${int(p).padEnd(12)}${services.map((s) => cellText(cells.find((c) => c.proxies === p && c.services === s)).padStart(24)).join('')}`);
+  return lines;
+}
+
+export function printTargets(cells: readonly CellResult[]): void {
+  const big = cells.find((c) => c.proxies === 1000 && c.services === 1000) ?? cells[cells.length - 1];
+  const lines = [...matrix(cells), ''];
+  if (big !== undefined) {
+    const where = `${int(big.proxies)}×${int(big.services)}`;
+    const peak = Math.max(...cells.map((c) => c.rss?.peakMB ?? NaN).filter(Number.isFinite));
+    const rows: [string, string, number | undefined, number, string][] = [
+      [`VirtualService change p99, ${where}`, `≤ ${TARGET_MS} ms`, big.vsChange?.latencyMs?.p99, TARGET_MS, 'ms'],
+      [`endpoint change p99, ${where}`, `≤ ${TARGET_MS} ms`, big.endpointChange?.latencyMs?.p99, TARGET_MS, 'ms'],
+      [`control-plane RSS peak, ${where}`, `≤ ${TARGET_RSS_MB} MB`, big.rss?.peakMB, TARGET_RSS_MB, 'MB'],
+      [`control-plane RSS peak, any cell`, `≤ ${TARGET_RSS_MB} MB`, Number.isFinite(peak) ? peak : undefined, TARGET_RSS_MB, 'MB'],
+    ];
+    lines.push(`${'target'.padEnd(42)}${'goal'.padEnd(12)}${'measured'.padEnd(12)}verdict`);
+    for (const [name, goal, measured, limit, unit] of rows) {
+      lines.push(`${name.padEnd(42)}${goal.padEnd(12)}${`${unit === 'ms' ? ms(measured) : mb(measured)} ${unit}`.padEnd(12)}${verdict(measured, limit, unit)}`);
+    }
+  }
+  lines.push('', ISTIO);
+  console.log(lines.join('\n'));
+}
