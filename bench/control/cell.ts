@@ -5,6 +5,8 @@
  * every sidecar's ACK, with the control plane's CPU and memory read from /proc. Every wait is bounded
  * by the cell's deadline; a cell that runs out of time says so and keeps what it measured.
  */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { TYPE } from '../../src/xds/type-urls.ts';
 import { startControlPlane, type ControlProcess } from './control-process.ts';
 import { startFleet, type FleetLink } from './fleet-link.ts';
@@ -12,6 +14,7 @@ import type { Counters } from './fleet-protocol.ts';
 import { endpointChange, meshYaml, virtualServiceChange } from './mesh.ts';
 import { cpuSeconds, memory, waitIdle } from './proc.ts';
 import { summarize, type Summary } from './stats.ts';
+import { formatRanking, rank, readProfile, type Ranking, type Window } from './cpu-profile.ts';
 
 export interface CellOptions {
   readonly proxies: number;
@@ -60,9 +63,18 @@ export interface CellResult {
   rss?: { afterConfigMB: number; afterSyncMB?: number; peakMB?: number };
   vsChange?: ChangeFigures;
   endpointChange?: ChangeFigures;
+  /** Monotonic-clock windows (µs, the clock of V8's profiles) of each phase, to cut the CPU profile. */
+  readonly phases: { readonly name: Phase; readonly startUs: number; readonly endUs: number }[];
+  /** With --profile: the control plane's hottest functions per phase. */
+  profile?: { readonly file: string; readonly rankings: Partial<Record<Phase, Ranking>> };
 }
 
+export type Phase = 'initial sync' | 'VirtualService changes' | 'endpoint changes';
+
+const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
 interface Run {
+  readonly phases: CellResult['phases'];
   readonly cp: ControlProcess;
   readonly fleet: FleetLink;
   readonly opts: CellOptions;
@@ -86,7 +98,7 @@ function addCounters(total: Record<string, { responses: number; bytes: number }>
   }
 }
 
-async function measureChanges(run: Run, typeUrl: string, yamlOf: (i: number) => string): Promise<ChangeFigures> {
+async function measureChanges(run: Run, phase: Phase, typeUrl: string, yamlOf: (i: number) => string): Promise<ChangeFigures> {
   const { cp, fleet, opts } = run;
   const latencies: number[] = [], last: number[] = [], apply: number[] = [], bytes: number[] = [];
   const cpuToLastAckS: number[] = [], cpuTotalS: number[] = [], fleetCpuMs: number[] = [];
@@ -97,10 +109,12 @@ async function measureChanges(run: Run, typeUrl: string, yamlOf: (i: number) => 
   for (; i < opts.changes && missing === 0; i++) {
     const [pushes0, triggers0] = [await cp.counters('pilot_xds_pushes'), await cp.counters('pilot_push_triggers')];
     await fleet.counters();
+    const startUs = monotonicUs();
     const cpu0 = cpuSeconds(cp.pid);
     const r = await fleet.change(cp.httpUrl, yamlOf(i), typeUrl, run.left());
     const cpu1 = cpuSeconds(cp.pid);
     await waitIdle(cp.pid, Math.min(run.left(), IDLE_MAX_MS));
+    run.phases.push({ name: phase, startUs, endUs: monotonicUs() });
     cpuToLastAckS.push(cpu1 - cpu0);
     cpuTotalS.push(cpuSeconds(cp.pid) - cpu0);
     fleetCpuMs.push(r.cpuMs);
@@ -121,10 +135,12 @@ async function measureChanges(run: Run, typeUrl: string, yamlOf: (i: number) => 
 
 async function initialSync(run: Run, result: CellResult): Promise<boolean> {
   const { cp, fleet, opts } = run;
+  const startUs = monotonicUs();
   const cpu0 = cpuSeconds(cp.pid);
   const r = await fleet.connect(cp.xdsPort, opts.proxies, opts.services, run.left());
   const cpu1 = cpuSeconds(cp.pid);
   await waitIdle(cp.pid, Math.min(run.left(), IDLE_MAX_MS));
+  run.phases.push({ name: 'initial sync', startUs, endUs: monotonicUs() });
   result.initialSync = {
     ms: r.ms, synced: r.synced, cpuToLastAckS: cpu1 - cpu0, cpuTotalS: cpuSeconds(cp.pid) - cpu0,
     bytesPerProxy: summarize(r.bytesPerProxy), resources: r.resources, fleetCpuMs: r.cpuMs,
@@ -149,12 +165,12 @@ async function steps(run: Run, result: CellResult): Promise<void> {
     result.status = 'timed out';
     return;
   }
-  result.vsChange = await measureChanges(run, TYPE.route, virtualServiceChange);
+  result.vsChange = await measureChanges(run, 'VirtualService changes', TYPE.route, virtualServiceChange);
   if (result.vsChange.missing > 0) {
     result.status = 'timed out';
     return;
   }
-  result.endpointChange = await measureChanges(run, TYPE.endpoint, endpointChange);
+  result.endpointChange = await measureChanges(run, 'endpoint changes', TYPE.endpoint, endpointChange);
   if (result.endpointChange.missing > 0) result.status = 'timed out';
 }
 
@@ -168,7 +184,7 @@ function peakMemory(pid: number): number {
 }
 
 export async function runCell(opts: CellOptions): Promise<CellResult> {
-  const result: CellResult = { proxies: opts.proxies, services: opts.services, status: 'ok' };
+  const result: CellResult = { proxies: opts.proxies, services: opts.services, status: 'ok', phases: [] };
   const deadline = performance.now() + opts.timeoutMs;
   let cp: ControlProcess | undefined;
   let fleet: FleetLink | undefined;
@@ -177,7 +193,7 @@ export async function runCell(opts: CellOptions): Promise<CellResult> {
     await applyMesh(cp, opts, result);
     fleet = await startFleet(opts.fleetCpus);
     await waitIdle(cp.pid, IDLE_MAX_MS);
-    await steps({ cp, fleet, opts, left: () => Math.max(1, deadline - performance.now()) }, result);
+    await steps({ phases: result.phases, cp, fleet, opts, left: () => Math.max(1, deadline - performance.now()) }, result);
   } catch (e) {
     result.status = 'failed';
     result.error = `${(e as Error).message}${cp === undefined ? '' : `\ncontrol plane log (tail):\n${cp.log().slice(-2000)}`}`;
@@ -186,5 +202,25 @@ export async function runCell(opts: CellOptions): Promise<CellResult> {
     await fleet?.close();
     await cp?.stop();
   }
+  if (opts.profileDir !== undefined) result.profile = rankPhases(opts.profileDir, result.phases);
   return result;
+}
+
+/** Ranks the profile the control plane wrote on exit, phase by phase. */
+function rankPhases(dir: string, phases: CellResult['phases']): CellResult['profile'] {
+  const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f)).sort().pop();
+  if (file === undefined) return undefined;
+  const profile = readProfile(file);
+  const rankings: Partial<Record<Phase, Ranking>> = {};
+  for (const name of new Set(phases.map((p) => p.name))) {
+    const windows: Window[] = phases.filter((p) => p.name === name);
+    rankings[name] = rank(profile, windows);
+  }
+  return { file, rankings };
+}
+
+export function formatProfile(profile: NonNullable<CellResult['profile']>): string {
+  const parts = [`  control-plane CPU profile ${profile.file}`];
+  for (const [name, r] of Object.entries(profile.rankings)) parts.push(formatRanking(name, r));
+  return parts.join('\n');
 }

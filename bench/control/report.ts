@@ -2,7 +2,7 @@
  * The benchmark's printed output: one block per matrix cell (initial sync, memory, and a row per kind
  * of change), then the matrix of p99 convergence and the targets with goal, measured value and verdict.
  */
-import type { CellResult, ChangeFigures } from './cell.ts';
+import { formatProfile, type CellResult, type ChangeFigures } from './cell.ts';
 import type { Summary } from './stats.ts';
 
 export interface Placement {
@@ -53,6 +53,7 @@ export function printCell(cell: CellResult): void {
   lines.push(...changeRow('endpoint change', cell.endpointChange, cell.proxies));
   if (cell.status !== 'ok') lines.push(`  ${cell.status.toUpperCase()}${cell.error === undefined ? '' : `: ${cell.error}`}`);
   else if (cell.error !== undefined) lines.push(`  note: ${cell.error}`);
+  if (cell.profile !== undefined) lines.push(formatProfile(cell.profile));
   console.log(`${lines.join('\n')}\n`);
 }
 
