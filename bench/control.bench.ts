@@ -6,8 +6,8 @@
  * to the targets, and writes the raw figures to bench/results/control.json.
  * Targets (issue 3): 1,000 proxies × 1,000 services converge in ≤ 100 ms p99 after a change; RSS ≤ 300 MB.
  *
- * Options: --quick (100×100 only), --proxies 100,1000, --services 100,1000, --changes 5,
- * --timeout <s per cell>, --no-pin (do not split the CPUs between control plane and sidecars),
+ * Options: --quick (100×100 only), --proxies 100,1000, --services 100,1000, --changes 5 (of each kind),
+ * --kind-budget 45 (s: no new change of a kind after that long, once two were made), --timeout <s per cell>, --no-pin (do not split the CPUs between control plane and sidecars),
  * --profile <dir> (V8 CPU profile of each cell's control plane; also WEFT_BENCH_CPU_PROF=<dir>).
  */
 import { execFileSync } from 'node:child_process';
@@ -25,6 +25,7 @@ const { values: args } = parseArgs({
     proxies: { type: 'string' },
     services: { type: 'string' },
     changes: { type: 'string', default: '5' },
+    'kind-budget': { type: 'string', default: '45' },
     timeout: { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
     profile: { type: 'string' },
@@ -73,14 +74,14 @@ console.log(`machine: ${machine()}`);
 console.log(place.pinned
   ? `CPUs: control plane pinned to CPU ${place.controlCpus} (1 core); simulated sidecars and this orchestrator on CPU ${place.fleetCpus} (${place.cores - 1} core${place.cores > 2 ? 's' : ''}); ${place.cores} in total`
   : `CPUs: not pinned: control plane, simulated sidecars and orchestrator share ${place.cores} cores`);
-console.log(`debounce ${args.debounce} ms; ${args.changes} changes of each kind per cell${profileDir === undefined ? '' : `; CPU profiles in ${profileDir}`}\n`);
+console.log(`debounce ${args.debounce} ms; ${args.changes} changes of each kind per cell (fewer once a kind took ${args['kind-budget']} s)${profileDir === undefined ? '' : `; CPU profiles in ${profileDir}`}\n`);
 
 const cells: CellResult[] = [];
 for (const services of servicesList) {
   for (const proxies of proxiesList) {
-    const timeoutMs = args.timeout === undefined ? 60_000 + 0.18 * proxies * services : Number(args.timeout) * 1000;
+    const timeoutMs = args.timeout === undefined ? 60_000 + 0.3 * proxies * services : Number(args.timeout) * 1000;
     const cell = await runCell({
-      proxies, services, changes: Number(args.changes), timeoutMs, debounceMs: Number(args.debounce),
+      proxies, services, changes: Number(args.changes), kindBudgetMs: Number(args['kind-budget']) * 1000, timeoutMs, debounceMs: Number(args.debounce),
       controlCpus: place.controlCpus, fleetCpus: place.fleetCpus,
       ...(profileDir === undefined ? {} : { profileDir: join(profileDir, `${proxies}x${services}`) }),
     });

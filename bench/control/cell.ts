@@ -1,26 +1,29 @@
 /**
  * One cell of the benchmark matrix: a fresh control plane and sidecar fleet for P proxies × S services.
- * Applies the mesh, connects the sidecars (initial sync), then makes routing changes (a VirtualService)
- * and endpoint changes (a WorkloadEntry's address), each measured from the apply request's start to
- * every sidecar's ACK, with the control plane's CPU and memory read from /proc. Every wait is bounded
- * by the cell's deadline; a cell that runs out of time says so and keeps what it measured.
+ * Applies the mesh, connects the sidecars (initial sync), then makes routing changes (a VirtualService),
+ * endpoint changes (a WorkloadEntry's address) and workload joins (a new sidecar of svc-0), each measured
+ * from its start (apply request, new stream) to every sidecar's ACK, with the control plane's CPU and
+ * memory read from /proc. Every wait is bounded by the cell's deadline; a cell that runs out of time
+ * says so and keeps what it measured.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TYPE } from '../../src/xds/type-urls.ts';
 import { startControlPlane, type ControlProcess } from './control-process.ts';
 import { startFleet, type FleetLink } from './fleet-link.ts';
-import type { Counters } from './fleet-protocol.ts';
+import type { ChangeResult, Counters } from './fleet-protocol.ts';
 import { endpointChange, meshYaml, virtualServiceChange } from './mesh.ts';
 import { cpuSeconds, memory, waitIdle } from './proc.ts';
 import { summarize, type Summary } from './stats.ts';
-import { formatRanking, rank, readProfile, type Ranking, type Window } from './cpu-profile.ts';
+import { rank, readProfile, type Ranking, type Window } from './cpu-profile.ts';
 
 export interface CellOptions {
   readonly proxies: number;
   readonly services: number;
-  /** Changes of each kind. */
+  /** Changes of each kind… */
   readonly changes: number;
+  /** …but no new change of a kind once its changes took this long (after at least two). */
+  readonly kindBudgetMs: number;
   readonly timeoutMs: number;
   readonly debounceMs: number;
   /** taskset CPU lists for the control plane and the fleet; undefined: not pinned. */
@@ -61,15 +64,20 @@ export interface CellResult {
     readonly bytesPerProxy?: Summary; readonly resources: Readonly<Record<string, number>>; readonly fleetCpuMs: number;
   };
   rss?: { afterConfigMB: number; afterSyncMB?: number; peakMB?: number };
+  /** After initial sync, as the process sees it: V8 heap in use and memory outside it (Buffers). */
+  heapAfterSync?: { readonly heapUsedMB: number; readonly externalMB: number };
   vsChange?: ChangeFigures;
+  /** A WorkloadEntry's address changed through the HTTP API. */
   endpointChange?: ChangeFigures;
+  /** A new workload's sidecar connected: the registry's endpoint-only path. */
+  workloadJoin?: ChangeFigures;
   /** Monotonic-clock windows (µs, the clock of V8's profiles) of each phase, to cut the CPU profile. */
   readonly phases: { readonly name: Phase; readonly startUs: number; readonly endUs: number }[];
   /** With --profile: the control plane's hottest functions per phase. */
   profile?: { readonly file: string; readonly rankings: Partial<Record<Phase, Ranking>> };
 }
 
-export type Phase = 'initial sync' | 'VirtualService changes' | 'endpoint changes';
+export type Phase = 'initial sync' | 'VirtualService changes' | 'endpoint changes' | 'workload joins';
 
 const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
@@ -98,7 +106,9 @@ function addCounters(total: Record<string, { responses: number; bytes: number }>
   }
 }
 
-async function measureChanges(run: Run, phase: Phase, typeUrl: string, yamlOf: (i: number) => string): Promise<ChangeFigures> {
+type Trigger = (i: number, timeoutMs: number) => Promise<ChangeResult>;
+
+async function measureChanges(run: Run, phase: Phase, trigger: Trigger): Promise<ChangeFigures> {
   const { cp, fleet, opts } = run;
   const latencies: number[] = [], last: number[] = [], apply: number[] = [], bytes: number[] = [];
   const cpuToLastAckS: number[] = [], cpuTotalS: number[] = [], fleetCpuMs: number[] = [];
@@ -106,12 +116,14 @@ async function measureChanges(run: Run, phase: Phase, typeUrl: string, yamlOf: (
   const serverPushes: Record<string, number> = {}, triggers: Record<string, number> = {};
   let missing = 0;
   let i = 0;
-  for (; i < opts.changes && missing === 0; i++) {
-    const [pushes0, triggers0] = [await cp.counters('pilot_xds_pushes'), await cp.counters('pilot_push_triggers')];
+  const started = performance.now();
+  const more = () => i < opts.changes && missing === 0 && (i < 2 || performance.now() - started < opts.kindBudgetMs);
+  for (; more(); i++) {
+    const before = await cp.metrics();
     await fleet.counters();
     const startUs = monotonicUs();
     const cpu0 = cpuSeconds(cp.pid);
-    const r = await fleet.change(cp.httpUrl, yamlOf(i), typeUrl, run.left());
+    const r = await trigger(i, run.left());
     const cpu1 = cpuSeconds(cp.pid);
     await waitIdle(cp.pid, Math.min(run.left(), IDLE_MAX_MS));
     run.phases.push({ name: phase, startUs, endUs: monotonicUs() });
@@ -120,12 +132,13 @@ async function measureChanges(run: Run, phase: Phase, typeUrl: string, yamlOf: (
     fleetCpuMs.push(r.cpuMs);
     latencies.push(...r.latenciesMs);
     if (r.latenciesMs.length > 0 && r.missing === 0) last.push(Math.max(...r.latenciesMs));
-    apply.push(r.applyMs);
+    if (r.triggerMs !== undefined) apply.push(r.triggerMs);
     bytes.push(...r.bytes);
     missing += r.missing;
     addCounters(received, await fleet.counters());
-    addTo(serverPushes, await cp.counters('pilot_xds_pushes'), pushes0);
-    addTo(triggers, await cp.counters('pilot_push_triggers'), triggers0);
+    const after = await cp.metrics();
+    addTo(serverPushes, after.byType('pilot_xds_pushes'), before.byType('pilot_xds_pushes'));
+    addTo(triggers, after.byType('pilot_push_triggers'), before.byType('pilot_push_triggers'));
   }
   return {
     changes: i, latencyMs: summarize(latencies), lastAckMs: summarize(last), applyMs: summarize(apply), responseBytes: summarize(bytes),
@@ -146,6 +159,8 @@ async function initialSync(run: Run, result: CellResult): Promise<boolean> {
     bytesPerProxy: summarize(r.bytesPerProxy), resources: r.resources, fleetCpuMs: r.cpuMs,
   };
   result.rss!.afterSyncMB = memory(cp.pid).rssMB;
+  const m = await cp.metrics();
+  result.heapAfterSync = { heapUsedMB: (m.value('nodejs_heap_size_used_bytes') ?? NaN) / 1e6, externalMB: (m.value('nodejs_external_memory_bytes') ?? NaN) / 1e6 };
   if (r.errors.length > 0) result.error = `stream errors: ${r.errors.join('; ')}`;
   return r.synced === opts.proxies;
 }
@@ -165,13 +180,20 @@ async function steps(run: Run, result: CellResult): Promise<void> {
     result.status = 'timed out';
     return;
   }
-  result.vsChange = await measureChanges(run, 'VirtualService changes', TYPE.route, virtualServiceChange);
-  if (result.vsChange.missing > 0) {
-    result.status = 'timed out';
-    return;
+  const { cp, fleet } = run;
+  const kinds: [Phase, 'vsChange' | 'endpointChange' | 'workloadJoin', Trigger][] = [
+    ['VirtualService changes', 'vsChange', (i, t) => fleet.change(cp.httpUrl, virtualServiceChange(i), TYPE.route, t)],
+    ['endpoint changes', 'endpointChange', (i, t) => fleet.change(cp.httpUrl, endpointChange(i), TYPE.endpoint, t)],
+    ['workload joins', 'workloadJoin', (_i, t) => fleet.join(TYPE.endpoint, t)],
+  ];
+  for (const [phase, key, trigger] of kinds) {
+    const figures = await measureChanges(run, phase, trigger);
+    result[key] = figures;
+    if (figures.missing > 0) {
+      result.status = 'timed out';
+      return;
+    }
   }
-  result.endpointChange = await measureChanges(run, 'endpoint changes', TYPE.endpoint, endpointChange);
-  if (result.endpointChange.missing > 0) result.status = 'timed out';
 }
 
 /** VmHWM, or NaN when the process is already gone (it crashed). */
@@ -208,6 +230,7 @@ export async function runCell(opts: CellOptions): Promise<CellResult> {
 
 /** Ranks the profile the control plane wrote on exit, phase by phase. */
 function rankPhases(dir: string, phases: CellResult['phases']): CellResult['profile'] {
+  if (!existsSync(dir)) return undefined;
   const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f)).sort().pop();
   if (file === undefined) return undefined;
   const profile = readProfile(file);
@@ -217,10 +240,4 @@ function rankPhases(dir: string, phases: CellResult['phases']): CellResult['prof
     rankings[name] = rank(profile, windows);
   }
   return { file, rankings };
-}
-
-export function formatProfile(profile: NonNullable<CellResult['profile']>): string {
-  const parts = [`  control-plane CPU profile ${profile.file}`];
-  for (const [name, r] of Object.entries(profile.rankings)) parts.push(formatRanking(name, r));
-  return parts.join('\n');
 }

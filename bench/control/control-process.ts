@@ -24,9 +24,30 @@ export interface ControlProcess {
   /** The last 20 kB the process wrote to stderr (its log). */
   log(): string;
   apply(yaml: string): Promise<void>;
-  /** Prometheus counters named `name`, by their `type` label. */
-  counters(name: string): Promise<Record<string, number>>;
+  /** The control plane's Prometheus metrics, scraped now. */
+  metrics(): Promise<Metrics>;
   stop(): Promise<void>;
+}
+
+/** Samples of a Prometheus text exposition, by series (`name` or `name{labels}`). */
+export class Metrics {
+  readonly #series = new Map<string, number>();
+
+  constructor(text: string) {
+    for (const m of text.matchAll(/^([a-zA-Z_:][\w:]*(?:\{[^}]*\})?) (\S+)$/gm)) this.#series.set(m[1]!, Number(m[2]));
+  }
+
+  value(series: string): number | undefined {
+    return this.#series.get(series);
+  }
+
+  /** The series of `name` by their `type` label (istiod's metrics label push types so). */
+  byType(name: string): Record<string, number> {
+    const out: Record<string, number> = {};
+    const prefix = `${name}{type="`;
+    for (const [k, v] of this.#series) if (k.startsWith(prefix)) out[k.slice(prefix.length, k.indexOf('"', prefix.length))] = v;
+    return out;
+  }
 }
 
 function command(opts: ControlOptions, stateDir: string): [string, string[]] {
@@ -76,11 +97,7 @@ export async function startControlPlane(opts: ControlOptions): Promise<ControlPr
       if (!res.ok) throw new Error(`POST /apply → ${res.status}: ${(await res.text()).slice(0, 2000)}`);
       await res.arrayBuffer();
     },
-    counters: async (name) => {
-      const out: Record<string, number> = {};
-      for (const m of (await get('/metrics')).matchAll(new RegExp(`^${name}\\{type="([^"]*)"\\} (\\S+)$`, 'gm'))) out[m[1]!] = Number(m[2]);
-      return out;
-    },
+    metrics: async () => new Metrics(await get('/metrics')),
     stop: async () => {
       await stopChild(child);
       await rm(stateDir, { recursive: true, force: true });

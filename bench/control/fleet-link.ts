@@ -12,6 +12,7 @@ export interface FleetLink {
   readonly pid: number;
   connect(xdsPort: number, proxies: number, services: number, timeoutMs: number): Promise<ConnectResult>;
   change(httpUrl: string, yaml: string, typeUrl: string, timeoutMs: number): Promise<ChangeResult>;
+  join(typeUrl: string, timeoutMs: number): Promise<ChangeResult>;
   counters(): Promise<Counters>;
   /** Closes every stream and waits for the process to exit (killing it if it does not). */
   close(): Promise<void>;
@@ -47,6 +48,7 @@ export async function startFleet(cpus: string | undefined): Promise<FleetLink> {
     pid: child.pid!,
     connect: (xdsPort, proxies, services, timeoutMs) => call({ cmd: 'connect', xdsPort, proxies, services, timeoutMs }),
     change: (httpUrl, yaml, typeUrl, timeoutMs) => call({ cmd: 'change', httpUrl, yaml, typeUrl, timeoutMs }),
+    join: (typeUrl, timeoutMs) => call({ cmd: 'join', typeUrl, timeoutMs }),
     counters: () => call({ cmd: 'counters' }),
     close: async () => {
       if (child.connected) await call({ cmd: 'close' }).catch(() => undefined);

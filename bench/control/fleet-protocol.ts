@@ -7,6 +7,8 @@ export type FleetRequest =
   | { readonly cmd: 'connect'; readonly xdsPort: number; readonly proxies: number; readonly services: number; readonly timeoutMs: number }
   /** Applies `yaml` through the HTTP API and waits for every sidecar to ACK a new version of `typeUrl`. */
   | { readonly cmd: 'change'; readonly httpUrl: string; readonly yaml: string; readonly typeUrl: string; readonly timeoutMs: number }
+  /** Connects one more sidecar, a new workload of svc-0, and waits for every other sidecar to ACK a new version of `typeUrl`. */
+  | { readonly cmd: 'join'; readonly typeUrl: string; readonly timeoutMs: number }
   /** Responses received per type since the previous `counters` (or the start), then resets them. */
   | { readonly cmd: 'counters' }
   | { readonly cmd: 'close' };
@@ -24,9 +26,9 @@ export interface ConnectResult {
 }
 
 export interface ChangeResult {
-  /** Round trip of the `POST /apply` request. */
-  readonly applyMs: number;
-  /** Per converged sidecar: from the apply request's start to its ACK of the first new version. */
+  /** Round trip of the `POST /apply` request (undefined for a join). */
+  readonly triggerMs: number | undefined;
+  /** Per converged sidecar: from the change's start (apply request, new stream) to its ACK of the first new version. */
   readonly latenciesMs: readonly number[];
   /** Per converged sidecar: size of that response. */
   readonly bytes: readonly number[];

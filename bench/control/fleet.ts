@@ -5,20 +5,18 @@
  * start and the sidecars' ACKs are timed on one clock.
  */
 import { SHORT, TYPE } from '../../src/xds/type-urls.ts';
-import { edsClusterNames, sidecarNode, SIDECAR_ROUTE_NAMES } from './mesh.ts';
+import { edsClusterNames, joiningWorkloadNode, sidecarNode, SIDECAR_ROUTE_NAMES } from './mesh.ts';
 import { Sidecar } from './sidecar.ts';
-import { RequestCodec, type ResponseHead } from './sidecar-wire.ts';
+import { RequestCodec, type NodeSpec, type ResponseHead } from './sidecar-wire.ts';
 import type { ChangeResult, ConnectResult, Counters, FleetMessage, FleetReply, FleetRequest } from './fleet-protocol.ts';
 
 type AckWatch = (sidecar: Sidecar, head: ResponseHead, ackedAt: number) => void;
 
-/** Resolves true when `done` settles first, false after `ms`. */
-async function within(done: Promise<void>, ms: number): Promise<boolean> {
+/** Waits for `done`, at most `ms` (the caller reports what had not happened by then). */
+async function within(done: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  const result = await Promise.race([done.then(() => true), timeout]);
+  await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
-  return result;
 }
 
 function cpuMsSince(start: NodeJS.CpuUsage): number {
@@ -29,6 +27,8 @@ function cpuMsSince(start: NodeJS.CpuUsage): number {
 class Fleet {
   readonly #codec = new RequestCodec();
   #sidecars: Sidecar[] = [];
+  #target = '';
+  #subscriptions: ReadonlyMap<string, Buffer> | undefined;
   #counters = new Map<string, { responses: number; bytes: number }>();
   #watch: AckWatch | undefined;
 
@@ -43,12 +43,14 @@ class Fleet {
 
   async connect(xdsPort: number, proxies: number, services: number, timeoutMs: number): Promise<ConnectResult> {
     const cpu = process.cpuUsage();
-    const subscriptions = new Map([
+    this.#target = `127.0.0.1:${xdsPort}`;
+    this.#subscriptions = new Map([
       [TYPE.cluster, this.#codec.subscription(TYPE.cluster, [])],
       [TYPE.listener, this.#codec.subscription(TYPE.listener, [])],
       [TYPE.route, this.#codec.subscription(TYPE.route, SIDECAR_ROUTE_NAMES)],
       [TYPE.endpoint, this.#codec.subscription(TYPE.endpoint, edsClusterNames(services))],
     ]);
+    const types = this.#subscriptions.size;
     const bytesPerProxy: number[] = [];
     const resources: Record<string, number> = {};
     let end = 0;
@@ -56,19 +58,14 @@ class Fleet {
     const synced = new Promise<void>((resolve) => {
       this.#watch = (s, head, at) => {
         if (s.index === 0) resources[SHORT[head.typeUrl] ?? head.typeUrl] = head.resources;
-        if (bytesPerProxy[s.index] !== undefined || s.acked.size < subscriptions.size) return;
+        if (bytesPerProxy[s.index] !== undefined || s.acked.size < types) return;
         bytesPerProxy[s.index] = s.bytesReceived;
         end = at;
         if (++syncedCount === proxies) resolve();
       };
     });
     const start = performance.now();
-    for (let i = 0; i < proxies; i++) {
-      const node = this.#codec.node(sidecarNode(i));
-      const sidecar = new Sidecar({ index: i, target: `127.0.0.1:${xdsPort}`, node, subscriptions, codec: this.#codec, onAck: this.#onAck });
-      this.#sidecars.push(sidecar);
-      sidecar.start();
-    }
+    for (let i = 0; i < proxies; i++) this.#add(sidecarNode(i));
     await within(synced, timeoutMs);
     this.#watch = undefined;
     return {
@@ -77,8 +74,32 @@ class Fleet {
     };
   }
 
-  async change(httpUrl: string, yaml: string, typeUrl: string, timeoutMs: number): Promise<ChangeResult> {
+  /** Applies `yaml`; waits for every sidecar to ACK a new version of `typeUrl`. */
+  change(httpUrl: string, yaml: string, typeUrl: string, timeoutMs: number): Promise<ChangeResult> {
+    return this.#converge(typeUrl, timeoutMs, async () => {
+      const start = performance.now();
+      const res = await fetch(`${httpUrl}/apply`, { method: 'POST', body: yaml, headers: { 'content-type': 'application/yaml' } });
+      if (!res.ok) throw new Error(`POST /apply → ${res.status}: ${await res.text()}`);
+      await res.arrayBuffer();
+      return performance.now() - start;
+    });
+  }
+
+  /** Connects a new workload of svc-0; waits for every other sidecar to ACK a new version of `typeUrl`. */
+  join(typeUrl: string, timeoutMs: number): Promise<ChangeResult> {
+    return this.#converge(typeUrl, timeoutMs, async () => {
+      this.#add(joiningWorkloadNode(this.#sidecars.length));
+      return undefined;
+    });
+  }
+
+  /**
+   * Runs `trigger` and waits until every sidecar connected before it ACKed a version of `typeUrl` other
+   * than the one it held; each sidecar's time runs from the trigger's start to that ACK.
+   */
+  async #converge(typeUrl: string, timeoutMs: number, trigger: () => Promise<number | undefined>): Promise<ChangeResult> {
     const cpu = process.cpuUsage();
+    const expected = this.#sidecars.length;
     const baseline = this.#sidecars.map((s) => s.acked.get(typeUrl));
     const latenciesMs: number[] = [];
     const bytes: number[] = [];
@@ -86,21 +107,28 @@ class Fleet {
     let start = 0;
     const converged = new Promise<void>((resolve) => {
       this.#watch = (s, head, at) => {
-        if (head.typeUrl !== typeUrl || seen.has(s.index) || head.versionInfo === baseline[s.index]) return;
+        if (head.typeUrl !== typeUrl || s.index >= expected || seen.has(s.index) || head.versionInfo === baseline[s.index]) return;
         seen.add(s.index);
         latenciesMs.push(at - start);
         bytes.push(head.bytes);
-        if (seen.size === this.#sidecars.length) resolve();
+        if (seen.size === expected) resolve();
       };
     });
     start = performance.now();
-    const res = await fetch(`${httpUrl}/apply`, { method: 'POST', body: yaml, headers: { 'content-type': 'application/yaml' } });
-    const applyMs = performance.now() - start;
-    if (!res.ok) throw new Error(`POST /apply → ${res.status}: ${await res.text()}`);
-    await res.arrayBuffer();
-    await within(converged, Math.max(0, timeoutMs - applyMs));
+    const triggerMs = await trigger();
+    await within(converged, Math.max(0, timeoutMs - (performance.now() - start)));
     this.#watch = undefined;
-    return { applyMs, latenciesMs, bytes, missing: this.#sidecars.length - seen.size, errors: this.#errors(), cpuMs: cpuMsSince(cpu) };
+    return { triggerMs, latenciesMs, bytes, missing: expected - seen.size, errors: this.#errors(), cpuMs: cpuMsSince(cpu) };
+  }
+
+  #add(node: NodeSpec): void {
+    if (this.#subscriptions === undefined) throw new Error('connect first');
+    const sidecar = new Sidecar({
+      index: this.#sidecars.length, target: this.#target, node: this.#codec.node(node),
+      subscriptions: this.#subscriptions, codec: this.#codec, onAck: this.#onAck,
+    });
+    this.#sidecars.push(sidecar);
+    sidecar.start();
   }
 
   counters(): Counters {
@@ -128,6 +156,7 @@ function handle(req: FleetRequest): Promise<unknown> | unknown {
   switch (req.cmd) {
     case 'connect': return fleet.connect(req.xdsPort, req.proxies, req.services, req.timeoutMs);
     case 'change': return fleet.change(req.httpUrl, req.yaml, req.typeUrl, req.timeoutMs);
+    case 'join': return fleet.join(req.typeUrl, req.timeoutMs);
     case 'counters': return fleet.counters();
     case 'close': return fleet.close();
   }

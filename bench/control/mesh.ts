@@ -85,14 +85,25 @@ export const SIDECAR_ROUTE_NAMES: readonly string[] = ['15001'];
 
 /** Sidecar `i` (0-based): its own loopback address and an app label that no benchmark Service selects. */
 export function sidecarNode(i: number): NodeSpec {
+  return node(i, `app-${i}`, { app: `app-${i}` });
+}
+
+/**
+ * Sidecar `i` of a new workload of svc-0 v1: when it connects, the registry adds its endpoint to
+ * svc-0 (the endpoint-only push path, EDS alone).
+ */
+export function joiningWorkloadNode(i: number): NodeSpec {
+  return node(i, `svc-0-v1-${i}`, { app: 'svc-0', version: 'v1' });
+}
+
+function node(i: number, name: string, labels: Readonly<Record<string, string>>): NodeSpec {
   const ip = `127.0.${2 + Math.floor(i / 250)}.${1 + (i % 250)}`;
-  const name = `app-${i}`;
   return {
     id: `sidecar~${ip}~${name}.${NS}~${NS}.svc.cluster.local`,
     cluster: name,
     metadata: {
       [META.namespace]: NS,
-      [META.labels]: { app: name },
+      [META.labels]: labels,
       [META.workloadName]: name,
       [META.instanceIps]: ip,
       [META.podPorts]: JSON.stringify([{ name: 'http', containerPort: PORT, protocol: 'TCP' }]),

@@ -2,7 +2,8 @@
  * The benchmark's printed output: one block per matrix cell (initial sync, memory, and a row per kind
  * of change), then the matrix of p99 convergence and the targets with goal, measured value and verdict.
  */
-import { formatProfile, type CellResult, type ChangeFigures } from './cell.ts';
+import type { CellResult, ChangeFigures } from './cell.ts';
+import { formatRanking } from './cpu-profile.ts';
 import type { Summary } from './stats.ts';
 
 export interface Placement {
@@ -26,16 +27,23 @@ const secs = (n: number | undefined): string => (n === undefined ? '—' : `${n.
 const perChange = (counts: Readonly<Record<string, number>>, n: number): string =>
   ['cds', 'eds', 'lds', 'rds'].map((t) => `${t} ${n === 0 ? '—' : int((counts[t] ?? 0) / n)}`).join(' ');
 
+const triggers = (c: ChangeFigures): string =>
+  Object.entries(c.triggers).map(([t, n]) => `${t} ${c.changes === 0 ? '—' : (n / c.changes).toFixed(1)}`).join(', ') || 'none';
+
 function changeRow(label: string, c: ChangeFigures | undefined, proxies: number): string[] {
   if (c === undefined) return [`  ${label.padEnd(22)} not reached`];
   const l: Summary | undefined = c.latencyMs;
   const cols = [l?.p50, l?.p90, l?.p99, l?.max].map((v) => ms(v).padStart(7)).join(' ');
   return [
-    `  ${label.padEnd(22)} ${cols}   last ACK p50 ${ms(c.lastAckMs?.p50)} ms, apply ${ms(c.applyMs?.p50)} ms` +
+    `  ${label.padEnd(22)} ${cols}   ${c.changes} change${c.changes === 1 ? '' : 's'}; last ACK p50 ${ms(c.lastAckMs?.p50)} ms${c.applyMs === undefined ? '' : `, apply ${ms(c.applyMs.p50)} ms`}` +
       `${c.missing > 0 ? `   TIMED OUT: ${c.missing} of ${proxies} sidecars had not ACKed` : ''}`,
     `  ${''.padEnd(22)} CPU per change: control plane ${secs(mean(c.cpuToLastAckS))} to the last ACK, ${secs(mean(c.cpuTotalS))} until quiet; sidecars ${secs((mean(c.fleetCpuMs) ?? 0) / 1000)}`,
-    `  ${''.padEnd(22)} response carrying the change ${kb(c.responseBytes?.p50)} per sidecar; sent per change: ${perChange(c.serverPushes, c.changes)}; triggers ${JSON.stringify(c.triggers)}`,
+    `  ${''.padEnd(22)} response carrying the change ${kb(c.responseBytes?.p50)} per sidecar; sent per change: ${perChange(c.serverPushes, c.changes)}; push triggers per change: ${triggers(c)}`,
   ];
+}
+
+function formatProfile(profile: NonNullable<CellResult['profile']>): string[] {
+  return [`  control-plane CPU profile ${profile.file}`, ...Object.entries(profile.rankings).map(([name, r]) => formatRanking(name, r))];
 }
 
 export function printCell(cell: CellResult): void {
@@ -47,30 +55,49 @@ export function printCell(cell: CellResult): void {
     lines.push(`  initial sync: ${int(s.synced)}/${int(cell.proxies)} sidecars ACKed CDS+EDS+LDS+RDS in ${ms(s.ms)} ms; control plane CPU ${secs(s.cpuToLastAckS)} to the last ACK (${secs(s.cpuTotalS)} until quiet), sidecars ${secs(s.fleetCpuMs / 1000)}`);
     lines.push(`                ${kb(s.bytesPerProxy?.p50)} received per sidecar (resources: ${res})`);
   }
-  if (cell.rss !== undefined) lines.push(`  control-plane memory: RSS ${mb(cell.rss.afterConfigMB)} MB with config only, ${mb(cell.rss.afterSyncMB)} MB after initial sync, peak ${mb(cell.rss.peakMB)} MB`);
+  if (cell.rss !== undefined) {
+    const heap = cell.heapAfterSync === undefined ? '' : ` (V8 heap in use ${mb(cell.heapAfterSync.heapUsedMB)} MB, external ${mb(cell.heapAfterSync.externalMB)} MB)`;
+    lines.push(`  control-plane memory: RSS ${mb(cell.rss.afterConfigMB)} MB with config only, ${mb(cell.rss.afterSyncMB)} MB after initial sync${heap}, peak ${mb(cell.rss.peakMB)} MB`);
+  }
   lines.push(`  convergence (ms, apply → ACK)   p50     p90     p99     max`);
   lines.push(...changeRow('VirtualService change', cell.vsChange, cell.proxies));
   lines.push(...changeRow('endpoint change', cell.endpointChange, cell.proxies));
+  lines.push(...changeRow('workload joins', cell.workloadJoin, cell.proxies));
   if (cell.status !== 'ok') lines.push(`  ${cell.status.toUpperCase()}${cell.error === undefined ? '' : `: ${cell.error}`}`);
   else if (cell.error !== undefined) lines.push(`  note: ${cell.error}`);
-  if (cell.profile !== undefined) lines.push(formatProfile(cell.profile));
+  if (cell.profile !== undefined) lines.push(...formatProfile(cell.profile));
   console.log(`${lines.join('\n')}\n`);
 }
 
-function verdict(measured: number | undefined, goal: number, unit: string): string {
+/** The p99 of a kind of change, or why there is none: a p99 over the sidecars that made it in time would flatter. */
+function p99(c: ChangeFigures | undefined): number | string {
+  if (c === undefined) return 'not reached';
+  if (c.missing > 0) return 'timed out';
+  return c.latencyMs?.p99 ?? 'not measured';
+}
+
+function verdict(measured: number | string | undefined, goal: number, unit: string): string {
+  if (typeof measured === 'string') return measured === 'timed out' ? 'missed (timed out)' : 'not measured';
   if (measured === undefined || !Number.isFinite(measured)) return 'not measured';
   return measured <= goal ? 'met' : `missed by ${ms(measured - goal)} ${unit} (${(measured / goal).toFixed(1)}×)`;
 }
 
+const shown = (v: number | string): string => (typeof v === 'string' ? v : ms(v));
+
 function matrix(cells: readonly CellResult[]): string[] {
   const proxies = [...new Set(cells.map((c) => c.proxies))];
   const services = [...new Set(cells.map((c) => c.services))];
-  const cellText = (c: CellResult | undefined) => c === undefined ? '—'
-    : c.status === 'timed out' && c.vsChange?.latencyMs === undefined ? 'timed out'
-      : `${ms(c.vsChange?.latencyMs?.p99)} / ${ms(c.endpointChange?.latencyMs?.p99)}${c.status === 'ok' ? '' : ` (${c.status})`}`;
-  const lines = [`p99 convergence, VirtualService / endpoint change (ms)`, `  ${'proxies'.padEnd(12)}${services.map((s) => `${int(s)} services`.padStart(24)).join('')}`];
-  for (const p of proxies) lines.push(`  ${int(p).padEnd(12)}${services.map((s) => cellText(cells.find((c) => c.proxies === p && c.services === s)).padStart(24)).join('')}`);
-  return lines;
+  const text = (p: number, s: number) => {
+    const c = cells.find((x) => x.proxies === p && x.services === s);
+    if (c === undefined) return '—';
+    if (c.status === 'failed') return 'failed';
+    return [c.vsChange, c.endpointChange, c.workloadJoin].map((k) => shown(p99(k))).join(' / ');
+  };
+  const rows = proxies.map((p) => [`${int(p)}`, ...services.map((s) => text(p, s))]);
+  const header = ['proxies', ...services.map((s) => `${int(s)} services`)];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)) + 3);
+  const line = (r: string[]) => `  ${r.map((x, i) => (i === 0 ? x.padEnd(widths[0]!) : x.padStart(widths[i]!))).join('')}`;
+  return ['p99 convergence (ms): VirtualService change / endpoint change / workload join', line(header), ...rows.map(line)];
 }
 
 export function printTargets(cells: readonly CellResult[]): void {
@@ -79,15 +106,17 @@ export function printTargets(cells: readonly CellResult[]): void {
   if (big !== undefined) {
     const where = `${int(big.proxies)}×${int(big.services)}`;
     const peak = Math.max(...cells.map((c) => c.rss?.peakMB ?? NaN).filter(Number.isFinite));
-    const rows: [string, string, number | undefined, number, string][] = [
-      [`VirtualService change p99, ${where}`, `≤ ${TARGET_MS} ms`, big.vsChange?.latencyMs?.p99, TARGET_MS, 'ms'],
-      [`endpoint change p99, ${where}`, `≤ ${TARGET_MS} ms`, big.endpointChange?.latencyMs?.p99, TARGET_MS, 'ms'],
+    const rows: [string, string, number | string | undefined, number, string][] = [
+      [`VirtualService change p99, ${where}`, `≤ ${TARGET_MS} ms`, p99(big.vsChange), TARGET_MS, 'ms'],
+      [`endpoint change p99, ${where}`, `≤ ${TARGET_MS} ms`, p99(big.endpointChange), TARGET_MS, 'ms'],
+      [`workload join p99, ${where}`, `≤ ${TARGET_MS} ms`, p99(big.workloadJoin), TARGET_MS, 'ms'],
       [`control-plane RSS peak, ${where}`, `≤ ${TARGET_RSS_MB} MB`, big.rss?.peakMB, TARGET_RSS_MB, 'MB'],
       [`control-plane RSS peak, any cell`, `≤ ${TARGET_RSS_MB} MB`, Number.isFinite(peak) ? peak : undefined, TARGET_RSS_MB, 'MB'],
     ];
-    lines.push(`${'target'.padEnd(42)}${'goal'.padEnd(12)}${'measured'.padEnd(12)}verdict`);
+    lines.push(`${'target'.padEnd(42)}${'goal'.padEnd(12)}${'measured'.padEnd(14)}verdict`);
     for (const [name, goal, measured, limit, unit] of rows) {
-      lines.push(`${name.padEnd(42)}${goal.padEnd(12)}${`${unit === 'ms' ? ms(measured) : mb(measured)} ${unit}`.padEnd(12)}${verdict(measured, limit, unit)}`);
+      const value = typeof measured === 'string' ? measured : `${unit === 'ms' ? ms(measured) : mb(measured)} ${unit}`;
+      lines.push(`${name.padEnd(42)}${goal.padEnd(12)}${value.padEnd(14)}${verdict(measured, limit, unit)}`);
     }
   }
   lines.push('', ISTIO);

@@ -113,6 +113,25 @@ describe('ADS state of the world', () => {
     s.end();
   });
 
+  it('pushes only the changed RouteConfigurations and ClusterLoadAssignments, but full Listener and Cluster sets', async () => {
+    h.resources.set(TYPE.endpoint, [endpoints('c1'), endpoints('c2')]);
+    const { s, cds } = await open('partial');
+    s.send({ typeUrl: TYPE.cluster, versionInfo: cds.versionInfo, responseNonce: cds.nonce });
+    s.send({ typeUrl: TYPE.endpoint, resourceNames: ['c1', 'c2'] });
+    const first = await s.next();
+    assert.deepEqual(names(first), ['c1', 'c2'], 'a new subscription gets everything');
+    s.send({ typeUrl: TYPE.endpoint, resourceNames: ['c1', 'c2'], versionInfo: first.versionInfo, responseNonce: first.nonce });
+    h.resources.set(TYPE.endpoint, [endpoints('c1'), endpoints('c2', 7001)]);
+    h.resources.set(TYPE.cluster, [cluster('c1'), cluster('c2', 3)]);
+    h.resources.push({ proxies: ['partial'], types: [TYPE.cluster, TYPE.endpoint] });
+    const cdsPush = await s.next();
+    assert.deepEqual(names(cdsPush), ['c1', 'c2'], 'CDS responses always hold the full set');
+    const edsPush = await s.next();
+    assert.equal(edsPush.typeUrl, TYPE.endpoint);
+    assert.deepEqual(names(edsPush), ['c2'], 'only the changed ClusterLoadAssignment');
+    s.end();
+  });
+
   it('pushes only the types that changed, in make-before-break order, and nothing when versions are unchanged', async () => {
     const { s, cds } = await open('pusher');
     s.send({ typeUrl: TYPE.cluster, versionInfo: cds.versionInfo, responseNonce: cds.nonce });

@@ -14,6 +14,10 @@ import { encodeSotwResponse } from './wire.ts';
 import type { SotwRequest } from './wire.ts';
 
 class SotwType extends Exchange {
+  /** Per resource name, the version last sent (RDS/EDS only: see `#send`). */
+  readonly sentVersions = new Map<string, string>();
+  /** The last generated set version whose changes the client has been sent (may differ from `versionSent`). */
+  generatedVersion: string | undefined;
   /** Legacy wildcard (empty names) is available only until the client names a resource. */
   explicit = false;
   wildcard = false;
@@ -70,16 +74,31 @@ export class SotwProtocol implements Protocol<SotwRequest> {
     }
   }
 
-  /** Generates and sends the type; unless `force`, only when the version differs from the last sent. */
+  /**
+   * Generates and sends the type; unless `force`, only when the version differs from the last sent.
+   * For RouteConfiguration and ClusterLoadAssignment a push carries only the resources that changed:
+   * in state-of-the-world xDS a resource of these types missing from a response is kept, not deleted
+   * (only Listener and Cluster responses must hold the full set), so an endpoint change for one service
+   * sends one ClusterLoadAssignment instead of all of them.
+   * https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#resource-updates
+   */
   #send(typeUrl: string, state: SotwType, changedAt: number, force: boolean): void {
     if (!state.active) return;
     const generated = this.#ctx.generate(typeUrl, state.wildcard ? undefined : state.names);
     if (generated === undefined) return;
-    if (!force && generated.version === state.versionSent) return;
+    if (!force && (generated.version === state.versionSent || generated.version === state.generatedVersion)) return;
+    state.generatedVersion = generated.version;
+    let resources = generated.resources;
+    if (!isWildcardType(typeUrl)) {
+      if (force) state.sentVersions.clear();
+      else resources = resources.filter((r) => state.sentVersions.get(r.name) !== r.version);
+      if (resources.length === 0 && !force) return;
+      for (const r of resources) state.sentVersions.set(r.name, r.version);
+    }
     const nonce = this.#ctx.nextNonce();
-    const bytes = encodeSotwResponse(typeUrl, generated.version, nonce, generated.resources, this.#ctx.controlPlane);
+    const bytes = encodeSotwResponse(typeUrl, generated.version, nonce, resources, this.#ctx.controlPlane);
     state.sent(generated.version, nonce, changedAt);
-    this.#ctx.write(bytes, { typeUrl, resources: generated.resources.length, removed: 0 });
+    this.#ctx.write(bytes, { typeUrl, resources: resources.length, removed: 0 });
   }
 
   status(): Record<string, TypeStatus> {
