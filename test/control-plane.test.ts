@@ -128,8 +128,16 @@ spec:
   http:
   - route: [{destination: {host: reviews, subset: ${subset}}${extra}}]
 `;
+    const sent = async () => {
+      const all = (await get('/debug/syncz')) as unknown as { proxyId: string; types: Record<string, { versionSent?: string; sentAt?: number }> }[];
+      return all.find((st) => st.proxyId.includes('reviews-v1'))!.types;
+    };
+    await a.until(TYPE.route, () => true);
+    const before = await sent();
     await writeFile(join(dir, 'vs.yaml'), vs('v2'));
     await a.until(TYPE.route, (r) => JSON.stringify(r).includes('outbound|9080|v2|reviews'));
+    const afterVs = await sent();
+    for (const t of [TYPE.cluster, TYPE.endpoint]) assert.equal(afterVs[t]?.sentAt, before[t]?.sentAt, `a VirtualService change must not push ${t}`);
     await writeFile(join(dir, 'vs.yaml'), vs('v1', ', weight: 150'));
     const configz = await waitFor('the invalid file to be reported', async () => {
       const c = await get('/debug/configz');

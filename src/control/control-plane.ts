@@ -13,7 +13,8 @@ import { AdsServer } from './ads/index.ts';
 import { startHttpApi, type HttpApi } from './http/index.ts';
 import { XdsGenerator } from './xds-generator.ts';
 import { PushContext, DEFAULT_MESH, type MeshSettings } from './push/push-context.ts';
-import { Debouncer, type MergedChange } from './push/debouncer.ts';
+import { Debouncer, type MergedChange, type Scope } from './push/debouncer.ts';
+import { kindOfKey, typesForKinds } from './push/change-scope.ts';
 import { ControlMetrics } from './metrics.ts';
 import { workloadOf, type Proxy } from './proxy.ts';
 import { TYPE, SHORT } from '../xds/type-urls.ts';
@@ -73,7 +74,14 @@ export class ControlPlane {
     const registry = new Registry({ removalGraceMs: opts.removalGraceMs ?? 2000, log });
     registry.setConfig(store.snapshot());
     let version = 1;
-    const context = () => new PushContext(String(version++), store.snapshot(), registry.snapshot(), mesh);
+    let current: PushContext | undefined;
+    /** A new push context; when only some hosts changed it may reuse the previous one's untouched EDS. */
+    const context = (hosts: Scope = 'all') => {
+      const next = new PushContext(String(version++), store.snapshot(), registry.snapshot(), mesh, current === undefined ? undefined : { previous: current, changedHosts: hosts });
+      current?.releasePrevious();
+      current = next;
+      return next;
+    };
     const generator = new XdsGenerator(context(), {
       onConnect: (p) => {
         const w = workloadOf(p);
@@ -86,19 +94,25 @@ export class ControlPlane {
       },
     });
     const flush = (b: MergedChange) => {
-      metrics.triggers.inc({ type: b.endpointsOnly ? 'endpoint' : 'config' });
-      generator.publish(context(), { ...(b.endpointsOnly ? { types: new Set([TYPE.endpoint]) } : {}), reason: [...b.reasons].join(','), changedAt: b.at });
+      const endpointsOnly = b.types !== 'all' && b.types.size === 1 && b.types.has(TYPE.endpoint);
+      metrics.triggers.inc({ type: endpointsOnly ? 'endpoint' : 'config' });
+      if (b.types !== 'all' && b.types.size === 0) return;
+      generator.publish(context(b.hosts), { ...(b.types === 'all' ? {} : { types: b.types }), reason: [...b.reasons].join(','), changedAt: b.at });
     };
     const debouncer = new Debouncer(opts.debounceMs ?? 100, flush);
     const unsubscribe = [
-      store.onChange((snap) => {
+      store.onChange((snap, changedKeys) => {
+        const at = performance.now();
+        // Registry kinds report through the registry's own change event (endpoint-only or not).
         registry.setConfig(snap);
-        debouncer.add({ endpointsOnly: false, reason: 'config', at: performance.now() });
+        const types = typesForKinds(new Set([...changedKeys].map(kindOfKey)));
+        if (types === 'all' || types.size > 0) debouncer.add({ types, hosts: types === 'all' || types.has(TYPE.endpoint) ? 'all' : new Set(), reason: 'config', at });
       }),
       registry.onChange((snap, change) => {
         // DNS clusters carry their endpoints inline in CDS, so their endpoint changes need a full push.
         const dns = change.endpointsOnly && [...change.hosts].some((h) => snap.servicesByHost(h).some((s) => s.resolution === 'DNS' || s.resolution === 'DNS_ROUND_ROBIN'));
-        debouncer.add({ endpointsOnly: change.endpointsOnly && !dns, reason: change.reason, at: performance.now() });
+        const endpointsOnly = change.endpointsOnly && !dns;
+        debouncer.add({ types: endpointsOnly ? new Set([TYPE.endpoint]) : 'all', hosts: endpointsOnly ? change.hosts : 'all', reason: change.reason, at: performance.now() });
       }),
     ];
     const ads = new AdsServer<Proxy>({ resources: generator, observer: metrics.observer(log), controlPlaneId: `weft-control@${hostname()}` });

@@ -34,6 +34,28 @@ export interface GeneratorHooks {
 
 const nameOf = (typeUrl: string, r: Named): string => String(typeUrl === TYPE.endpoint ? r['clusterName'] : r['name']);
 
+/** The memo key of a wildcard subscription. */
+const ALL_NAMES: object = Object.freeze({});
+
+const signatures = new WeakMap<Proxy, { inbound: string; labels: string }>();
+
+function signatureOf(proxy: Proxy): { inbound: string; labels: string } {
+  let sig = signatures.get(proxy);
+  if (sig === undefined) {
+    sig = {
+      inbound: JSON.stringify([proxy.ports.map((p) => [p.name ?? '', p.containerPort]), [...proxy.appPorts]]),
+      labels: JSON.stringify(Object.entries(proxy.labels).sort()),
+    };
+    signatures.set(proxy, sig);
+  }
+  return sig;
+}
+
+/** What the inbound side of a sidecar depends on: its ports and the app ports they forward to. */
+const inboundSignature = (proxy: Proxy): string => signatureOf(proxy).inbound;
+/** Routes may depend on the proxy's labels (`sourceLabels` matches, gateway selectors). */
+const labelSignature = (proxy: Proxy): string => signatureOf(proxy).labels;
+
 export class XdsGenerator implements ResourceServer<Proxy> {
   #ctx: PushContext;
   readonly #listeners = new Set<(e: PushEvent) => void>();
@@ -89,7 +111,44 @@ export class XdsGenerator implements ResourceServer<Proxy> {
   }
 
   generate(proxy: Proxy, typeUrl: string, names: readonly string[] | undefined): Generated {
-    const objects = this.objects(this.#ctx, proxy, typeUrl, names);
+    const ctx = this.#ctx;
+    const view = this.#viewKey(ctx, proxy, typeUrl);
+    if (view === undefined) return this.#generate(ctx, proxy, typeUrl, names);
+    // Proxies with the same view and subscription (the ADS server interns equal name lists, so equal
+    // subscriptions arrive as the same array) share one Generated per push context.
+    const memoKey = `generated|${typeUrl}|${view}`;
+    let byNames = ctx.memo.get(memoKey) as WeakMap<object, Generated> | undefined;
+    if (byNames === undefined) {
+      byNames = new WeakMap();
+      ctx.memo.set(memoKey, byNames);
+    }
+    const namesKey: object = names ?? ALL_NAMES;
+    let generated = byNames.get(namesKey);
+    if (generated === undefined) {
+      generated = this.#generate(ctx, proxy, typeUrl, names);
+      byNames.set(namesKey, generated);
+    }
+    return generated;
+  }
+
+  /**
+   * What a type's output depends on besides the push context and the subscription, or undefined when
+   * it is per proxy (sidecar and gateway listeners carry the proxy's address).
+   */
+  #viewKey(ctx: PushContext, proxy: Proxy, typeUrl: string): string | undefined {
+    const scope = ctx.sidecarScope(proxy).key;
+    switch (typeUrl) {
+      case TYPE.cluster: return `${proxy.kind}|${proxy.namespace}|${scope}|${proxy.kind === 'sidecar' ? inboundSignature(proxy) : ''}`;
+      // Named EDS depends only on the namespace (DestinationRule precedence); wildcard EDS on the cluster list.
+      case TYPE.endpoint: return `${proxy.kind}|${proxy.namespace}|${scope}`;
+      case TYPE.route: return `${proxy.kind}|${proxy.namespace}|${scope}|${labelSignature(proxy)}`;
+      case TYPE.listener: return proxy.kind === 'grpc' ? `grpc|${proxy.namespace}|${scope}` : undefined;
+      default: return undefined;
+    }
+  }
+
+  #generate(ctx: PushContext, proxy: Proxy, typeUrl: string, names: readonly string[] | undefined): Generated {
+    const objects = this.objects(ctx, proxy, typeUrl, names);
     const wanted = names === undefined ? undefined : new Set(names);
     const resources: EncodedResource[] = [];
     for (const o of objects) {

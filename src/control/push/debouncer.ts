@@ -1,31 +1,42 @@
 /**
  * Debounces bursts of changes into one push (Istio's PILOT_DEBOUNCE_AFTER / _MAX): a push happens once
  * changes stop for `delayMs`, or `maxDelayMs` after the first change of a burst, whichever comes first.
- * Merged changes remember the earliest change time (for convergence metrics) and whether every one of
- * them was endpoint-only (the EDS fast path).
+ * Merged changes remember the earliest change time (for convergence metrics), the union of the xDS types
+ * they affect (only EDS for endpoint changes: the fast path), and the union of the hosts they touched.
  */
 
+/** `all` when a change may affect every type (or host). */
+export type Scope = ReadonlySet<string> | 'all';
+
 export interface Change {
-  /** Only endpoints changed: the push can regenerate EDS alone. */
-  readonly endpointsOnly: boolean;
+  /** xDS type URLs that may have changed. */
+  readonly types: Scope;
+  /** Service hostnames whose endpoints or definition may have changed (EDS reuse for the others). */
+  readonly hosts: Scope;
   readonly reason: string;
   /** `performance.now()` when the change happened. */
   readonly at: number;
 }
 
 export interface MergedChange {
-  readonly endpointsOnly: boolean;
+  readonly types: Scope;
+  readonly hosts: Scope;
   readonly reasons: ReadonlySet<string>;
   /** Earliest change in the batch. */
   readonly at: number;
   readonly count: number;
 }
 
+function union(a: Scope, b: Scope): Scope {
+  if (a === 'all' || b === 'all') return 'all';
+  return new Set([...a, ...b]);
+}
+
 export class Debouncer {
   readonly #delayMs: number;
   readonly #maxDelayMs: number;
   readonly #flush: (batch: MergedChange) => void;
-  #batch: { endpointsOnly: boolean; reasons: Set<string>; at: number; count: number } | undefined;
+  #batch: { types: Scope; hosts: Scope; reasons: Set<string>; at: number; count: number } | undefined;
   #quietTimer: NodeJS.Timeout | undefined;
   #maxTimer: NodeJS.Timeout | undefined;
 
@@ -38,11 +49,12 @@ export class Debouncer {
   add(change: Change): void {
     const b = this.#batch;
     if (b === undefined) {
-      this.#batch = { endpointsOnly: change.endpointsOnly, reasons: new Set([change.reason]), at: change.at, count: 1 };
+      this.#batch = { types: change.types, hosts: change.hosts, reasons: new Set([change.reason]), at: change.at, count: 1 };
       this.#maxTimer = setTimeout(() => this.flushNow(), this.#maxDelayMs);
       this.#maxTimer.unref();
     } else {
-      b.endpointsOnly &&= change.endpointsOnly;
+      b.types = union(b.types, change.types);
+      b.hosts = union(b.hosts, change.hosts);
       b.reasons.add(change.reason);
       b.at = Math.min(b.at, change.at);
       b.count++;

@@ -23,6 +23,12 @@ export interface MeshSettings {
 
 export const DEFAULT_MESH: MeshSettings = { rootNamespace: 'istio-system', outboundTrafficPolicy: 'ALLOW_ANY' };
 
+export interface Reuse {
+  readonly previous: PushContext;
+  /** Hostnames whose services or endpoints changed; `all` disables reuse. */
+  readonly changedHosts: ReadonlySet<string> | 'all';
+}
+
 const byAge = <T extends { metadata: { creationTimestamp?: string; namespace: string; name: string } }>(a: T, b: T) =>
   (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
   a.metadata.namespace.localeCompare(b.metadata.namespace) || a.metadata.name.localeCompare(b.metadata.name);
@@ -49,13 +55,35 @@ export class PushContext {
   readonly memo = new Map<string, unknown>();
   readonly #virtualServices: readonly VirtualServiceResource[];
   readonly #scopes = new Map<string, SidecarScope>();
+  #reuse: Reuse | undefined;
 
-  constructor(version: string, config: ConfigSnapshot, registry: RegistrySnapshot, mesh: MeshSettings = DEFAULT_MESH) {
+  /**
+   * `reuse` names the previous context and the hosts that changed since: generators may take per-host
+   * results (EDS) for unchanged hosts from it, so their encodings are reused too. Only valid when the
+   * config is the same apart from those hosts (the control plane passes `all` otherwise).
+   */
+  constructor(version: string, config: ConfigSnapshot, registry: RegistrySnapshot, mesh: MeshSettings = DEFAULT_MESH, reuse?: Reuse) {
     this.version = version;
     this.config = config;
     this.registry = registry;
     this.mesh = mesh;
     this.#virtualServices = [...config.of('VirtualService')].sort(byAge);
+    this.#reuse = reuse !== undefined && reuse.changedHosts !== 'all' ? reuse : undefined;
+  }
+
+  /**
+   * A memoized result of the previous context for `key`, when it concerns `host` and that host did not
+   * change; undefined otherwise.
+   */
+  previousFor(key: string, host: string): unknown {
+    const r = this.#reuse;
+    if (r === undefined || (r.changedHosts as ReadonlySet<string>).has(host)) return undefined;
+    return r.previous.memo.get(key);
+  }
+
+  /** Drops the link to the previous context (called once the next one is built), so contexts do not chain. */
+  releasePrevious(): void {
+    this.#reuse = undefined;
   }
 
   /** The Sidecar scope of a proxy: the Sidecar selecting it, else its namespace's, else the root's. */

@@ -7,6 +7,7 @@
  */
 import type { PushContext } from '../push/push-context.ts';
 import type { Proxy } from '../proxy.ts';
+import type { Service } from '../../registry/model.ts';
 import { isHttpProtocol, parseProtocol, type Protocol } from '../../api/index.ts';
 import { servicePortProtocol } from '../../api/index.ts';
 import { socketAddress } from './proto-values.ts';
@@ -28,8 +29,14 @@ function virtualOutbound(proxy: Proxy): EnvoyListener {
 
 /** The protocol of a workload port: from a Service targeting it, else the container port's name. */
 export function inboundProtocol(ctx: PushContext, proxy: Proxy, containerPort: number, portName: string | undefined): Protocol | undefined {
-  for (const svc of ctx.registry.services) {
-    if (svc.namespace !== proxy.namespace || svc.selector === undefined) continue;
+  const key = `selector-services|${proxy.namespace}`;
+  let inNamespace = ctx.memo.get(key) as Service[] | undefined;
+  if (inNamespace === undefined) {
+    inNamespace = ctx.registry.services.filter((s) => s.namespace === proxy.namespace && s.selector !== undefined);
+    ctx.memo.set(key, inNamespace);
+  }
+  for (const svc of inNamespace) {
+    if (svc.selector === undefined) continue;
     if (!Object.entries(svc.selector).every(([k, v]) => proxy.labels[k] === v)) continue;
     for (const p of svc.ports) {
       if (p.targetPort === containerPort || (typeof p.targetPort === 'string' && p.targetPort === portName)) {

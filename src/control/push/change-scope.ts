@@ -1,0 +1,37 @@
+/**
+ * Which xDS types a config change can affect (Istio's per-type "needs push" predicates, pilot/pkg/xds/
+ * cds.go, eds.go…). Kinds that feed the registry (Service, ServiceEntry, WorkloadEntry, WorkloadGroup)
+ * are decided by the registry's own change event (endpoint-only or not), so they map to nothing here.
+ */
+import { TYPE } from '../../xds/type-urls.ts';
+import type { Scope } from './debouncer.ts';
+
+const REGISTRY_KINDS = new Set(['Service', 'ServiceEntry', 'WorkloadEntry', 'WorkloadGroup']);
+
+const BY_KIND: Readonly<Record<string, Scope>> = {
+  // Routes, and the listeners that carry TCP/TLS routes and gateway servers.
+  VirtualService: new Set([TYPE.route, TYPE.listener]),
+  // Clusters (subsets, policies), their endpoints (subset membership), and routes (a route to a subset
+  // that appears or disappears changes with the consistency pass).
+  DestinationRule: new Set([TYPE.cluster, TYPE.endpoint, TYPE.route]),
+  Gateway: new Set([TYPE.listener, TYPE.route]),
+  // Scope changes what every type holds.
+  Sidecar: 'all',
+};
+
+/** The types a change to resources of `kinds` may affect; an empty set when nothing weft serves depends on them. */
+export function typesForKinds(kinds: Iterable<string>): Scope {
+  const out = new Set<string>();
+  for (const kind of kinds) {
+    if (REGISTRY_KINDS.has(kind)) continue;
+    const scope = BY_KIND[kind];
+    if (scope === 'all') return 'all';
+    for (const t of scope ?? []) out.add(t);
+  }
+  return out;
+}
+
+/** The kind of a config key `Kind/namespace/name`. */
+export function kindOfKey(key: string): string {
+  return key.slice(0, key.indexOf('/'));
+}

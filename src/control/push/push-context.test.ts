@@ -1,0 +1,52 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConfig } from '../../api/index.ts';
+import { configSnapshot } from '../config-snapshot.ts';
+import { buildRegistrySnapshot, servicesFromConfig, workloadsFromConfig } from '../../registry/index.ts';
+import { PushContext } from './push-context.ts';
+import { loadAssignment } from '../translate/endpoints.ts';
+import { typesForKinds } from './change-scope.ts';
+import { TYPE } from '../../xds/type-urls.ts';
+
+const YAML = ['a', 'b'].map((n) => `apiVersion: v1
+kind: Service
+metadata: {name: ${n}}
+spec:
+  selector: {app: ${n}}
+  ports: [{name: http, port: 80}]
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: ${n}-1}
+spec: {address: 10.0.0.1, labels: {app: ${n}}}
+`).join('---\n');
+
+function context(version: string, reuse?: ConstructorParameters<typeof PushContext>[4]): PushContext {
+  const cfg = configSnapshot(1, parseConfig(YAML, 'x.yaml').resources);
+  const reg = buildRegistrySnapshot(1, servicesFromConfig(cfg), workloadsFromConfig(cfg));
+  return new PushContext(version, cfg, reg, undefined, reuse);
+}
+
+describe('PushContext', () => {
+  const A = 'outbound|80||a.default.svc.cluster.local';
+  const B = 'outbound|80||b.default.svc.cluster.local';
+
+  it('reuses the previous endpoints of hosts that did not change, so encodings are reused', () => {
+    const first = context('1');
+    const a1 = loadAssignment(first, A, 'default');
+    const b1 = loadAssignment(first, B, 'default');
+    const second = context('2', { previous: first, changedHosts: new Set(['b.default.svc.cluster.local']) });
+    assert.equal(loadAssignment(second, A, 'default'), a1, 'unchanged host: the same object');
+    assert.notEqual(loadAssignment(second, B, 'default'), b1, 'changed host: rebuilt');
+    second.releasePrevious();
+    const third = context('3', { previous: second, changedHosts: 'all' });
+    assert.notEqual(loadAssignment(third, A, 'default'), a1, 'a full change rebuilds everything');
+  });
+
+  it('maps config kinds to the xDS types they can change', () => {
+    assert.deepEqual([...(typesForKinds(['VirtualService']) as Set<string>)].sort(), [TYPE.listener, TYPE.route].sort());
+    assert.deepEqual([...(typesForKinds(['DestinationRule']) as Set<string>)].sort(), [TYPE.cluster, TYPE.endpoint, TYPE.route].sort());
+    assert.equal(typesForKinds(['Sidecar', 'VirtualService']), 'all');
+    assert.equal((typesForKinds(['Service', 'WorkloadEntry', 'PeerAuthentication']) as Set<string>).size, 0);
+  });
+});
