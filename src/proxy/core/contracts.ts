@@ -1,0 +1,121 @@
+/**
+ * The contracts between the proxy's parts, so each can be built and tested alone:
+ * - the xDS client feeds validated resources to `ResourceHandler`s (one per type URL);
+ * - the cluster manager serves `ClusterHandle`s to the router and the TCP proxy;
+ * - the route store serves compiled route configurations (RDS or inline) to HTTP connection managers;
+ * - the listener manager builds network filters through factories registered by type URL.
+ * Config objects are decoded Envoy v3 protos as plain camelCase objects (see `decodeResource`).
+ */
+import type { Socket } from 'node:net';
+import type { Dispatcher } from 'undici';
+import type { Stats } from './stats.ts';
+
+/** A decoded Envoy resource (plain object). */
+export type Proto = Readonly<Record<string, unknown>>;
+
+/**
+ * Consumes one resource type. The xDS client calls `validate` for every resource of a response first
+ * (all problems, as `field.path: problem` strings; an empty list means valid), NACKs the whole response
+ * if any resource has problems (keeping everything as it was), and otherwise calls `apply`.
+ * For Listener and Cluster (state of the world), `resources` is the complete set; for RouteConfiguration
+ * and ClusterLoadAssignment it holds the resources that changed, and `removed` names deleted ones (delta)
+ * or ones whose subscription ended.
+ */
+export interface ResourceHandler {
+  readonly typeUrl: string;
+  validate(name: string, resource: Proto): string[];
+  apply(resources: ReadonlyMap<string, Proto>, removed: readonly string[], complete: boolean): void;
+}
+
+/** Where the proxy asks the xDS client for named resources (RDS names from listeners, EDS names from clusters). */
+export interface Subscriptions {
+  /** Sets the names wanted for a non-wildcard type (RDS, EDS); the client (re)subscribes as needed. */
+  want(typeUrl: string, names: ReadonlySet<string>): void;
+}
+
+/** One upstream host of a cluster, as the load balancer sees it. */
+export interface UpstreamHost {
+  readonly address: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly healthy: boolean;
+  readonly locality: string;
+}
+
+export interface PickContext {
+  /** Hash for RING_HASH / MAGLEV (from the route's hash policy). */
+  readonly hash?: number;
+  /** Hosts to avoid (retries with previous-hosts predicate). */
+  readonly exclude?: ReadonlySet<UpstreamHost>;
+  /** ORIGINAL_DST: the destination the downstream connection or header asked for (`ip:port`). */
+  readonly originalDestination?: string;
+}
+
+/** A cluster, as the router and the TCP proxy use it. Valid until the cluster is removed or replaced. */
+export interface ClusterHandle {
+  readonly name: string;
+  /** Whether requests to this cluster use HTTP/2 (explicit http2_protocol_options). */
+  readonly http2: boolean;
+  readonly connectTimeoutMs: number;
+  /** A host by the cluster's load-balancing policy, or undefined when none is healthy. */
+  pick(ctx?: PickContext): UpstreamHost | undefined;
+  /** The pooled HTTP dispatcher for a host (keep-alive HTTP/1.1 or multiplexed HTTP/2), kept across EDS updates. */
+  dispatcher(host: UpstreamHost): Dispatcher;
+  /** A TCP connection to a host (TCP proxy, CONNECT), failing after the connect timeout. */
+  connect(host: UpstreamHost): Promise<Socket>;
+  /** Circuit breakers: whether another request may start now (max_requests / max_pending). */
+  admit(): boolean;
+  /** Per-cluster counters (`upstream_rq_total`, `upstream_cx_connect_fail`…), already prefixed. */
+  counter(name: string): { value: number };
+}
+
+export interface ClusterManager {
+  cluster(name: string): ClusterHandle | undefined;
+}
+
+/** A compiled route configuration (opaque to everyone but the HTTP router that compiled it). */
+export interface RouteStore {
+  /** The route configuration named `name`, compiled, or undefined while it has not arrived. */
+  get(name: string): unknown;
+  /** Called whenever a route configuration arrives or changes. */
+  onChange(listener: (name: string) => void): () => void;
+}
+
+/** What a network filter gets for each accepted connection. */
+export interface ConnectionInfo {
+  readonly socket: Socket;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** SNI and ALPN when a TLS inspector ran; `tls` when the transport was detected as TLS. */
+  readonly serverName?: string;
+  readonly alpn?: readonly string[];
+  readonly transport: 'raw_buffer' | 'tls';
+  /** Bytes the listener filters read ahead (already consumed from the socket); the filter must replay them. */
+  readonly preread?: Buffer;
+}
+
+/** A network filter built from its typed config once per listener version, run per connection. */
+export interface NetworkFilter {
+  onConnection(info: ConnectionInfo): void;
+  /** Stop accepting new streams (draining); let in-flight ones finish. */
+  drain(): void;
+}
+
+export interface NetworkFilterDeps {
+  readonly clusters: ClusterManager;
+  readonly routes: RouteStore;
+  readonly stats: Stats;
+  readonly subscriptions: Subscriptions;
+  /** The listener's name and direction, for stat prefixes and headers. */
+  readonly listener: { readonly name: string; readonly direction: 'INBOUND' | 'OUTBOUND' | 'UNSPECIFIED' };
+}
+
+/** Builds a network filter from a typed config (`@type` …HttpConnectionManager, …TcpProxy). */
+export interface NetworkFilterFactory {
+  readonly typeUrl: string;
+  /** Problems in the config (empty when valid). */
+  validate(config: Proto): string[];
+  create(config: Proto, deps: NetworkFilterDeps): NetworkFilter;
+}
