@@ -62,7 +62,7 @@ export function printCell(cell: CellResult): void {
   lines.push(`  convergence (ms, apply → ACK)   p50     p90     p99     max`);
   lines.push(...changeRow('VirtualService change', cell.vsChange, cell.proxies));
   lines.push(...changeRow('endpoint change', cell.endpointChange, cell.proxies));
-  lines.push(...changeRow('workload joins', cell.workloadJoin, cell.proxies));
+  lines.push(...changeRow('workload join', cell.workloadJoin, cell.proxies));
   if (cell.status !== 'ok') lines.push(`  ${cell.status.toUpperCase()}${cell.error === undefined ? '' : `: ${cell.error}`}`);
   else if (cell.error !== undefined) lines.push(`  note: ${cell.error}`);
   if (cell.profile !== undefined) lines.push(...formatProfile(cell.profile));

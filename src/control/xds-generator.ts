@@ -53,8 +53,23 @@ function signatureOf(proxy: Proxy): { inbound: string; labels: string } {
 
 /** What the inbound side of a sidecar depends on: its ports and the app ports they forward to. */
 const inboundSignature = (proxy: Proxy): string => signatureOf(proxy).inbound;
-/** Routes may depend on the proxy's labels (`sourceLabels` matches, gateway selectors). */
-const labelSignature = (proxy: Proxy): string => signatureOf(proxy).labels;
+/**
+ * What of a proxy's labels its routes depend on: for gateways, which Gateways select it; for sidecars
+ * and gRPC clients, the labels themselves only when some visible VirtualService matches on
+ * `sourceLabels` (otherwise every proxy of the namespace shares one route configuration).
+ */
+function routeLabelKey(ctx: PushContext, proxy: Proxy): string {
+  if (proxy.kind === 'router') return ctx.gatewaysFor(proxy).map((g) => `${g.metadata.namespace}/${g.metadata.name}`).join(',');
+  const scope = ctx.sidecarScope(proxy);
+  const key = `uses-source-labels|${proxy.namespace}|${scope.key}`;
+  let uses = ctx.memo.get(key) as boolean | undefined;
+  if (uses === undefined) {
+    uses = ctx.meshVirtualServices(proxy.namespace, scope).some((vs) =>
+      [...(vs.spec.http ?? []), ...(vs.spec.tcp ?? []), ...(vs.spec.tls ?? [])].some((r) => (r.match ?? []).some((m) => m.sourceLabels !== undefined)));
+    ctx.memo.set(key, uses);
+  }
+  return uses ? signatureOf(proxy).labels : '';
+}
 
 export class XdsGenerator implements ResourceServer<Proxy> {
   #ctx: PushContext;
@@ -141,7 +156,7 @@ export class XdsGenerator implements ResourceServer<Proxy> {
       case TYPE.cluster: return `${proxy.kind}|${proxy.namespace}|${scope}|${proxy.kind === 'sidecar' ? inboundSignature(proxy) : ''}`;
       // Named EDS depends only on the namespace (DestinationRule precedence); wildcard EDS on the cluster list.
       case TYPE.endpoint: return `${proxy.kind}|${proxy.namespace}|${scope}`;
-      case TYPE.route: return `${proxy.kind}|${proxy.namespace}|${scope}|${labelSignature(proxy)}`;
+      case TYPE.route: return `${proxy.kind}|${proxy.namespace}|${scope}|${routeLabelKey(ctx, proxy)}`;
       case TYPE.listener: return proxy.kind === 'grpc' ? `grpc|${proxy.namespace}|${scope}` : undefined;
       default: return undefined;
     }

@@ -1,13 +1,22 @@
 /**
  * One ADS stream: its lifecycle (the first request must carry an acceptable node; `connect` once,
- * `disconnect` once), writing responses, and handing requests and pushes to its protocol variant.
- * Errors in generation are reported and skip that type; nothing thrown escapes into gRPC.
+ * `disconnect` once), writing responses with flow control, and handing requests and pushes to its
+ * protocol variant. Errors in generation are reported and skip that type; nothing thrown escapes into
+ * gRPC.
+ * Flow control: a response counts as in flight from `call.write()` until gRPC's write callback (the
+ * HTTP/2 stream took it, which waits on the client's flow-control window). The stream stops writing
+ * while its own in-flight bytes reach `highWaterBytes`, while `call.write()` asked for 'drain', or
+ * while the server's write budget is spent; its protocol keeps what it owes as pending types and
+ * flushes them, freshly generated, when writing may resume.
  */
 
 import * as grpc from '@grpc/grpc-js';
 import type { ConnectedProxy, Generated, ResourceServer } from '../../xds/resource-server.ts';
 import type { AdsMode, AdsObserver, StreamStatus } from './types.ts';
+import type { NameInterner } from './names.ts';
 import type { Protocol, ProtocolContext } from './protocol.ts';
+import type { OutgoingResponse } from './responses.ts';
+import type { BudgetHolder, WriteBudget } from './write-budget.ts';
 import { toXdsNode } from './wire.ts';
 import type { RawNode } from './wire.ts';
 
@@ -16,15 +25,21 @@ export interface ConnectionHost<P extends ConnectedProxy> {
   readonly resources: ResourceServer<P>;
   readonly observer: AdsObserver;
   readonly controlPlane: string;
+  readonly names: NameInterner;
+  readonly budget: WriteBudget;
+  /** A stream stops writing while this many of its bytes are in flight. */
+  readonly highWaterBytes: number;
   /** The stream was accepted (its node connected). */
   opened(connection: Connection<P, any>): void;
   /** The stream ended; called once, only after `opened`. */
   closed(connection: Connection<P, any>): void;
+  /** Whether the stream has responses waiting to be written changed. */
+  backlog(connection: Connection<P, any>, waiting: boolean): void;
 }
 
 export type ProtocolFactory<R> = (ctx: ProtocolContext) => Protocol<R>;
 
-export class Connection<P extends ConnectedProxy, R extends { readonly node: RawNode | null }> {
+export class Connection<P extends ConnectedProxy, R extends { readonly node: RawNode | null }> implements BudgetHolder {
   readonly peer: string;
   readonly mode: AdsMode;
   readonly connectedAt = Date.now();
@@ -32,11 +47,17 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
   #protocol: Protocol<R> | undefined;
   #nonce = 0;
   #closed = false;
-  readonly #call: grpc.ServerDuplexStream<R, Uint8Array>;
+  /** Bytes written whose write callback has not come yet. */
+  #inflight = 0;
+  /** `call.write()` returned false: nothing more until 'drain'. */
+  #needDrain = false;
+  /** Whether the host was told this stream has responses waiting. */
+  #backlogged = false;
+  readonly #call: grpc.ServerDuplexStream<R, OutgoingResponse>;
   readonly #host: ConnectionHost<P>;
   readonly #factory: ProtocolFactory<R>;
 
-  constructor(call: grpc.ServerDuplexStream<R, Uint8Array>, host: ConnectionHost<P>, mode: AdsMode, factory: ProtocolFactory<R>) {
+  constructor(call: grpc.ServerDuplexStream<R, OutgoingResponse>, host: ConnectionHost<P>, mode: AdsMode, factory: ProtocolFactory<R>) {
     this.#call = call;
     this.#host = host;
     this.mode = mode;
@@ -63,6 +84,12 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
     this.#guard(() => this.#protocol?.push(types, changedAt));
   }
 
+  /** Writing may go on (called by the write budget, and on this stream's own progress). */
+  resume(): void {
+    if (this.#closed || this.#protocol === undefined) return;
+    this.#guard(() => this.#protocol?.flush());
+  }
+
   /** Ends the stream: with OK, or with `status` (the client sees it and reconnects). */
   close(status?: { readonly code: grpc.status; readonly details: string }): void {
     if (this.#closed) return;
@@ -85,6 +112,45 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
     });
   }
 
+  /** May a response be written now? When the budget says no, it resumes this stream later. */
+  #writable(): boolean {
+    if (this.#closed || this.#needDrain || this.#inflight >= this.#host.highWaterBytes) return false;
+    return this.#host.budget.admit(this);
+  }
+
+  #write(proxy: P, response: OutgoingResponse, info: { readonly typeUrl: string; readonly resources: number; readonly removed: number }): void {
+    if (this.#closed) return;
+    const n = response.length;
+    this.#inflight += n;
+    this.#host.budget.take(this, n);
+    const more = this.#call.write(response, () => this.#written(n));
+    if (!more) {
+      this.#needDrain = true;
+      this.#call.once('drain', () => {
+        this.#needDrain = false;
+        this.resume();
+      });
+    }
+    this.#host.observer.pushSent?.({ proxyId: proxy.id, bytes: n, mode: this.mode, ...info });
+  }
+
+  /** gRPC took `n` bytes: they no longer count, and writing may resume. */
+  #written(n: number): void {
+    if (this.#closed) return;
+    const wasBlocked = this.#inflight >= this.#host.highWaterBytes;
+    this.#inflight -= n;
+    this.#host.budget.give(this, n);
+    if (wasBlocked && this.#inflight < this.#host.highWaterBytes) this.resume();
+  }
+
+  /** Tells the host whether responses wait, after anything that may have changed it. */
+  #updateBacklog(): void {
+    const waiting = !this.#closed && (this.#protocol?.pending ?? 0) > 0;
+    if (waiting === this.#backlogged) return;
+    this.#backlogged = waiting;
+    this.#host.backlog(this, waiting);
+  }
+
   #accept(raw: RawNode | null): boolean {
     const node = toXdsNode(raw);
     const result = 'error' in node ? node : this.#host.resources.connect(node, this.peer);
@@ -100,17 +166,18 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
   }
 
   #context(proxy: P): ProtocolContext {
+    const writable = (): boolean => this.#writable();
     return {
       proxyId: proxy.id,
       observer: this.#host.observer,
       controlPlane: this.#host.controlPlane,
+      names: this.#host.names,
       generate: (typeUrl, names) => this.#generate(proxy, typeUrl, names),
       nextNonce: () => (++this.#nonce).toString(36),
-      write: (bytes, info) => {
-        if (this.#closed) return;
-        this.#call.write(bytes);
-        this.#host.observer.pushSent?.({ proxyId: proxy.id, bytes: bytes.length, mode: this.mode, ...info });
+      get writable() {
+        return writable();
       },
+      write: (response, info) => this.#write(proxy, response, info),
     };
   }
 
@@ -131,6 +198,7 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
       this.#report('PROTOCOL', (err as Error).message);
       this.close({ code: grpc.status.INTERNAL, details: 'xDS server error' });
     }
+    this.#updateBacklog();
   }
 
   #onStreamError(err: Error & { code?: number }): void {
@@ -146,6 +214,10 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
   #cleanup(): void {
     if (this.#closed) return;
     this.#closed = true;
+    // A cancelled call never calls back for writes still in flight: give their bytes back here.
+    this.#host.budget.release(this);
+    this.#inflight = 0;
+    this.#updateBacklog();
     if (this.#proxy === undefined) return;
     this.#host.closed(this);
     try {

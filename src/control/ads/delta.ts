@@ -3,15 +3,16 @@
  * names (and wildcard), and which version of each resource the client holds; every response carries
  * only resources whose version differs and the names that no longer exist (`removed_resources`).
  * Subscription changes are honoured even on a stale nonce; the nonce only pairs ACKs and NACKs.
+ * What it owes while the stream is not writable waits as pending types, diffed when the stream drains.
  * https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#incremental-xds
  */
 
 import type { EncodedResource, Generated } from '../../xds/resource-server.ts';
 import { isWildcardType } from '../../xds/type-urls.ts';
 import type { TypeStatus } from './types.ts';
-import { Exchange, pushOrder, subscribedView } from './protocol.ts';
-import type { Protocol, ProtocolContext } from './protocol.ts';
-import { encodeDeltaResponse } from './wire.ts';
+import { Exchange, PendingTypes, flushPending, subscribedView } from './protocol.ts';
+import type { Owed, Protocol, ProtocolContext } from './protocol.ts';
+import { deltaResponse } from './responses.ts';
 import type { DeltaRequest } from './wire.ts';
 
 /** Held for a name the server told the client does not exist (so it is not repeated on every push). */
@@ -27,6 +28,12 @@ class DeltaType extends Exchange {
   readonly names = new Set<string>();
   /** Resource name → version the client holds, as far as the server knows (or ABSENT). */
   readonly known = new Map<string, string>();
+  /** `names` sorted and interned, for `generate`; dropped when they change. */
+  #sorted: readonly string[] | undefined;
+
+  sortedNames(ctx: ProtocolContext): readonly string[] {
+    return (this.#sorted ??= ctx.names.sorted(this.names));
+  }
 
   /** Applies a request's subscription changes; returns whether they call for a response. */
   apply(req: DeltaRequest, first: boolean): boolean {
@@ -36,6 +43,7 @@ class DeltaType extends Exchange {
       for (const [name, version] of Object.entries(req.initialResourceVersions)) this.known.set(name, version);
     }
     let changed = first;
+    if (req.subscribe.length > 0 || req.unsubscribe.length > 0) this.#sorted = undefined;
     for (const name of req.subscribe) {
       changed = true;
       if (name === '*') {
@@ -104,6 +112,7 @@ export class DeltaProtocol implements Protocol<DeltaRequest> {
   readonly mode = 'delta' as const;
   readonly #ctx: ProtocolContext;
   readonly #types = new Map<string, DeltaType>();
+  readonly #pending = new PendingTypes();
 
   constructor(ctx: ProtocolContext) {
     this.#ctx = ctx;
@@ -119,30 +128,40 @@ export class DeltaProtocol implements Protocol<DeltaRequest> {
       if (req.errorDetail !== null) state.nacked(this.#ctx, req.typeUrl, req.errorDetail.message);
       else state.acked(this.#ctx, req.typeUrl, state.versionSent ?? '', receivedAt);
     }
-    if (state.apply(req, first)) this.#send(req.typeUrl, state, receivedAt, first);
-  }
-
-  push(types: ReadonlySet<string> | undefined, changedAt: number): void {
-    for (const typeUrl of pushOrder(this.#types.keys(), types)) {
-      const state = this.#types.get(typeUrl);
-      if (state !== undefined) this.#send(typeUrl, state, changedAt, false);
+    if (state.apply(req, first)) {
+      this.#pending.add(req.typeUrl, first, receivedAt);
+      this.flush();
     }
   }
 
-  /** Sends what the client lacks; when nothing changed, only if `always` (the first answer for a type). */
-  #send(typeUrl: string, state: DeltaType, changedAt: number, always: boolean): void {
-    if (!state.active && !always) return;
+  push(types: ReadonlySet<string> | undefined, changedAt: number): void {
+    for (const typeUrl of this.#types.keys()) if (types === undefined || types.has(typeUrl)) this.#pending.add(typeUrl, false, changedAt);
+    this.flush();
+  }
+
+  flush(): void {
+    flushPending(this.#ctx, this.#pending, (owed) => this.#send(owed));
+  }
+
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  /** Sends what the client lacks; when nothing changed, only if forced (the first answer for a type). */
+  #send({ typeUrl, force: always, changedAt }: Owed): void {
+    const state = this.#types.get(typeUrl);
+    if (state === undefined || (!state.active && !always)) return;
     const generated = state.wildcard || state.names.size > 0
-      ? this.#ctx.generate(typeUrl, state.wildcard ? undefined : [...state.names])
+      ? this.#ctx.generate(typeUrl, state.wildcard ? undefined : state.sortedNames(this.#ctx))
       : NOTHING;
     if (generated === undefined) return;
     const diff = state.diff(generated);
     if (diff.changed.length === 0 && diff.removed.length === 0 && !always) return;
     const nonce = this.#ctx.nextNonce();
-    const bytes = encodeDeltaResponse(typeUrl, generated.version, nonce, diff.changed, diff.removed, this.#ctx.controlPlane);
+    const response = deltaResponse(typeUrl, generated.version, nonce, diff.changed, diff.removed, this.#ctx.controlPlane);
     state.commit(diff);
     state.sent(generated.version, nonce, changedAt);
-    this.#ctx.write(bytes, { typeUrl, resources: diff.changed.length, removed: diff.removed.length });
+    this.#ctx.write(response, { typeUrl, resources: diff.changed.length, removed: diff.removed.length });
   }
 
   status(): Record<string, TypeStatus> {

@@ -4,6 +4,7 @@ import { FakeResourceServer } from '../../xds/fake-resource-server.ts';
 import { jsToStruct } from '../../xds/protos.ts';
 import { TYPE } from '../../xds/type-urls.ts';
 import { AdsServer } from './server.ts';
+import type { AdsServerOptions } from './server.ts';
 import { AdsTestClient, RecordingObserver } from './testing.ts';
 import type { Obj, TestStream } from './testing.ts';
 
@@ -40,7 +41,7 @@ export interface Harness {
 }
 
 /** A fake resource server with two of each type, an ADS server on a free loopback port, and a client. */
-export async function harness(options: { batchSize?: number } = {}): Promise<Harness> {
+export async function harness(options: Omit<AdsServerOptions<any>, 'resources' | 'observer'> = {}): Promise<Harness> {
   const resources = new FakeResourceServer();
   resources.set(TYPE.cluster, [cluster('c1'), cluster('c2')]);
   resources.set(TYPE.endpoint, [endpoints('c1'), endpoints('c2')]);
@@ -58,6 +59,18 @@ export async function harness(options: { batchSize?: number } = {}): Promise<Har
     },
   };
 }
+
+/** Resolves once `pred` holds, checking after every event-loop turn (rejects after a guard time). */
+export async function until(pred: () => boolean, guardMs = 3000): Promise<void> {
+  const start = performance.now();
+  while (!pred()) {
+    if (performance.now() - start > guardMs) throw new Error('condition not met within the guard time');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Lets the server handle what was queued in this turn (its push drain runs on `setImmediate`). */
+export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export const names = (res: Obj): string[] => (res.resources ?? []).map((r: Obj) => r.name ?? r.clusterName).sort();
 

@@ -4,3 +4,5 @@ export { AdsServer } from './server.ts';
 export type { AdsServerOptions, ListenOptions } from './server.ts';
 export type { AdsMode, AdsObserver, StreamStatus, TypeStatus } from './types.ts';
 export { ADS_SERVICE, adsClientDefinition, adsServiceDefinition } from './service.ts';
+export { NameInterner } from './names.ts';
+export type { OutgoingResponse } from './responses.ts';

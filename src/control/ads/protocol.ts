@@ -7,6 +7,8 @@
 
 import type { Generated } from '../../xds/resource-server.ts';
 import { PUSH_ORDER } from '../../xds/type-urls.ts';
+import type { NameInterner } from './names.ts';
+import type { OutgoingResponse } from './responses.ts';
 import type { AdsMode, AdsObserver, TypeStatus } from './types.ts';
 
 /** What a connection offers its protocol. Valid only while the stream is open. */
@@ -19,8 +21,16 @@ export interface ProtocolContext {
   generate(typeUrl: string, names: readonly string[] | undefined): Generated | undefined;
   /** A nonce unique within the stream. */
   nextNonce(): string;
-  /** Writes one encoded response. */
-  write(bytes: Uint8Array, info: { readonly typeUrl: string; readonly resources: number; readonly removed: number }): void;
+  /**
+   * Whether a response may be written now. When false (the client reads slower than the server
+   * writes, or the server's write budget is spent), the protocol keeps what it owes as pending types
+   * and the connection calls `flush()` once writing may resume.
+   */
+  readonly writable: boolean;
+  /** Writes one response. */
+  write(response: OutgoingResponse, info: { readonly typeUrl: string; readonly resources: number; readonly removed: number }): void;
+  /** Resource-name lists shared by all streams of the server. */
+  readonly names: NameInterner;
 }
 
 /** One variant of the protocol for one stream. Requests arrive in order; pushes come between requests. */
@@ -30,7 +40,59 @@ export interface Protocol<Request> {
   onRequest(request: Request, receivedAt: number): void;
   /** Sends what changed for the subscribed types among `types` (undefined: all), in push order. */
   push(types: ReadonlySet<string> | undefined, changedAt: number): void;
+  /** Sends what is pending, in push order, while the stream stays writable. */
+  flush(): void;
+  /** Types with a response pending (waiting for the stream to become writable). */
+  readonly pending: number;
   status(): Record<string, TypeStatus>;
+}
+
+/** A response owed for one type: whether it must be sent even if unchanged, and the earliest change it carries. */
+export interface Owed {
+  readonly typeUrl: string;
+  readonly force: boolean;
+  readonly changedAt: number;
+}
+
+const rank = (t: string): number => {
+  const i = PUSH_ORDER.indexOf(t);
+  return i < 0 ? PUSH_ORDER.length : i;
+};
+
+/**
+ * The responses a stream owes, at most one per type: a later request or push for a type already
+ * pending merges into it (force if either forces; the earliest change), so a slow client costs a few
+ * flags, never queued bytes, and gets the latest state when it catches up.
+ */
+export class PendingTypes {
+  readonly #owed = new Map<string, Owed>();
+
+  add(typeUrl: string, force: boolean, changedAt: number): void {
+    const prev = this.#owed.get(typeUrl);
+    this.#owed.set(typeUrl, prev === undefined
+      ? { typeUrl, force, changedAt }
+      : { typeUrl, force: force || prev.force, changedAt: Math.min(changedAt, prev.changedAt) });
+  }
+
+  /** Removes and returns the first owed response in push order (then first come). */
+  take(): Owed | undefined {
+    let first: Owed | undefined;
+    for (const owed of this.#owed.values()) if (first === undefined || rank(owed.typeUrl) < rank(first.typeUrl)) first = owed;
+    if (first !== undefined) this.#owed.delete(first.typeUrl);
+    return first;
+  }
+
+  get size(): number {
+    return this.#owed.size;
+  }
+}
+
+/** Sends owed responses in push order while the stream is writable. */
+export function flushPending(ctx: ProtocolContext, pending: PendingTypes, send: (owed: Owed) => void): void {
+  while (pending.size > 0 && ctx.writable) {
+    const owed = pending.take();
+    if (owed !== undefined) send(owed);
+  }
 }
 
 /** Bookkeeping of the exchange for one type on one stream. */
@@ -74,16 +136,6 @@ export class Exchange {
       ...extra,
     };
   }
-}
-
-/** The subscribed types among `types` (undefined: all) in make-before-break order, then any others. */
-export function pushOrder(subscribed: Iterable<string>, types: ReadonlySet<string> | undefined): string[] {
-  const all = [...subscribed].filter((t) => types === undefined || types.has(t));
-  const rank = (t: string): number => {
-    const i = PUSH_ORDER.indexOf(t);
-    return i < 0 ? PUSH_ORDER.length : i;
-  };
-  return all.sort((a, b) => rank(a) - rank(b));
 }
 
 export function subscribedView(wildcard: boolean, names: Iterable<string>): TypeStatus['subscribed'] {

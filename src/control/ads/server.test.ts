@@ -3,7 +3,7 @@ import { afterEach, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { FakeResourceServer } from '../../xds/fake-resource-server.ts';
 import { TYPE } from '../../xds/type-urls.ts';
-import { cluster, harness, names, node } from './fixtures.ts';
+import { cluster, endpoints, harness, names, node } from './fixtures.ts';
 import type { Harness } from './fixtures.ts';
 import { AdsServer } from './server.ts';
 import { AdsTestClient } from './testing.ts';
@@ -86,6 +86,42 @@ describe('ADS server', () => {
     assert.equal(h.resources.generated.filter((g) => g.proxy === 'pa').length, 1, 'pa was not regenerated');
     a.end();
     b.end();
+  });
+
+  it('hands the resource server the identical frozen names array for equal subscriptions, SotW and delta alike', async () => {
+    h = await harness();
+    const streams = [h.client.sotw(), h.client.sotw(), h.client.delta(), h.client.delta()];
+    const lists = [['c2', 'c1'], ['c1', 'c2', 'c1'], ['c1', 'c2'], ['c2', 'c1']];
+    streams.forEach((s, i) => {
+      const key = s === streams[2] || s === streams[3] ? 'resourceNamesSubscribe' : 'resourceNames';
+      s.send({ node: node(`intern-${i}`), typeUrl: TYPE.endpoint, [key]: lists[i] });
+    });
+    for (const s of streams) await s.next();
+    const asked = h.resources.generated.filter((g) => g.proxy.startsWith('intern-')).map((g) => g.names);
+    assert.equal(asked.length, 4);
+    assert.deepEqual(asked[0], ['c1', 'c2']);
+    assert.ok(Object.isFrozen(asked[0]));
+    for (const names of asked) assert.equal(names, asked[0]);
+    for (const s of streams) s.end();
+  });
+
+  it('delivers responses serialized into the shared scratch buffer intact, many streams at once', async () => {
+    // Proves grpc-js copies a serialized response before the next one is serialized (responses.ts relies on it).
+    h = await harness();
+    const all = Array.from({ length: 40 }, (_, i) => endpoints(`e${i}`, 1000 + i));
+    for (const e of all) e.endpoints[0].lbEndpoints = Array.from({ length: 300 }, (_, k) => ({ endpoint: { address: { socketAddress: { address: `10.0.${k >> 8}.${k & 255}`, portValue: 1000 + k } } } }));
+    h.resources.set(TYPE.endpoint, all);
+    const streams = Array.from({ length: 20 }, (_, i) => {
+      const s = h!.client.sotw();
+      s.send({ node: node(`scratch-${i}`), typeUrl: TYPE.endpoint, resourceNames: [`e${i}`, `e${i + 20}`] });
+      return s;
+    });
+    const responses = await Promise.all(streams.map((s) => s.next()));
+    responses.forEach((res, i) => {
+      assert.deepEqual(names(res), [`e${i + 20}`, `e${i}`].sort());
+      for (const cla of res.resources) assert.equal(cla.endpoints[0].lbEndpoints.length, 300);
+    });
+    for (const s of streams) s.end();
   });
 
   it('reports a failing generator and keeps the stream open', async () => {

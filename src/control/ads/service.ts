@@ -1,22 +1,25 @@
 /**
  * The `envoy.service.discovery.v3.AggregatedDiscoveryService` gRPC service definition, built by hand
  * so that requests are decoded into small typed shapes and responses go out as bytes the protocol
- * already encoded (no message objects on the push path).
+ * assembled around already-encoded resources (no message objects on the push path).
  */
 
 import type * as grpc from '@grpc/grpc-js';
 import { messageType } from '../../xds/protos.ts';
+import type { OutgoingResponse } from './responses.ts';
 import { decodeDeltaRequest, decodeSotwRequest } from './wire.ts';
 import type { DeltaRequest, SotwRequest } from './wire.ts';
 
 export const ADS_SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
 
-const passBytes = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+// The bytes live in a scratch buffer until the next response is serialized: grpc-js copies them into
+// its framed message before anything else runs (see responses.ts).
+const serialize = (response: OutgoingResponse): Buffer => response.serialize();
 
-/** Server-side definition: requests decoded, responses pre-encoded. */
+/** Server-side definition: requests decoded, responses assembled when gRPC serializes them. */
 export function adsServiceDefinition(): grpc.ServiceDefinition<{
-  StreamAggregatedResources: grpc.handleBidiStreamingCall<SotwRequest, Uint8Array>;
-  DeltaAggregatedResources: grpc.handleBidiStreamingCall<DeltaRequest, Uint8Array>;
+  StreamAggregatedResources: grpc.handleBidiStreamingCall<SotwRequest, OutgoingResponse>;
+  DeltaAggregatedResources: grpc.handleBidiStreamingCall<DeltaRequest, OutgoingResponse>;
 }> {
   return {
     StreamAggregatedResources: {
@@ -25,8 +28,8 @@ export function adsServiceDefinition(): grpc.ServiceDefinition<{
       responseStream: true,
       requestSerialize: () => { throw new Error('server-side definition'); },
       requestDeserialize: (buf: Buffer) => decodeSotwRequest(buf),
-      responseSerialize: passBytes,
-      responseDeserialize: (buf: Buffer) => buf,
+      responseSerialize: serialize,
+      responseDeserialize: () => { throw new Error('server-side definition'); },
       originalName: 'streamAggregatedResources',
     },
     DeltaAggregatedResources: {
@@ -35,8 +38,8 @@ export function adsServiceDefinition(): grpc.ServiceDefinition<{
       responseStream: true,
       requestSerialize: () => { throw new Error('server-side definition'); },
       requestDeserialize: (buf: Buffer) => decodeDeltaRequest(buf),
-      responseSerialize: passBytes,
-      responseDeserialize: (buf: Buffer) => buf,
+      responseSerialize: serialize,
+      responseDeserialize: () => { throw new Error('server-side definition'); },
       originalName: 'deltaAggregatedResources',
     },
   };

@@ -2,34 +2,52 @@
  * State-of-the-world ADS (`StreamAggregatedResources`) for one stream. Per type URL it tracks the
  * subscription, the latest nonce sent, and ACK/NACK; it answers a request only when it carries the
  * latest nonce (or starts a subscription), resends only when the subscription or the generated
- * version changes, and never resends a version the client NACKed.
+ * version changes, and never resends a version the client NACKed. What it owes while the stream is
+ * not writable waits as pending types and is generated afresh when the stream drains.
  * https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#ack-nack-and-resource-type-instance-version
  */
 
+import type { EncodedResource, Generated } from '../../xds/resource-server.ts';
 import { isWildcardType } from '../../xds/type-urls.ts';
+import type { WireNames } from './names.ts';
 import type { TypeStatus } from './types.ts';
-import { Exchange, pushOrder, subscribedView } from './protocol.ts';
-import type { Protocol, ProtocolContext } from './protocol.ts';
-import { encodeSotwResponse } from './wire.ts';
+import { Exchange, PendingTypes, flushPending, subscribedView } from './protocol.ts';
+import type { Owed, Protocol, ProtocolContext } from './protocol.ts';
+import { sotwResponse } from './responses.ts';
+import { resourceNamesBytes } from './wire.ts';
 import type { SotwRequest } from './wire.ts';
 
+const NO_NAMES: readonly string[] = Object.freeze([]);
+
 class SotwType extends Exchange {
-  /** Per resource name, the version last sent (RDS/EDS only: see `#send`). */
-  readonly sentVersions = new Map<string, string>();
+  /**
+   * RDS/EDS only (see `#send`): the last set whose resources the client has been sent, each at the
+   * version it has there. A later set is sent as its difference from this one.
+   */
+  held: Generated | undefined;
   /** The last generated set version whose changes the client has been sent (may differ from `versionSent`). */
   generatedVersion: string | undefined;
   /** Legacy wildcard (empty names) is available only until the client names a resource. */
   explicit = false;
   wildcard = false;
-  names: readonly string[] = [];
+  /** Sorted, interned: the identical array for every stream subscribed to the same names. */
+  names: readonly string[] = NO_NAMES;
+  /** The resource_names of the request that set the subscription, to skip unchanged ones cheaply. */
+  wire: WireNames | undefined;
 
   /** Applies the request's names; returns whether the subscription changed. */
-  subscribe(typeUrl: string, requested: readonly string[]): boolean {
-    const wildcardType = isWildcardType(typeUrl);
-    if (requested.length > 0) this.explicit = true;
-    const wildcard = wildcardType && (requested.includes('*') || (!this.explicit && requested.length === 0));
-    const names = [...new Set(wildcardType ? requested.filter((n) => n !== '*') : requested)].sort();
-    const changed = wildcard !== this.wildcard || names.length !== this.names.length || names.some((n, i) => n !== this.names[i]);
+  subscribe(ctx: ProtocolContext, req: SotwRequest): boolean {
+    const bytes = resourceNamesBytes(req);
+    // An ACK repeats the whole subscription: when its bytes are the previous request's, nothing changed.
+    if (bytes !== undefined && this.wire !== undefined && bytes.equals(this.wire.bytes)) return false;
+    const wire = bytes === undefined ? undefined : ctx.names.fromWire(bytes, () => req.resourceNames);
+    const requested = wire ?? { sorted: ctx.names.sorted(req.resourceNames), empty: req.resourceNames.length === 0, star: req.resourceNames.includes('*') };
+    this.wire = wire;
+    const wildcardType = isWildcardType(req.typeUrl);
+    if (!requested.empty) this.explicit = true;
+    const wildcard = wildcardType && (requested.star || (!this.explicit && requested.empty));
+    const names = wildcardType && requested.star ? ctx.names.sorted(requested.sorted.filter((n) => n !== '*')) : requested.sorted;
+    const changed = wildcard !== this.wildcard || names !== this.names;
     this.wildcard = wildcard;
     this.names = names;
     return changed;
@@ -40,10 +58,35 @@ class SotwType extends Exchange {
   }
 }
 
+/** Per set, the change from it to the set that followed it, shared by every stream that moves alike. */
+const changes = new WeakMap<Generated, { readonly next: Generated; readonly changed: readonly EncodedResource[] }>();
+
+/** The resources of `next` that `prev` lacks or holds at another version; computed once per pair. */
+function changedSince(prev: Generated, next: Generated): readonly EncodedResource[] {
+  const known = changes.get(prev);
+  if (known?.next === next) return known.changed;
+  const a = prev.resources;
+  const b = next.resources;
+  const changed: EncodedResource[] = [];
+  let i = 0;
+  // Sets of one subscription usually list the same names in the same order: compare in step first.
+  for (const n = Math.min(a.length, b.length); i < n && a[i]!.name === b[i]!.name; i++) {
+    if (a[i] !== b[i] && a[i]!.version !== b[i]!.version) changed.push(b[i]!);
+  }
+  if (i < b.length) {
+    const before = new Map<string, string>();
+    for (let j = i; j < a.length; j++) before.set(a[j]!.name, a[j]!.version);
+    for (let j = i; j < b.length; j++) if (before.get(b[j]!.name) !== b[j]!.version) changed.push(b[j]!);
+  }
+  changes.set(prev, { next, changed });
+  return changed;
+}
+
 export class SotwProtocol implements Protocol<SotwRequest> {
   readonly mode = 'sotw' as const;
   readonly #ctx: ProtocolContext;
   readonly #types = new Map<string, SotwType>();
+  readonly #pending = new PendingTypes();
 
   constructor(ctx: ProtocolContext) {
     this.#ctx = ctx;
@@ -55,8 +98,9 @@ export class SotwProtocol implements Protocol<SotwRequest> {
       // A new subscription for this type (or the client restarted its watch): always answer.
       state ??= new SotwType();
       this.#types.set(req.typeUrl, state);
-      state.subscribe(req.typeUrl, req.resourceNames);
-      this.#send(req.typeUrl, state, receivedAt, true);
+      state.subscribe(this.#ctx, req);
+      this.#pending.add(req.typeUrl, true, receivedAt);
+      this.flush();
       return;
     }
     // A nonce other than the latest is stale: the response it answers was superseded, and the client
@@ -64,41 +108,51 @@ export class SotwProtocol implements Protocol<SotwRequest> {
     if (req.responseNonce !== state.nonce) return;
     if (req.errorDetail !== null) state.nacked(this.#ctx, req.typeUrl, req.errorDetail.message);
     else state.acked(this.#ctx, req.typeUrl, req.versionInfo, receivedAt);
-    if (state.subscribe(req.typeUrl, req.resourceNames)) this.#send(req.typeUrl, state, receivedAt, true);
-  }
-
-  push(types: ReadonlySet<string> | undefined, changedAt: number): void {
-    for (const typeUrl of pushOrder(this.#types.keys(), types)) {
-      const state = this.#types.get(typeUrl);
-      if (state !== undefined) this.#send(typeUrl, state, changedAt, false);
+    if (state.subscribe(this.#ctx, req)) {
+      this.#pending.add(req.typeUrl, true, receivedAt);
+      this.flush();
     }
   }
 
+  push(types: ReadonlySet<string> | undefined, changedAt: number): void {
+    for (const typeUrl of this.#types.keys()) if (types === undefined || types.has(typeUrl)) this.#pending.add(typeUrl, false, changedAt);
+    this.flush();
+  }
+
+  flush(): void {
+    flushPending(this.#ctx, this.#pending, (owed) => this.#send(owed));
+  }
+
+  get pending(): number {
+    return this.#pending.size;
+  }
+
   /**
-   * Generates and sends the type; unless `force`, only when the version differs from the last sent.
+   * Generates and sends the type; unless forced, only when the version differs from the last sent.
    * For RouteConfiguration and ClusterLoadAssignment a push carries only the resources that changed:
    * in state-of-the-world xDS a resource of these types missing from a response is kept, not deleted
    * (only Listener and Cluster responses must hold the full set), so an endpoint change for one service
    * sends one ClusterLoadAssignment instead of all of them.
    * https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#resource-updates
    */
-  #send(typeUrl: string, state: SotwType, changedAt: number, force: boolean): void {
-    if (!state.active) return;
+  #send({ typeUrl, force, changedAt }: Owed): void {
+    const state = this.#types.get(typeUrl);
+    if (state === undefined || !state.active) return;
     const generated = this.#ctx.generate(typeUrl, state.wildcard ? undefined : state.names);
     if (generated === undefined) return;
     if (!force && (generated.version === state.versionSent || generated.version === state.generatedVersion)) return;
     state.generatedVersion = generated.version;
     let resources = generated.resources;
     if (!isWildcardType(typeUrl)) {
-      if (force) state.sentVersions.clear();
-      else resources = resources.filter((r) => state.sentVersions.get(r.name) !== r.version);
+      const held = state.held;
+      state.held = generated;
+      if (!force && held !== undefined) resources = changedSince(held, generated);
       if (resources.length === 0 && !force) return;
-      for (const r of resources) state.sentVersions.set(r.name, r.version);
     }
     const nonce = this.#ctx.nextNonce();
-    const bytes = encodeSotwResponse(typeUrl, generated.version, nonce, resources, this.#ctx.controlPlane);
+    const response = sotwResponse(typeUrl, generated.version, nonce, resources, this.#ctx.controlPlane);
     state.sent(generated.version, nonce, changedAt);
-    this.#ctx.write(bytes, { typeUrl, resources: resources.length, removed: 0 });
+    this.#ctx.write(response, { typeUrl, resources: resources.length, removed: 0 });
   }
 
   status(): Record<string, TypeStatus> {

@@ -1,10 +1,13 @@
 /**
  * Test kit for the ADS server: a raw gRPC client over the same protos (plain-object requests and
- * responses), a stream wrapper whose reads are awaited, and an observer that records events and lets
- * a test wait for one. Reads time out only as a failure guard; nothing here sleeps.
+ * responses), a stream wrapper whose reads are awaited, a bare HTTP/2 client that can stop reading
+ * (grpc-js's own client keeps draining the connection even when paused), and an observer that records
+ * events and lets a test wait for one. Reads time out only as a failure guard; nothing here sleeps.
  */
 
+import http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
+import { messageType } from '../../xds/protos.ts';
 import { ADS_SERVICE, adsClientDefinition } from './service.ts';
 import type { AdsObserver } from './types.ts';
 
@@ -101,6 +104,77 @@ export class AdsTestClient {
 
   close(): void {
     this.#client.close();
+  }
+}
+
+/**
+ * One state-of-the-world ADS stream over a bare HTTP/2 session (gRPC framing by hand). `pause()` stops
+ * reading, so the client's flow-control window closes and the server's writes stay in flight, as with
+ * an Envoy that stopped reading.
+ */
+export class SlowSotwClient {
+  readonly #session: http2.ClientHttp2Session;
+  readonly #stream: http2.ClientHttp2Stream;
+  readonly #request = messageType('envoy.service.discovery.v3.DiscoveryRequest');
+  readonly #response = messageType('envoy.service.discovery.v3.DiscoveryResponse');
+  #buffered = Buffer.alloc(0);
+  readonly #queue: Obj[] = [];
+  readonly #waiters: ((res: Obj) => void)[] = [];
+  /** Responses received so far. */
+  received = 0;
+
+  constructor(port: number) {
+    this.#session = http2.connect(`http://127.0.0.1:${port}`);
+    this.#session.on('error', () => {});
+    this.#stream = this.#session.request({
+      ':method': 'POST', ':path': `/${ADS_SERVICE}/StreamAggregatedResources`, 'content-type': 'application/grpc', te: 'trailers',
+    });
+    this.#stream.on('error', () => {});
+    this.#stream.on('data', (chunk: Buffer) => this.#onData(chunk));
+  }
+
+  send(req: Obj): void {
+    const msg = this.#request.encode(this.#request.fromObject(req)).finish();
+    const head = Buffer.alloc(5);
+    head.writeUInt32BE(msg.length, 1);
+    this.#stream.write(Buffer.concat([head, msg]));
+  }
+
+  pause(): void {
+    this.#stream.pause();
+  }
+
+  resume(): void {
+    this.#stream.resume();
+  }
+
+  /** The next response (rejects after a guard timeout). */
+  next(): Promise<Obj> {
+    const queued = this.#queue.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no response within the guard time')), GUARD_MS);
+      this.#waiters.push((res) => { clearTimeout(timer); resolve(res); });
+    });
+  }
+
+  /** Cancels the stream and drops the connection (as a client that went away). */
+  close(): void {
+    this.#stream.close(http2.constants.NGHTTP2_CANCEL);
+    this.#session.destroy();
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#buffered = Buffer.concat([this.#buffered, chunk]);
+    while (this.#buffered.length >= 5 && this.#buffered.length >= 5 + this.#buffered.readUInt32BE(1)) {
+      const len = this.#buffered.readUInt32BE(1);
+      const res = this.#response.toObject(this.#response.decode(this.#buffered.subarray(5, 5 + len)), { enums: String, longs: Number, json: true });
+      this.#buffered = this.#buffered.subarray(5 + len);
+      this.received++;
+      const waiter = this.#waiters.shift();
+      if (waiter !== undefined) waiter(res);
+      else this.#queue.push(res);
+    }
   }
 }
 

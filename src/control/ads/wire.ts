@@ -1,12 +1,12 @@
 /**
- * The ADS wire format: requests decoded with protobufjs into small typed shapes; responses written
- * directly with protobufjs's Writer around already-encoded resource bodies, so a push never re-encodes
- * a resource. Field numbers are those of envoy/service/discovery/v3/discovery.proto.
+ * The ADS wire format, requests side: DiscoveryRequest and DeltaDiscoveryRequest decoded into small
+ * typed shapes, and the node converted for the resource server. Responses are assembled in
+ * responses.ts (re-exported here). Field numbers: envoy/service/discovery/v3/discovery.proto.
  */
 
 import protobuf from 'protobufjs';
 import type { Type } from 'protobufjs';
-import type { EncodedResource, XdsNode } from '../../xds/resource-server.ts';
+import type { XdsNode } from '../../xds/resource-server.ts';
 import { messageType, structToJs } from '../../xds/protos.ts';
 import type { StructObject } from '../../xds/protos.ts';
 
@@ -37,13 +37,13 @@ export interface DeltaRequest {
   readonly errorDetail: ErrorDetail | null;
 }
 
-const SOTW_REQUEST = 'envoy.service.discovery.v3.DiscoveryRequest';
 const DELTA_REQUEST = 'envoy.service.discovery.v3.DeltaDiscoveryRequest';
 const NODE = 'envoy.config.core.v3.Node';
+const STATUS = 'google.rpc.Status';
 
-let types: { sotw: Type; delta: Type; node: Type } | undefined;
-function wireTypes(): { sotw: Type; delta: Type; node: Type } {
-  return (types ??= { sotw: messageType(SOTW_REQUEST), delta: messageType(DELTA_REQUEST), node: messageType(NODE) });
+let types: { delta: Type; node: Type; status: Type } | undefined;
+function wireTypes(): { delta: Type; node: Type; status: Type } {
+  return (types ??= { delta: messageType(DELTA_REQUEST), node: messageType(NODE), status: messageType(STATUS) });
 }
 
 type Decoded = Record<string, any>; // a protobufjs message: unset fields read as defaults from the prototype
@@ -57,16 +57,102 @@ function node(m: Decoded): RawNode | null {
   return (m.node as RawNode | null | undefined) ?? null;
 }
 
-export function decodeSotwRequest(bytes: Uint8Array): SotwRequest {
-  const m = wireTypes().sotw.decode(bytes) as Decoded;
-  return {
-    versionInfo: m.versionInfo as string,
-    node: node(m),
-    resourceNames: m.resourceNames as string[],
-    typeUrl: m.typeUrl as string,
-    responseNonce: m.responseNonce as string,
-    errorDetail: errorDetail(m),
+/** Per decoded request, its resource_names fields as sent (see `resourceNamesBytes`). */
+const namesBytes = new WeakMap<SotwRequest, Buffer>();
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * Reads a DiscoveryRequest field by field (version_info=1, node=2, resource_names=3, type_url=4,
+ * response_nonce=5, error_detail=6; others skipped). The resource names are not decoded here: an ACK
+ * repeats the whole subscription (thousands of names for EDS), so their raw bytes are kept for the
+ * protocol to compare with the previous request's, and decoded on first access only when they differ.
+ */
+export function decodeSotwRequest(buf: Uint8Array): SotwRequest {
+  const bytes = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const r = protobuf.Reader.create(bytes);
+  let versionInfo = '';
+  let typeUrl = '';
+  let responseNonce = '';
+  let rawNode: RawNode | null = null;
+  let detail: ErrorDetail | null = null;
+  const spans: number[] = []; // start, end of each run of resource_names fields
+  while (r.pos < r.len) {
+    const at = r.pos;
+    const t = r.uint32();
+    switch (t) {
+      case 0x0a: versionInfo = r.string(); break;
+      case 0x12: rawNode = wireTypes().node.decode(r, r.uint32()) as unknown as RawNode; break;
+      case 0x1a: {
+        r.pos = skipNames(bytes, at, r.len);
+        if (spans.length > 0 && spans[spans.length - 1] === at) spans[spans.length - 1] = r.pos;
+        else spans.push(at, r.pos);
+        break;
+      }
+      case 0x22: typeUrl = r.string(); break;
+      case 0x2a: responseNonce = r.string(); break;
+      case 0x32: detail = errorDetail({ errorDetail: wireTypes().status.decode(r, r.uint32()) }); break;
+      default: r.skipType(t & 7);
+    }
+  }
+  const names = namesSpan(bytes, spans);
+  let decoded: readonly string[] | undefined;
+  const request: SotwRequest = {
+    versionInfo,
+    node: rawNode,
+    get resourceNames(): readonly string[] {
+      return (decoded ??= decodeNames(names));
+    },
+    typeUrl,
+    responseNonce,
+    errorDetail: detail,
   };
+  namesBytes.set(request, names);
+  return request;
+}
+
+/** The resource_names fields of a decoded request as sent, or undefined for a request built otherwise. */
+export function resourceNamesBytes(request: SotwRequest): Buffer | undefined {
+  return namesBytes.get(request);
+}
+
+/**
+ * The end of the run of resource_names fields (tag 0x1a) starting at `pos`: a tight loop over the
+ * bytes, since an ACK carries thousands of them.
+ */
+function skipNames(bytes: Buffer, pos: number, end: number): number {
+  while (pos < end && bytes[pos] === 0x1a) {
+    pos++;
+    let len = 0;
+    let scale = 1;
+    let b: number;
+    do {
+      b = bytes[pos++] ?? 0;
+      len += (b & 0x7f) * scale;
+      scale *= 128;
+    } while (b >= 0x80 && pos < end);
+    pos += len;
+  }
+  if (pos > end) throw new RangeError(`resource_names field runs past the end of the request (${pos} > ${end})`);
+  return pos;
+}
+
+function namesSpan(bytes: Buffer, spans: readonly number[]): Buffer {
+  if (spans.length === 0) return NO_BYTES;
+  if (spans.length === 2) return bytes.subarray(spans[0], spans[1]);
+  const parts: Buffer[] = [];
+  for (let i = 0; i < spans.length; i += 2) parts.push(bytes.subarray(spans[i], spans[i + 1]));
+  return Buffer.concat(parts);
+}
+
+/** Decodes a run of resource_names fields (each tag 0x1a, length, UTF-8). */
+export function decodeNames(bytes: Buffer): string[] {
+  const names: string[] = [];
+  const r = protobuf.Reader.create(bytes);
+  while (r.pos < r.len) {
+    r.uint32();
+    names.push(r.string());
+  }
+  return names;
 }
 
 export function decodeDeltaRequest(bytes: Uint8Array): DeltaRequest {
@@ -99,49 +185,4 @@ export function toXdsNode(raw: RawNode | null): XdsNode | { readonly error: stri
   };
 }
 
-// Wire tags: (field number << 3) | 2 (length-delimited).
-const tag = (field: number): number => (field << 3) | 2;
-
-function writeAny(w: protobuf.Writer, field: number, typeUrl: string, body: Uint8Array): void {
-  w.uint32(tag(field)).fork();
-  w.uint32(tag(1)).string(typeUrl); // Any.type_url
-  w.uint32(tag(2)).bytes(body); // Any.value
-  w.ldelim();
-}
-
-/** A DiscoveryResponse: version_info=1, resources=2 (Any), type_url=4, nonce=5, control_plane=6. */
-export function encodeSotwResponse(
-  typeUrl: string, version: string, nonce: string, resources: readonly EncodedResource[], controlPlane: string,
-): Uint8Array {
-  const w = protobuf.Writer.create();
-  w.uint32(tag(1)).string(version);
-  for (const r of resources) writeAny(w, 2, typeUrl, r.body);
-  w.uint32(tag(4)).string(typeUrl);
-  w.uint32(tag(5)).string(nonce);
-  if (controlPlane !== '') w.uint32(tag(6)).fork().uint32(tag(1)).string(controlPlane).ldelim();
-  return w.finish();
-}
-
-/**
- * A DeltaDiscoveryResponse: system_version_info=1, resources=2 (Resource: version=1, resource=2 Any,
- * name=3), type_url=4, nonce=5, removed_resources=6, control_plane=7.
- */
-export function encodeDeltaResponse(
-  typeUrl: string, systemVersion: string, nonce: string, resources: readonly EncodedResource[],
-  removed: readonly string[], controlPlane: string,
-): Uint8Array {
-  const w = protobuf.Writer.create();
-  w.uint32(tag(1)).string(systemVersion);
-  for (const r of resources) {
-    w.uint32(tag(2)).fork();
-    w.uint32(tag(1)).string(r.version);
-    writeAny(w, 2, typeUrl, r.body);
-    w.uint32(tag(3)).string(r.name);
-    w.ldelim();
-  }
-  w.uint32(tag(4)).string(typeUrl);
-  w.uint32(tag(5)).string(nonce);
-  for (const name of removed) w.uint32(tag(6)).string(name);
-  if (controlPlane !== '') w.uint32(tag(7)).fork().uint32(tag(1)).string(controlPlane).ldelim();
-  return w.finish();
-}
+export { encodeDeltaResponse, encodeSotwResponse } from './responses.ts';

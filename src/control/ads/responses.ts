@@ -1,0 +1,210 @@
+/**
+ * Assembles DiscoveryResponse and DeltaDiscoveryResponse bytes around already-encoded resources:
+ * sizes first, then copies. A response is handed to gRPC as an `OutgoingResponse` and serialized only
+ * when gRPC takes it, into one scratch buffer reused by every response: grpc-js copies the serialized
+ * message into its own framed buffer at once (server-interceptors.js `serializeMessage`), so a second
+ * per-response allocation of megabytes would only add garbage.
+ * What many streams send alike is built once: the part of a SotW response that does not depend on the
+ * stream (everything but the nonce) is cached per resource list from its second use, so a Generated
+ * sent to a thousand proxies is framed once and copied a thousand times; a delta `Resource` entry is
+ * cached per EncodedResource. Caches are weak: they live as long as the generator keeps the objects.
+ * Both treat resource lists and resources as immutable.
+ * Protobuf lets fields come in any order, so the nonce goes last, after the shared part.
+ * Field numbers: envoy/service/discovery/v3/discovery.proto.
+ */
+
+import type { EncodedResource } from '../../xds/resource-server.ts';
+import { fieldSize, stringFieldSize, tag, utf8, varintSize, writeStringField, writeVarint } from './wire-bytes.ts';
+import type { Utf8 } from './wire-bytes.ts';
+
+/** A response ready for gRPC: its size is known now, its bytes are produced when gRPC serializes it. */
+export interface OutgoingResponse {
+  /** Bytes of the serialized message. */
+  readonly length: number;
+  /** The message, in a scratch buffer that the next `serialize()` of any response overwrites: copy or send it at once. */
+  serialize(): Buffer;
+}
+
+/** Responses larger than this get a buffer of their own instead of growing the scratch buffer for good. */
+const MAX_SCRATCH = 16 * 2 ** 20;
+let scratch = Buffer.allocUnsafeSlow(0);
+
+/** A buffer of `size` bytes valid until the next call. */
+function lend(size: number): Buffer {
+  if (size > MAX_SCRATCH) return Buffer.allocUnsafeSlow(size);
+  if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.min(MAX_SCRATCH, Math.max(size, 2 * scratch.length)));
+  return scratch.subarray(0, size);
+}
+
+// DiscoveryResponse: version_info=1, resources=2, type_url=4, nonce=5, control_plane=6.
+// DeltaDiscoveryResponse: system_version_info=1, resources=2, type_url=4, nonce=5, removed_resources=6, control_plane=7.
+// Resource: version=1, resource=2, name=3. Any: type_url=1, value=2. ControlPlane: identifier=1.
+
+/** Per type URL, the bytes every Any of that type starts with: its type_url field and the tag of value. */
+const anyPrefixes = new Map<string, Buffer>();
+
+function anyPrefix(typeUrl: string): Buffer {
+  let prefix = anyPrefixes.get(typeUrl);
+  if (prefix === undefined) {
+    const url = utf8(typeUrl);
+    prefix = Buffer.allocUnsafe(stringFieldSize(url) + 1);
+    const end = writeStringField(prefix, 0, 1, url);
+    prefix[end] = tag(2);
+    anyPrefixes.set(typeUrl, prefix);
+  }
+  return prefix;
+}
+
+/** Size of an Any holding `body` whose type prefix is `prefixLen` bytes. */
+const anySize = (prefixLen: number, body: Uint8Array): number => prefixLen + varintSize(body.length) + body.length;
+
+/** Writes field `field` holding an Any of `body`; returns the position after it. */
+function writeAnyField(buf: Buffer, pos: number, field: number, prefix: Buffer, body: Uint8Array): number {
+  buf[pos++] = tag(field);
+  pos = writeVarint(buf, pos, anySize(prefix.length, body));
+  buf.set(prefix, pos);
+  pos = writeVarint(buf, pos + prefix.length, body.length);
+  buf.set(body, pos);
+  return pos + body.length;
+}
+
+/** The control_plane field's payload (a ControlPlane message), or undefined for none. */
+function controlPlaneSize(id: Utf8): number {
+  return id.bytes === 0 ? 0 : fieldSize(stringFieldSize(id));
+}
+
+function writeControlPlane(buf: Buffer, pos: number, field: number, id: Utf8): number {
+  if (id.bytes === 0) return pos;
+  buf[pos++] = tag(field);
+  pos = writeVarint(buf, pos, stringFieldSize(id));
+  return writeStringField(buf, pos, 1, id);
+}
+
+interface SharedPart {
+  readonly typeUrl: string;
+  readonly version: string;
+  readonly controlPlane: string;
+  readonly bytes: Buffer;
+}
+
+/** Per resource list (a Generated's, or a change set several streams share): its SotW response minus the nonce. */
+const sharedParts = new WeakMap<readonly EncodedResource[], SharedPart>();
+/** Lists seen once: the shared part is cached from the second use, so lists only one stream sends cost no copy. */
+const seenOnce = new WeakSet<readonly EncodedResource[]>();
+
+/** Size of a SotW response without its nonce field. */
+function sotwSharedSize(prefix: Buffer, typeUrl: Utf8, version: Utf8, resources: readonly EncodedResource[], cp: Utf8): number {
+  let size = stringFieldSize(version) + stringFieldSize(typeUrl) + controlPlaneSize(cp);
+  for (const r of resources) size += fieldSize(anySize(prefix.length, r.body));
+  return size;
+}
+
+/** Writes a SotW response without its nonce at the start of `buf`; returns the position after it. */
+function writeSotwShared(buf: Buffer, prefix: Buffer, typeUrl: Utf8, version: Utf8, resources: readonly EncodedResource[], cp: Utf8): number {
+  let pos = writeStringField(buf, 0, 1, version);
+  for (const r of resources) pos = writeAnyField(buf, pos, 2, prefix, r.body);
+  pos = writeStringField(buf, pos, 4, typeUrl);
+  return writeControlPlane(buf, pos, 6, cp);
+}
+
+/** A DiscoveryResponse carrying `resources` (each wrapped in an Any of `typeUrl`). */
+export function sotwResponse(
+  typeUrl: string, version: string, nonce: string, resources: readonly EncodedResource[], controlPlane: string,
+): OutgoingResponse {
+  const n = utf8(nonce);
+  const cached = sharedParts.get(resources);
+  if (cached !== undefined && cached.version === version && cached.typeUrl === typeUrl && cached.controlPlane === controlPlane) {
+    const shared = cached.bytes;
+    return {
+      length: shared.length + stringFieldSize(n),
+      serialize(): Buffer {
+        const out = lend(this.length);
+        shared.copy(out, 0);
+        writeStringField(out, shared.length, 5, n);
+        return out;
+      },
+    };
+  }
+  const prefix = anyPrefix(typeUrl);
+  const [url, v, cp] = [utf8(typeUrl), utf8(version), utf8(controlPlane)];
+  const sharedSize = sotwSharedSize(prefix, url, v, resources, cp);
+  const cache = seenOnce.has(resources);
+  if (!cache) seenOnce.add(resources);
+  return {
+    length: sharedSize + stringFieldSize(n),
+    serialize(): Buffer {
+      const out = lend(this.length);
+      const end = writeSotwShared(out, prefix, url, v, resources, cp);
+      writeStringField(out, end, 5, n);
+      if (cache) sharedParts.set(resources, { typeUrl, version, controlPlane, bytes: Buffer.from(out.subarray(0, end)) });
+      return out;
+    },
+  };
+}
+
+/** `sotwResponse` serialized into a buffer of its own. */
+export function encodeSotwResponse(
+  typeUrl: string, version: string, nonce: string, resources: readonly EncodedResource[], controlPlane: string,
+): Buffer {
+  return Buffer.from(sotwResponse(typeUrl, version, nonce, resources, controlPlane).serialize());
+}
+
+/** Per type URL, per resource: its framed delta `Resource` entry (field 2 of DeltaDiscoveryResponse). */
+const deltaEntries = new Map<string, WeakMap<EncodedResource, Buffer>>();
+
+function deltaEntry(typeUrl: string, r: EncodedResource): Buffer {
+  let byResource = deltaEntries.get(typeUrl);
+  if (byResource === undefined) deltaEntries.set(typeUrl, (byResource = new WeakMap()));
+  let entry = byResource.get(r);
+  if (entry === undefined) {
+    const prefix = anyPrefix(typeUrl);
+    const version = utf8(r.version);
+    const name = utf8(r.name);
+    const inner = stringFieldSize(version) + fieldSize(anySize(prefix.length, r.body)) + stringFieldSize(name);
+    entry = Buffer.allocUnsafe(fieldSize(inner));
+    entry[0] = tag(2);
+    let pos = writeVarint(entry, 1, inner);
+    pos = writeStringField(entry, pos, 1, version);
+    pos = writeAnyField(entry, pos, 2, prefix, r.body);
+    writeStringField(entry, pos, 3, name);
+    byResource.set(r, entry);
+  }
+  return entry;
+}
+
+/** A DeltaDiscoveryResponse carrying `resources` (as Resource entries) and the `removed` names. */
+export function deltaResponse(
+  typeUrl: string, systemVersion: string, nonce: string, resources: readonly EncodedResource[],
+  removed: readonly string[], controlPlane: string,
+): OutgoingResponse {
+  const entries = resources.map((r) => deltaEntry(typeUrl, r));
+  const gone = removed.map(utf8);
+  const [url, v, n, cp] = [utf8(typeUrl), utf8(systemVersion), utf8(nonce), utf8(controlPlane)];
+  let size = stringFieldSize(v) + stringFieldSize(url) + stringFieldSize(n) + controlPlaneSize(cp);
+  for (const e of entries) size += e.length;
+  for (const g of gone) size += stringFieldSize(g);
+  return {
+    length: size,
+    serialize(): Buffer {
+      const out = lend(size);
+      let pos = writeStringField(out, 0, 1, v);
+      for (const e of entries) {
+        out.set(e, pos);
+        pos += e.length;
+      }
+      pos = writeStringField(out, pos, 4, url);
+      pos = writeStringField(out, pos, 5, n);
+      for (const g of gone) pos = writeStringField(out, pos, 6, g);
+      writeControlPlane(out, pos, 7, cp);
+      return out;
+    },
+  };
+}
+
+/** `deltaResponse` serialized into a buffer of its own. */
+export function encodeDeltaResponse(
+  typeUrl: string, systemVersion: string, nonce: string, resources: readonly EncodedResource[],
+  removed: readonly string[], controlPlane: string,
+): Buffer {
+  return Buffer.from(deltaResponse(typeUrl, systemVersion, nonce, resources, removed, controlPlane).serialize());
+}

@@ -1,0 +1,119 @@
+/**
+ * `RouteAction.hash_policy`: what a consistent-hash load balancer (RING_HASH, MAGLEV) hashes for a
+ * request. Policies are evaluated in order; each one that yields a value is folded into the hash
+ * (rotate left, xor), and a `terminal` policy that yielded stops the walk — Envoy's
+ * `Http::HashPolicyImpl::generateHash`. Envoy hashes with xxHash64; weft uses 32-bit FNV-1a, since only
+ * the spread matters and the upstream load balancers take a 32-bit number.
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#config-route-v3-routeaction-hashpolicy
+ */
+import { compileRegexRewrite, replaceAll, type RegexRewrite } from './regex.ts';
+import { bool, durationMs, field, has, headerName, list, obj, Problems, str } from './proto.ts';
+import { queryParameter } from './request.ts';
+import type { RouteRequest } from './types.ts';
+
+export type HashPolicy =
+  | { readonly kind: 'header'; readonly name: string; readonly rewrite: RegexRewrite | undefined; readonly terminal: boolean }
+  | { readonly kind: 'cookie'; readonly name: string; readonly ttlMs: number | undefined; readonly path: string; readonly terminal: boolean }
+  | { readonly kind: 'source_ip'; readonly terminal: boolean }
+  | { readonly kind: 'query_parameter'; readonly name: string; readonly terminal: boolean }
+  | { readonly kind: 'filter_state'; readonly key: string; readonly terminal: boolean };
+
+export function compileHashPolicy(v: unknown, path: string, problems: Problems): HashPolicy | undefined {
+  const p = obj(v) ?? {};
+  const terminal = bool(p['terminal']);
+  if (has(p, 'header')) {
+    const h = obj(p['header']) ?? {};
+    const at = field(path, 'header');
+    const rewrite = has(h, 'regexRewrite') ? compileRegexRewrite(h['regexRewrite'], field(at, 'regexRewrite'), problems) : undefined;
+    return { kind: 'header', name: headerName(h['headerName'], field(at, 'headerName'), problems), rewrite, terminal };
+  }
+  if (has(p, 'cookie')) {
+    const c = obj(p['cookie']) ?? {};
+    const at = field(path, 'cookie');
+    const name = str(c['name']) ?? '';
+    if (name === '') problems.add(field(at, 'name'), 'required');
+    return { kind: 'cookie', name, ttlMs: durationMs(c, 'ttl', at, problems), path: str(c['path']) ?? '', terminal };
+  }
+  if (has(p, 'connectionProperties')) {
+    // `source_ip: false` hashes nothing; keep it as a policy that never yields.
+    return bool(obj(p['connectionProperties'])?.['sourceIp']) ? { kind: 'source_ip', terminal } : undefined;
+  }
+  if (has(p, 'queryParameter')) {
+    const name = str(obj(p['queryParameter'])?.['name']) ?? '';
+    if (name === '') problems.add(field(field(path, 'queryParameter'), 'name'), 'required');
+    return { kind: 'query_parameter', name, terminal };
+  }
+  if (has(p, 'filterState')) {
+    const key = str(obj(p['filterState'])?.['key']) ?? '';
+    if (key === '') problems.add(field(field(path, 'filterState'), 'key'), 'required');
+    return { kind: 'filter_state', key, terminal };
+  }
+  problems.add(path, 'one of header, cookie, connectionProperties, queryParameter, filterState is required');
+  return undefined;
+}
+
+export function compileHashPolicies(v: unknown, path: string, problems: Problems): readonly HashPolicy[] {
+  const out: HashPolicy[] = [];
+  list(v).forEach((p, i) => {
+    const c = compileHashPolicy(p, field(path, i), problems);
+    if (c !== undefined) out.push(c);
+  });
+  return out;
+}
+
+/** 32-bit FNV-1a of a string's UTF-16 code units. */
+export function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * The request's hash under `policies`, or undefined when no policy yielded a value (the load balancer
+ * then picks at random). A cookie policy with a TTL whose cookie is absent yields nothing here: minting
+ * the cookie is the connection manager's job.
+ */
+export function requestHash(policies: readonly HashPolicy[], request: RouteRequest): number | undefined {
+  let hash: number | undefined;
+  for (const p of policies) {
+    const value = policyValue(p, request);
+    if (value !== undefined) {
+      const h = hashString(value);
+      hash = hash === undefined ? h : (((hash << 1) | (hash >>> 31)) ^ h) >>> 0;
+    }
+    if (p.terminal && hash !== undefined) break;
+  }
+  return hash;
+}
+
+function policyValue(p: HashPolicy, request: RouteRequest): string | undefined {
+  switch (p.kind) {
+    case 'header': {
+      const v = request.headers.get(p.name);
+      return v === undefined || p.rewrite === undefined ? v : replaceAll(p.rewrite, v);
+    }
+    case 'cookie':
+      return cookieValue(request.headers.get('cookie'), p.name);
+    case 'source_ip':
+      return request.sourceAddress;
+    case 'query_parameter':
+      return queryParameter(request.path ?? '', p.name);
+    case 'filter_state':
+      return undefined;
+  }
+}
+
+/** The value of cookie `name` in a `cookie` header (values may be quoted), as Envoy's `parseCookie`. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
+    const v = part.slice(eq + 1).trim();
+    return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v;
+  }
+  return undefined;
+}
