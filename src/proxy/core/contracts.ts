@@ -43,7 +43,11 @@ export interface UpstreamHost {
 }
 
 export interface PickContext {
-  /** Hash for RING_HASH / MAGLEV (from the route's hash policy). */
+  /**
+   * Hash for RING_HASH / MAGLEV (from the route's hash policy): an unsigned integer. A 64-bit hash (e.g.
+   * Envoy's xxHash64 of the header value) may be passed as a lossy Number — values ≥ 2^32 count by their
+   * top 32 bits; smaller values are taken as 32-bit hashes.
+   */
   readonly hash?: number;
   /** Hosts to avoid (retries with previous-hosts predicate). */
   readonly exclude?: ReadonlySet<UpstreamHost>;
@@ -63,6 +67,18 @@ export interface ClusterHandle {
   dispatcher(host: UpstreamHost): Dispatcher;
   /** A TCP connection to a host (TCP proxy, CONNECT), failing after the connect timeout. */
   connect(host: UpstreamHost): Promise<Socket>;
+  /**
+   * Clusters with `use_downstream_protocol_config`: the upstream protocol follows the downstream
+   * request's; use `dispatcherFor` (`dispatcher` then speaks HTTP/1.1).
+   */
+  readonly useDownstreamProtocol?: boolean;
+  /** The pooled dispatcher speaking HTTP/2 (`true`) or HTTP/1.1 to a host, whatever the cluster's default. */
+  dispatcherFor?(host: UpstreamHost, http2: boolean): Dispatcher;
+  /**
+   * ORIGINAL_DST clusters with `use_http_header`: the (lower-case) header whose `ip:port` value the router
+   * passes as `PickContext.originalDestination`.
+   */
+  readonly originalDstHeader?: string;
   /** Circuit breakers: whether another request may start now (max_requests / max_pending). */
   admit(): boolean;
   /** Per-cluster counters (`upstream_rq_total`, `upstream_cx_connect_fail`…), already prefixed. */
@@ -101,6 +117,11 @@ export interface NetworkFilter {
   onConnection(info: ConnectionInfo): void;
   /** Stop accepting new streams (draining); let in-flight ones finish. */
   drain(): void;
+  /**
+   * Optional: called once when no listener version uses this filter any more and its last connection
+   * has closed (after draining, or at once if it never had one). Release subscriptions and timers.
+   */
+  close?(): void;
 }
 
 export interface NetworkFilterDeps {

@@ -1,0 +1,167 @@
+/**
+ * The cluster manager's admin views, in Envoy's formats: `/clusters` (text, and `?format=json`) and
+ * the clusters and endpoints parts of `/config_dump`. The admin endpoint (later) serves them; they are
+ * functions of the manager's current state and allocate freely (not a hot path).
+ * https://www.envoyproxy.io/docs/envoy/latest/operations/admin#get--clusters
+ */
+import { encodeResource, resourceToJson } from '../../xds/protos.ts';
+import { TYPE } from '../../xds/type-urls.ts';
+import type { Proto } from '../core/contracts.ts';
+import type { Cluster } from './cluster.ts';
+import type { ClusterManagerImpl } from './cluster-manager.ts';
+import { DEFAULT_LIMITS } from './cluster-config.ts';
+import type { CircuitBreakerLimits } from './cluster-config.ts';
+import type { HealthStatus } from './endpoints.ts';
+import type { HostImpl } from './host.ts';
+
+/** Envoy's `HostUtility::healthFlagsToString` for the flags EDS can set. */
+export function healthFlags(status: HealthStatus): string {
+  switch (status) {
+    case 'UNHEALTHY':
+    case 'TIMEOUT':
+      return '/failed_eds_health';
+    case 'DRAINING':
+      return '/eds_status_draining';
+    case 'DEGRADED':
+      return '/degraded_eds_health';
+    default:
+      return 'healthy';
+  }
+}
+
+function limitLines(name: string, priority: string, l: CircuitBreakerLimits): string[] {
+  return [
+    `${name}::${priority}_priority::max_connections::${l.maxConnections}`,
+    `${name}::${priority}_priority::max_pending_requests::${l.maxPendingRequests}`,
+    `${name}::${priority}_priority::max_requests::${l.maxRequests}`,
+    `${name}::${priority}_priority::max_retries::${l.maxRetries}`,
+  ];
+}
+
+/** Host stats in Envoy's order (alphabetical, counters and gauges together). */
+function hostStats(h: HostImpl): [string, number][] {
+  const c = h.state.counters;
+  return [
+    ['cx_active', c.cxActive], ['cx_connect_fail', c.cxConnectFail], ['cx_total', c.cxTotal], ['rq_active', c.rqActive],
+    ['rq_error', c.rqError], ['rq_success', c.rqSuccess], ['rq_timeout', c.rqTimeout], ['rq_total', c.rqTotal],
+  ];
+}
+
+function hostLines(name: string, h: HostImpl): string[] {
+  const p = `${name}::${h.addressString}`;
+  return [
+    ...hostStats(h).map(([k, v]) => `${p}::${k}::${v}`),
+    `${p}::hostname::${h.hostname}`,
+    `${p}::health_flags::${healthFlags(h.health)}`,
+    `${p}::weight::${h.weight}`,
+    `${p}::region::${h.localityInfo.region}`,
+    `${p}::zone::${h.localityInfo.zone}`,
+    `${p}::sub_zone::${h.localityInfo.subZone}`,
+    `${p}::canary::false`,
+    `${p}::priority::${h.priority}`,
+    `${p}::success_rate::-1`,
+    `${p}::local_origin_success_rate::-1`,
+  ];
+}
+
+function clusterLines(c: Cluster): string[] {
+  const name = c.name;
+  return [
+    `${name}::observability_name::${c.config.statName}`,
+    ...limitLines(name, 'default', c.config.limits),
+    ...limitLines(name, 'high', DEFAULT_LIMITS),
+    `${name}::added_via_api::true`,
+    ...(c.config.type === 'EDS' ? [`${name}::eds_service_name::${c.config.edsServiceName ?? name}`] : []),
+    ...c.hosts().flatMap((h) => hostLines(name, h)),
+  ];
+}
+
+/** `/clusters` as text. */
+export function clustersText(manager: ClusterManagerImpl): string {
+  const lines = manager.clusters().sort((a, b) => (a.name < b.name ? -1 : 1)).flatMap(clusterLines);
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+function thresholds(priority: string, l: CircuitBreakerLimits): Record<string, unknown> {
+  return { priority, max_connections: l.maxConnections, max_pending_requests: l.maxPendingRequests, max_requests: l.maxRequests, max_retries: l.maxRetries };
+}
+
+function socketAddress(h: HostImpl): Record<string, unknown> {
+  return { socket_address: { address: h.address, port_value: h.port } };
+}
+
+/** `/clusters?format=json`: envoy.admin.v3.Clusters. */
+export function clustersJson(manager: ClusterManagerImpl): Record<string, unknown> {
+  return {
+    cluster_statuses: manager.clusters().map((c) => ({
+      name: c.name,
+      observability_name: c.config.statName,
+      added_via_api: true,
+      ...(c.config.type === 'EDS' ? { eds_service_name: c.config.edsServiceName ?? c.name } : {}),
+      circuit_breakers: { thresholds: [thresholds('DEFAULT', c.config.limits), thresholds('HIGH', DEFAULT_LIMITS)] },
+      host_statuses: c.hosts().map((h) => ({
+        address: socketAddress(h),
+        stats: hostStats(h).map(([name, value]) => ({ name, value, type: name.endsWith('_active') ? 'GAUGE' : 'COUNTER' })),
+        health_status: { eds_health_status: h.health === 'UNKNOWN' ? 'HEALTHY' : h.health },
+        weight: h.weight,
+        hostname: h.hostname,
+        priority: h.priority,
+        locality: { region: h.localityInfo.region, zone: h.localityInfo.zone, sub_zone: h.localityInfo.subZone },
+      })),
+    })),
+  };
+}
+
+/** A resource as canonical proto3 JSON with its `@type` (the decoded object itself if it cannot be re-encoded). */
+function asJson(typeUrl: string, resource: Proto): unknown {
+  try {
+    const json = resourceToJson(typeUrl, encodeResource(typeUrl, resource, { check: false }));
+    return { '@type': typeUrl, ...(json as Record<string, unknown>) };
+  } catch {
+    return { '@type': typeUrl, ...resource };
+  }
+}
+
+export interface DumpVersions {
+  /** The CDS version in force (the xDS client knows it). */
+  readonly clusters?: string;
+  /** The EDS version of a ClusterLoadAssignment, by name. */
+  readonly endpoints?: (name: string) => string | undefined;
+}
+
+/** The clusters part of `/config_dump`: envoy.admin.v3.ClustersConfigDump. */
+export function clustersConfigDump(manager: ClusterManagerImpl, versions: DumpVersions = {}): Record<string, unknown> {
+  const warming = new Set(manager.warming());
+  const entry = (c: Cluster): Record<string, unknown> => ({
+    ...(versions.clusters !== undefined ? { version_info: versions.clusters } : {}),
+    cluster: asJson(TYPE.cluster, c.config.resource),
+    last_updated: new Date(c.createdAt).toISOString(),
+  });
+  const clusters = manager.clusters();
+  return {
+    '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump',
+    ...(versions.clusters !== undefined ? { version_info: versions.clusters } : {}),
+    static_clusters: [],
+    dynamic_active_clusters: clusters.filter((c) => !warming.has(c.name)).map(entry),
+    dynamic_warming_clusters: clusters.filter((c) => warming.has(c.name)).map(entry),
+  };
+}
+
+/** The endpoints part of `/config_dump?include_eds`: envoy.admin.v3.EndpointsConfigDump. */
+export function endpointsConfigDump(manager: ClusterManagerImpl, versions: DumpVersions = {}): Record<string, unknown> {
+  const statics = manager.clusters().filter((c) => c.config.type === 'STATIC' || c.config.type === 'STRICT_DNS' || c.config.type === 'LOGICAL_DNS');
+  return {
+    '@type': 'type.googleapis.com/envoy.admin.v3.EndpointsConfigDump',
+    static_endpoint_configs: statics.map((c) => ({
+      endpoint_config: asJson(TYPE.endpoint, { clusterName: c.name, ...((c.config.resource['loadAssignment'] as Proto | undefined) ?? {}) }),
+    })),
+    dynamic_endpoint_configs: [...manager.endpoints()].map(([name, e]) => {
+      const version = versions.endpoints?.(name);
+      return {
+        ...(version !== undefined ? { version_info: version } : {}),
+        endpoint_config: asJson(TYPE.endpoint, e.resource),
+        last_updated: new Date(e.updatedAt).toISOString(),
+      };
+    }),
+  };
+}

@@ -1,0 +1,309 @@
+/**
+ * Connections to one upstream host, on undici: per host a `Pool` of keep-alive HTTP/1.1 connections
+ * (at most `max_connections`) or one prior-knowledge HTTP/2 connection (h2c, up to
+ * `max_concurrent_streams` streams, further requests queue), created on first use and kept across EDS
+ * updates; plain TCP
+ * connections for the TCP proxy and CONNECT. Connections go through weft's connector, which dials the
+ * host's current address (LOGICAL_DNS), applies the connect timeout and keeps the connection counters;
+ * requests go through `HostDispatcher`, which keeps the request counters (active, pending, totals) that
+ * circuit breakers and LEAST_REQUEST read.
+ * Timeouts on requests (headers, body) are the router's: the pools set none.
+ */
+import { connect as netConnect } from 'node:net';
+import type { Socket } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { buildConnector, Dispatcher, Pool } from 'undici';
+import type { ClusterStats } from './cluster-stats.ts';
+import { UpstreamError } from './errors.ts';
+import type { HostState } from './host.ts';
+import { addressString } from './host.ts';
+import type { HttpOptions } from './protocol-options.ts';
+
+/** Everything about a cluster that shapes its pools; clusters with equal settings can share host pools. */
+export interface PoolSettings {
+  readonly connectTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly http: HttpOptions;
+  readonly tcpKeepaliveMs: number | undefined;
+  readonly sourceAddress: string | undefined;
+}
+
+export interface PoolContext {
+  readonly cluster: string;
+  readonly stats: ClusterStats;
+  readonly settings: PoolSettings;
+}
+
+export function poolSettingsKey(s: PoolSettings): string {
+  return JSON.stringify(s);
+}
+
+/** Counts one request from dispatch to its end; forwards every callback to the router's handler. */
+class TrackingHandler implements Dispatcher.DispatchHandler {
+  readonly #inner: Dispatcher.DispatchHandler;
+  readonly #state: HostState;
+  readonly #stats: ClusterStats;
+  #started = false;
+  #done = false;
+  #failed = false;
+
+  constructor(inner: Dispatcher.DispatchHandler, state: HostState, stats: ClusterStats) {
+    this.#inner = inner;
+    this.#state = state;
+    this.#stats = stats;
+  }
+
+  #start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#state.rqPending--;
+    this.#stats.g.upstream_rq_pending_active.value--;
+  }
+
+  #finish(error: boolean): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#start();
+    const c = this.#state.counters;
+    c.rqActive--;
+    if (error || this.#failed) c.rqError++;
+    else c.rqSuccess++;
+    this.#stats.g.upstream_rq_active.value--;
+    this.#stats.c.upstream_rq_completed.value++;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
+    this.#start();
+    this.#inner.onRequestStart?.(controller, context);
+  }
+
+  onRequestUpgrade(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, socket: Duplex): void {
+    this.#finish(false);
+    this.#inner.onRequestUpgrade?.(controller, statusCode, headers, socket);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
+    if (statusCode >= 500) this.#failed = true;
+    this.#inner.onResponseStart?.(controller, statusCode, headers, statusMessage);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#inner.onResponseData?.(controller, chunk);
+  }
+
+  onResponseEnd(controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
+    this.#finish(false);
+    this.#inner.onResponseEnd?.(controller, trailers);
+  }
+
+  onResponseError(controller: Dispatcher.DispatchController, error: Error): void {
+    this.#finish(true);
+    this.#inner.onResponseError?.(controller, error);
+  }
+
+  onResponseStarted(): void {
+    this.#inner.onResponseStarted?.();
+  }
+
+  onBodySent(chunk: Buffer): void {
+    this.#inner.onBodySent?.(chunk);
+  }
+
+  onRequestSent(): void {
+    this.#inner.onRequestSent?.();
+  }
+}
+
+/** The dispatcher handed to the router for one host: the pool, with request accounting. */
+export class HostDispatcher extends Dispatcher {
+  readonly pool: Pool;
+  readonly #state: HostState;
+  readonly #stats: ClusterStats;
+
+  constructor(pool: Pool, state: HostState, stats: ClusterStats) {
+    super();
+    this.pool = pool;
+    this.#state = state;
+    this.#stats = stats;
+    // Callers that honour dispatch()'s backpressure (false) wait for 'drain' on this dispatcher.
+    const source = pool as unknown as NodeJS.EventEmitter;
+    const target = this as unknown as NodeJS.EventEmitter;
+    for (const event of ['drain', 'connect', 'disconnect', 'connectionError']) {
+      source.on(event, (...args: unknown[]) => target.emit(event, ...args));
+    }
+  }
+
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const c = this.#state.counters;
+    c.rqActive++;
+    c.rqTotal++;
+    this.#state.rqPending++;
+    const s = this.#stats;
+    s.c.upstream_rq_total.value++;
+    s.c.upstream_rq_pending_total.value++;
+    s.g.upstream_rq_active.value++;
+    s.g.upstream_rq_pending_active.value++;
+    return this.pool.dispatch(options, new TrackingHandler(handler, this.#state, s));
+  }
+
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | void {
+    if (callback !== undefined) return this.pool.close(callback);
+    return this.pool.close();
+  }
+
+  override destroy(): Promise<void>;
+  override destroy(err: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(err: Error | null, callback: () => void): void;
+  override destroy(a?: Error | null | (() => void), b?: () => void): Promise<void> | void {
+    if (typeof a === 'function') return this.pool.destroy(a);
+    if (b !== undefined) return this.pool.destroy(a ?? null, b);
+    return this.pool.destroy(a ?? null);
+  }
+}
+
+function connectError(ctx: PoolContext, state: HostState, err: Error): UpstreamError {
+  const host = addressString(state.dialAddress, state.port);
+  const timeout = (err as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT';
+  state.counters.cxConnectFail++;
+  ctx.stats.c.upstream_cx_connect_fail.value++;
+  if (timeout) {
+    ctx.stats.c.upstream_cx_connect_timeout.value++;
+    return new UpstreamError('UPSTREAM_CONNECT_TIMEOUT', ctx.cluster, host, `upstream connect timeout after ${ctx.settings.connectTimeoutMs}ms to ${host} in ${ctx.cluster}`, { cause: err });
+  }
+  return new UpstreamError('UPSTREAM_CONNECT_FAILURE', ctx.cluster, host, `upstream connect error to ${host} in ${ctx.cluster}: ${err.message}`, { cause: err });
+}
+
+function countConnection(ctx: PoolContext, state: HostState, socket: Socket, http2: boolean): void {
+  state.counters.cxTotal++;
+  state.counters.cxActive++;
+  const s = ctx.stats;
+  s.c.upstream_cx_total.value++;
+  (http2 ? s.c.upstream_cx_http2_total : s.c.upstream_cx_http1_total).value++;
+  s.g.upstream_cx_active.value++;
+  socket.once('close', () => {
+    state.counters.cxActive--;
+    s.g.upstream_cx_active.value--;
+    s.c.upstream_cx_destroy.value++;
+  });
+}
+
+function timeoutError(ms: number): Error {
+  return Object.assign(new Error(`connect timeout after ${ms}ms`), { code: 'UND_ERR_CONNECT_TIMEOUT' });
+}
+
+/**
+ * undici's connector, dialing the host's current address, with weft's own connect timer: undici's
+ * timers tick every ~0.5 s, too coarse for Envoy's millisecond connect timeouts.
+ */
+function connector(ctx: PoolContext, state: HostState, http2: boolean): buildConnector.connector {
+  const options = {
+    timeout: null,
+    allowH2: http2,
+    useH2c: http2,
+    keepAlive: true,
+    keepAliveInitialDelay: ctx.settings.tcpKeepaliveMs ?? 60_000,
+  } as unknown as buildConnector.BuildOptions;
+  const base = buildConnector(options) as (o: buildConnector.Options, cb: buildConnector.Callback) => Socket;
+  const ms = ctx.settings.connectTimeoutMs;
+  return (opts, callback) => {
+    let timer: NodeJS.Timeout | undefined;
+    const socket = base({ ...opts, hostname: state.dialAddress }, (err, socket) => {
+      clearTimeout(timer);
+      if (err !== null) return callback(connectError(ctx, state, err), null);
+      countConnection(ctx, state, socket as Socket, http2);
+      callback(null, socket);
+    });
+    timer = setTimeout(() => socket.destroy(timeoutError(ms)), ms);
+  };
+}
+
+function createPool(ctx: PoolContext, state: HostState, http2: boolean): Pool {
+  const { http, maxConnections, sourceAddress } = ctx.settings;
+  const idle = http.idleTimeoutMs > 0 ? http.idleTimeoutMs : 2_147_483_647;
+  return new Pool(`http://${addressString(state.dialAddress, state.port)}`, {
+    connect: connector(ctx, state, http2),
+    allowH2: http2,
+    // HTTP/2: one multiplexed connection per host. undici's pool opens a new connection whenever the
+    // others are connecting or busy, so a cold-start burst would open one per request; Envoy keeps one
+    // until max_concurrent_streams are in use, weft keeps one and queues beyond that.
+    connections: http2 ? 1 : maxConnections,
+    pipelining: http2 ? http.maxConcurrentStreams : 1,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    keepAliveTimeout: idle,
+    keepAliveMaxTimeout: Math.max(idle, 600_000),
+    ...(http.maxRequestsPerConnection !== undefined ? { maxRequestsPerClient: http.maxRequestsPerConnection } : {}),
+    ...(http.maxConnectionDurationMs !== undefined ? { clientTtl: http.maxConnectionDurationMs } : {}),
+    ...(http2 ? {
+      maxConcurrentStreams: http.maxConcurrentStreams,
+      ...(http.initialStreamWindowSize !== undefined ? { initialWindowSize: http.initialStreamWindowSize } : {}),
+      ...(http.initialConnectionWindowSize !== undefined ? { connectionWindowSize: http.initialConnectionWindowSize } : {}),
+    } : {}),
+    ...(sourceAddress !== undefined ? { localAddress: sourceAddress } : {}),
+  });
+}
+
+/** The host's dispatcher for HTTP/2 or HTTP/1.1, created on first use. */
+export function hostDispatcher(state: HostState, ctx: PoolContext, http2: boolean): HostDispatcher {
+  const slot = http2 ? 1 : 0;
+  const existing = state.pools[slot] as HostDispatcher | undefined;
+  if (existing !== undefined) return existing;
+  const d = new HostDispatcher(createPool(ctx, state, http2), state, ctx.stats);
+  state.pools[slot] = d;
+  return d;
+}
+
+/** Closes the host's pools gracefully: in-flight requests finish, idle connections close, new dispatches fail. */
+export function closeHost(state: HostState): Promise<void> {
+  state.closed = true;
+  const closing = state.pools.filter((p): p is HostDispatcher => p !== undefined).map((p) => p.close().catch(() => undefined));
+  return Promise.all(closing).then(() => undefined);
+}
+
+/** Closes the host's pools at once, failing in-flight requests (proxy shutdown). */
+export function destroyHost(state: HostState): Promise<void> {
+  state.closed = true;
+  const destroying = state.pools.filter((p): p is HostDispatcher => p !== undefined).map((p) => p.destroy().catch(() => undefined));
+  return Promise.all(destroying).then(() => undefined);
+}
+
+/**
+ * A TCP connection to the host (TCP proxy, CONNECT), rejected with an `UpstreamError` on failure, after
+ * the connect timeout, or when the cluster's `max_connections` are all in use. The caller owns the socket
+ * (and its error handling) once it resolves.
+ */
+export function connectTcp(state: HostState, ctx: PoolContext): Promise<Socket> {
+  const host = addressString(state.dialAddress, state.port);
+  const full = ctx.stats.g.upstream_cx_active.value >= ctx.settings.maxConnections;
+  ctx.stats.g['circuit_breakers.default.cx_open'].value = full ? 1 : 0;
+  if (full) {
+    ctx.stats.c.upstream_cx_overflow.value++;
+    return Promise.reject(new UpstreamError('UPSTREAM_OVERFLOW', ctx.cluster, host, `max_connections (${ctx.settings.maxConnections}) reached in ${ctx.cluster}`));
+  }
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({
+      host: state.dialAddress,
+      port: state.port,
+      noDelay: true,
+      ...(ctx.settings.tcpKeepaliveMs !== undefined ? { keepAlive: true, keepAliveInitialDelay: ctx.settings.tcpKeepaliveMs } : {}),
+      ...(ctx.settings.sourceAddress !== undefined ? { localAddress: ctx.settings.sourceAddress } : {}),
+    });
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(connectError(ctx, state, err));
+    };
+    const timer = setTimeout(() => fail(timeoutError(ctx.settings.connectTimeoutMs)), ctx.settings.connectTimeoutMs);
+    socket.once('error', fail);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', fail);
+      countConnection(ctx, state, socket, false);
+      resolve(socket);
+    });
+  });
+}
