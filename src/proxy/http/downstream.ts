@@ -1,0 +1,81 @@
+/**
+ * One downstream request/response exchange, the same shape for every codec (HTTP/1.x from node:http,
+ * HTTP/2 from node:http2's core stream API), so the connection manager and the router never branch on
+ * the protocol. Implementations: `downstream-h1.ts`, `downstream-h2.ts`. Every method is safe to call in
+ * any state: writes after a reset are dropped, and codec errors are swallowed (the stream is reset
+ * instead), so nothing here throws into the event loop.
+ */
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { Duplex, Readable } from 'node:stream';
+import type { HeaderMap } from './headers.ts';
+import type { HttpProtocol } from './stream-info.ts';
+
+export interface Downstream {
+  readonly protocol: HttpProtocol;
+  readonly method: string;
+  /** Host / `:authority`, or the authority of an absolute-form or CONNECT target. */
+  readonly authority: string;
+  /** Origin-form path with query; empty for CONNECT. */
+  readonly path: string;
+  /** Whether the request came in absolute-form (`GET http://host/path`, a forward-proxy request). */
+  readonly absoluteForm: boolean;
+  readonly headers: HeaderMap;
+  /** Number of header fields as received (max_headers_count). */
+  readonly headerCount: number;
+  /** Lowercase upgrade token: HTTP/1.1 `Upgrade` (with `Connection: upgrade`) or HTTP/2 extended CONNECT `:protocol`. */
+  readonly upgrade: string | undefined;
+  /** A plain CONNECT: tunnel bytes to `authority`. */
+  readonly connect: boolean;
+  /** Whether a request body follows the headers. */
+  readonly hasBody: boolean;
+  /** The request body (not for upgrades and CONNECT, which use `tunnel`). Starts paused. */
+  readonly body: Readable;
+  readonly headersSent: boolean;
+  /** Whether the exchange ended: response complete, reset, or the client went away. */
+  readonly closed: boolean;
+
+  /** Sends the response head; `endStream` when no body follows (a trailers-only gRPC reply is one). */
+  writeHead(status: number, headers: OutgoingHttpHeaders, endStream: boolean): void;
+  /** Whether trailers can be sent after the body (HTTP/2 always; HTTP/1.1 only with chunked framing). */
+  expectTrailers(): void;
+  /** Writes body bytes; false means wait for `onDrain`. */
+  write(chunk: Buffer): boolean;
+  /** Ends the response, with trailers when the codec can carry them. */
+  end(trailers?: OutgoingHttpHeaders): void;
+  onDrain(cb: () => void): void;
+  /** Called once when the exchange ends before the response completed (client reset or disconnect). */
+  onAbort(cb: () => void): void;
+  /** Called once when the exchange is over for any reason. */
+  onClose(cb: () => void): void;
+  /** Resets the stream (HTTP/2 RST_STREAM, HTTP/1 connection close) after a failure mid-response. */
+  reset(): void;
+  /**
+   * Accepts an upgrade or CONNECT: sends `status` (101 / 200) with `headers` and returns the byte stream
+   * to the client (the HTTP/1 socket with any early bytes replayed, or the HTTP/2 stream).
+   */
+  tunnel(status: number, headers: OutgoingHttpHeaders): Duplex | undefined;
+}
+
+/** Splits an absolute-form target (`http://host:port/p?q`) into authority and path, or undefined. */
+export function splitAbsoluteForm(target: string): { authority: string; path: string; scheme: 'http' | 'https' } | undefined {
+  const c0 = target.charCodeAt(0);
+  if (c0 !== 0x68 && c0 !== 0x48) return undefined; // 'h' / 'H'
+  const sep = target.indexOf('://');
+  if (sep !== 4 && sep !== 5) return undefined;
+  const scheme = target.slice(0, sep).toLowerCase();
+  if (scheme !== 'http' && scheme !== 'https') return undefined;
+  const rest = sep + 3;
+  let end = rest;
+  while (end < target.length) {
+    const c = target.charCodeAt(end);
+    if (c === 0x2f || c === 0x3f || c === 0x23) break; // '/', '?', '#'
+    end++;
+  }
+  const authority = target.slice(rest, end);
+  const at = authority.lastIndexOf('@');
+  let path = target.slice(end);
+  const hash = path.indexOf('#');
+  if (hash >= 0) path = path.slice(0, hash);
+  if (path === '' || path.charCodeAt(0) === 0x3f) path = `/${path}`;
+  return { authority: at >= 0 ? authority.slice(at + 1) : authority, path, scheme };
+}

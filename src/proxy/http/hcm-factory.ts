@@ -1,0 +1,75 @@
+/**
+ * The `NetworkFilterFactory` for `envoy.filters.network.http_connection_manager`: validates an HCM config
+ * (with its inline route configuration and every HTTP filter config) and builds the connection manager
+ * for a listener: HTTP filters prepared once, stats looked up once, routes from the inline config or the
+ * route store (asking the xDS client for the RDS name).
+ */
+import type { NetworkFilter, NetworkFilterDeps, NetworkFilterFactory, Proto } from '../core/contracts.ts';
+import type { HcmRuntime } from './active-stream.ts';
+import { HttpConnectionManager } from './connection-manager.ts';
+import type { HttpFilterRegistry } from './filter.ts';
+import { compileHcm, type HcmConfig } from './hcm-config.ts';
+import { HcmStats } from './hcm-stats.ts';
+import { compileRoutes, wantRoutes } from './rds.ts';
+import { field, Problems } from './router/proto.ts';
+import { selectRoute, type CompiledRoutes } from './router/index.ts';
+import type { StreamInfo } from './stream-info.ts';
+
+export const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+
+export interface HcmFactoryOptions {
+  readonly filters: HttpFilterRegistry;
+  /** Called once per finished stream (and per request rejected by the codec) with what happened. */
+  readonly accessLog?: (info: StreamInfo, listener: string) => void;
+}
+
+interface Compiled {
+  readonly config: HcmConfig;
+  readonly inline: CompiledRoutes | undefined;
+  readonly problems: readonly string[];
+}
+
+function compile(proto: Proto, registry: HttpFilterRegistry, cache: WeakMap<object, Compiled>): Compiled {
+  let c = cache.get(proto);
+  if (c !== undefined) return c;
+  const problems = new Problems();
+  const config = compileHcm(proto, registry, problems);
+  let inline: CompiledRoutes | undefined;
+  if (config.routes.kind === 'inline') {
+    const routes = compileRoutes(config.routes.config, registry);
+    for (const p of routes.problems) problems.list.push(field('routeConfig', p));
+    inline = routes.config;
+  }
+  c = { config, inline, problems: problems.list };
+  cache.set(proto, c);
+  return c;
+}
+
+export function httpConnectionManagerFactory(options: HcmFactoryOptions): NetworkFilterFactory {
+  const cache = new WeakMap<object, Compiled>();
+  return {
+    typeUrl: HCM_TYPE,
+    validate: (config) => [...compile(config, options.filters, cache).problems],
+    create(config: Proto, deps: NetworkFilterDeps): NetworkFilter {
+      const c = compile(config, options.filters, cache);
+      const stats = new HcmStats(deps.stats, c.config.statPrefix);
+      const makers = c.config.filters.map((slot) => slot.factory.prepare(slot.config, { name: slot.name, statPrefix: stats.prefix, stats: deps.stats }));
+      const source = c.config.routes;
+      const inline = c.inline;
+      const log = options.accessLog;
+      const listener = deps.listener.name;
+      const rt: HcmRuntime = {
+        config: c.config,
+        stats,
+        clusters: deps.clusters,
+        filters: c.config.filters,
+        makers,
+        routes: source.kind === 'rds' ? () => deps.routes.get(source.name) as CompiledRoutes | undefined : () => inline,
+        selectRoute,
+        accessLog: log === undefined ? undefined : (info) => log(info, listener),
+      };
+      const release = source.kind === 'rds' ? wantRoutes(deps.subscriptions, source.name) : () => {};
+      return new HttpConnectionManager(rt, release);
+    },
+  };
+}
