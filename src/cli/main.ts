@@ -11,8 +11,10 @@ import * as apply from './apply.ts';
 import * as get from './get.ts';
 import * as del from './delete.ts';
 import * as control from './control.ts';
+import * as proxy from './proxy.ts';
+import * as gateway from './gateway.ts';
 
-const COMMANDS = [validate, analyze, control, apply, get, del];
+const COMMANDS = [validate, analyze, control, proxy, gateway, apply, get, del];
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -1,0 +1,177 @@
+/**
+ * The proxy's HTTP endpoints: admin (15000: `/ready`, `/config_dump`, `/clusters`, `/listeners`,
+ * `/stats`, `/stats/prometheus`, `/server_info`, `/logging`, POST `/quitquitquit`, POST
+ * `/drain_listeners`), health (15021: `/healthz/ready`) and Prometheus (15090: `/stats/prometheus`).
+ * Every handler answers from the parts' current state; a handler that fails answers 500 with the
+ * reason instead of taking the process down.
+ * https://www.envoyproxy.io/docs/envoy/latest/operations/admin
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Stats } from '../core/stats.ts';
+import type { ListenerManager } from '../listener/index.ts';
+import { clustersJson, clustersText, type ClusterManagerImpl } from '../upstream/index.ts';
+import type { NodeProto, XdsClient } from '../xds/index.ts';
+import { configDump } from './config-dump.ts';
+import { isLogLevel, type Logger } from './logger.ts';
+import { prometheusText, statsText } from './prometheus.ts';
+
+/** What the endpoints read and control. */
+export interface AdminContext {
+  readonly node: NodeProto;
+  readonly stats: Stats;
+  readonly xds: XdsClient;
+  readonly clusters: ClusterManagerImpl;
+  readonly listeners: ListenerManager;
+  readonly logger: Logger;
+  /** Whether the proxy is ready (warm, listeners bound, not draining). */
+  ready(): boolean;
+  /** `/quitquitquit`: drain and stop the proxy (the process exits when the CLI sees it stopped). */
+  quit(): void;
+  readonly startedAt: number;
+}
+
+type Reply = { status?: number; type?: string; body: string };
+type Handler = (ctx: AdminContext, url: URL, method: string) => Reply | Promise<Reply>;
+
+const TEXT = 'text/plain; charset=utf-8';
+const JSON_TYPE = 'application/json';
+
+const json = (value: unknown, status = 200): Reply => ({ status, type: JSON_TYPE, body: `${JSON.stringify(value, null, 2)}\n` });
+
+function ready(ctx: AdminContext): Reply {
+  const r = ctx.xds.readiness();
+  const ok = ctx.ready();
+  return { status: ok ? 200 : 503, body: `${ok ? 'LIVE' : r.state === 'LIVE' ? 'DRAINING' : r.state}\n` };
+}
+
+function listenersReply(ctx: AdminContext, url: URL): Reply {
+  const all = ctx.listeners.listeners().filter((l) => l.state !== 'api');
+  if (url.searchParams.get('format') === 'json') {
+    return json({ listener_statuses: all.map((l) => ({ name: l.name, local_address: { socket_address: { address: l.address, port_value: l.port } } })) });
+  }
+  return { body: all.map((l) => `${l.name}::${l.address}:${l.port}\n`).join('') };
+}
+
+function statsReply(ctx: AdminContext, url: URL): Reply {
+  const f = url.searchParams.get('filter');
+  let filter: RegExp | undefined;
+  if (f !== null && f !== '') {
+    try {
+      filter = new RegExp(f);
+    } catch (e) {
+      return { status: 400, body: `invalid filter regex: ${(e as Error).message}\n` };
+    }
+  }
+  if (url.searchParams.get('format') === 'json') {
+    return json({ stats: ctx.stats.entries().filter((e) => filter === undefined || filter.test(e.name)).map((e) => ({ name: e.name, value: e.value })) });
+  }
+  return { body: statsText(ctx.stats, filter) };
+}
+
+function logging(ctx: AdminContext, url: URL, method: string): Reply {
+  const level = url.searchParams.get('level');
+  if (method === 'POST' && level !== null) {
+    if (!isLogLevel(level)) return { status: 400, body: `unknown level ${JSON.stringify(level)}; use one of trace, debug, info, warning, error, critical, off\n` };
+    ctx.logger.level = level;
+  }
+  return { body: ctx.logger.listing() };
+}
+
+function post(handler: Handler): Handler {
+  return (ctx, url, method) => (method === 'POST' ? handler(ctx, url, method) : { status: 405, body: 'this endpoint needs POST\n' });
+}
+
+const ADMIN_ROUTES: Readonly<Record<string, Handler>> = {
+  '/ready': ready,
+  '/config_dump': (ctx, url) => json(configDump(ctx, { includeEds: url.searchParams.has('include_eds') })),
+  '/clusters': (ctx, url) => (url.searchParams.get('format') === 'json' ? json(clustersJson(ctx.clusters)) : { body: clustersText(ctx.clusters) }),
+  '/listeners': listenersReply,
+  '/stats': statsReply,
+  '/stats/prometheus': (ctx) => ({ type: 'text/plain; version=0.0.4; charset=utf-8', body: prometheusText(ctx.stats) }),
+  '/server_info': (ctx) => json({
+    version: ctx.node.userAgentVersion,
+    state: ctx.xds.readiness().state,
+    uptime_current_epoch: `${Math.floor((Date.now() - ctx.startedAt) / 1000)}s`,
+    node: { id: ctx.node.id, cluster: ctx.node.cluster },
+    xds: ctx.xds.status(),
+  }),
+  '/logging': logging,
+  '/quitquitquit': post((ctx) => {
+    setImmediate(() => ctx.quit());
+    return { body: 'OK\n' };
+  }),
+  '/drain_listeners': post((ctx, url) => {
+    void ctx.listeners.drainListeners({ inboundOnly: url.searchParams.has('inboundonly') });
+    return { body: 'OK\n' };
+  }),
+};
+
+const HEALTH_ROUTES: Readonly<Record<string, Handler>> = {
+  '/healthz/ready': (ctx) => (ctx.ready() ? { body: '' } : { status: 503, body: `not ready: ${ctx.xds.readiness().waitingFor.join(', ') || 'draining'}\n` }),
+};
+
+const PROMETHEUS_ROUTES: Readonly<Record<string, Handler>> = {
+  '/stats/prometheus': ADMIN_ROUTES['/stats/prometheus']!,
+};
+
+function index(routes: Readonly<Record<string, Handler>>): Reply {
+  return { status: 404, body: `unknown path; try:\n${Object.keys(routes).map((p) => `  ${p}\n`).join('')}` };
+}
+
+async function handle(ctx: AdminContext, routes: Readonly<Record<string, Handler>>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let reply: Reply;
+  try {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const handler = routes[url.pathname];
+    reply = handler === undefined ? index(routes) : await handler(ctx, url, req.method ?? 'GET');
+  } catch (e) {
+    reply = { status: 500, body: `admin handler failed: ${(e as Error).message}\n` };
+  }
+  res.writeHead(reply.status ?? 200, { 'content-type': reply.type ?? TEXT, 'cache-control': 'no-cache, max-age=0' });
+  res.end(req.method === 'HEAD' ? undefined : reply.body);
+}
+
+export type AdminRole = 'admin' | 'health' | 'prometheus';
+
+const ROLES: Readonly<Record<AdminRole, Readonly<Record<string, Handler>>>> = { admin: ADMIN_ROUTES, health: HEALTH_ROUTES, prometheus: PROMETHEUS_ROUTES };
+
+/** One of the proxy's HTTP endpoints, bound. */
+export class AdminServer {
+  readonly role: AdminRole;
+  /** The bound address (kept after `close`). */
+  readonly address: AddressInfo;
+  readonly #server: Server;
+
+  private constructor(role: AdminRole, server: Server) {
+    this.role = role;
+    this.#server = server;
+    this.address = server.address() as AddressInfo;
+  }
+
+  static async listen(role: AdminRole, ctx: AdminContext, host: string, port: number): Promise<AdminServer> {
+    const routes = ROLES[role];
+    const server = createServer((req, res) => void handle(ctx, routes, req, res));
+    server.keepAliveTimeout = 5_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port, exclusive: true }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return new AdminServer(role, server);
+  }
+
+  get url(): string {
+    const a = this.address;
+    return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    });
+  }
+}
