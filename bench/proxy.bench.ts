@@ -1,0 +1,100 @@
+/**
+ * `npm run bench:proxy [-- --quick]`: the data plane's cost, in Istio's benchmark shape. An open-loop,
+ * fixed-rate generator (fortio's model, HDR histograms in µs, latency from the scheduled send time)
+ * sends HTTP/1.1 GETs for 1 KiB at 1000 rps over 1/4/16/64 keep-alive connections: direct to the app,
+ * through one sidecar (client → A:15001 → app), and through two (client → A:15001 → B:9080 → app), all
+ * real processes (`weft control`, `weft proxy` ×2, the app, the generator: each its own). Prints the
+ * latency the proxies add over direct, their CPU per 1000 rps and RSS from /proc, and the closed-loop
+ * maximum throughput of one proxy (wrk); writes the raw figures to bench/results/proxy.json.
+ * Targets (issue 4): ≤ 0.10 vCPU per 1000 rps per proxy, ≤ 40 MB RSS, two proxies add ≤ 1 ms p99.
+ *
+ * Options: --quick (4 connections, 10 s each), --rate 1000, --connections 1,4,16,64, --duration <s>
+ * (15; quick 10), --warmup <s> (2), --max-connections 16, --max-duration <s> (10; 0 skips it).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { machine } from './machine.ts';
+import type { OpenLoopResult, Target } from './proxy/generator.ts';
+import { startMesh, type Mesh } from './proxy/mesh.ts';
+import { ensureWrk, maxThroughput, type MaxThroughput } from './proxy/max-throughput.ts';
+import { addedOver, printConnections, printTargets, targets, type ScenarioName, type ScenarioResult } from './proxy/report.ts';
+import { runJob, sampleIdle, type ProcessUsage } from './proxy/run.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rate: { type: 'string', default: '1000' },
+    connections: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string', default: '2' },
+    'max-connections': { type: 'string', default: '16' },
+    'max-duration': { type: 'string', default: '10' },
+  },
+});
+
+const rate = Number(args.rate);
+const connectionsList = (args.connections ?? (args.quick ? '4' : '1,4,16,64')).split(',').map(Number);
+const durationS = Number(args.duration ?? (args.quick ? 10 : 15));
+const warmupS = Number(args.warmup);
+const maxDurationS = Number(args['max-duration']);
+
+function gitCommit(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', cwd: import.meta.dirname }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', cwd: import.meta.dirname }).trim() !== '';
+    return dirty ? `${head} (with uncommitted changes)` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function scenario(mesh: Mesh, name: ScenarioName, target: Target, connections: number, direct: OpenLoopResult | undefined): Promise<ScenarioResult> {
+  const watch = name === 'direct' ? [] : name === 'one proxy' ? [mesh.a] : [mesh.a, mesh.b];
+  const spec = { ...target, rate, connections, warmupMs: warmupS * 1000, durationMs: durationS * 1000, drainMs: 5000 };
+  const { result, usage } = await runJob<OpenLoopResult>({ kind: 'open', spec }, watch.map((p) => ({ name: p.name, pid: p.pid })), (warmupS + durationS) * 1000 + 60_000);
+  const added = direct === undefined ? undefined : addedOver(direct.corrected, result.corrected);
+  return { scenario: name, connections, rate, load: result, proxies: usage, ...(added === undefined ? {} : { added }) };
+}
+
+const startedAt = new Date();
+const commit = gitCommit();
+console.log(`weft proxy data plane — ${startedAt.toISOString()}, commit ${commit}`);
+console.log(`machine: ${machine()}`);
+console.log(`load: open loop, ${rate} rps, HTTP/1.1 GET, 1 KiB replies, connections ${connectionsList.join('/')}, ${warmupS} s warm-up + ${durationS} s recorded per run; every process unpinned`);
+console.log('paths: direct = client → app; one proxy = client → A:15001 → app (WorkloadEntry, no sidecar); two proxies = client → A:15001 → B:9080 → app');
+const wrkStatus = maxDurationS > 0 ? ensureWrk() : { available: false, note: 'skipped' };
+
+const mesh = await startMesh();
+const rows: ScenarioResult[] = [];
+let max: MaxThroughput | undefined;
+let idle: ProcessUsage[] = [];
+try {
+  console.log(`mesh up: control pid ${mesh.control.pid}, app pid ${mesh.appPid}, ${mesh.a.name} ${mesh.a.ip} pid ${mesh.a.pid}, ${mesh.b.name} ${mesh.b.ip} pid ${mesh.b.pid}`);
+  idle = await sampleIdle([mesh.a, mesh.b], 3000);
+  console.log(`idle (3 s, no traffic): ${idle.map((u) => `${u.name} ${u.vcpu.toFixed(3)} vCPU, RSS ${u.rssMB.toFixed(1)} MB (peak ${u.peakMB.toFixed(1)})`).join('; ')}`);
+  for (const connections of connectionsList) {
+    const direct = await scenario(mesh, 'direct', mesh.targets.direct, connections, undefined);
+    const one = await scenario(mesh, 'one proxy', mesh.targets.oneProxy, connections, direct.load);
+    const two = await scenario(mesh, 'two proxies', mesh.targets.twoProxies, connections, direct.load);
+    printConnections([direct, one, two]);
+    rows.push(direct, one, two);
+  }
+  if (maxDurationS > 0) {
+    const conns = Number(args['max-connections']);
+    console.log(`\nclosed-loop maximum throughput of one proxy (${mesh.a.name}, one-hop path), ${conns} connections, ${maxDurationS} s: ${wrkStatus.note}`);
+    max = await maxThroughput(mesh.targets.oneProxy, mesh.a, conns, maxDurationS, wrkStatus.available);
+    console.log(`${max.tool}: ${max.rps.toFixed(0)} rps, ${max.errors} errors; proxy ${max.proxy.vcpu.toFixed(2)} vCPU, RSS ${max.proxy.rssMB.toFixed(1)} MB (peak ${max.proxy.peakMB.toFixed(1)})`);
+  }
+} finally {
+  await mesh.stop();
+}
+
+const list = targets(rows, max);
+printTargets(list);
+const outDir = join(import.meta.dirname, 'results');
+mkdirSync(outDir, { recursive: true });
+const config = { rate, connections: connectionsList, durationS, warmupS, bodyBytes: 1024, maxThroughput: { connections: Number(args['max-connections']), durationS: maxDurationS, tool: wrkStatus.note } };
+writeFileSync(join(outDir, 'proxy.json'), `${JSON.stringify({ date: startedAt.toISOString(), commit, machine: machine(), quick: args.quick, config, idle, scenarios: rows, maxThroughput: max, targets: list }, null, 2)}\n`);
+console.log(`\nraw figures: ${join('bench', 'results', 'proxy.json')}`);
