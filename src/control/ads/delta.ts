@@ -10,7 +10,7 @@
 import type { EncodedResource, Generated } from '../../xds/resource-server.ts';
 import { isWildcardType } from '../../xds/type-urls.ts';
 import type { TypeStatus } from './types.ts';
-import { Exchange, PendingTypes, flushPending, subscribedView } from './protocol.ts';
+import { Exchange, StreamProtocol, subscribedView } from './protocol.ts';
 import type { Owed, Protocol, ProtocolContext } from './protocol.ts';
 import { deltaResponse } from './responses.ts';
 import type { DeltaRequest } from './wire.ts';
@@ -108,65 +108,45 @@ class DeltaType extends Exchange {
 
 const NOTHING: Generated = { version: '', resources: [] };
 
-export class DeltaProtocol implements Protocol<DeltaRequest> {
+export class DeltaProtocol extends StreamProtocol<DeltaType> implements Protocol<DeltaRequest> {
   readonly mode = 'delta' as const;
-  readonly #ctx: ProtocolContext;
-  readonly #types = new Map<string, DeltaType>();
-  readonly #pending = new PendingTypes();
-
-  constructor(ctx: ProtocolContext) {
-    this.#ctx = ctx;
-  }
 
   onRequest(req: DeltaRequest, receivedAt: number): void {
-    let state = this.#types.get(req.typeUrl);
+    let state = this.types.get(req.typeUrl);
     const first = state === undefined;
     if (state === undefined) {
       state = new DeltaType();
-      this.#types.set(req.typeUrl, state);
+      this.types.set(req.typeUrl, state);
     } else if (req.responseNonce !== '' && req.responseNonce === state.nonce) {
-      if (req.errorDetail !== null) state.nacked(this.#ctx, req.typeUrl, req.errorDetail.message);
-      else state.acked(this.#ctx, req.typeUrl, state.versionSent ?? '', receivedAt);
+      if (req.errorDetail !== null) state.nacked(this.ctx, req.typeUrl, req.errorDetail.message);
+      else state.acked(this.ctx, req.typeUrl, state.versionSent ?? '', receivedAt);
     }
     if (state.apply(req, first)) {
-      this.#pending.add(req.typeUrl, first, receivedAt);
+      this.owed.add(req.typeUrl, first, receivedAt);
       this.flush();
     }
   }
 
-  push(types: ReadonlySet<string> | undefined, changedAt: number): void {
-    for (const typeUrl of this.#types.keys()) if (types === undefined || types.has(typeUrl)) this.#pending.add(typeUrl, false, changedAt);
-    this.flush();
-  }
-
-  flush(): void {
-    flushPending(this.#ctx, this.#pending, (owed) => this.#send(owed));
-  }
-
-  get pending(): number {
-    return this.#pending.size;
-  }
-
   /** Sends what the client lacks; when nothing changed, only if forced (the first answer for a type). */
-  #send({ typeUrl, force: always, changedAt }: Owed): void {
-    const state = this.#types.get(typeUrl);
+  protected send({ typeUrl, force: always, changedAt }: Owed): void {
+    const state = this.types.get(typeUrl);
     if (state === undefined || (!state.active && !always)) return;
     const generated = state.wildcard || state.names.size > 0
-      ? this.#ctx.generate(typeUrl, state.wildcard ? undefined : state.sortedNames(this.#ctx))
+      ? this.ctx.generate(typeUrl, state.wildcard ? undefined : state.sortedNames(this.ctx))
       : NOTHING;
     if (generated === undefined) return;
     const diff = state.diff(generated);
     if (diff.changed.length === 0 && diff.removed.length === 0 && !always) return;
-    const nonce = this.#ctx.nextNonce();
-    const response = deltaResponse(typeUrl, generated.version, nonce, diff.changed, diff.removed, this.#ctx.controlPlane);
+    const nonce = this.ctx.nextNonce();
+    const response = deltaResponse(typeUrl, generated.version, nonce, diff.changed, diff.removed, this.ctx.controlPlane);
     state.commit(diff);
     state.sent(generated.version, nonce, changedAt);
-    this.#ctx.write(response, { typeUrl, resources: diff.changed.length, removed: diff.removed.length });
+    this.ctx.write(response, { typeUrl, resources: diff.changed.length, removed: diff.removed.length });
   }
 
   status(): Record<string, TypeStatus> {
     const out: Record<string, TypeStatus> = {};
-    for (const [typeUrl, state] of this.#types) {
+    for (const [typeUrl, state] of this.types) {
       out[typeUrl] = state.status(subscribedView(state.wildcard, state.names), { resourcesKnown: state.resourcesKnown });
     }
     return out;

@@ -87,12 +87,38 @@ export class PendingTypes {
   }
 }
 
-/** Sends owed responses in push order while the stream is writable. */
-export function flushPending(ctx: ProtocolContext, pending: PendingTypes, send: (owed: Owed) => void): void {
-  while (pending.size > 0 && ctx.writable) {
-    const owed = pending.take();
-    if (owed !== undefined) send(owed);
+/**
+ * What SotW and delta share: the per-type states of one stream and the responses it owes. A push marks
+ * every subscribed type it concerns as owed; `flush` sends owed responses in push order while the stream
+ * is writable, through the variant's `send`.
+ */
+export abstract class StreamProtocol<State> {
+  protected readonly ctx: ProtocolContext;
+  protected readonly types = new Map<string, State>();
+  protected readonly owed = new PendingTypes();
+
+  constructor(ctx: ProtocolContext) {
+    this.ctx = ctx;
   }
+
+  push(types: ReadonlySet<string> | undefined, changedAt: number): void {
+    for (const typeUrl of this.types.keys()) if (types === undefined || types.has(typeUrl)) this.owed.add(typeUrl, false, changedAt);
+    this.flush();
+  }
+
+  flush(): void {
+    while (this.owed.size > 0 && this.ctx.writable) {
+      const owed = this.owed.take();
+      if (owed !== undefined) this.send(owed);
+    }
+  }
+
+  get pending(): number {
+    return this.owed.size;
+  }
+
+  /** Generates and writes one owed response (the variant's wire format and bookkeeping). */
+  protected abstract send(owed: Owed): void;
 }
 
 /** Bookkeeping of the exchange for one type on one stream. */

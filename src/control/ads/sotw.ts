@@ -11,7 +11,7 @@ import type { EncodedResource, Generated } from '../../xds/resource-server.ts';
 import { isWildcardType } from '../../xds/type-urls.ts';
 import type { WireNames } from './names.ts';
 import type { TypeStatus } from './types.ts';
-import { Exchange, PendingTypes, flushPending, subscribedView } from './protocol.ts';
+import { Exchange, StreamProtocol, subscribedView } from './protocol.ts';
 import type { Owed, Protocol, ProtocolContext } from './protocol.ts';
 import { sotwResponse } from './responses.ts';
 import { resourceNamesBytes } from './wire.ts';
@@ -21,7 +21,7 @@ const NO_NAMES: readonly string[] = Object.freeze([]);
 
 class SotwType extends Exchange {
   /**
-   * RDS/EDS only (see `#send`): the last set whose resources the client has been sent, each at the
+   * RDS/EDS only (see `send`): the last set whose resources the client has been sent, each at the
    * version it has there. A later set is sent as its difference from this one.
    */
   held: Generated | undefined;
@@ -82,49 +82,29 @@ function changedSince(prev: Generated, next: Generated): readonly EncodedResourc
   return changed;
 }
 
-export class SotwProtocol implements Protocol<SotwRequest> {
+export class SotwProtocol extends StreamProtocol<SotwType> implements Protocol<SotwRequest> {
   readonly mode = 'sotw' as const;
-  readonly #ctx: ProtocolContext;
-  readonly #types = new Map<string, SotwType>();
-  readonly #pending = new PendingTypes();
-
-  constructor(ctx: ProtocolContext) {
-    this.#ctx = ctx;
-  }
 
   onRequest(req: SotwRequest, receivedAt: number): void {
-    let state = this.#types.get(req.typeUrl);
+    let state = this.types.get(req.typeUrl);
     if (state === undefined || req.responseNonce === '') {
       // A new subscription for this type (or the client restarted its watch): always answer.
       state ??= new SotwType();
-      this.#types.set(req.typeUrl, state);
-      state.subscribe(this.#ctx, req);
-      this.#pending.add(req.typeUrl, true, receivedAt);
+      this.types.set(req.typeUrl, state);
+      state.subscribe(this.ctx, req);
+      this.owed.add(req.typeUrl, true, receivedAt);
       this.flush();
       return;
     }
     // A nonce other than the latest is stale: the response it answers was superseded, and the client
     // restates its full subscription when it answers the latest one, so nothing here needs reading.
     if (req.responseNonce !== state.nonce) return;
-    if (req.errorDetail !== null) state.nacked(this.#ctx, req.typeUrl, req.errorDetail.message);
-    else state.acked(this.#ctx, req.typeUrl, req.versionInfo, receivedAt);
-    if (state.subscribe(this.#ctx, req)) {
-      this.#pending.add(req.typeUrl, true, receivedAt);
+    if (req.errorDetail !== null) state.nacked(this.ctx, req.typeUrl, req.errorDetail.message);
+    else state.acked(this.ctx, req.typeUrl, req.versionInfo, receivedAt);
+    if (state.subscribe(this.ctx, req)) {
+      this.owed.add(req.typeUrl, true, receivedAt);
       this.flush();
     }
-  }
-
-  push(types: ReadonlySet<string> | undefined, changedAt: number): void {
-    for (const typeUrl of this.#types.keys()) if (types === undefined || types.has(typeUrl)) this.#pending.add(typeUrl, false, changedAt);
-    this.flush();
-  }
-
-  flush(): void {
-    flushPending(this.#ctx, this.#pending, (owed) => this.#send(owed));
-  }
-
-  get pending(): number {
-    return this.#pending.size;
   }
 
   /**
@@ -135,10 +115,10 @@ export class SotwProtocol implements Protocol<SotwRequest> {
    * sends one ClusterLoadAssignment instead of all of them.
    * https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#resource-updates
    */
-  #send({ typeUrl, force, changedAt }: Owed): void {
-    const state = this.#types.get(typeUrl);
+  protected send({ typeUrl, force, changedAt }: Owed): void {
+    const state = this.types.get(typeUrl);
     if (state === undefined || !state.active) return;
-    const generated = this.#ctx.generate(typeUrl, state.wildcard ? undefined : state.names);
+    const generated = this.ctx.generate(typeUrl, state.wildcard ? undefined : state.names);
     if (generated === undefined) return;
     if (!force && (generated.version === state.versionSent || generated.version === state.generatedVersion)) return;
     state.generatedVersion = generated.version;
@@ -149,15 +129,15 @@ export class SotwProtocol implements Protocol<SotwRequest> {
       if (!force && held !== undefined) resources = changedSince(held, generated);
       if (resources.length === 0 && !force) return;
     }
-    const nonce = this.#ctx.nextNonce();
-    const response = sotwResponse(typeUrl, generated.version, nonce, resources, this.#ctx.controlPlane);
+    const nonce = this.ctx.nextNonce();
+    const response = sotwResponse(typeUrl, generated.version, nonce, resources, this.ctx.controlPlane);
     state.sent(generated.version, nonce, changedAt);
-    this.#ctx.write(response, { typeUrl, resources: resources.length, removed: 0 });
+    this.ctx.write(response, { typeUrl, resources: resources.length, removed: 0 });
   }
 
   status(): Record<string, TypeStatus> {
     const out: Record<string, TypeStatus> = {};
-    for (const [typeUrl, state] of this.#types) out[typeUrl] = state.status(subscribedView(state.wildcard, state.names));
+    for (const [typeUrl, state] of this.types) out[typeUrl] = state.status(subscribedView(state.wildcard, state.names));
     return out;
   }
 }
