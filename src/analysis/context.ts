@@ -4,7 +4,7 @@
  * endpoints, and the pod templates of Kubernetes workload manifests). Built once, read by every analyzer.
  */
 
-import { hostMatches, resolveHost, visibleFrom, DOMAIN_SUFFIX, type AnyResource, type ForeignObject, type KindName, type ResourceOf } from '../api/index.ts';
+import { hostMatches, resolveHost, selects, visibleFrom, DOMAIN_SUFFIX, type AnyResource, type ForeignObject, type KindName, type ResourceOf } from '../api/index.ts';
 
 export interface ServicePortInfo {
   readonly number: number;
@@ -62,10 +62,8 @@ function podOf(obj: ForeignObject): { labels: Record<string, string>; serviceAcc
   return { labels: stringMap(record(template?.['metadata'])?.['labels']), ...(typeof sa === 'string' ? { serviceAccount: sa } : {}) };
 }
 
-export function labelsMatch(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
-  for (const k in selector) if (labels[k] !== selector[k]) return false;
-  return true;
-}
+/** Label selection (re-exported from the config API for analyzers). */
+export const labelsMatch = selects;
 
 export class AnalysisContext {
   readonly resources: readonly AnyResource[];

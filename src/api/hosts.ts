@@ -28,6 +28,16 @@ export function hostsOverlap(a: string, b: string): boolean {
   return hostMatches(a, b) || hostMatches(b, a);
 }
 
+/**
+ * `namespace/name` of a gateway named in a VirtualService of namespace `ns`: `ns/name` as is, a bare
+ * `name` in the VirtualService's namespace, and Istio's legacy `name.namespace` form.
+ */
+export function gatewayRef(ref: string, ns: string): string {
+  if (ref.includes('/')) return ref;
+  const dot = ref.indexOf('.');
+  return dot > 0 ? `${ref.slice(dot + 1)}/${ref.slice(0, dot)}` : `${ns}/${ref}`;
+}
+
 /** Whether an object in namespace `ns` exported with `exportTo` is visible from namespace `from`. */
 export function visibleFrom(exportTo: readonly string[] | undefined, ns: string, from: string): boolean {
   if (exportTo === undefined || exportTo.length === 0) return true;

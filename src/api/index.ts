@@ -61,6 +61,7 @@ export { KINDS, kindByName, kindByCliName, type AnyResource, type KindName, type
 export { resourceKey, resourceLabel, DEFAULT_NAMESPACE, type Resource, type ObjectMeta } from './resource.ts';
 export type { HTTPMatchRequest } from './kinds/networking/http-match.ts';
 export { stringMatchCovers, type StringMatch } from './kinds/networking/string-match.ts';
-export { resolveHost, hostMatches, hostsOverlap, visibleFrom, DOMAIN_SUFFIX } from './hosts.ts';
+export { resolveHost, hostMatches, hostsOverlap, visibleFrom, gatewayRef, DOMAIN_SUFFIX } from './hosts.ts';
 export { parseDuration, formatDuration } from './schema/duration.ts';
+export { selects } from './selectors.ts';
 export { parseProtocol, servicePortProtocol, isHttpProtocol, isTlsProtocol, type Protocol } from './protocol.ts';

@@ -25,7 +25,4 @@ export function exportToAnnotation(annotations: Readonly<Record<string, string>>
 }
 
 /** Whether `labels` include every key/value of `selector` (an empty selector selects everything). */
-export function selects(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
-  for (const k in selector) if (labels[k] !== selector[k]) return false;
-  return true;
-}
+export { selects } from '../api/index.ts';

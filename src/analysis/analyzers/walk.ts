@@ -33,7 +33,5 @@ export function gatewaysOf(vs: VirtualServiceResource): readonly string[] {
   return g === undefined || g.length === 0 ? ['mesh'] : g;
 }
 
-/** `ns/name` of a gateway reference made from namespace `ns` (`name` alone means the same namespace). */
-export function gatewayKey(ref: string, ns: string): string {
-  return ref.includes('/') ? ref : `${ns}/${ref}`;
-}
+/** `ns/name` of a gateway reference made from namespace `ns` (Istio's forms, as translation reads them). */
+export { gatewayRef as gatewayKey } from '../../api/index.ts';

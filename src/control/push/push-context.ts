@@ -5,7 +5,7 @@
  * DestinationRule for a host, the Sidecar scope of a proxy — and memoizes generator output shared by
  * many proxies. A new context is built for every change and published atomically; nothing mutates one.
  */
-import { hostMatches, resolveHost, visibleFrom, type ResourceOf } from '../../api/index.ts';
+import { gatewayRef, hostMatches, resolveHost, selects, visibleFrom, type ResourceOf } from '../../api/index.ts';
 import type { ConfigSnapshot } from '../config-snapshot.ts';
 import type { RegistrySnapshot, Service } from '../../registry/model.ts';
 import type { Proxy } from '../proxy.ts';
@@ -33,18 +33,7 @@ const byAge = <T extends { metadata: { creationTimestamp?: string; namespace: st
   (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
   a.metadata.namespace.localeCompare(b.metadata.namespace) || a.metadata.name.localeCompare(b.metadata.name);
 
-function labelsMatch(selector: Readonly<Record<string, string>> | undefined, labels: Readonly<Record<string, string>>): boolean {
-  if (selector === undefined) return true;
-  for (const k in selector) if (labels[k] !== selector[k]) return false;
-  return true;
-}
 
-/** `namespace/name` of a gateway reference from a VirtualService in `ns`. */
-export function gatewayRef(ref: string, ns: string): string {
-  if (ref.includes('/')) return ref;
-  const dot = ref.indexOf('.');
-  return dot > 0 ? `${ref.slice(dot + 1)}/${ref.slice(0, dot)}` : `${ns}/${ref}`;
-}
 
 export class PushContext {
   readonly version: string;
@@ -90,7 +79,7 @@ export class PushContext {
   sidecarScope(proxy: Proxy): SidecarScope {
     const sidecars = this.config.of('Sidecar');
     const own = sidecars.filter((s) => s.metadata.namespace === proxy.namespace);
-    const chosen = own.find((s) => s.spec.workloadSelector?.labels !== undefined && labelsMatch(s.spec.workloadSelector.labels, proxy.labels))
+    const chosen = own.find((s) => s.spec.workloadSelector?.labels !== undefined && selects(s.spec.workloadSelector.labels, proxy.labels))
       ?? own.find((s) => s.spec.workloadSelector === undefined)
       ?? sidecars.find((s) => s.metadata.namespace === this.mesh.rootNamespace && s.spec.workloadSelector === undefined);
     const key = chosen === undefined ? 'default' : `${chosen.metadata.namespace}/${chosen.metadata.name}`;
@@ -168,7 +157,7 @@ export class PushContext {
 
   /** Gateways whose selector matches a gateway proxy's labels. */
   gatewaysFor(proxy: Proxy): readonly GatewayResource[] {
-    return [...this.config.of('Gateway')].filter((g) => g.spec.selector !== undefined && Object.keys(g.spec.selector).length > 0 && labelsMatch(g.spec.selector, proxy.labels)).sort(byAge);
+    return [...this.config.of('Gateway')].filter((g) => g.spec.selector !== undefined && Object.keys(g.spec.selector).length > 0 && selects(g.spec.selector, proxy.labels)).sort(byAge);
   }
 
   delegate(name: string, namespace: string): VirtualServiceResource | undefined {

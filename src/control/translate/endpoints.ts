@@ -8,13 +8,10 @@ import type { Endpoint } from '../../registry/model.ts';
 import { parseOutboundCluster } from './names.ts';
 import { socketAddress } from './proto-values.ts';
 import { jsToStruct } from '../../xds/protos.ts';
+import { selects } from '../../api/index.ts';
 
 export type ClusterLoadAssignment = Record<string, unknown> & { clusterName: string };
 
-function matches(labels: Readonly<Record<string, string>>, selector: Readonly<Record<string, string>>): boolean {
-  for (const k in selector) if (labels[k] !== selector[k]) return false;
-  return true;
-}
 
 function localityOf(e: Endpoint): { region?: string; zone?: string; subZone?: string } {
   if (e.locality === undefined) return {};
@@ -52,7 +49,7 @@ export function loadAssignment(ctx: PushContext, clusterName: string, proxyNames
       const svcNs = ctx.registry.servicesByHost(parsed.host)[0]?.namespace ?? proxyNamespace;
       const dr = ctx.destinationRule(parsed.host, proxyNamespace, svcNs);
       const labels = dr?.spec.subsets?.find((s) => s.name === parsed.subset)?.labels;
-      selected = labels === undefined ? [] : selected.filter((e) => matches(e.labels, labels));
+      selected = labels === undefined ? [] : selected.filter((e) => selects(labels, e.labels));
     }
     const byLocality = new Map<string, Endpoint[]>();
     for (const e of selected) {

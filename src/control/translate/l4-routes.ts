@@ -10,6 +10,7 @@ import type { RouteContext } from './http/context.ts';
 import { tcpProxy } from './http-filters.ts';
 import { BLACKHOLE_CLUSTER } from './names.ts';
 import { typed } from './proto-values.ts';
+import { gatewayRef, selects } from '../../api/index.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -33,10 +34,10 @@ export const TLS_INSPECTOR = { name: 'envoy.filters.listener.tls_inspector', typ
 function applies(m: L4Match, vs: VirtualServiceResource, rctx: RouteContext): boolean {
   if (m.port !== undefined && m.port !== rctx.listenerPort) return false;
   if (m.sourceNamespace !== undefined && m.sourceNamespace !== rctx.proxy.namespace) return false;
-  if (m.sourceLabels !== undefined && !Object.entries(m.sourceLabels).every(([k, v]) => rctx.proxy.labels[k] === v)) return false;
+  if (m.sourceLabels !== undefined && !selects(m.sourceLabels, rctx.proxy.labels)) return false;
   const gateways = m.gateways ?? vs.spec.gateways ?? [];
   const me = rctx.gateway ?? 'mesh';
-  return gateways.length === 0 ? me === 'mesh' : gateways.some((g) => g === me || (g.includes('/') ? g : `${vs.metadata.namespace}/${g}`) === me);
+  return gateways.length === 0 ? me === 'mesh' : gateways.some((g) => g === me || gatewayRef(g, vs.metadata.namespace) === me);
 }
 
 function prefixRanges(subnets: readonly string[] | undefined): Obj[] | undefined {

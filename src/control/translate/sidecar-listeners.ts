@@ -9,7 +9,7 @@ import type { PushContext } from '../push/push-context.ts';
 import type { Proxy } from '../proxy.ts';
 import type { Service } from '../../registry/model.ts';
 import { isHttpProtocol, parseProtocol, type Protocol } from '../../api/index.ts';
-import { servicePortProtocol } from '../../api/index.ts';
+import { selects, servicePortProtocol } from '../../api/index.ts';
 import { socketAddress } from './proto-values.ts';
 import { httpConnectionManager, tcpProxy } from './http-filters.ts';
 import { inboundCluster, listenerName, outboundCluster, OUTBOUND_PORT, VIRTUAL_OUTBOUND } from './names.ts';
@@ -37,7 +37,7 @@ export function inboundProtocol(ctx: PushContext, proxy: Proxy, containerPort: n
   }
   for (const svc of inNamespace) {
     if (svc.selector === undefined) continue;
-    if (!Object.entries(svc.selector).every(([k, v]) => proxy.labels[k] === v)) continue;
+    if (!selects(svc.selector, proxy.labels)) continue;
     for (const p of svc.ports) {
       if (p.targetPort === containerPort || (typeof p.targetPort === 'string' && p.targetPort === portName)) {
         if (p.protocol !== undefined) return p.protocol;

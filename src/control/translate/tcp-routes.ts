@@ -7,17 +7,13 @@ import type { PushContext, VirtualServiceResource } from '../push/push-context.t
 import type { Service } from '../../registry/model.ts';
 import type { Proxy } from '../proxy.ts';
 import { outboundCluster } from './names.ts';
+import { selects } from '../../api/index.ts';
 
 export interface WeightedCluster {
   readonly name: string;
   readonly weight: number;
 }
 
-function labelsMatch(selector: Readonly<Record<string, string>> | undefined, labels: Readonly<Record<string, string>>): boolean {
-  if (selector === undefined) return true;
-  for (const k in selector) if (labels[k] !== selector[k]) return false;
-  return true;
-}
 
 export function tcpDestinations(ctx: PushContext, vs: VirtualServiceResource | undefined, svc: Service, port: number, proxy: Proxy): WeightedCluster[] {
   const own = [{ name: outboundCluster(port, '', svc.hostname), weight: 100 }];
@@ -25,7 +21,7 @@ export function tcpDestinations(ctx: PushContext, vs: VirtualServiceResource | u
   for (const rule of vs.spec.tcp ?? []) {
     const matches = rule.match ?? [];
     const fits = matches.length === 0 || matches.some((m) =>
-      (m.port === undefined || m.port === port) && labelsMatch(m.sourceLabels, proxy.labels) &&
+      (m.port === undefined || m.port === port) && (m.sourceLabels === undefined || selects(m.sourceLabels, proxy.labels)) &&
       (m.sourceNamespace === undefined || m.sourceNamespace === proxy.namespace) &&
       ((m.gateways ?? []).length === 0 || (m.gateways ?? []).includes('mesh')));
     if (!fits) continue;
