@@ -83,6 +83,18 @@ export function l4FilterChains(kind: 'tcp' | 'tls', vss: readonly VirtualService
   return chains;
 }
 
+/**
+ * Where a CONNECT to a TCP service port goes (local mode's HTTP proxy): the destinations of the first
+ * VirtualService `tcp` rule that applies to the port and proxy, else the service's own cluster.
+ */
+export function connectDestinations(vs: VirtualServiceResource | undefined, rctx: RouteContext, ownCluster: string): { name: string; weight: number }[] {
+  for (const rule of (vs?.spec.tcp ?? []) as readonly L4Rule[]) {
+    const matches = (rule.match ?? []).length === 0 ? [{}] : rule.match!;
+    if (matches.some((m) => applies(m, vs!, rctx))) return destinations(rule, vs!, rctx);
+  }
+  return [{ name: ownCluster, weight: 100 }];
+}
+
 /** The VirtualServices whose `kind` rules may apply: bound to `gateway`, or the mesh ones visible to the proxy. */
 export function l4VirtualServices(ctx: PushContext, proxy: Proxy, kind: 'tcp' | 'tls', gateway?: string): VirtualServiceResource[] {
   const vss = gateway === undefined ? ctx.meshVirtualServices(proxy.namespace, ctx.sidecarScope(proxy)) : ctx.gatewayVirtualServices(gateway);

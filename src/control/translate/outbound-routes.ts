@@ -14,7 +14,7 @@ import { httpRoutes, defaultRoute } from './http/index.ts';
 import type { EnvoyRoute } from './http/context.ts';
 import { routeContext } from './route-context.ts';
 import { outboundCluster, OUTBOUND_PORT, PASSTHROUGH_CLUSTER } from './names.ts';
-import { tcpDestinations } from './tcp-routes.ts';
+import { connectDestinations } from './l4-routes.ts';
 
 export type RouteConfiguration = Record<string, unknown> & { name: string };
 
@@ -49,14 +49,14 @@ function virtualServiceFor(vss: readonly VirtualServiceResource[], host: string)
 function connectRoute(clusters: readonly { name: string; weight: number }[]): EnvoyRoute {
   const action = clusters.length === 1
     ? { cluster: clusters[0]!.name }
-    : { weightedClusters: { clusters: clusters.map((c) => ({ name: c.name, weight: c.weight })) } };
+    : { weightedClusters: { clusters: clusters.map((c) => ({ name: c.name, weight: { value: c.weight } })) } };
   return { name: 'connect', match: { connectMatcher: {} }, route: { ...action, upgradeConfigs: [{ upgradeType: 'CONNECT', connectConfig: {} }] } };
 }
 
 function routesFor(ctx: PushContext, proxy: Proxy, svc: Service, port: ServicePort, vs: VirtualServiceResource | undefined, listenerPort: number): EnvoyRoute[] {
   const rctx = routeContext(ctx, proxy, listenerPort === OUTBOUND_PORT ? port.port : listenerPort);
   if (!isHttpProtocol(port.protocol) && port.protocol !== undefined) {
-    return [connectRoute(tcpDestinations(ctx, vs, svc, port.port, proxy))];
+    return [connectRoute(connectDestinations(vs, rctx, outboundCluster(port.port, '', svc.hostname)))];
   }
   const http = vs !== undefined && (vs.spec.http ?? []).length > 0
     ? httpRoutes(vs, rctx)

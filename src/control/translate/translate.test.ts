@@ -306,6 +306,31 @@ spec:
     assert.equal(other.error?.code, 'NO_FILTER_CHAIN');
   });
 
+  it('CONNECT through the HTTP proxy listener follows VirtualService tcp rules', () => {
+    const vs = `
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: mysql, namespace: db}
+spec:
+  hosts: [mysql]
+  tcp:
+  - match: [{port: 3306}]
+    route:
+    - {destination: {host: mysql, port: {number: 3306}}, weight: 70}
+    - {destination: {host: mysql-replica, port: {number: 3306}}, weight: 30}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: mysql-replica, namespace: db}
+spec:
+  selector: {app: mysql}
+  ports: [{name: tcp, port: 3306}]
+`;
+    const r = testMesh(BOOKINFO + vs, NODES).call('productpage-v1', { port: 15001, address: '127.0.1.1', authority: 'mysql.db:3306', method: 'CONNECT' });
+    assert.deepEqual(r.clusters.map((c) => [c.name, c.weight]), [['outbound|3306||mysql.db.svc.cluster.local', 70], ['outbound|3306||mysql-replica.db.svc.cluster.local', 30]]);
+  });
+
   it('sidecar egress listeners with an explicit TCP port proxy to the service on that port', () => {
     const sidecar = `
 ---
