@@ -1,29 +1,13 @@
 /** End-to-end tests of the `weft` command: real processes, real files, real exit codes. */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { weft, ROOT } from './support/weft-cli.ts';
 import { mkdir, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const ROOT = join(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'weft.js');
 const BOOKINFO = join(ROOT, 'test', 'fixtures', 'istio', 'bookinfo');
 
-interface Run { code: number; stdout: string; stderr: string }
-
-function weft(args: string[], opts: { stdin?: string; cwd?: string } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(opts.stdin ?? '');
-  });
-}
 
 const REVIEWS_BAD = `apiVersion: networking.istio.io/v1
 kind: VirtualService

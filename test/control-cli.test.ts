@@ -4,7 +4,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { weft, ROOT } from './support/weft-cli.ts';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -16,27 +16,8 @@ import { ConfigStore } from '../src/control/config/index.ts';
 import { startHttpApi, type HttpApi } from '../src/control/http/index.ts';
 import { Registry } from '../src/registry/index.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'weft.js');
 const BOOKINFO = join(ROOT, 'test', 'fixtures', 'istio', 'bookinfo');
 
-interface Run { code: number; stdout: string; stderr: string }
-
-function weft(args: string[], opts: { stdin?: string; cwd?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    delete env['WEFT_CONTROL_HTTP'];
-    Object.assign(env, opts.env);
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'], env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(opts.stdin ?? '');
-  });
-}
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {
