@@ -204,8 +204,11 @@ describe('weft proxy with weft control (two sidecars)', { timeout: 60_000 }, () 
     assert.ok(listeners.some((l) => l.name === `${a.ip}_9080`));
     const clusters = (of('ClustersConfigDump').dynamic_active_clusters as { cluster: { name: string } }[]).map((c) => c.cluster.name);
     for (const name of [REVIEWS, 'outbound|9080|v1|reviews.default.svc.cluster.local', 'inbound|9080||', 'PassthroughCluster']) assert.ok(clusters.includes(name), `${name} in ${clusters.join(', ')}`);
-    const routes = of('RoutesConfigDump').dynamic_route_configs as { route_config: { name: string } }[];
-    assert.ok(routes.some((r) => r.route_config.name === '15001'));
+    const routes = of('RoutesConfigDump').dynamic_route_configs as { route_config: { name: string; vhds?: unknown; virtual_hosts: { name: string }[] } }[];
+    const outbound = routes.find((r) => r.route_config.name === '15001')?.route_config;
+    // The outbound virtual hosts came over VHDS and are shown merged, after the inline catch-all.
+    assert.ok(outbound?.vhds !== undefined, JSON.stringify(outbound).slice(0, 300));
+    assert.deepEqual(outbound.virtual_hosts.map((v) => v.name).filter((n) => n.includes('reviews')), [`15001/${REVIEWS.split('|')[3]}:9080`]);
     assert.match(JSON.stringify(of('EndpointsConfigDump')), new RegExp(b.ip.replaceAll('.', '\\.')));
 
     const text = (await request(`http://${a.ip}:15000/clusters`)).body;

@@ -25,6 +25,8 @@ export interface Proxy {
   /** `NONE` in local mode (explicit HTTP proxy), `REDIRECT` with transparent capture. */
   readonly interceptionMode: 'NONE' | 'REDIRECT' | 'TPROXY';
   readonly locality?: string;
+  /** Takes outbound virtual hosts over VHDS (node metadata `WEFT_VHDS`; needs delta xDS). */
+  readonly vhds: boolean;
   readonly node: XdsNode;
 }
 
@@ -93,6 +95,7 @@ export function parseProxy(node: XdsNode): Proxy {
     serviceAccount: str(meta[META.serviceAccount]) ?? 'default',
     ports, appPorts: new Map(Object.entries(appPorts).map(([k, v]) => [Number(k), v])),
     interceptionMode: mode, node,
+    vhds: meta[META.vhds] === true || meta[META.vhds] === 'true',
     ...(locality !== undefined ? { locality } : {}),
   };
 }

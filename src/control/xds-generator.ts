@@ -7,7 +7,7 @@
  */
 import type { EncodedResource, Generated, PushEvent, ResourceServer, XdsNode } from '../xds/resource-server.ts';
 import { contentVersion, encodeResource, decodeResource } from '../xds/protos.ts';
-import { TYPE } from '../xds/type-urls.ts';
+import { TYPE, collectionOf, isCollectionType } from '../xds/type-urls.ts';
 import { parseProxy, NodeError, type Proxy } from './proxy.ts';
 import type { PushContext } from './push/push-context.ts';
 import { clustersFor, outboundClustersFor, type EnvoyCluster } from './translate/clusters.ts';
@@ -17,6 +17,7 @@ import { outboundRouteConfig } from './translate/outbound-routes.ts';
 import { gatewayListeners, gatewayRouteConfig, gatewayRouteNames } from './translate/gateway.ts';
 import { grpcListeners, grpcRouteConfig } from './translate/grpc.ts';
 import { withKnownClusters } from './translate/consistency.ts';
+import { splitForVhds, subscribedVirtualHosts } from './translate/vhds.ts';
 import { OUTBOUND_PORT } from './translate/names.ts';
 
 type Named = Record<string, unknown>;
@@ -156,7 +157,8 @@ export class XdsGenerator implements ResourceServer<Proxy> {
       case TYPE.cluster: return `${proxy.kind}|${proxy.namespace}|${scope}|${proxy.kind === 'sidecar' ? inboundSignature(proxy) : ''}`;
       // Named EDS depends only on the namespace (DestinationRule precedence); wildcard EDS on the cluster list.
       case TYPE.endpoint: return `${proxy.kind}|${proxy.namespace}|${scope}`;
-      case TYPE.route: return `${proxy.kind}|${proxy.namespace}|${scope}|${routeLabelKey(ctx, proxy)}`;
+      case TYPE.route:
+      case TYPE.virtualHost: return `${proxy.kind}|${proxy.vhds}|${proxy.namespace}|${scope}|${routeLabelKey(ctx, proxy)}`;
       case TYPE.listener: return proxy.kind === 'grpc' ? `grpc|${proxy.namespace}|${scope}` : undefined;
       default: return undefined;
     }
@@ -165,9 +167,11 @@ export class XdsGenerator implements ResourceServer<Proxy> {
   #generate(ctx: PushContext, proxy: Proxy, typeUrl: string, names: readonly string[] | undefined): Generated {
     const objects = this.objects(ctx, proxy, typeUrl, names);
     const wanted = names === undefined ? undefined : new Set(names);
+    const collections = isCollectionType(typeUrl);
     const resources: EncodedResource[] = [];
     for (const o of objects) {
-      if (wanted !== undefined && !wanted.has(nameOf(typeUrl, o))) continue;
+      const name = nameOf(typeUrl, o);
+      if (wanted !== undefined && !wanted.has(name) && !(collections && wanted.has(collectionOf(name)))) continue;
       try {
         resources.push(this.#encode(typeUrl, o));
       } catch (e) {
@@ -185,6 +189,7 @@ export class XdsGenerator implements ResourceServer<Proxy> {
         .map((n) => loadAssignment(ctx, n, proxy.namespace));
       case TYPE.listener: return this.#listenersOf(ctx, proxy, names);
       case TYPE.route: return this.#routes(ctx, proxy, names);
+      case TYPE.virtualHost: return this.#virtualHosts(ctx, proxy, names);
       default: return [];
     }
   }
@@ -200,6 +205,7 @@ export class XdsGenerator implements ResourceServer<Proxy> {
     const parts: [string, string, readonly EncodedResource[]][] = [
       ['listeners', TYPE.listener, listeners],
       ['routes', TYPE.route, this.generate(proxy, TYPE.route, routeNames).resources],
+      ...(proxy.vhds ? [['virtualHosts', TYPE.virtualHost, this.generate(proxy, TYPE.virtualHost, routeNames).resources] as [string, string, readonly EncodedResource[]]] : []),
       ['clusters', TYPE.cluster, clusters],
       ['endpoints', TYPE.endpoint, this.generate(proxy, TYPE.endpoint, eds).resources],
     ];
@@ -223,17 +229,35 @@ export class XdsGenerator implements ResourceServer<Proxy> {
 
   #routes(ctx: PushContext, proxy: Proxy, names: readonly string[] | undefined): Named[] {
     const requested = names ?? (proxy.kind === 'router' ? gatewayRouteNames(ctx, proxy) : proxy.kind === 'sidecar' ? sidecarRouteNames(ctx, proxy) : []);
-    const clusters = outboundClustersFor(ctx, proxy);
-    const knownKey = `${proxy.namespace}|${ctx.sidecarScope(proxy).key}`;
-    const known = this.#knownClusters(ctx, clusters, knownKey);
     const out: Named[] = [];
     for (const name of requested) {
-      const config = proxy.kind === 'grpc' ? grpcRouteConfig(ctx, proxy, name)
-        : proxy.kind === 'router' ? (name.startsWith('http.') ? gatewayRouteConfig(ctx, proxy, name) : undefined)
-          : /^\d+$/.test(name) ? outboundRouteConfig(ctx, proxy, Number(name) || OUTBOUND_PORT) : undefined;
-      if (config !== undefined) out.push(withKnownClusters(config, known, `${ctx.version}|${knownKey}`));
+      const config = this.#routeConfig(ctx, proxy, name);
+      if (config !== undefined) out.push(proxy.vhds && proxy.kind === 'sidecar' ? splitForVhds(config).config : config);
     }
     return out;
+  }
+
+  /** A sidecar's VHDS virtual hosts: those of its route configurations the subscription names. */
+  #virtualHosts(ctx: PushContext, proxy: Proxy, names: readonly string[] | undefined): Named[] {
+    if (proxy.kind !== 'sidecar' || !proxy.vhds) return [];
+    const out: Named[] = [];
+    for (const routeName of sidecarRouteNames(ctx, proxy)) {
+      if (names !== undefined && !names.some((n) => n === routeName || collectionOf(n) === routeName)) continue;
+      const config = this.#routeConfig(ctx, proxy, routeName);
+      if (config !== undefined) out.push(...subscribedVirtualHosts(config, names));
+    }
+    return out;
+  }
+
+  /** Route configuration `name` for a proxy, after the consistency pass (memoized per known-cluster set). */
+  #routeConfig(ctx: PushContext, proxy: Proxy, name: string): (Named & { name: string }) | undefined {
+    const config = proxy.kind === 'grpc' ? grpcRouteConfig(ctx, proxy, name)
+      : proxy.kind === 'router' ? (name.startsWith('http.') ? gatewayRouteConfig(ctx, proxy, name) : undefined)
+        : /^\d+$/.test(name) ? outboundRouteConfig(ctx, proxy, Number(name) || OUTBOUND_PORT) : undefined;
+    if (config === undefined) return undefined;
+    const knownKey = `${proxy.namespace}|${ctx.sidecarScope(proxy).key}`;
+    const known = this.#knownClusters(ctx, outboundClustersFor(ctx, proxy), knownKey);
+    return withKnownClusters(config, known, `${ctx.version}|${knownKey}`);
   }
 
   #knownClusters(ctx: PushContext, clusters: readonly EnvoyCluster[], key: string): ReadonlySet<string> {

@@ -230,6 +230,8 @@ export function buildNode(b: Omit<Bootstrap, 'node' | 'control' | 'initialFetchT
     [META.podPorts]: JSON.stringify(b.ports.map((p) => ({ containerPort: p.port, protocol: 'TCP' }))),
     [META.appPorts]: JSON.stringify(Object.fromEntries(b.ports.map((p) => [String(p.port), p.appPort]))),
     [META.istioVersion]: version,
+    // Outbound virtual hosts over VHDS: a change to one service ships that service's routes alone.
+    [META.vhds]: 'true',
   };
   return {
     id: `${b.kind}~${b.ip}~${b.name}.${b.namespace}~${b.namespace}.svc.cluster.local`,

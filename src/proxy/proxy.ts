@@ -90,7 +90,7 @@ export class Proxy {
     });
     this.clusters = new ClusterManagerImpl({ stats: this.stats, subscriptions: this.xds });
     const httpFilters = builtinFilters();
-    this.routes = new RouteConfigStore(httpFilters);
+    this.routes = new RouteConfigStore(httpFilters, this.xds);
     const networkFilters = new NetworkFilterRegistry();
     registerNetworkBuiltins(networkFilters);
     networkFilters.register(httpConnectionManagerFactory({ filters: httpFilters }));
@@ -108,7 +108,8 @@ export class Proxy {
       .register(ldsHandler(this.listeners, () => this.xds.checkReady()))
       .register(this.clusters.cdsHandler)
       .register(this.clusters.edsHandler)
-      .register(this.routes);
+      .register(this.routes)
+      .register(this.routes.virtualHosts);
   }
 
   /** Builds the proxy, binds its admin endpoints, and opens the ADS stream. Resolves before it is ready (see `whenReady`). */

@@ -6,6 +6,7 @@
 
 import type { ConnectedProxy, EncodedResource, Generated, PushEvent, ResourceServer, XdsNode } from './resource-server.ts';
 import { contentVersion, encodeResource } from './protos.ts';
+import { collectionOf, isCollectionType } from './type-urls.ts';
 
 export interface FakeProxy extends ConnectedProxy {
   readonly node: XdsNode;
@@ -65,6 +66,8 @@ export class FakeResourceServer implements ResourceServer<FakeProxy> {
     const resources = names === undefined
       ? [...all.values()]
       : names.flatMap((n) => {
+        // VHDS: a collection name (a route configuration's) stands for all of its virtual hosts.
+        if (isCollectionType(typeUrl) && !all.has(n)) return [...all.values()].filter((r) => collectionOf(r.name) === n);
         const r = all.get(n);
         return r === undefined ? [] : [r];
       });

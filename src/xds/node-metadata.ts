@@ -25,6 +25,11 @@ export const META = {
   istioVersion: 'ISTIO_VERSION',
   /** weft local mode: JSON object container port → local app port, e.g. `{"9080": 41873}`. */
   appPorts: 'WEFT_APP_PORTS',
+  /**
+   * `true` when the proxy takes its outbound virtual hosts over VHDS (delta xDS): a change to one
+   * service then ships that service's virtual host alone instead of the whole route configuration.
+   */
+  vhds: 'WEFT_VHDS',
 } as const;
 
 export interface PodPort {

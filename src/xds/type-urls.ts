@@ -6,6 +6,8 @@ export const TYPE = {
   cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
   endpoint: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
   secret: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+  /** VHDS: a route configuration's virtual hosts as resources of their own (delta xDS only). */
+  virtualHost: 'type.googleapis.com/envoy.config.route.v3.VirtualHost',
 } as const;
 
 export type TypeUrl = (typeof TYPE)[keyof typeof TYPE];
@@ -13,6 +15,7 @@ export type TypeUrl = (typeof TYPE)[keyof typeof TYPE];
 /** Short names for logs, metrics and debug output (`lds`, `rds`, `cds`, `eds`, `sds`), as Istio labels them. */
 export const SHORT: Readonly<Record<string, string>> = {
   [TYPE.listener]: 'lds', [TYPE.route]: 'rds', [TYPE.cluster]: 'cds', [TYPE.endpoint]: 'eds', [TYPE.secret]: 'sds',
+  [TYPE.virtualHost]: 'vhds',
 };
 
 /** Types whose requests name no resources mean "all of them" (wildcard) in state-of-the-world ADS. */
@@ -20,8 +23,24 @@ export function isWildcardType(typeUrl: string): boolean {
   return typeUrl === TYPE.listener || typeUrl === TYPE.cluster;
 }
 
-/** The order Envoy's make-before-break rule wants pushes in: clusters, endpoints, listeners, routes. */
-export const PUSH_ORDER: readonly string[] = [TYPE.cluster, TYPE.endpoint, TYPE.listener, TYPE.route, TYPE.secret];
+/**
+ * Types whose subscriptions may name a collection: VHDS virtual hosts are named
+ * `<route configuration>/<host>`, and subscribing to the route configuration's name asks for all of
+ * its virtual hosts (what Envoy's VHDS subscription does).
+ * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/vhds
+ */
+export function isCollectionType(typeUrl: string): boolean {
+  return typeUrl === TYPE.virtualHost;
+}
+
+/** The collection a VHDS resource name belongs to (`15001/reviews:9080` → `15001`); the host part holds no `/`. */
+export function collectionOf(name: string): string {
+  const slash = name.lastIndexOf('/');
+  return slash < 0 ? '' : name.slice(0, slash);
+}
+
+/** The order Envoy's make-before-break rule wants pushes in: clusters, endpoints, listeners, routes (and their virtual hosts). */
+export const PUSH_ORDER: readonly string[] = [TYPE.cluster, TYPE.endpoint, TYPE.listener, TYPE.route, TYPE.virtualHost, TYPE.secret];
 
 /** The message type name behind a type URL (`envoy.config.cluster.v3.Cluster`). */
 export function messageName(typeUrl: string): string {

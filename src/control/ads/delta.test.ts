@@ -157,4 +157,60 @@ describe('ADS incremental (delta)', () => {
     assert.deepEqual(names(second), ['c1']); // still covered by the wildcard: the client keeps it
     s.end();
   });
+
+  it('VHDS: a route configuration name subscribes to all its virtual hosts; pushes carry only the changed one', async () => {
+    const vh = (name: string, cluster = 'c1'): Obj => ({ name, domains: [name.slice(name.indexOf('/') + 1)], routes: [{ match: { prefix: '/' }, route: { cluster } }] });
+    h.resources.set(TYPE.virtualHost, [vh('15001/a'), vh('15001/b'), vh('9080/c')]);
+    const s = h.client.delta();
+    s.send({ node: node('d-vhds'), typeUrl: TYPE.virtualHost, resourceNamesSubscribe: ['15001'] });
+    const first = await s.next();
+    assert.deepEqual(names(first), ['15001/a', '15001/b']);
+    assert.deepEqual(removed(first), []); // the collection's own name is not a resource
+    s.send({ typeUrl: TYPE.virtualHost, responseNonce: first.nonce });
+    await h.observer.waitFor((e) => e.kind === 'ack' && e.proxyId === 'd-vhds');
+
+    h.resources.set(TYPE.virtualHost, [vh('15001/a'), vh('15001/b', 'c2'), vh('15001/new'), vh('9080/c', 'c2')]);
+    h.resources.push({ proxies: ['d-vhds'], types: [TYPE.virtualHost] });
+    const second = await s.next();
+    assert.deepEqual(names(second), ['15001/b', '15001/new']);
+    s.send({ typeUrl: TYPE.virtualHost, responseNonce: second.nonce });
+
+    h.resources.set(TYPE.virtualHost, [vh('15001/a'), vh('15001/new')]);
+    h.resources.push({ proxies: ['d-vhds'], types: [TYPE.virtualHost] });
+    const third = await s.next();
+    assert.deepEqual(names(third), []);
+    assert.deepEqual(removed(third), ['15001/b']);
+
+    // Unsubscribing the collection and subscribing again resends every member.
+    s.send({ typeUrl: TYPE.virtualHost, responseNonce: third.nonce, resourceNamesUnsubscribe: ['15001'] });
+    s.send({ typeUrl: TYPE.virtualHost, resourceNamesSubscribe: ['15001'] });
+    let again = await s.next();
+    if (names(again).length === 0) again = await s.next();
+    assert.deepEqual(names(again), ['15001/a', '15001/new']);
+    s.end();
+  });
+
+  it('streams in step share what they hold; one that changes its subscription diverges correctly', async () => {
+    const a = h.client.delta();
+    const b = h.client.delta();
+    for (const [s, id] of [[a, 'd-step-a'], [b, 'd-step-b']] as const) s.send({ node: node(id), typeUrl: TYPE.endpoint, resourceNamesSubscribe: ['c1', 'c2'] });
+    const [fa, fb] = [await a.next(), await b.next()];
+    assert.deepEqual(names(fa), ['c1', 'c2']);
+    assert.deepEqual(names(fb), ['c1', 'c2']);
+    const barrier = new Barrier(b, h.server, true);
+    b.send({ typeUrl: TYPE.endpoint, responseNonce: fb.nonce, resourceNamesUnsubscribe: ['c2'] });
+    await barrier.check();
+    h.resources.set(TYPE.endpoint, [endpoints('c1', 1), endpoints('c2', 2)]);
+    h.resources.push({ proxies: ['d-step-a', 'd-step-b'], types: [TYPE.endpoint] });
+    assert.deepEqual(names(await a.next()), ['c1', 'c2']);
+    assert.deepEqual(names(await b.next()), ['c1']);
+    h.resources.set(TYPE.endpoint, [endpoints('c2', 3)]);
+    h.resources.push({ proxies: ['d-step-a', 'd-step-b'], types: [TYPE.endpoint] });
+    const na = await a.next();
+    assert.deepEqual([names(na), removed(na)], [['c2'], ['c1']]);
+    const nb = await b.next();
+    assert.deepEqual([names(nb), removed(nb)], [[], ['c1']]);
+    a.end();
+    b.end();
+  });
 });

@@ -8,31 +8,99 @@
  */
 
 import type { EncodedResource, Generated } from '../../xds/resource-server.ts';
-import { isWildcardType } from '../../xds/type-urls.ts';
+import { collectionOf, isCollectionType, isWildcardType } from '../../xds/type-urls.ts';
 import type { TypeStatus } from './types.ts';
 import { Exchange, StreamProtocol, subscribedView } from './protocol.ts';
 import type { Owed, Protocol, ProtocolContext } from './protocol.ts';
 import { deltaResponse } from './responses.ts';
 import type { DeltaRequest } from './wire.ts';
 
+const NOTHING: Generated = { version: '', resources: [] };
+
 /** Held for a name the server told the client does not exist (so it is not repeated on every push). */
 const ABSENT = '\u0000absent';
 
 interface Diff {
-  readonly changed: EncodedResource[];
-  readonly removed: string[];
+  readonly changed: readonly EncodedResource[];
+  readonly removed: readonly string[];
 }
 
+const NO_DIFF: Diff = { changed: [], removed: [] };
+
+/** Per Generated, its resources' versions by name (built when first needed, shared by every stream). */
+const indexes = new WeakMap<Generated, Map<string, string>>();
+
+function indexOf(generated: Generated): Map<string, string> {
+  let index = indexes.get(generated);
+  if (index === undefined) {
+    index = new Map();
+    for (const r of generated.resources) index.set(r.name, r.version);
+    indexes.set(generated, index);
+  }
+  return index;
+}
+
+/** Per Generated a stream held, the diff to the Generated that replaced it last: computed once for all streams alike. */
+const pairDiffs = new WeakMap<Generated, { readonly next: Generated; readonly diff: Diff }>();
+
+/** What a client holding exactly `prev` lacks to hold exactly `next` (both for the same subscription). */
+function sharedDiff(prev: Generated, next: Generated): Diff {
+  if (prev === next) return NO_DIFF;
+  const hit = pairDiffs.get(prev);
+  if (hit !== undefined && hit.next === next) return hit.diff;
+  const before = indexOf(prev);
+  const after = indexOf(next);
+  const changed = next.resources.filter((r) => before.get(r.name) !== r.version);
+  const removed: string[] = [];
+  for (const r of prev.resources) if (!after.has(r.name)) removed.push(r.name);
+  const diff = changed.length === 0 && removed.length === 0 ? NO_DIFF : { changed, removed };
+  pairDiffs.set(prev, { next, diff });
+  return diff;
+}
+
+/**
+ * One type's subscription and what the client holds. After every response the holding is the
+ * Generated that response was diffed from — shared by all streams with the same view — so a thousand
+ * streams in step cost one diff per push and no per-resource memory each. Only a stream whose
+ * subscription changed, or that announced `initial_resource_versions`, holds a per-name map until its
+ * next response.
+ */
 class DeltaType extends Exchange {
   wildcard = false;
   readonly names = new Set<string>();
-  /** Resource name → version the client holds, as far as the server knows (or ABSENT). */
-  readonly known = new Map<string, string>();
+  /** VHDS: a subscribed name may be a collection (`15001` asks for every `15001/<host>`). */
+  readonly #collections: boolean;
+  /** Resource name → version the client holds (or ABSENT), when `#held` does not describe it. */
+  #known: Map<string, string> | undefined = new Map();
+  /**
+   * With `#known` undefined: the client holds exactly these resources, and knows that every name it
+   * subscribed to that is missing here does not exist.
+   */
+  #held: Generated | undefined;
   /** `names` sorted and interned, for `generate`; dropped when they change. */
   #sorted: readonly string[] | undefined;
 
+  constructor(typeUrl: string) {
+    super();
+    this.#collections = isCollectionType(typeUrl);
+  }
+
   sortedNames(ctx: ProtocolContext): readonly string[] {
     return (this.#sorted ??= ctx.names.sorted(this.names));
+  }
+
+  /** The per-name view of what the client holds (built from the shared holding when needed). */
+  #map(): Map<string, string> {
+    if (this.#known !== undefined) return this.#known;
+    const known = new Map<string, string>();
+    for (const r of this.#held?.resources ?? []) known.set(r.name, r.version);
+    if (!this.#collections) for (const name of this.names) if (!known.has(name)) known.set(name, ABSENT);
+    this.#held = undefined;
+    return (this.#known = known);
+  }
+
+  #covers(name: string): boolean {
+    return this.wildcard || this.names.has(name) || (this.#collections && this.names.has(collectionOf(name)));
   }
 
   /** Applies a request's subscription changes; returns whether they call for a response. */
@@ -40,10 +108,12 @@ class DeltaType extends Exchange {
     if (first) {
       // Legacy wildcard: a first request naming nothing subscribes to everything (LDS/CDS).
       this.wildcard = isWildcardType(req.typeUrl) && req.subscribe.length === 0 && req.unsubscribe.length === 0;
-      for (const [name, version] of Object.entries(req.initialResourceVersions)) this.known.set(name, version);
+      for (const [name, version] of Object.entries(req.initialResourceVersions)) this.#map().set(name, version);
     }
     let changed = first;
-    if (req.subscribe.length > 0 || req.unsubscribe.length > 0) this.#sorted = undefined;
+    if (req.subscribe.length === 0 && req.unsubscribe.length === 0) return changed;
+    this.#sorted = undefined;
+    const known = this.#map();
     for (const name of req.subscribe) {
       changed = true;
       if (name === '*') {
@@ -52,14 +122,14 @@ class DeltaType extends Exchange {
       }
       this.names.add(name);
       // The client may have forgotten a resource it re-subscribes to: send it even if unchanged.
-      if (!first || !Object.hasOwn(req.initialResourceVersions, name)) this.known.delete(name);
+      if (!first || !Object.hasOwn(req.initialResourceVersions, name)) this.#forget(known, name);
     }
     for (const name of req.unsubscribe) {
       if (name === '*') {
         this.wildcard = false;
         changed = true;
       } else if (this.names.delete(name)) {
-        this.known.delete(name);
+        this.#forget(known, name);
         // Under a wildcard the client cannot tell whether to keep the resource: answering resends it
         // when the wildcard covers it (the wildcard set is all there is, so otherwise it is gone).
         if (this.wildcard) changed = true;
@@ -68,45 +138,51 @@ class DeltaType extends Exchange {
     return changed;
   }
 
+  /** Drops what the client holds under `name` (for a collection, every member). */
+  #forget(known: Map<string, string>, name: string): void {
+    known.delete(name);
+    if (!this.#collections) return;
+    for (const held of [...known.keys()]) if (collectionOf(held) === name) known.delete(held);
+  }
+
   get active(): boolean {
-    return this.wildcard || this.names.size > 0 || this.known.size > 0;
+    return this.wildcard || this.names.size > 0 || (this.#known === undefined ? (this.#held?.resources.length ?? 0) > 0 : this.#known.size > 0);
   }
 
   diff(generated: Generated): Diff {
+    if (this.#known === undefined) return sharedDiff(this.#held ?? NOTHING, generated);
+    const known = this.#known;
     const changed: EncodedResource[] = [];
     const present = new Set<string>();
     for (const r of generated.resources) {
-      if (!this.wildcard && !this.names.has(r.name)) continue;
+      if (!this.#covers(r.name)) continue;
       present.add(r.name);
-      if (this.known.get(r.name) !== r.version) changed.push(r);
+      if (known.get(r.name) !== r.version) changed.push(r);
     }
     const removed: string[] = [];
-    for (const [name, version] of this.known) {
+    for (const [name, version] of known) {
       if (present.has(name) || version === ABSENT) continue;
-      if (this.wildcard || this.names.has(name)) removed.push(name);
-      else this.known.delete(name); // left over from initial_resource_versions, not subscribed
+      if (this.#covers(name)) removed.push(name);
+      else known.delete(name); // left over from initial_resource_versions, not subscribed
     }
-    for (const name of this.names) if (!present.has(name) && !this.known.has(name)) removed.push(name);
+    // A subscribed name that does not exist is said so once (collections are not resources themselves).
+    if (!this.#collections) for (const name of this.names) if (!present.has(name) && !known.has(name)) removed.push(name);
     return { changed, removed };
   }
 
-  /** Records what a response told the client. */
-  commit(diff: Diff): void {
-    for (const r of diff.changed) this.known.set(r.name, r.version);
-    for (const name of diff.removed) {
-      if (this.names.has(name)) this.known.set(name, ABSENT);
-      else this.known.delete(name);
-    }
+  /** Records that the client was sent `diff`, which brings it to hold exactly `generated`. */
+  commit(generated: Generated): void {
+    this.#known = undefined;
+    this.#held = generated;
   }
 
   get resourcesKnown(): number {
+    if (this.#known === undefined) return this.#held?.resources.length ?? 0;
     let n = 0;
-    for (const v of this.known.values()) if (v !== ABSENT) n++;
+    for (const v of this.#known.values()) if (v !== ABSENT) n++;
     return n;
   }
 }
-
-const NOTHING: Generated = { version: '', resources: [] };
 
 export class DeltaProtocol extends StreamProtocol<DeltaType> implements Protocol<DeltaRequest> {
   readonly mode = 'delta' as const;
@@ -115,7 +191,7 @@ export class DeltaProtocol extends StreamProtocol<DeltaType> implements Protocol
     let state = this.types.get(req.typeUrl);
     const first = state === undefined;
     if (state === undefined) {
-      state = new DeltaType();
+      state = new DeltaType(req.typeUrl);
       this.types.set(req.typeUrl, state);
     } else if (req.responseNonce !== '' && req.responseNonce === state.nonce) {
       if (req.errorDetail !== null) state.nacked(this.ctx, req.typeUrl, req.errorDetail.message);
@@ -139,7 +215,7 @@ export class DeltaProtocol extends StreamProtocol<DeltaType> implements Protocol
     if (diff.changed.length === 0 && diff.removed.length === 0 && !always) return;
     const nonce = this.ctx.nextNonce();
     const response = deltaResponse(typeUrl, generated.version, nonce, diff.changed, diff.removed, this.ctx.controlPlane);
-    state.commit(diff);
+    state.commit(generated);
     state.sent(generated.version, nonce, changedAt);
     this.ctx.write(response, { typeUrl, resources: diff.changed.length, removed: diff.removed.length });
   }

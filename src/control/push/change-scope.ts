@@ -9,11 +9,11 @@ import type { Scope } from './debouncer.ts';
 const REGISTRY_KINDS = new Set(['Service', 'ServiceEntry', 'WorkloadEntry', 'WorkloadGroup']);
 
 const BY_KIND: Readonly<Record<string, Scope>> = {
-  // Routes, and the listeners that carry TCP/TLS routes and gateway servers.
-  VirtualService: new Set([TYPE.route, TYPE.listener]),
+  // Routes (and their VHDS virtual hosts), and the listeners that carry TCP/TLS routes and gateway servers.
+  VirtualService: new Set([TYPE.route, TYPE.virtualHost, TYPE.listener]),
   // Clusters (subsets, policies), their endpoints (subset membership), and routes (a route to a subset
   // that appears or disappears changes with the consistency pass).
-  DestinationRule: new Set([TYPE.cluster, TYPE.endpoint, TYPE.route]),
+  DestinationRule: new Set([TYPE.cluster, TYPE.endpoint, TYPE.route, TYPE.virtualHost]),
   Gateway: new Set([TYPE.listener, TYPE.route]),
   // Scope changes what every type holds.
   Sidecar: 'all',

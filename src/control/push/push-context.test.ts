@@ -44,8 +44,8 @@ describe('PushContext', () => {
   });
 
   it('maps config kinds to the xDS types they can change', () => {
-    assert.deepEqual([...(typesForKinds(['VirtualService']) as Set<string>)].sort(), [TYPE.listener, TYPE.route].sort());
-    assert.deepEqual([...(typesForKinds(['DestinationRule']) as Set<string>)].sort(), [TYPE.cluster, TYPE.endpoint, TYPE.route].sort());
+    assert.deepEqual([...(typesForKinds(['VirtualService']) as Set<string>)].sort(), [TYPE.listener, TYPE.route, TYPE.virtualHost].sort());
+    assert.deepEqual([...(typesForKinds(['DestinationRule']) as Set<string>)].sort(), [TYPE.cluster, TYPE.endpoint, TYPE.route, TYPE.virtualHost].sort());
     assert.equal(typesForKinds(['Sidecar', 'VirtualService']), 'all');
     assert.equal((typesForKinds(['Service', 'WorkloadEntry', 'PeerAuthentication']) as Set<string>).size, 0);
   });

@@ -10,7 +10,7 @@ import { PushContext, type MeshSettings, DEFAULT_MESH } from '../push/push-conte
 import { XdsGenerator } from '../xds-generator.ts';
 import { parseProxy, workloadOf, type Proxy } from '../proxy.ts';
 import { decodeResource } from '../../xds/protos.ts';
-import { TYPE } from '../../xds/type-urls.ts';
+import { TYPE, collectionOf } from '../../xds/type-urls.ts';
 import { META } from '../../xds/node-metadata.ts';
 import { simulate, type Call, type ProxyConfig, type SimResult } from '../simulate/index.ts';
 import type { Workload } from '../../registry/model.ts';
@@ -24,6 +24,8 @@ export interface NodeSpec {
   readonly serviceAccount?: string;
   /** Container ports, e.g. `[{name: 'http', containerPort: 9080}]`. */
   readonly ports?: readonly { name?: string; containerPort: number }[];
+  /** The proxy takes its outbound virtual hosts over VHDS (as `weft proxy` does). */
+  readonly vhds?: boolean;
 }
 
 export function nodeOf(spec: NodeSpec): { id: string; cluster: string; metadata: Record<string, unknown> } {
@@ -37,6 +39,7 @@ export function nodeOf(spec: NodeSpec): { id: string; cluster: string; metadata:
       [META.serviceAccount]: spec.serviceAccount ?? 'default', [META.instanceIps]: spec.ip,
       [META.podPorts]: JSON.stringify(spec.ports ?? []), [META.interceptionMode]: 'NONE',
       ...(kind === 'grpc' ? { [META.generator]: 'grpc' } : {}),
+      ...(spec.vhds === true ? { [META.vhds]: 'true' } : {}),
     },
   };
 }
@@ -70,6 +73,18 @@ export function testMesh(yaml: string, nodes: readonly NodeSpec[], mesh: MeshSet
     for (const r of generator.generate(p, typeUrl, names).resources) out[r.name] = decodeResource(typeUrl, r.body);
     return out;
   };
+  // A VHDS client's view: each route configuration with `vhds` gets the virtual hosts of its collection.
+  const withVirtualHosts = (p: Proxy, routes: Record<string, Record<string, unknown>>): Record<string, Record<string, unknown>> => {
+    const vhds = Object.keys(routes).filter((n) => routes[n]?.['vhds'] !== undefined);
+    if (vhds.length === 0) return routes;
+    const hosts = Object.entries(decodeAll(p, TYPE.virtualHost, vhds));
+    const out = { ...routes };
+    for (const n of vhds) {
+      const own = hosts.filter(([name]) => collectionOf(name) === n).map(([, vh]) => vh);
+      out[n] = { ...routes[n], virtualHosts: [...(routes[n]?.['virtualHosts'] as unknown[] ?? []), ...own] };
+    }
+    return out;
+  };
   const config = (name: string): ProxyConfig => {
     const p = proxies.get(name);
     if (p === undefined) throw new Error(`no proxy ${name}`);
@@ -78,7 +93,7 @@ export function testMesh(yaml: string, nodes: readonly NodeSpec[], mesh: MeshSet
       .map((m) => m.slice('"routeConfigName":"'.length, -1));
     const clusters = decodeAll(p, TYPE.cluster, undefined);
     const eds = Object.entries(clusters).filter(([, c]) => (c as { type?: string }).type === 'EDS').map(([n]) => n);
-    return { listeners, routes: decodeAll(p, TYPE.route, routeNames), clusters, endpoints: decodeAll(p, TYPE.endpoint, eds) };
+    return { listeners, routes: withVirtualHosts(p, decodeAll(p, TYPE.route, routeNames)), clusters, endpoints: decodeAll(p, TYPE.endpoint, eds) };
   };
   return { ctx, generator, proxies, config, call: (name, c) => simulate(config(name), c) };
 }

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { testMesh, type NodeSpec } from './harness.ts';
 import { routeClusters } from './consistency.ts';
+import { TYPE } from '../../xds/type-urls.ts';
 
 const BOOKINFO = `
 apiVersion: v1
@@ -182,6 +183,45 @@ spec:
         }
       }
     }
+  });
+});
+
+describe('sidecar routes over VHDS', () => {
+  const VHDS_NODES: NodeSpec[] = NODES.map((n) => ({ ...n, vhds: true }));
+
+  it('sends route configurations holding only the catch-all, and one virtual host resource per service port', () => {
+    const m = testMesh(BOOKINFO + JASON, VHDS_NODES);
+    const p = m.proxies.get('productpage-v1')!;
+    const [rc] = m.generator.objects(m.ctx, p, TYPE.route, ['15001']);
+    assert.deepEqual(rc?.['vhds'], { configSource: { ads: {}, resourceApiVersion: 'V3' } });
+    assert.deepEqual((rc?.['virtualHosts'] as { name: string }[]).map((v) => v.name), ['allow_any']);
+    const hosts = m.generator.generate(p, TYPE.virtualHost, ['15001']).resources.map((r) => r.name).sort();
+    assert.deepEqual(hosts, [`15001/mysql.db.svc.cluster.local:3306`, `15001/productpage.default.svc.cluster.local:9080`, `15001/${REVIEWS}:9080`]);
+    // An on-demand name asks for that virtual host alone.
+    assert.deepEqual(m.generator.generate(p, TYPE.virtualHost, [`15001/${REVIEWS}:9080`]).resources.map((r) => r.name), [`15001/${REVIEWS}:9080`]);
+  });
+
+  it('routes every call as the inline route configuration does', () => {
+    const inline = testMesh(BOOKINFO + JASON, NODES);
+    const vhds = testMesh(BOOKINFO + JASON, VHDS_NODES);
+    const calls = [
+      viaProxy('reviews:9080', { headers: { 'end-user': 'jason' } }), viaProxy('reviews:9080'), viaProxy(`${REVIEWS}:9080`),
+      viaProxy('productpage:9080'), viaProxy('unknown.example.com:80'), viaProxy('mysql.db:3306', { method: 'CONNECT' }),
+    ];
+    for (const c of calls) {
+      const [a, b] = [inline.call('productpage-v1', c), vhds.call('productpage-v1', c)];
+      assert.deepEqual([b.ok, b.cluster, b.status], [a.ok, a.cluster, a.status], c.authority);
+    }
+    assert.equal(vhds.call('productpage-v1', calls[0]!).cluster, out('v2'));
+  });
+
+  it('a VirtualService change alters only that service\'s virtual host', () => {
+    const before = testMesh(BOOKINFO, VHDS_NODES);
+    const after = testMesh(BOOKINFO + JASON, VHDS_NODES);
+    const versions = (m: typeof before) => new Map(m.generator.generate(m.proxies.get('productpage-v1')!, TYPE.virtualHost, ['15001']).resources.map((r) => [r.name, r.version]));
+    const [a, b] = [versions(before), versions(after)];
+    const changed = [...b.keys()].filter((n) => a.get(n) !== b.get(n));
+    assert.deepEqual(changed, [`15001/${REVIEWS}:9080`]);
   });
 });
 

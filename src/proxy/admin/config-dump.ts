@@ -6,7 +6,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/operations/admin#get--config_dump
  */
 import { encodeResource, resourceToJson } from '../../xds/protos.ts';
-import { TYPE } from '../../xds/type-urls.ts';
+import { TYPE, collectionOf } from '../../xds/type-urls.ts';
 import type { Proto } from '../core/contracts.ts';
 import type { ListenerManager } from '../listener/index.ts';
 import type { ClusterManagerImpl } from '../upstream/index.ts';
@@ -76,14 +76,21 @@ function listenersDump(s: DumpSources): Record<string, unknown> {
 }
 
 function routesDump(s: DumpSources): Record<string, unknown> {
+  // VHDS virtual hosts are shown inside their route configuration, after its inline ones, as in force.
+  const vhds = new Map<string, Record<string, unknown>[]>();
+  for (const vh of s.xds.resources(TYPE.virtualHost).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const rc = collectionOf(vh.name);
+    vhds.set(rc, [...(vhds.get(rc) ?? []), heldJson(TYPE.virtualHost, vh)]);
+  }
   return {
     '@type': `${ADMIN}RoutesConfigDump`,
     static_route_configs: [],
-    dynamic_route_configs: s.xds.resources(TYPE.route).map((r) => ({
-      version_info: r.version,
-      route_config: heldJson(TYPE.route, r),
-      last_updated: new Date(r.updatedAt).toISOString(),
-    })),
+    dynamic_route_configs: s.xds.resources(TYPE.route).map((r) => {
+      const json = heldJson(TYPE.route, r);
+      const extra = vhds.get(r.name)?.map(({ '@type': _t, ...vh }) => vh);
+      if (extra !== undefined) json['virtual_hosts'] = [...((json['virtual_hosts'] as unknown[] | undefined) ?? []), ...extra];
+      return { version_info: r.version, route_config: json, last_updated: new Date(r.updatedAt).toISOString() };
+    }),
   };
 }
 

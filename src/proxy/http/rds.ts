@@ -8,6 +8,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/rds
  */
 import type { Proto, ResourceHandler, RouteStore, Subscriptions } from '../core/contracts.ts';
+import { VirtualHostStore, vhdsProblem } from './vhds.ts';
 import { TYPE } from '../../xds/type-urls.ts';
 import type { HttpFilterRegistry } from './filter.ts';
 import { compileRouteConfiguration, type CompiledRoutes, type PerFilterConfigHook } from './router/index.ts';
@@ -45,33 +46,84 @@ export function compileRoutes(proto: Proto, registry: HttpFilterRegistry): Compi
   return c;
 }
 
-/** The RDS handler and the store connection managers read from. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A route configuration without its `vhds` field (what is compiled, with the VHDS virtual hosts appended). */
+const stripped = new WeakMap<Proto, Proto>();
+
+function withoutVhds(proto: Proto): Proto {
+  let out = stripped.get(proto);
+  if (out === undefined) {
+    const copy: Mutable<Record<string, unknown>> = { ...proto };
+    delete copy['vhds'];
+    out = copy;
+    stripped.set(proto, out);
+  }
+  return out;
+}
+
+/**
+ * The RDS handler and the store connection managers read from. Route configurations with `vhds` get
+ * their virtual hosts from `virtualHosts`, the VHDS handler, which this store subscribes for them.
+ */
 export class RouteConfigStore implements RouteStore, ResourceHandler {
   readonly typeUrl = TYPE.route;
+  /** The VHDS handler (register it with the xDS client beside this one). */
+  readonly virtualHosts: VirtualHostStore;
   readonly #registry: HttpFilterRegistry;
+  readonly #subs: Subscriptions | undefined;
   readonly #routes = new Map<string, CompiledRoutes>();
+  /** Route configurations served with VHDS, as received. */
+  readonly #vhdsConfigs = new Map<string, Proto>();
+  /** See `#domainOwners`; dropped when a configuration or its virtual hosts change. */
+  readonly #owners = new Map<string, Map<string, string>>();
   readonly #listeners = new Set<(name: string) => void>();
 
-  constructor(registry: HttpFilterRegistry) {
+  /** `subs` is where VHDS subscriptions go; without it, route configurations with `vhds` are refused. */
+  constructor(registry: HttpFilterRegistry, subs?: Subscriptions) {
     this.#registry = registry;
+    this.#subs = subs;
+    this.virtualHosts = new VirtualHostStore((rc, name, vh) => this.#validateVirtualHost(rc, name, vh), (rcs) => this.#virtualHostsChanged(rcs));
   }
 
   validate(name: string, resource: Proto): string[] {
-    const c = compileRoutes(resource, this.#registry);
-    const problems = [...c.problems];
+    const problems: string[] = [];
+    let proto = resource;
+    if (resource['vhds'] !== undefined) {
+      const p = this.#subs === undefined ? 'vhds: virtual host discovery needs an xDS subscription' : vhdsProblem(resource['vhds']);
+      if (p !== undefined) problems.push(p);
+      proto = withoutVhds(resource);
+    }
+    const c = compileRoutes(proto, this.#registry);
+    problems.push(...c.problems);
     if (c.config.name !== '' && c.config.name !== name) problems.push(`name: ${JSON.stringify(c.config.name)} differs from the resource name ${JSON.stringify(name)}`);
     return problems;
   }
 
   apply(resources: ReadonlyMap<string, Proto>, removed: readonly string[], _complete = false): void {
     const changed: string[] = [];
+    let vhdsChanged = false;
     for (const [name, proto] of resources) {
-      const c = compileRoutes(proto, this.#registry);
-      if (this.#routes.get(name) === c.config) continue;
-      this.#routes.set(name, c.config);
+      const vhds = proto['vhds'] !== undefined;
+      if (vhds !== this.#vhdsConfigs.has(name)) vhdsChanged = true;
+      let config: CompiledRoutes;
+      this.#owners.delete(name);
+      if (vhds) {
+        this.#vhdsConfigs.set(name, proto);
+        config = this.#merged(name, proto);
+      } else {
+        this.#vhdsConfigs.delete(name);
+        config = compileRoutes(proto, this.#registry).config;
+      }
+      if (this.#routes.get(name) === config) continue;
+      this.#routes.set(name, config);
       changed.push(name);
     }
-    for (const name of removed) if (this.#routes.delete(name)) changed.push(name);
+    for (const name of removed) {
+      if (this.#vhdsConfigs.delete(name)) vhdsChanged = true;
+      if (this.#routes.delete(name)) changed.push(name);
+    }
+    if (vhdsChanged) this.#subs?.want(TYPE.virtualHost, new Set(this.#vhdsConfigs.keys()));
     for (const name of changed) for (const l of this.#listeners) l(name);
   }
 
@@ -87,6 +139,52 @@ export class RouteConfigStore implements RouteStore, ResourceHandler {
   /** Names currently held (for admin output). */
   names(): string[] {
     return [...this.#routes.keys()].sort();
+  }
+
+  /** A VHDS route configuration with its virtual hosts appended after the inline ones. */
+  #merged(name: string, proto: Proto): CompiledRoutes {
+    const base = withoutVhds(proto);
+    const hosts = this.virtualHosts.of(name);
+    if (hosts.length === 0) return compileRoutes(base, this.#registry).config;
+    const inline = (base['virtualHosts'] as readonly Proto[] | undefined) ?? [];
+    return compileRoutes({ ...base, virtualHosts: [...inline, ...hosts] }, this.#registry).config;
+  }
+
+  #virtualHostsChanged(routeConfigs: ReadonlySet<string>): void {
+    for (const name of routeConfigs) {
+      this.#owners.delete(name);
+      const proto = this.#vhdsConfigs.get(name);
+      if (proto === undefined) continue;
+      this.#routes.set(name, this.#merged(name, proto));
+      for (const l of this.#listeners) l(name);
+    }
+  }
+
+  /** One VHDS virtual host: valid on its own, and claiming no domain another virtual host of its configuration serves. */
+  #validateVirtualHost(routeConfig: string, name: string, vh: Proto): string[] {
+    const proto = this.#vhdsConfigs.get(routeConfig);
+    const base = proto === undefined ? { name: routeConfig } : withoutVhds(proto);
+    const c = compileRoutes({ ...base, virtualHosts: [vh] }, this.#registry);
+    const problems = c.problems.map((p) => p.replace(/^virtualHosts\[0\]\.?/, ''));
+    const taken = this.#domainOwners(routeConfig, base);
+    ((vh['domains'] as readonly string[] | undefined) ?? []).forEach((d, i) => {
+      const owner = taken.get(String(d).toLowerCase());
+      if (owner !== undefined && owner !== name) problems.push(`domains[${i}]: ${JSON.stringify(d)} is already served by virtual host ${JSON.stringify(owner)}`);
+    });
+    return problems;
+  }
+
+  /** Domain → name of the virtual host serving it, for a VHDS route configuration (built once per change). */
+  #domainOwners(routeConfig: string, base: Proto): Map<string, string> {
+    let owners = this.#owners.get(routeConfig);
+    if (owners === undefined) {
+      owners = new Map();
+      for (const o of [...((base['virtualHosts'] as readonly Proto[] | undefined) ?? []), ...this.virtualHosts.of(routeConfig)]) {
+        for (const d of (o['domains'] as readonly string[] | undefined) ?? []) owners.set(String(d).toLowerCase(), String(o['name']));
+      }
+      this.#owners.set(routeConfig, owners);
+    }
+    return owners;
   }
 }
 

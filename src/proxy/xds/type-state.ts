@@ -11,7 +11,7 @@ import type { Proto, ResourceHandler } from '../core/contracts.ts';
 import { Stats } from '../core/stats.ts';
 import type { Counter } from '../core/stats.ts';
 import { decodeResource } from '../../xds/protos.ts';
-import { SHORT, isWildcardType, messageName } from '../../xds/type-urls.ts';
+import { SHORT, collectionOf, isCollectionType, isWildcardType, messageName } from '../../xds/type-urls.ts';
 import { resourceName } from './wire.ts';
 import type { WireResource } from './wire.ts';
 
@@ -111,6 +111,10 @@ export class TypeState {
   /** Whether a response of this type was ever applied (the first one is applied even when empty). */
   applied = false;
   readonly #kind: string;
+  /** VHDS: a wanted name may be a collection (a route configuration's), answered by its members. */
+  readonly #collections: boolean;
+  /** Wanted collection names a response has answered since they were wanted (empty collections hold nothing). */
+  readonly #answered = new Set<string>();
   readonly #held = new Map<string, HeldResource>();
   readonly #wanted = new Set<string>();
   readonly #absent = new Set<string>();
@@ -126,6 +130,7 @@ export class TypeState {
     this.short = SHORT[this.typeUrl] ?? messageName(this.typeUrl);
     this.#kind = messageName(this.typeUrl).split('.').pop() ?? this.typeUrl;
     this.wildcard = isWildcardType(this.typeUrl);
+    this.#collections = isCollectionType(this.typeUrl);
     this.#counters = counters(options.stats ?? new Stats(), this.short);
     this.#log = options.log;
   }
@@ -153,7 +158,7 @@ export class TypeState {
   /** Wanted names neither held nor known to be absent. */
   waiting(): string[] {
     const out: string[] = [];
-    for (const n of this.#wanted) if (!this.#held.has(n) && !this.#absent.has(n)) out.push(n);
+    for (const n of this.#wanted) if (!this.#held.has(n) && !this.#absent.has(n) && !this.#answered.has(n)) out.push(n);
     return out;
   }
 
@@ -199,9 +204,17 @@ export class TypeState {
       changed = true;
       this.#wanted.delete(n);
       this.#absent.delete(n);
+      this.#answered.delete(n);
       this.#unaccepted.delete(n);
       this.#clearTimer(n);
       if (this.#held.delete(n)) removed.push(n);
+      if (this.#collections) {
+        for (const held of [...this.#held.keys()]) {
+          if (collectionOf(held) !== n) continue;
+          this.#held.delete(held);
+          removed.push(held);
+        }
+      }
     }
     for (const n of names) {
       if (this.#wanted.has(n)) continue;
@@ -276,7 +289,7 @@ export class TypeState {
       }
       seen.add(name);
       // Not asked for: ignored, as Envoy does.
-      if (this.wildcard || this.#wanted.has(name)) incoming.set(name, { version: r.version ?? update.version, body: r.body });
+      if (this.wildcard || this.#wanted.has(name) || (this.#collections && this.#wanted.has(collectionOf(name)))) incoming.set(name, { version: r.version ?? update.version, body: r.body });
     });
     return incoming;
   }
@@ -376,6 +389,12 @@ export class TypeState {
       this.#held.set(n, r);
       this.#absent.delete(n);
       this.#clearTimer(n);
+    }
+    if (this.#collections) {
+      for (const n of this.#wanted) {
+        this.#answered.add(n);
+        this.#clearTimer(n);
+      }
     }
     this.#unaccepted.clear();
     this.version = version;
