@@ -8,7 +8,8 @@
  *
  * Options: --quick (100×100 only), --proxies 100,1000, --services 100,1000, --changes 5 (of each kind),
  * --kind-budget 45 (s: no new change of a kind after that long, once two were made), --timeout <s per cell>, --no-pin (do not split the CPUs between control plane and sidecars),
- * --profile <dir> (V8 CPU profile of each cell's control plane; also WEFT_BENCH_CPU_PROF=<dir>).
+ * --profile <dir> (V8 CPU profile of each cell's control plane; also WEFT_BENCH_CPU_PROF=<dir>),
+ * --protocol delta|sotw|both (the sidecars' ADS variant; delta, as `weft proxy` speaks it, takes routes over VHDS).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { machine } from './machine.ts';
 import { runCell, type CellResult } from './control/cell.ts';
 import { printCell, printTargets, type Placement } from './control/report.ts';
+import type { AdsProtocol } from './control/sidecar-wire.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -30,6 +32,7 @@ const { values: args } = parseArgs({
     'no-pin': { type: 'boolean', default: false },
     profile: { type: 'string' },
     debounce: { type: 'string', default: '10' },
+    protocol: { type: 'string', default: 'delta' },
   },
 });
 
@@ -37,6 +40,8 @@ const list = (v: string | undefined, fallback: number[]) => (v === undefined ? f
 const proxiesList = list(args.proxies, args.quick ? [100] : [100, 1000]);
 const servicesList = list(args.services, args.quick ? [100] : [100, 1000]);
 const profileDir = args.profile ?? process.env['WEFT_BENCH_CPU_PROF'];
+const protocols: AdsProtocol[] = args.protocol === 'both' ? ['delta', 'sotw'] : [args.protocol as AdsProtocol];
+for (const p of protocols) if (p !== 'delta' && p !== 'sotw') throw new Error(`--protocol: delta, sotw or both (got ${JSON.stringify(args.protocol)})`);
 
 function hasTaskset(): boolean {
   try {
@@ -79,13 +84,13 @@ console.log(`changes: VirtualService = an 80/20-style split on svc-0 applied ove
          workload join = a new svc-0 sidecar connects, the registry's endpoint-only path (EDS; counts include the new sidecar's own sync)\n`);
 
 const cells: CellResult[] = [];
-for (const services of servicesList) {
+for (const protocol of protocols) for (const services of servicesList) {
   for (const proxies of proxiesList) {
     const timeoutMs = args.timeout === undefined ? 60_000 + 0.3 * proxies * services : Number(args.timeout) * 1000;
     const cell = await runCell({
-      proxies, services, changes: Number(args.changes), kindBudgetMs: Number(args['kind-budget']) * 1000, timeoutMs, debounceMs: Number(args.debounce),
+      protocol, proxies, services, changes: Number(args.changes), kindBudgetMs: Number(args['kind-budget']) * 1000, timeoutMs, debounceMs: Number(args.debounce),
       controlCpus: place.controlCpus, fleetCpus: place.fleetCpus,
-      ...(profileDir === undefined ? {} : { profileDir: join(profileDir, `${proxies}x${services}`) }),
+      ...(profileDir === undefined ? {} : { profileDir: join(profileDir, `${protocol}-${proxies}x${services}`) }),
     });
     printCell(cell);
     cells.push(cell);

@@ -16,6 +16,7 @@ import { endpointChange, meshYaml, virtualServiceChange } from './mesh.ts';
 import { cpuSeconds, memory, waitIdle } from './proc.ts';
 import { summarize, type Summary } from './stats.ts';
 import { rank, readProfile, type Ranking, type Window } from './cpu-profile.ts';
+import type { AdsProtocol } from './sidecar-wire.ts';
 
 export interface CellOptions {
   readonly proxies: number;
@@ -26,6 +27,8 @@ export interface CellOptions {
   readonly kindBudgetMs: number;
   readonly timeoutMs: number;
   readonly debounceMs: number;
+  /** The simulated sidecars' ADS variant; delta ones take routes over VHDS, as `weft proxy` does. */
+  readonly protocol: AdsProtocol;
   /** taskset CPU lists for the control plane and the fleet; undefined: not pinned. */
   readonly controlCpus?: string;
   readonly fleetCpus?: string;
@@ -56,6 +59,7 @@ export interface ChangeFigures {
 export interface CellResult {
   readonly proxies: number;
   readonly services: number;
+  readonly protocol: AdsProtocol;
   status: 'ok' | 'timed out' | 'failed';
   error?: string;
   config?: { readonly resources: number; readonly applyMs: number; readonly cpuS: number };
@@ -150,7 +154,7 @@ async function initialSync(run: Run, result: CellResult): Promise<boolean> {
   const { cp, fleet, opts } = run;
   const startUs = monotonicUs();
   const cpu0 = cpuSeconds(cp.pid);
-  const r = await fleet.connect(cp.xdsPort, opts.proxies, opts.services, run.left());
+  const r = await fleet.connect(cp.xdsPort, opts.proxies, opts.services, run.left(), opts.protocol);
   const cpu1 = cpuSeconds(cp.pid);
   await waitIdle(cp.pid, Math.min(run.left(), IDLE_MAX_MS));
   run.phases.push({ name: 'initial sync', startUs, endUs: monotonicUs() });
@@ -181,8 +185,10 @@ async function steps(run: Run, result: CellResult): Promise<void> {
     return;
   }
   const { cp, fleet } = run;
+  // Routing changes reach delta sidecars as VHDS virtual hosts, state-of-the-world ones as whole route configurations.
+  const routeType = run.opts.protocol === 'delta' ? TYPE.virtualHost : TYPE.route;
   const kinds: [Phase, 'vsChange' | 'endpointChange' | 'workloadJoin', Trigger][] = [
-    ['VirtualService changes', 'vsChange', (i, t) => fleet.change(cp.httpUrl, virtualServiceChange(i), TYPE.route, t)],
+    ['VirtualService changes', 'vsChange', (i, t) => fleet.change(cp.httpUrl, virtualServiceChange(i), routeType, t)],
     ['endpoint changes', 'endpointChange', (i, t) => fleet.change(cp.httpUrl, endpointChange(i), TYPE.endpoint, t)],
     ['workload joins', 'workloadJoin', (_i, t) => fleet.join(TYPE.endpoint, t)],
   ];
@@ -206,7 +212,7 @@ function peakMemory(pid: number): number {
 }
 
 export async function runCell(opts: CellOptions): Promise<CellResult> {
-  const result: CellResult = { proxies: opts.proxies, services: opts.services, status: 'ok', phases: [] };
+  const result: CellResult = { proxies: opts.proxies, services: opts.services, protocol: opts.protocol, status: 'ok', phases: [] };
   const deadline = performance.now() + opts.timeoutMs;
   let cp: ControlProcess | undefined;
   let fleet: FleetLink | undefined;

@@ -5,12 +5,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { ChangeResult, ConnectResult, Counters, FleetReply, FleetRequest } from './fleet-protocol.ts';
+import type { AdsProtocol } from './sidecar-wire.ts';
 
 const FLEET = join(import.meta.dirname, 'fleet.ts');
 
 export interface FleetLink {
   readonly pid: number;
-  connect(xdsPort: number, proxies: number, services: number, timeoutMs: number): Promise<ConnectResult>;
+  connect(xdsPort: number, proxies: number, services: number, timeoutMs: number, protocol: AdsProtocol): Promise<ConnectResult>;
   change(httpUrl: string, yaml: string, typeUrl: string, timeoutMs: number): Promise<ChangeResult>;
   join(typeUrl: string, timeoutMs: number): Promise<ChangeResult>;
   counters(): Promise<Counters>;
@@ -46,7 +47,7 @@ export async function startFleet(cpus: string | undefined): Promise<FleetLink> {
   });
   return {
     pid: child.pid!,
-    connect: (xdsPort, proxies, services, timeoutMs) => call({ cmd: 'connect', xdsPort, proxies, services, timeoutMs }),
+    connect: (xdsPort, proxies, services, timeoutMs, protocol) => call({ cmd: 'connect', xdsPort, proxies, services, timeoutMs, protocol }),
     change: (httpUrl, yaml, typeUrl, timeoutMs) => call({ cmd: 'change', httpUrl, yaml, typeUrl, timeoutMs }),
     join: (typeUrl, timeoutMs) => call({ cmd: 'join', typeUrl, timeoutMs }),
     counters: () => call({ cmd: 'counters' }),

@@ -3,8 +3,10 @@
  * IPC channel): one request at a time, each answered by one reply carrying the same `id`.
  */
 
+import type { AdsProtocol } from './sidecar-wire.ts';
+
 export type FleetRequest =
-  | { readonly cmd: 'connect'; readonly xdsPort: number; readonly proxies: number; readonly services: number; readonly timeoutMs: number }
+  | { readonly cmd: 'connect'; readonly xdsPort: number; readonly proxies: number; readonly services: number; readonly timeoutMs: number; readonly protocol: AdsProtocol }
   /** Applies `yaml` through the HTTP API and waits for every sidecar to ACK a new version of `typeUrl`. */
   | { readonly cmd: 'change'; readonly httpUrl: string; readonly yaml: string; readonly typeUrl: string; readonly timeoutMs: number }
   /** Connects one more sidecar, a new workload of svc-0, and waits for every other sidecar to ACK a new version of `typeUrl`. */
@@ -14,7 +16,7 @@ export type FleetRequest =
   | { readonly cmd: 'close' };
 
 export interface ConnectResult {
-  /** From the first stream opening to the last sidecar ACKing all four types. */
+  /** From the first stream opening to the last sidecar ACKing every type it subscribed to. */
   readonly ms: number;
   readonly synced: number;
   /** Bytes each synced sidecar received until it was synced. */

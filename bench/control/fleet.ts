@@ -7,7 +7,7 @@
 import { SHORT, TYPE } from '../../src/xds/type-urls.ts';
 import { edsClusterNames, joiningWorkloadNode, sidecarNode, SIDECAR_ROUTE_NAMES } from './mesh.ts';
 import { Sidecar } from './sidecar.ts';
-import { RequestCodec, type NodeSpec, type ResponseHead } from './sidecar-wire.ts';
+import { RequestCodec, type AdsProtocol, type NodeSpec, type ResponseHead } from './sidecar-wire.ts';
 import type { ChangeResult, ConnectResult, Counters, FleetMessage, FleetReply, FleetRequest } from './fleet-protocol.ts';
 
 type AckWatch = (sidecar: Sidecar, head: ResponseHead, ackedAt: number) => void;
@@ -25,10 +25,13 @@ function cpuMsSince(start: NodeJS.CpuUsage): number {
 }
 
 class Fleet {
-  readonly #codec = new RequestCodec();
+  #codec = new RequestCodec('sotw');
   #sidecars: Sidecar[] = [];
   #target = '';
+  /** Delta streams take outbound virtual hosts over VHDS, as `weft proxy` does. */
+  #vhds = false;
   #subscriptions: ReadonlyMap<string, Buffer> | undefined;
+  #ackBases: ReadonlyMap<string, Buffer> | undefined;
   #counters = new Map<string, { responses: number; bytes: number }>();
   #watch: AckWatch | undefined;
 
@@ -41,15 +44,20 @@ class Fleet {
     this.#watch?.(sidecar, head, ackedAt);
   };
 
-  async connect(xdsPort: number, proxies: number, services: number, timeoutMs: number): Promise<ConnectResult> {
+  async connect(xdsPort: number, proxies: number, services: number, timeoutMs: number, protocol: AdsProtocol): Promise<ConnectResult> {
     const cpu = process.cpuUsage();
     this.#target = `127.0.0.1:${xdsPort}`;
-    this.#subscriptions = new Map([
-      [TYPE.cluster, this.#codec.subscription(TYPE.cluster, [])],
-      [TYPE.listener, this.#codec.subscription(TYPE.listener, [])],
-      [TYPE.route, this.#codec.subscription(TYPE.route, SIDECAR_ROUTE_NAMES)],
-      [TYPE.endpoint, this.#codec.subscription(TYPE.endpoint, edsClusterNames(services))],
-    ]);
+    this.#codec = new RequestCodec(protocol);
+    this.#vhds = protocol === 'delta';
+    const names: [string, readonly string[]][] = [
+      [TYPE.cluster, []],
+      [TYPE.listener, []],
+      [TYPE.route, SIDECAR_ROUTE_NAMES],
+      ...(this.#vhds ? [[TYPE.virtualHost, SIDECAR_ROUTE_NAMES] as [string, readonly string[]]] : []),
+      [TYPE.endpoint, edsClusterNames(services)],
+    ];
+    this.#subscriptions = new Map(names.map(([t, n]) => [t, this.#codec.subscription(t, n)]));
+    this.#ackBases = new Map(names.map(([t, n]) => [t, this.#codec.ackBase(t, n)]));
     const types = this.#subscriptions.size;
     const bytesPerProxy: number[] = [];
     const resources: Record<string, number> = {};
@@ -65,7 +73,7 @@ class Fleet {
       };
     });
     const start = performance.now();
-    for (let i = 0; i < proxies; i++) this.#add(sidecarNode(i));
+    for (let i = 0; i < proxies; i++) this.#add(sidecarNode(i, this.#vhds));
     await within(synced, timeoutMs);
     this.#watch = undefined;
     return {
@@ -88,7 +96,7 @@ class Fleet {
   /** Connects a new workload of svc-0; waits for every other sidecar to ACK a new version of `typeUrl`. */
   join(typeUrl: string, timeoutMs: number): Promise<ChangeResult> {
     return this.#converge(typeUrl, timeoutMs, async () => {
-      this.#add(joiningWorkloadNode(this.#sidecars.length));
+      this.#add(joiningWorkloadNode(this.#sidecars.length, this.#vhds));
       return undefined;
     });
   }
@@ -122,10 +130,10 @@ class Fleet {
   }
 
   #add(node: NodeSpec): void {
-    if (this.#subscriptions === undefined) throw new Error('connect first');
+    if (this.#subscriptions === undefined || this.#ackBases === undefined) throw new Error('connect first');
     const sidecar = new Sidecar({
       index: this.#sidecars.length, target: this.#target, node: this.#codec.node(node),
-      subscriptions: this.#subscriptions, codec: this.#codec, onAck: this.#onAck,
+      subscriptions: this.#subscriptions, ackBases: this.#ackBases, codec: this.#codec, onAck: this.#onAck,
     });
     this.#sidecars.push(sidecar);
     sidecar.start();
@@ -154,7 +162,7 @@ const fleet = new Fleet();
 
 function handle(req: FleetRequest): Promise<unknown> | unknown {
   switch (req.cmd) {
-    case 'connect': return fleet.connect(req.xdsPort, req.proxies, req.services, req.timeoutMs);
+    case 'connect': return fleet.connect(req.xdsPort, req.proxies, req.services, req.timeoutMs, req.protocol);
     case 'change': return fleet.change(req.httpUrl, req.yaml, req.typeUrl, req.timeoutMs);
     case 'join': return fleet.join(req.typeUrl, req.timeoutMs);
     case 'counters': return fleet.counters();

@@ -80,23 +80,23 @@ export function edsClusterNames(services: number): string[] {
   return names;
 }
 
-/** The local-mode HTTP proxy listener's route configuration, the only one a sidecar asks for. */
+/** The local-mode HTTP proxy listener's route configuration, the only one a sidecar asks for (and, with VHDS, its virtual hosts). */
 export const SIDECAR_ROUTE_NAMES: readonly string[] = ['15001'];
 
 /** Sidecar `i` (0-based): its own loopback address and an app label that no benchmark Service selects. */
-export function sidecarNode(i: number): NodeSpec {
-  return node(i, `app-${i}`, { app: `app-${i}` });
+export function sidecarNode(i: number, vhds: boolean): NodeSpec {
+  return node(i, `app-${i}`, { app: `app-${i}` }, vhds);
 }
 
 /**
  * Sidecar `i` of a new workload of svc-0 v1: when it connects, the registry adds its endpoint to
  * svc-0 (the endpoint-only push path, EDS alone).
  */
-export function joiningWorkloadNode(i: number): NodeSpec {
-  return node(i, `svc-0-v1-${i}`, { app: 'svc-0', version: 'v1' });
+export function joiningWorkloadNode(i: number, vhds: boolean): NodeSpec {
+  return node(i, `svc-0-v1-${i}`, { app: 'svc-0', version: 'v1' }, vhds);
 }
 
-function node(i: number, name: string, labels: Readonly<Record<string, string>>): NodeSpec {
+function node(i: number, name: string, labels: Readonly<Record<string, string>>, vhds: boolean): NodeSpec {
   const ip = `127.0.${2 + Math.floor(i / 250)}.${1 + (i % 250)}`;
   return {
     id: `sidecar~${ip}~${name}.${NS}~${NS}.svc.cluster.local`,
@@ -108,6 +108,8 @@ function node(i: number, name: string, labels: Readonly<Record<string, string>>)
       [META.instanceIps]: ip,
       [META.podPorts]: JSON.stringify([{ name: 'http', containerPort: PORT, protocol: 'TCP' }]),
       [META.interceptionMode]: 'NONE',
+      // As `weft proxy` announces: outbound virtual hosts over VHDS (delta streams only).
+      ...(vhds ? { [META.vhds]: 'true' } : {}),
     },
   };
 }

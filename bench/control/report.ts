@@ -25,7 +25,7 @@ const kb = (bytes: number | undefined): string => (bytes === undefined ? '—' :
 const mean = (xs: readonly number[]): number | undefined => (xs.length === 0 ? undefined : xs.reduce((s, x) => s + x, 0) / xs.length);
 const secs = (n: number | undefined): string => (n === undefined ? '—' : `${n.toFixed(2)} s`);
 const perChange = (counts: Readonly<Record<string, number>>, n: number): string =>
-  ['cds', 'eds', 'lds', 'rds'].map((t) => `${t} ${n === 0 ? '—' : int((counts[t] ?? 0) / n)}`).join(' ');
+  ['cds', 'eds', 'lds', 'rds', 'vhds'].map((t) => `${t} ${n === 0 ? '—' : int((counts[t] ?? 0) / n)}`).join(' ');
 
 const triggers = (c: ChangeFigures): string =>
   Object.entries(c.triggers).map(([t, n]) => `${t} ${c.changes === 0 ? '—' : (n / c.changes).toFixed(1)}`).join(', ') || 'none';
@@ -47,12 +47,12 @@ function formatProfile(profile: NonNullable<CellResult['profile']>): string[] {
 }
 
 export function printCell(cell: CellResult): void {
-  const lines = [`── ${int(cell.proxies)} proxies × ${int(cell.services)} services ${'─'.repeat(40)}`];
+  const lines = [`── ${int(cell.proxies)} proxies × ${int(cell.services)} services, ${cell.protocol === 'delta' ? 'delta xDS + VHDS' : 'state-of-the-world xDS'} ${'─'.repeat(30)}`];
   if (cell.config !== undefined) lines.push(`  config: ${int(cell.config.resources)} resources applied in ${ms(cell.config.applyMs)} ms (control plane CPU ${secs(cell.config.cpuS)})`);
   const s = cell.initialSync;
   if (s !== undefined) {
     const res = Object.entries(s.resources).sort().map(([t, n]) => `${t} ${int(n)}`).join(', ');
-    lines.push(`  initial sync: ${int(s.synced)}/${int(cell.proxies)} sidecars ACKed CDS+EDS+LDS+RDS in ${ms(s.ms)} ms; control plane CPU ${secs(s.cpuToLastAckS)} to the last ACK (${secs(s.cpuTotalS)} until quiet), sidecars ${secs(s.fleetCpuMs / 1000)}`);
+    lines.push(`  initial sync: ${int(s.synced)}/${int(cell.proxies)} sidecars ACKed ${Object.keys(s.resources).sort().join('+').toUpperCase()} in ${ms(s.ms)} ms; control plane CPU ${secs(s.cpuToLastAckS)} to the last ACK (${secs(s.cpuTotalS)} until quiet), sidecars ${secs(s.fleetCpuMs / 1000)}`);
     lines.push(`                ${kb(s.bytesPerProxy?.p50)} received per sidecar (resources: ${res})`);
   }
   if (cell.rss !== undefined) {
@@ -84,7 +84,11 @@ function verdict(measured: number | string | undefined, goal: number, unit: stri
 
 const shown = (v: number | string): string => (typeof v === 'string' ? v : ms(v));
 
-function matrix(cells: readonly CellResult[]): string[] {
+function matrix(all: readonly CellResult[]): string[] {
+  return [...new Set(all.map((c) => c.protocol))].flatMap((protocol) => protocolMatrix(protocol, all.filter((c) => c.protocol === protocol)));
+}
+
+function protocolMatrix(protocol: string, cells: readonly CellResult[]): string[] {
   const proxies = [...new Set(cells.map((c) => c.proxies))];
   const services = [...new Set(cells.map((c) => c.services))];
   const text = (p: number, s: number) => {
@@ -97,14 +101,15 @@ function matrix(cells: readonly CellResult[]): string[] {
   const header = ['proxies', ...services.map((s) => `${int(s)} services`)];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)) + 3);
   const line = (r: string[]) => `  ${r.map((x, i) => (i === 0 ? x.padEnd(widths[0]!) : x.padStart(widths[i]!))).join('')}`;
-  return ['p99 convergence (ms): VirtualService change / endpoint change / workload join', line(header), ...rows.map(line)];
+  return [`p99 convergence (ms), ${protocol === 'delta' ? 'delta xDS + VHDS' : 'state of the world'}: VirtualService change / endpoint change / workload join`, line(header), ...rows.map(line)];
 }
 
 export function printTargets(cells: readonly CellResult[]): void {
-  const big = cells.find((c) => c.proxies === 1000 && c.services === 1000) ?? cells[cells.length - 1];
+  const big = cells.find((c) => c.proxies === 1000 && c.services === 1000 && c.protocol === 'delta')
+    ?? cells.find((c) => c.proxies === 1000 && c.services === 1000) ?? cells[cells.length - 1];
   const lines = [...matrix(cells), ''];
   if (big !== undefined) {
-    const where = `${int(big.proxies)}×${int(big.services)}`;
+    const where = `${int(big.proxies)}×${int(big.services)} ${big.protocol}`;
     const peak = Math.max(...cells.map((c) => c.rss?.peakMB ?? NaN).filter(Number.isFinite));
     const rows: [string, string, number | string | undefined, number, string][] = [
       [`VirtualService change p99, ${where}`, `≤ ${TARGET_MS} ms`, p99(big.vsChange), TARGET_MS, 'ms'],

@@ -12,6 +12,10 @@ import protobuf from 'protobufjs';
 import { jsToStruct, messageType } from '../../src/xds/protos.ts';
 
 export const ADS_METHOD = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
+export const DELTA_ADS_METHOD = '/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources';
+
+/** State of the world (every response holds the full set) or incremental (only what changed). */
+export type AdsProtocol = 'sotw' | 'delta';
 
 /** What a sidecar reads of a DiscoveryResponse. */
 export interface ResponseHead {
@@ -25,7 +29,10 @@ export interface ResponseHead {
 
 const WIRE_LENGTH_DELIMITED = 2;
 
-/** Reads a DiscoveryResponse's head; resources (field 2) and control_plane (field 6) are skipped. */
+/**
+ * Reads a DiscoveryResponse's or DeltaDiscoveryResponse's head: both keep the version (`version_info`,
+ * `system_version_info`) in field 1, resources in 2, type_url in 4 and the nonce in 5; the rest is skipped.
+ */
 export function readResponseHead(buf: Buffer): ResponseHead {
   const r = protobuf.Reader.create(buf);
   let versionInfo = '';
@@ -52,18 +59,35 @@ export interface NodeSpec {
   readonly metadata: Readonly<Record<string, unknown>>;
 }
 
-/** Encodes DiscoveryRequests for one benchmark run; subscriptions are shared by every sidecar. */
+/**
+ * Encodes requests for one benchmark run (DiscoveryRequest or DeltaDiscoveryRequest); subscriptions are
+ * shared by every sidecar.
+ */
 export class RequestCodec {
-  readonly #type = messageType('envoy.service.discovery.v3.DiscoveryRequest');
+  readonly protocol: AdsProtocol;
+  readonly #type;
+
+  constructor(protocol: AdsProtocol) {
+    this.protocol = protocol;
+    this.#type = messageType(protocol === 'delta' ? 'envoy.service.discovery.v3.DeltaDiscoveryRequest' : 'envoy.service.discovery.v3.DiscoveryRequest');
+  }
 
   #encode(fields: Record<string, unknown>): Buffer {
     const bytes = this.#type.encode(this.#type.fromObject(fields)).finish();
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  /** The part of every request of a type: `type_url` and `resource_names`. */
+  /**
+   * State of the world: the part of every request of a type (`type_url` and `resource_names`).
+   * Delta: the type's first request (`type_url` and `resource_names_subscribe`; none for a legacy wildcard).
+   */
   subscription(typeUrl: string, resourceNames: readonly string[]): Buffer {
-    return this.#encode({ typeUrl, resourceNames });
+    return this.protocol === 'delta' ? this.#encode({ typeUrl, resourceNamesSubscribe: resourceNames }) : this.#encode({ typeUrl, resourceNames });
+  }
+
+  /** What every ACK of a type repeats: the whole subscription (SotW), only the type URL (delta). */
+  ackBase(typeUrl: string, resourceNames: readonly string[]): Buffer {
+    return this.protocol === 'delta' ? this.#encode({ typeUrl }) : this.subscription(typeUrl, resourceNames);
   }
 
   /** The node, sent once: on the stream's first request. */
@@ -71,8 +95,8 @@ export class RequestCodec {
     return this.#encode({ node: { id: node.id, cluster: node.cluster, metadata: jsToStruct(node.metadata) } });
   }
 
-  /** An ACK's own part: the version accepted and the nonce of the response it answers. */
+  /** An ACK's own part: the nonce of the response it answers (and, for SotW, the version accepted). */
   ack(versionInfo: string, responseNonce: string): Buffer {
-    return this.#encode({ versionInfo, responseNonce });
+    return this.protocol === 'delta' ? this.#encode({ responseNonce }) : this.#encode({ versionInfo, responseNonce });
   }
 }

@@ -1,12 +1,16 @@
 /**
- * A simulated sidecar: one state-of-the-world ADS stream on a gRPC channel of its own (its own HTTP/2
- * connection, as every Envoy has), subscribing CDS and LDS (wildcard), RDS and EDS (named), and ACKing
- * every response at once with the version and nonce it carried. It never decodes resources and never
- * NACKs: it stands for an Envoy that accepts everything, instantly, so what is measured is the control
- * plane. https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#ack
+ * A simulated sidecar: one ADS stream (state of the world or delta) on an HTTP/2 connection of its own,
+ * as every Envoy has, subscribing CDS and LDS (wildcard), RDS, EDS (and with delta, VHDS) by name, and
+ * ACKing every response at once with the nonce (and version) it carried. It never decodes resources and
+ * never NACKs: it stands for an Envoy that accepts everything, instantly, so what is measured is the
+ * control plane. https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#ack
+ * It speaks gRPC over `node:http2` directly (5-byte length-prefixed messages, status in the trailers)
+ * rather than through grpc-js: a thousand of them share one core in the benchmark, and grpc-js's
+ * per-message overhead there would be measured as the control plane's convergence time.
+ * https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md
  */
-import * as grpc from '@grpc/grpc-js';
-import { ADS_METHOD, readResponseHead, type RequestCodec, type ResponseHead } from './sidecar-wire.ts';
+import http2 from 'node:http2';
+import { ADS_METHOD, DELTA_ADS_METHOD, readResponseHead, type RequestCodec, type ResponseHead } from './sidecar-wire.ts';
 
 /** Called after the sidecar wrote the ACK of `head`, at `ackedAt` (`performance.now()`). */
 export type AckListener = (sidecar: Sidecar, head: ResponseHead, ackedAt: number) => void;
@@ -17,19 +21,25 @@ export interface SidecarOptions {
   readonly target: string;
   /** The encoded node (sent on the first request). */
   readonly node: Buffer;
-  /** Per type URL, the encoded subscription every request of that type repeats, in subscription order. */
+  /** Per type URL, the encoded first request of that type, in subscription order. */
   readonly subscriptions: ReadonlyMap<string, Buffer>;
+  /** Per type URL, the part every ACK of that type repeats. */
+  readonly ackBases: ReadonlyMap<string, Buffer>;
   readonly codec: RequestCodec;
   readonly onAck: AckListener;
 }
 
-const CHANNEL_OPTIONS: grpc.ChannelOptions = {
-  // A pool per channel: without it grpc-js would multiplex every sidecar over one shared connection.
-  'grpc.use_local_subchannel_pool': 1,
-  'grpc.max_receive_message_length': -1,
-};
+/** Envoy's default HTTP/2 windows are large; a small one would make the server wait on the simulator. */
+const WINDOW = 16 * 2 ** 20;
 
-const passBuffer = (b: Buffer): Buffer => b;
+/** A gRPC length-prefixed message: compressed flag 0, big-endian length, the message. */
+function frame(message: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(5 + message.length);
+  out[0] = 0;
+  out.writeUInt32BE(message.length, 1);
+  message.copy(out, 5);
+  return out;
+}
 
 export class Sidecar {
   readonly index: number;
@@ -37,44 +47,74 @@ export class Sidecar {
   readonly acked = new Map<string, string>();
   /** Bytes of every response received. */
   bytesReceived = 0;
-  error: grpc.ServiceError | undefined;
+  error: Error | undefined;
   readonly #options: SidecarOptions;
-  readonly #client: grpc.Client;
-  #call: grpc.ClientDuplexStream<Buffer, ResponseHead> | undefined;
+  #session: http2.ClientHttp2Session | undefined;
+  #stream: http2.ClientHttp2Stream | undefined;
   #closing = false;
+  /** Received bytes not yet parsed into messages. */
+  #chunks: Buffer[] = [];
+  #buffered = 0;
 
   constructor(options: SidecarOptions) {
     this.index = options.index;
     this.#options = options;
-    this.#client = new grpc.Client(options.target, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
   }
 
   /** Opens the stream and sends one request per subscription, the first carrying the node. */
   start(): void {
-    const call = this.#client.makeBidiStreamRequest(ADS_METHOD, passBuffer, readResponseHead);
-    this.#call = call;
-    call.on('data', (head: ResponseHead) => this.#onResponse(call, head));
-    call.on('error', (e: grpc.ServiceError) => {
-      if (!this.#closing) this.error = e;
+    const session = http2.connect(`http://${this.#options.target}`, { settings: { initialWindowSize: WINDOW } });
+    session.on('connect', () => session.setLocalWindowSize(WINDOW));
+    session.on('error', (e) => this.#fail(e));
+    const path = this.#options.codec.protocol === 'delta' ? DELTA_ADS_METHOD : ADS_METHOD;
+    const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
+    stream.on('data', (chunk: Buffer) => this.#onData(chunk));
+    stream.on('trailers', (trailers) => {
+      const status = trailers['grpc-status'];
+      if (status !== undefined && status !== '0') this.#fail(new Error(`grpc-status ${String(status)}: ${String(trailers['grpc-message'] ?? '')}`));
     });
+    stream.on('error', (e) => this.#fail(e));
+    this.#session = session;
+    this.#stream = stream;
     let first = true;
     for (const sub of this.#options.subscriptions.values()) {
-      call.write(first ? Buffer.concat([this.#options.node, sub]) : sub);
+      stream.write(frame(first ? Buffer.concat([this.#options.node, sub]) : sub));
       first = false;
     }
   }
 
   close(): void {
     this.#closing = true;
-    this.#call?.cancel();
-    this.#client.close();
+    this.#stream?.close();
+    this.#session?.destroy();
   }
 
-  #onResponse(call: grpc.ClientDuplexStream<Buffer, ResponseHead>, head: ResponseHead): void {
+  #fail(e: Error): void {
+    if (!this.#closing && this.error === undefined) this.error = e;
+  }
+
+  /** Splits the byte stream into messages (a message may span chunks; a chunk may hold several). */
+  #onData(chunk: Buffer): void {
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    while (this.#buffered >= 5) {
+      const head = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
+      this.#chunks = [head];
+      const length = head.readUInt32BE(1);
+      if (head.length < 5 + length) return;
+      this.#onMessage(head.subarray(5, 5 + length));
+      const rest = head.subarray(5 + length);
+      this.#chunks = rest.length > 0 ? [rest] : [];
+      this.#buffered = rest.length;
+    }
+  }
+
+  #onMessage(message: Buffer): void {
+    const head = readResponseHead(message);
     this.bytesReceived += head.bytes;
-    const sub = this.#options.subscriptions.get(head.typeUrl);
-    if (sub === undefined) return;
-    call.write(Buffer.concat([sub, this.#options.codec.ack(head.versionInfo, head.nonce)]));
+    const base = this.#options.ackBases.get(head.typeUrl);
+    if (base === undefined) return;
+    this.#stream?.write(frame(Buffer.concat([base, this.#options.codec.ack(head.versionInfo, head.nonce)])));
     this.acked.set(head.typeUrl, head.versionInfo);
     this.#options.onAck(this, head, performance.now());
   }

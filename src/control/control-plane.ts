@@ -14,7 +14,9 @@ import { startHttpApi, type HttpApi } from './http/index.ts';
 import { XdsGenerator } from './xds-generator.ts';
 import { PushContext, DEFAULT_MESH, type MeshSettings } from './push/push-context.ts';
 import { Debouncer, type MergedChange, type Scope } from './push/debouncer.ts';
-import { kindOfKey, typesForKinds } from './push/change-scope.ts';
+import { kindOfKey, typesForKinds, typesForVirtualServices } from './push/change-scope.ts';
+import type { ConfigSnapshot } from './config-snapshot.ts';
+import { resourceKey } from './config/canonical.ts';
 import { ControlMetrics } from './metrics.ts';
 import { workloadOf, type Proxy } from './proxy.ts';
 import { TYPE, SHORT } from '../xds/type-urls.ts';
@@ -37,6 +39,18 @@ export interface ControlPlaneOptions {
   readonly removalGraceMs?: number;
   readonly mesh?: MeshSettings;
   readonly log?: (line: string) => void;
+}
+
+/** The xDS types a config change may affect: by kind, refined by content for VirtualServices. */
+function configChangeTypes(before: ConfigSnapshot, after: ConfigSnapshot, changedKeys: Iterable<string>): Scope {
+  const keys = [...changedKeys];
+  const others = typesForKinds(new Set(keys.map(kindOfKey).filter((k) => k !== 'VirtualService')));
+  const vsKeys = new Set(keys.filter((k) => kindOfKey(k) === 'VirtualService'));
+  if (others === 'all' || vsKeys.size === 0) return others;
+  const specs = [before, after].flatMap((snap) => snap.of('VirtualService')
+    .filter((vs) => vsKeys.has(resourceKey(vs))).map((vs) => vs.spec));
+  const vs = typesForVirtualServices(specs);
+  return vs === 'all' ? vs : new Set([...others, ...vs]);
 }
 
 export class ControlPlane {
@@ -100,18 +114,22 @@ export class ControlPlane {
       generator.publish(context(b.hosts), { ...(b.types === 'all' ? {} : { types: b.types }), reason: [...b.reasons].join(','), changedAt: b.at });
     };
     const debouncer = new Debouncer(opts.debounceMs ?? 100, flush);
+    let previous = store.snapshot();
     const unsubscribe = [
       store.onChange((snap, changedKeys) => {
         const at = performance.now();
         // Registry kinds report through the registry's own change event (endpoint-only or not).
         registry.setConfig(snap);
-        const types = typesForKinds(new Set([...changedKeys].map(kindOfKey)));
+        const types = configChangeTypes(previous, snap, changedKeys);
+        previous = snap;
         if (types === 'all' || types.size > 0) debouncer.add({ types, hosts: types === 'all' || types.has(TYPE.endpoint) ? 'all' : new Set(), reason: 'config', at });
       }),
       registry.onChange((snap, change) => {
         // DNS clusters carry their endpoints inline in CDS, so their endpoint changes need a full push.
         const dns = change.endpointsOnly && [...change.hosts].some((h) => snap.servicesByHost(h).some((s) => s.resolution === 'DNS' || s.resolution === 'DNS_ROUND_ROBIN'));
         const endpointsOnly = change.endpointsOnly && !dns;
+        // A workload no service selects (a client-only sidecar joining) changes no proxy's config.
+        if (endpointsOnly && change.hosts.size === 0) return;
         debouncer.add({ types: endpointsOnly ? new Set([TYPE.endpoint]) : 'all', hosts: endpointsOnly ? change.hosts : 'all', reason: change.reason, at: performance.now() });
       }),
     ];

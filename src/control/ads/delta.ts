@@ -16,6 +16,7 @@ import { deltaResponse } from './responses.ts';
 import type { DeltaRequest } from './wire.ts';
 
 const NOTHING: Generated = { version: '', resources: [] };
+const NO_NAMES: ReadonlySet<string> = new Set();
 
 /** Held for a name the server told the client does not exist (so it is not repeated on every push). */
 const ABSENT = '\u0000absent';
@@ -67,7 +68,8 @@ function sharedDiff(prev: Generated, next: Generated): Diff {
  */
 class DeltaType extends Exchange {
   wildcard = false;
-  readonly names = new Set<string>();
+  /** Subscribed names: an interned set shared by every stream with the same subscription (replaced, never mutated). */
+  #names: ReadonlySet<string> = NO_NAMES;
   /** VHDS: a subscribed name may be a collection (`15001` asks for every `15001/<host>`). */
   readonly #collections: boolean;
   /** Resource name → version the client holds (or ABSENT), when `#held` does not describe it. */
@@ -86,7 +88,11 @@ class DeltaType extends Exchange {
   }
 
   sortedNames(ctx: ProtocolContext): readonly string[] {
-    return (this.#sorted ??= ctx.names.sorted(this.names));
+    return (this.#sorted ??= ctx.names.sorted(this.#names));
+  }
+
+  get names(): ReadonlySet<string> {
+    return this.#names;
   }
 
   /** The per-name view of what the client holds (built from the shared holding when needed). */
@@ -94,17 +100,17 @@ class DeltaType extends Exchange {
     if (this.#known !== undefined) return this.#known;
     const known = new Map<string, string>();
     for (const r of this.#held?.resources ?? []) known.set(r.name, r.version);
-    if (!this.#collections) for (const name of this.names) if (!known.has(name)) known.set(name, ABSENT);
+    if (!this.#collections) for (const name of this.#names) if (!known.has(name)) known.set(name, ABSENT);
     this.#held = undefined;
     return (this.#known = known);
   }
 
   #covers(name: string): boolean {
-    return this.wildcard || this.names.has(name) || (this.#collections && this.names.has(collectionOf(name)));
+    return this.wildcard || this.#names.has(name) || (this.#collections && this.#names.has(collectionOf(name)));
   }
 
   /** Applies a request's subscription changes; returns whether they call for a response. */
-  apply(req: DeltaRequest, first: boolean): boolean {
+  apply(ctx: ProtocolContext, req: DeltaRequest, first: boolean): boolean {
     if (first) {
       // Legacy wildcard: a first request naming nothing subscribes to everything (LDS/CDS).
       this.wildcard = isWildcardType(req.typeUrl) && req.subscribe.length === 0 && req.unsubscribe.length === 0;
@@ -112,15 +118,15 @@ class DeltaType extends Exchange {
     }
     let changed = first;
     if (req.subscribe.length === 0 && req.unsubscribe.length === 0) return changed;
-    this.#sorted = undefined;
     const known = this.#map();
+    const names = new Set(this.#names);
     for (const name of req.subscribe) {
       changed = true;
       if (name === '*') {
         this.wildcard = true;
         continue;
       }
-      this.names.add(name);
+      names.add(name);
       // The client may have forgotten a resource it re-subscribes to: send it even if unchanged.
       if (!first || !Object.hasOwn(req.initialResourceVersions, name)) this.#forget(known, name);
     }
@@ -128,13 +134,15 @@ class DeltaType extends Exchange {
       if (name === '*') {
         this.wildcard = false;
         changed = true;
-      } else if (this.names.delete(name)) {
+      } else if (names.delete(name)) {
         this.#forget(known, name);
         // Under a wildcard the client cannot tell whether to keep the resource: answering resends it
         // when the wildcard covers it (the wildcard set is all there is, so otherwise it is gone).
         if (this.wildcard) changed = true;
       }
     }
+    this.#sorted = ctx.names.sorted(names);
+    this.#names = ctx.names.setOf(this.#sorted);
     return changed;
   }
 
@@ -146,7 +154,7 @@ class DeltaType extends Exchange {
   }
 
   get active(): boolean {
-    return this.wildcard || this.names.size > 0 || (this.#known === undefined ? (this.#held?.resources.length ?? 0) > 0 : this.#known.size > 0);
+    return this.wildcard || this.#names.size > 0 || (this.#known === undefined ? (this.#held?.resources.length ?? 0) > 0 : this.#known.size > 0);
   }
 
   diff(generated: Generated): Diff {
@@ -166,7 +174,7 @@ class DeltaType extends Exchange {
       else known.delete(name); // left over from initial_resource_versions, not subscribed
     }
     // A subscribed name that does not exist is said so once (collections are not resources themselves).
-    if (!this.#collections) for (const name of this.names) if (!present.has(name) && !known.has(name)) removed.push(name);
+    if (!this.#collections) for (const name of this.#names) if (!present.has(name) && !known.has(name)) removed.push(name);
     return { changed, removed };
   }
 
@@ -197,7 +205,7 @@ export class DeltaProtocol extends StreamProtocol<DeltaType> implements Protocol
       if (req.errorDetail !== null) state.nacked(this.ctx, req.typeUrl, req.errorDetail.message);
       else state.acked(this.ctx, req.typeUrl, state.versionSent ?? '', receivedAt);
     }
-    if (state.apply(req, first)) {
+    if (state.apply(this.ctx, req, first)) {
       this.owed.add(req.typeUrl, first, receivedAt);
       this.flush();
     }
@@ -212,7 +220,12 @@ export class DeltaProtocol extends StreamProtocol<DeltaType> implements Protocol
       : NOTHING;
     if (generated === undefined) return;
     const diff = state.diff(generated);
-    if (diff.changed.length === 0 && diff.removed.length === 0 && !always) return;
+    if (diff.changed.length === 0 && diff.removed.length === 0 && !always) {
+      // The client holds exactly `generated` already: holding the current set keeps this stream in step
+      // with the others, so the next push's diff is shared instead of computed from an older set.
+      state.commit(generated);
+      return;
+    }
     const nonce = this.ctx.nextNonce();
     const response = deltaResponse(typeUrl, generated.version, nonce, diff.changed, diff.removed, this.ctx.controlPlane);
     state.commit(generated);

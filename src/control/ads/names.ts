@@ -87,6 +87,17 @@ class WeakBuckets<V extends object> {
 export class NameInterner {
   readonly #sorted = new WeakValues<readonly string[]>();
   readonly #wire = new WeakBuckets<WireNames>();
+  readonly #sets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+  /**
+   * The shared set of an interned sorted list (from `sorted`): a thousand streams subscribed to the same
+   * three thousand names hold one set between them, not three million entries.
+   */
+  setOf(sorted: readonly string[]): ReadonlySet<string> {
+    let set = this.#sets.get(sorted);
+    if (set === undefined) this.#sets.set(sorted, (set = new Set(sorted)));
+    return set;
+  }
 
   /**
    * The shared frozen array of `names`, sorted and without duplicates: equal lists give the identical

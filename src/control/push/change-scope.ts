@@ -31,6 +31,18 @@ export function typesForKinds(kinds: Iterable<string>): Scope {
   return out;
 }
 
+type VirtualServiceSpec = { readonly tcp?: readonly unknown[]; readonly tls?: readonly unknown[] };
+
+/**
+ * A VirtualService with only HTTP routes lives in route configurations (and their VHDS virtual hosts):
+ * listeners carry TCP and TLS routes only. `before`/`after` are the changed resources' specs (absent when
+ * created or deleted); listeners are pushed only when either has TCP or TLS routes.
+ */
+export function typesForVirtualServices(changed: readonly (VirtualServiceSpec | undefined)[]): Scope {
+  const l4 = changed.some((spec) => (spec?.tcp?.length ?? 0) > 0 || (spec?.tls?.length ?? 0) > 0);
+  return l4 ? new Set(BY_KIND['VirtualService'] as Set<string>) : new Set([TYPE.route, TYPE.virtualHost]);
+}
+
 /** The kind of a config key `Kind/namespace/name`. */
 export function kindOfKey(key: string): string {
   return key.slice(0, key.indexOf('/'));

@@ -5,7 +5,7 @@ import { configSnapshot } from '../config-snapshot.ts';
 import { buildRegistrySnapshot, servicesFromConfig, workloadsFromConfig } from '../../registry/index.ts';
 import { PushContext } from './push-context.ts';
 import { loadAssignment } from '../translate/endpoints.ts';
-import { typesForKinds } from './change-scope.ts';
+import { typesForKinds, typesForVirtualServices } from './change-scope.ts';
 import { TYPE } from '../../xds/type-urls.ts';
 
 const YAML = ['a', 'b'].map((n) => `apiVersion: v1
@@ -48,5 +48,12 @@ describe('PushContext', () => {
     assert.deepEqual([...(typesForKinds(['DestinationRule']) as Set<string>)].sort(), [TYPE.cluster, TYPE.endpoint, TYPE.route, TYPE.virtualHost].sort());
     assert.equal(typesForKinds(['Sidecar', 'VirtualService']), 'all');
     assert.equal((typesForKinds(['Service', 'WorkloadEntry', 'PeerAuthentication']) as Set<string>).size, 0);
+  });
+
+  it('pushes listeners for a VirtualService change only when TCP or TLS routes are involved', () => {
+    const sorted = (s: unknown) => [...(s as Set<string>)].sort();
+    assert.deepEqual(sorted(typesForVirtualServices([{}, { tcp: [] }])), [TYPE.route, TYPE.virtualHost].sort());
+    assert.deepEqual(sorted(typesForVirtualServices([undefined, { tcp: [{}] }])), [TYPE.listener, TYPE.route, TYPE.virtualHost].sort());
+    assert.deepEqual(sorted(typesForVirtualServices([{ tls: [{}] }])), [TYPE.listener, TYPE.route, TYPE.virtualHost].sort());
   });
 });
