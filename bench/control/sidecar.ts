@@ -55,6 +55,8 @@ export class Sidecar {
   /** Received bytes not yet parsed into messages. */
   #chunks: Buffer[] = [];
   #buffered = 0;
+  /** Bytes of the message being received (prefix included), or -1 before its prefix arrived. */
+  #need = -1;
 
   constructor(options: SidecarOptions) {
     this.index = options.index;
@@ -93,19 +95,27 @@ export class Sidecar {
     if (!this.#closing && this.error === undefined) this.error = e;
   }
 
-  /** Splits the byte stream into messages (a message may span chunks; a chunk may hold several). */
+  /**
+   * Splits the byte stream into messages (a message may span chunks; a chunk may hold several). Chunks
+   * are joined once per message, when all of it has arrived.
+   */
   #onData(chunk: Buffer): void {
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
-    while (this.#buffered >= 5) {
-      const head = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
-      this.#chunks = [head];
-      const length = head.readUInt32BE(1);
-      if (head.length < 5 + length) return;
-      this.#onMessage(head.subarray(5, 5 + length));
-      const rest = head.subarray(5 + length);
+    for (;;) {
+      if (this.#need < 0) {
+        if (this.#buffered < 5) return;
+        if (this.#chunks[0]!.length < 5) this.#chunks = [Buffer.concat(this.#chunks)];
+        this.#need = 5 + this.#chunks[0]!.readUInt32BE(1);
+      }
+      if (this.#buffered < this.#need) return;
+      const all = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#buffered);
+      const rest = all.subarray(this.#need);
+      const message = all.subarray(5, this.#need);
       this.#chunks = rest.length > 0 ? [rest] : [];
       this.#buffered = rest.length;
+      this.#need = -1;
+      this.#onMessage(message);
     }
   }
 

@@ -14,7 +14,7 @@ import { startHttpApi, type HttpApi } from './http/index.ts';
 import { XdsGenerator } from './xds-generator.ts';
 import { PushContext, DEFAULT_MESH, type MeshSettings } from './push/push-context.ts';
 import { Debouncer, type MergedChange, type Scope } from './push/debouncer.ts';
-import { kindOfKey, typesForKinds, typesForVirtualServices } from './push/change-scope.ts';
+import { feedsRegistry, kindOfKey, typesForKinds, typesForVirtualServices } from './push/change-scope.ts';
 import type { ConfigSnapshot } from './config-snapshot.ts';
 import { resourceKey } from './config/canonical.ts';
 import { ControlMetrics } from './metrics.ts';
@@ -118,8 +118,9 @@ export class ControlPlane {
     const unsubscribe = [
       store.onChange((snap, changedKeys) => {
         const at = performance.now();
-        // Registry kinds report through the registry's own change event (endpoint-only or not).
-        registry.setConfig(snap);
+        // Registry kinds report through the registry's own change event (endpoint-only or not); other
+        // kinds leave the registry as it is, which spares rebuilding every service on a routing change.
+        if (feedsRegistry([...changedKeys].map(kindOfKey))) registry.setConfig(snap);
         const types = configChangeTypes(previous, snap, changedKeys);
         previous = snap;
         if (types === 'all' || types.size > 0) debouncer.add({ types, hosts: types === 'all' || types.has(TYPE.endpoint) ? 'all' : new Set(), reason: 'config', at });

@@ -6,6 +6,6 @@ export {
   ConfigStore, APPLIED, type ConfigStoreOptions, type ConfigListener, type ConfigSource, type InForce,
   type ApplyAction, type ApplyResult, type DeleteAction, type DeleteResult,
 } from './store.ts';
-export { StateError, STATE_FILE } from './applied-state.ts';
+export { StateError, STATE_FILE, JOURNAL_FILE } from './applied-state.ts';
 export { ConfigDirError } from './watched-directory.ts';
 export { resourceKey } from './canonical.ts';

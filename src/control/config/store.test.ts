@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, type AnyResource } from '../../api/index.ts';
 import type { ConfigSnapshot } from '../config-snapshot.ts';
-import { ConfigStore, ConfigDirError, StateError, STATE_FILE } from './index.ts';
+import { ConfigStore, ConfigDirError, StateError, STATE_FILE, JOURNAL_FILE } from './index.ts';
 
 const vs = (name: string, host: string) => `apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -170,9 +170,10 @@ metadata: { name: reviews }
     assert.ok(createdAt);
     await first.close();
 
-    const files = await readdir(h.state);
-    assert.deepEqual(files, [STATE_FILE], 'no temporary files are left behind');
-    JSON.parse(await readFile(join(h.state, STATE_FILE), 'utf8'));
+    const files = (await readdir(h.state)).sort();
+    assert.deepEqual(files, [JOURNAL_FILE], 'changes go to the journal; no temporary files are left behind');
+    const lines = (await readFile(join(h.state, JOURNAL_FILE), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(lines.every((l) => 'put' in l || 'delete' in l), 'one JSON entry per line');
 
     const second = await h.open({ configDirs: [] });
     assert.equal(hostOf(second.snapshot(), 'reviews'), 'reviews-v2');
@@ -227,6 +228,22 @@ metadata: { name: reviews }
     await utimes(file, inAnHour, inAnHour);
     const third = await h.open();
     assert.equal(hostOf(third.snapshot(), 'reviews'), 'from-file', 'the file was edited after the apply');
+  });
+
+  it('folds the journal into a snapshot after enough changes; a journal line cut short is ignored', async () => {
+    const store = await h.open({ configDirs: [] });
+    for (let i = 0; i < 260; i++) await store.apply(resources(`${vs('a', `host-${i}`)}---\n${vs('b', `host-${i}`)}`));
+    await store.close();
+    const files = (await readdir(h.state)).sort();
+    assert.ok(files.includes(STATE_FILE), `a snapshot was written (${files.join(', ')})`);
+    const journal = await readFile(join(h.state, JOURNAL_FILE), 'utf8').catch(() => '');
+    assert.ok(journal.split('\n').filter(Boolean).length < 100, 'the journal was emptied by the snapshot');
+    // A crash while appending leaves half a line: the entries before it count, the half line does not.
+    await writeFile(join(h.state, JOURNAL_FILE), `${journal}{"put": {"createdAt": "2026-`, { flag: 'w' });
+    const again = await h.open({ configDirs: [] });
+    assert.equal(hostOf(again.snapshot(), 'a'), 'host-259');
+    assert.ok(h.logs.some((l) => /cut short/.test(l)), h.logs.join('\n'));
+    await again.close();
   });
 
   it('refuses a corrupt state file and a missing config directory with typed errors', async () => {

@@ -16,7 +16,10 @@
 import { formatProblem, type AnyResource, type ConfigProblem } from '../../api/index.ts';
 import { configSnapshot, type ConfigSnapshot } from '../config-snapshot.ts';
 import { fingerprint, normalize, resourceKey } from './canonical.ts';
-import { loadAppliedState, saveAppliedState, type AppliedRecord } from './applied-state.ts';
+import { journalAppliedChanges, loadAppliedState, saveAppliedState, type AppliedRecord } from './applied-state.ts';
+
+/** After this many journal entries, the next change writes a fresh snapshot instead. */
+const JOURNAL_LIMIT = 500;
 import { WatchedDirectory, type FileLoad } from './watched-directory.ts';
 
 export const APPLIED = 'applied';
@@ -78,6 +81,8 @@ export class ConfigStore {
   readonly #inForce = new Map<string, { entry: Entry; source: SourceId }>();
   readonly #problems = new Map<string, readonly ConfigProblem[]>();
   readonly #listeners = new Set<ConfigListener>();
+  /** Entries in the applied-state journal since its last snapshot. */
+  #journalEntries = 0;
   readonly #dirs: WatchedDirectory[] = [];
   #lastChange = 0;
   #snapshot: ConfigSnapshot = configSnapshot(0, []);
@@ -91,7 +96,8 @@ export class ConfigStore {
   /** Loads applied state and every watched directory, then starts watching. Throws `StateError`/`ConfigDirError`. */
   static async open(opts: ConfigStoreOptions = {}): Promise<ConfigStore> {
     const store = new ConfigStore(opts);
-    const applied = await loadAppliedState(store.#stateDir, store.#log);
+    const { records: applied, journalEntries } = await loadAppliedState(store.#stateDir, store.#log);
+    store.#journalEntries = journalEntries;
     const entries = new Map<string, Entry>();
     for (const a of applied) {
       const key = resourceKey(a.resource);
@@ -213,11 +219,20 @@ export class ConfigStore {
     return this.#lastChange;
   }
 
+  /** Makes `entries` the applied state on disk: a journal entry per change, or a new snapshot now and then. */
   async #persist(entries: ReadonlyMap<string, Entry>): Promise<void> {
-    const records: AppliedRecord[] = [...entries.values()].map((e) => ({
-      resource: e.resource, createdAt: e.createdAt, changedAt: new Date(e.changedAt).toISOString(),
-    }));
-    await saveAppliedState(this.#stateDir, records);
+    const record = (e: Entry): AppliedRecord => ({ resource: e.resource, createdAt: e.createdAt, changedAt: new Date(e.changedAt).toISOString() });
+    const old = this.#sources.get(APPLIED) ?? new Map<string, Entry>();
+    const puts = [...entries.values()].filter((e) => old.get(resourceKey(e.resource)) !== e).map(record);
+    const deletes = [...old.keys()].filter((k) => !entries.has(k));
+    if (puts.length === 0 && deletes.length === 0) return;
+    if (this.#journalEntries + puts.length + deletes.length > JOURNAL_LIMIT) {
+      await saveAppliedState(this.#stateDir, [...entries.values()].map(record));
+      this.#journalEntries = 0;
+      return;
+    }
+    await journalAppliedChanges(this.#stateDir, puts, deletes);
+    this.#journalEntries += puts.length + deletes.length;
   }
 
   #fileDefining(key: string): string | undefined {
@@ -281,8 +296,10 @@ export class ConfigStore {
       set.add(id);
       this.#lastChange = Math.max(this.#lastChange, e.changedAt);
     }
+    // Only keys whose entry in this source changed can change what is in force.
     const changed = new Set<string>();
-    for (const k of new Set([...old.keys(), ...entries.keys()])) if (this.#elect(k)) changed.add(k);
+    for (const k of old.keys()) if (old.get(k) !== entries.get(k) && this.#elect(k)) changed.add(k);
+    for (const k of entries.keys()) if (!old.has(k) && this.#elect(k)) changed.add(k);
     return changed;
   }
 

@@ -8,6 +8,12 @@ import type { Scope } from './debouncer.ts';
 
 const REGISTRY_KINDS = new Set(['Service', 'ServiceEntry', 'WorkloadEntry', 'WorkloadGroup']);
 
+/** Whether a change to resources of `kinds` can change the registry (services, workloads). */
+export function feedsRegistry(kinds: Iterable<string>): boolean {
+  for (const k of kinds) if (REGISTRY_KINDS.has(k)) return true;
+  return false;
+}
+
 const BY_KIND: Readonly<Record<string, Scope>> = {
   // Routes (and their VHDS virtual hosts), and the listeners that carry TCP/TLS routes and gateway servers.
   VirtualService: new Set([TYPE.route, TYPE.virtualHost, TYPE.listener]),

@@ -35,6 +35,11 @@ const byAge = <T extends { metadata: { creationTimestamp?: string; namespace: st
 
 
 
+interface DestinationRuleIndex {
+  readonly exact: Map<string, DestinationRuleResource>;
+  readonly wildcards: { readonly host: string; readonly rule: DestinationRuleResource }[];
+}
+
 export class PushContext {
   readonly version: string;
   readonly config: ConfigSnapshot;
@@ -115,17 +120,36 @@ export class PushContext {
    * proxy's namespace, then the service's, then the root namespace; exact host before wildcards).
    */
   destinationRule(host: string, proxyNamespace: string, serviceNamespace: string): DestinationRuleResource | undefined {
-    const rules = this.config.of('DestinationRule');
     for (const ns of [proxyNamespace, serviceNamespace, this.mesh.rootNamespace]) {
-      const candidates = rules.filter((r) => r.metadata.namespace === ns && r.spec.workloadSelector === undefined &&
-        visibleFrom(r.spec.exportTo, ns, proxyNamespace));
-      const exact = candidates.find((r) => resolveHost(r.spec.host, ns) === host);
+      const index = this.#destinationRules(ns, proxyNamespace);
+      const exact = index.exact.get(host);
       if (exact !== undefined) return exact;
-      const wild = candidates.filter((r) => hostMatches(resolveHost(r.spec.host, ns), host))
-        .sort((a, b) => b.spec.host.length - a.spec.host.length)[0];
-      if (wild !== undefined) return wild;
+      const wild = index.wildcards.find((w) => hostMatches(w.host, host));
+      if (wild !== undefined) return wild.rule;
     }
     return undefined;
+  }
+
+  /**
+   * DestinationRules of namespace `ns` (without workload selector) visible from `proxyNamespace`, by
+   * resolved host: exact hosts first come first, wildcards longest first. Built once per push context,
+   * so a lookup costs a map access instead of a scan of every rule.
+   */
+  #destinationRules(ns: string, proxyNamespace: string): DestinationRuleIndex {
+    const key = `dr-index|${ns}|${proxyNamespace}`;
+    let index = this.memo.get(key) as DestinationRuleIndex | undefined;
+    if (index === undefined) {
+      index = { exact: new Map(), wildcards: [] };
+      for (const r of this.config.of('DestinationRule')) {
+        if (r.metadata.namespace !== ns || r.spec.workloadSelector !== undefined || !visibleFrom(r.spec.exportTo, ns, proxyNamespace)) continue;
+        const resolved = resolveHost(r.spec.host, ns);
+        if (resolved.includes('*')) index.wildcards.push({ host: resolved, rule: r });
+        else if (!index.exact.has(resolved)) index.exact.set(resolved, r);
+      }
+      index.wildcards.sort((a, b) => b.rule.spec.host.length - a.rule.spec.host.length);
+      this.memo.set(key, index);
+    }
+    return index;
   }
 
   /** VirtualServices bound to the mesh (no `gateways`, or `mesh` listed), visible from `namespace`, in scope. */

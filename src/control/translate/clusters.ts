@@ -74,6 +74,25 @@ function outboundClusters(ctx: PushContext, proxyNamespace: string, svc: Service
   });
 }
 
+/**
+ * The names of `outboundClustersFor(ctx, proxy)` without building the clusters (the consistency pass
+ * needs only names, and a routing change should not cost a rebuild of every cluster).
+ */
+export function outboundClusterNames(ctx: PushContext, proxy: Proxy): string[] {
+  const scope = ctx.sidecarScope(proxy);
+  const key = `cds-out-names|${proxy.namespace}|${scope.key}`;
+  const cached = ctx.memo.get(key) as string[] | undefined;
+  if (cached !== undefined) return cached;
+  const out: string[] = [];
+  for (const svc of ctx.visibleServices(proxy.namespace, scope)) {
+    const dr = svc.hostname.includes('*') ? undefined : ctx.destinationRule(svc.hostname, proxy.namespace, svc.namespace);
+    const subsets = ['', ...(dr?.spec.subsets ?? []).map((s) => s.name)];
+    for (const port of svc.ports) for (const subset of subsets) out.push(outboundCluster(port.port, subset, svc.hostname));
+  }
+  ctx.memo.set(key, out);
+  return out;
+}
+
 /** Every outbound cluster for the services visible to `proxy` (shared by proxies with the same scope). */
 export function outboundClustersFor(ctx: PushContext, proxy: Proxy): EnvoyCluster[] {
   const scope = ctx.sidecarScope(proxy);

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { testMesh, type NodeSpec } from './harness.ts';
 import { routeClusters } from './consistency.ts';
+import { outboundClusterNames, outboundClustersFor } from './clusters.ts';
 import { TYPE } from '../../xds/type-urls.ts';
 
 const BOOKINFO = `
@@ -168,6 +169,11 @@ spec:
 `, NODES);
     assert.ok(!Object.keys(hidden.config('productpage-v1').clusters ?? {}).some((c) => c.includes('api.internal')));
     assert.ok(Object.keys(hidden.config('mysql-0').clusters ?? {}).some((c) => c.includes('api.internal')));
+  });
+
+  it('lists outbound cluster names exactly as the clusters it builds (the consistency pass relies on it)', () => {
+    const m = testMesh(BOOKINFO + JASON, NODES);
+    for (const p of m.proxies.values()) assert.deepEqual(outboundClusterNames(m.ctx, p), outboundClustersFor(m.ctx, p).map((c) => c.name));
   });
 
   it('never sends a route naming a cluster the proxy did not get', () => {
