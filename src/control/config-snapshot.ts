@@ -16,9 +16,11 @@ export interface ConfigSnapshot {
 /** Builds a snapshot from resources (later duplicates of kind/namespace/name replace earlier ones). */
 export function configSnapshot(version: number, resources: readonly AnyResource[]): ConfigSnapshot {
   const byKey = new Map<string, AnyResource>();
-  for (const r of resources) byKey.set(`${r.kind}/${r.metadata.namespace}/${r.metadata.name}`, r);
-  const sorted = [...byKey.values()].sort((a, b) =>
-    a.kind.localeCompare(b.kind) || a.metadata.namespace.localeCompare(b.metadata.namespace) || a.metadata.name.localeCompare(b.metadata.name));
+  // Keys compare as plain strings (kind, namespace, name): a locale-aware comparison of thousands of
+  // resources on every change would cost more than the rest of the snapshot.
+  for (const r of resources) byKey.set(`${r.kind}\u0000${r.metadata.namespace}\u0000${r.metadata.name}`, r);
+  const keys = [...byKey.keys()].sort();
+  const sorted = keys.map((k) => byKey.get(k)!);
   const byKind = new Map<string, AnyResource[]>();
   for (const r of sorted) {
     const list = byKind.get(r.kind);

@@ -213,4 +213,29 @@ describe('ADS incremental (delta)', () => {
     a.end();
     b.end();
   });
+
+  it('sends a large diff as several responses, each ACKed on its own; a NACK of any part is recorded', async () => {
+    const big = (i: number): Obj => ({
+      clusterName: `big${i}`,
+      endpoints: [{ lbEndpoints: Array.from({ length: 100 }, (_, j) => ({ endpoint: { address: { socketAddress: { address: `10.${i}.${j}.1`, portValue: 8080 } } } })) }],
+    });
+    const names100 = Array.from({ length: 100 }, (_, i) => `big${i}`);
+    h.resources.set(TYPE.endpoint, names100.map((_, i) => big(i)));
+    const s = h.client.delta();
+    s.send({ node: node('d-chunks'), typeUrl: TYPE.endpoint, resourceNamesSubscribe: names100 });
+    const parts: Obj[] = [];
+    let received = 0;
+    while (received < 100) {
+      const res = await s.next();
+      parts.push(res);
+      received += res.resources.length;
+    }
+    assert.ok(parts.length >= 2, `${parts.length} responses`);
+    assert.equal(new Set(parts.map((p) => p.nonce)).size, parts.length, 'each part has its own nonce');
+    assert.deepEqual(parts.flatMap((p) => names(p)).sort(), [...names100].sort());
+    s.send({ typeUrl: TYPE.endpoint, responseNonce: parts[0]!.nonce, errorDetail: { code: 3, message: 'bad part' } });
+    await h.observer.waitFor((e) => e.kind === 'nack' && e.proxyId === 'd-chunks');
+    assert.equal(h.server.status().find((x) => x.proxyId === 'd-chunks')?.types[TYPE.endpoint]?.nack?.message, 'bad part');
+    s.end();
+  });
 });

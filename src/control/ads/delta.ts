@@ -81,6 +81,8 @@ class DeltaType extends Exchange {
   #held: Generated | undefined;
   /** `names` sorted and interned, for `generate`; dropped when they change. */
   #sorted: readonly string[] | undefined;
+  /** Nonces of the parts of the latest response before its last (whose nonce is `nonce`). */
+  earlierNonces: ReadonlySet<string> = new Set();
 
   constructor(typeUrl: string) {
     super();
@@ -192,6 +194,33 @@ class DeltaType extends Exchange {
   }
 }
 
+/**
+ * A response carries at most about this many bytes of resources; a larger diff goes out as several
+ * responses (delta xDS allows it: each is applied and ACKed on its own). Besides pacing a big initial
+ * sync, it keeps every buffer gRPC allocates for a message small, which the allocator reuses instead of
+ * keeping megabytes of freed memory mapped after a thousand proxies' initial syncs.
+ */
+const MAX_RESPONSE_BYTES = 128 * 1024;
+
+/** `diff` cut into parts of at most MAX_RESPONSE_BYTES of resources (at least one each); removals go last. */
+function chunks(diff: Diff): Diff[] {
+  const out: Diff[] = [];
+  let part: EncodedResource[] = [];
+  let bytes = 0;
+  for (const r of diff.changed) {
+    const size = r.body.length + r.name.length + r.version.length + 16;
+    if (part.length > 0 && bytes + size > MAX_RESPONSE_BYTES) {
+      out.push({ changed: part, removed: [] });
+      part = [];
+      bytes = 0;
+    }
+    part.push(r);
+    bytes += size;
+  }
+  out.push({ changed: part, removed: diff.removed });
+  return out.length === 1 ? [diff] : out;
+}
+
 export class DeltaProtocol extends StreamProtocol<DeltaType> implements Protocol<DeltaRequest> {
   readonly mode = 'delta' as const;
 
@@ -204,6 +233,9 @@ export class DeltaProtocol extends StreamProtocol<DeltaType> implements Protocol
     } else if (req.responseNonce !== '' && req.responseNonce === state.nonce) {
       if (req.errorDetail !== null) state.nacked(this.ctx, req.typeUrl, req.errorDetail.message);
       else state.acked(this.ctx, req.typeUrl, state.versionSent ?? '', receivedAt);
+    } else if (req.errorDetail !== null && state.earlierNonces.has(req.responseNonce)) {
+      // A part of the latest response other than its last was rejected: the response as a whole was.
+      state.nacked(this.ctx, req.typeUrl, req.errorDetail.message);
     }
     if (state.apply(this.ctx, req, first)) {
       this.owed.add(req.typeUrl, first, receivedAt);
@@ -226,11 +258,15 @@ export class DeltaProtocol extends StreamProtocol<DeltaType> implements Protocol
       state.commit(generated);
       return;
     }
-    const nonce = this.ctx.nextNonce();
-    const response = deltaResponse(typeUrl, generated.version, nonce, diff.changed, diff.removed, this.ctx.controlPlane);
+    const parts = chunks(diff);
+    const nonces = parts.map(() => this.ctx.nextNonce());
     state.commit(generated);
-    state.sent(generated.version, nonce, changedAt);
-    this.ctx.write(response, { typeUrl, resources: diff.changed.length, removed: diff.removed.length });
+    state.sent(generated.version, nonces[nonces.length - 1]!, changedAt);
+    state.earlierNonces = new Set(nonces.slice(0, -1));
+    parts.forEach((part, i) => {
+      const response = deltaResponse(typeUrl, generated.version, nonces[i]!, part.changed, part.removed, this.ctx.controlPlane);
+      this.ctx.write(response, { typeUrl, resources: part.changed.length, removed: part.removed.length });
+    });
   }
 
   status(): Record<string, TypeStatus> {
