@@ -5,7 +5,7 @@
  * start and the sidecars' ACKs are timed on one clock.
  */
 import { SHORT, TYPE } from '../../src/xds/type-urls.ts';
-import { edsClusterNames, joiningWorkloadNode, sidecarNode, SIDECAR_ROUTE_NAMES } from './mesh.ts';
+import { edsClusterNames, expectedResources, joiningWorkloadNode, sidecarNode, SIDECAR_ROUTE_NAMES } from './mesh.ts';
 import { Sidecar } from './sidecar.ts';
 import { RequestCodec, type AdsProtocol, type NodeSpec, type ResponseHead } from './sidecar-wire.ts';
 import type { ChangeResult, ConnectResult, Counters, FleetMessage, FleetReply, FleetRequest } from './fleet-protocol.ts';
@@ -58,15 +58,16 @@ class Fleet {
     ];
     this.#subscriptions = new Map(names.map(([t, n]) => [t, this.#codec.subscription(t, n)]));
     this.#ackBases = new Map(names.map(([t, n]) => [t, this.#codec.ackBase(t, n)]));
-    const types = this.#subscriptions.size;
+    const expected = expectedResources(services, this.#vhds);
     const bytesPerProxy: number[] = [];
     const resources: Record<string, number> = {};
     let end = 0;
     let syncedCount = 0;
+    const isSynced = (s: Sidecar): boolean => [...expected].every(([t, n]) => (s.resourcesReceived.get(t) ?? 0) >= n);
     const synced = new Promise<void>((resolve) => {
       this.#watch = (s, head, at) => {
-        if (s.index === 0) resources[SHORT[head.typeUrl] ?? head.typeUrl] = head.resources;
-        if (bytesPerProxy[s.index] !== undefined || s.acked.size < types) return;
+        if (s.index === 0) resources[SHORT[head.typeUrl] ?? head.typeUrl] = s.resourcesReceived.get(head.typeUrl) ?? 0;
+        if (bytesPerProxy[s.index] !== undefined || !isSynced(s)) return;
         bytesPerProxy[s.index] = s.bytesReceived;
         end = at;
         if (++syncedCount === proxies) resolve();

@@ -5,6 +5,7 @@
  * derive their names from here, so they agree on what exists.
  */
 import { META } from '../../src/xds/node-metadata.ts';
+import { TYPE } from '../../src/xds/type-urls.ts';
 import type { NodeSpec } from './sidecar-wire.ts';
 
 const NS = 'default';
@@ -78,6 +79,19 @@ export function edsClusterNames(services: number): string[] {
   const names: string[] = [];
   for (let k = 0; k < services; k++) for (const subset of ['', 'v1', 'v2']) names.push(`outbound|${PORT}|${subset}|${host(k)}`);
   return names;
+}
+
+/**
+ * How many resources of each type a sidecar holds once synced (delta responses may come in parts, so a
+ * sidecar counts what it received): per service a default and two subset clusters with their endpoints
+ * and, over VHDS, a virtual host; plus PassthroughCluster, BlackHoleCluster and the inbound cluster; the
+ * outbound and inbound listeners; route configuration 15001.
+ */
+export function expectedResources(services: number, vhds: boolean): ReadonlyMap<string, number> {
+  return new Map([
+    [TYPE.cluster, 3 * services + 3], [TYPE.endpoint, 3 * services], [TYPE.listener, 2], [TYPE.route, 1],
+    ...(vhds ? [[TYPE.virtualHost, services] as [string, number]] : []),
+  ]);
 }
 
 /** The local-mode HTTP proxy listener's route configuration, the only one a sidecar asks for (and, with VHDS, its virtual hosts). */

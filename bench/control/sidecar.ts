@@ -47,6 +47,8 @@ export class Sidecar {
   readonly acked = new Map<string, string>();
   /** Bytes of every response received. */
   bytesReceived = 0;
+  /** Resources received, per type URL (what a sync needs when responses come in parts). */
+  readonly resourcesReceived = new Map<string, number>();
   error: Error | undefined;
   readonly #options: SidecarOptions;
   #session: http2.ClientHttp2Session | undefined;
@@ -122,6 +124,7 @@ export class Sidecar {
   #onMessage(message: Buffer): void {
     const head = readResponseHead(message);
     this.bytesReceived += head.bytes;
+    this.resourcesReceived.set(head.typeUrl, (this.resourcesReceived.get(head.typeUrl) ?? 0) + head.resources);
     const base = this.#options.ackBases.get(head.typeUrl);
     if (base === undefined) return;
     this.#stream?.write(frame(Buffer.concat([base, this.#options.codec.ack(head.versionInfo, head.nonce)])));
