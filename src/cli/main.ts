@@ -13,8 +13,10 @@ import * as del from './delete.ts';
 import * as control from './control.ts';
 import * as proxy from './proxy.ts';
 import * as gateway from './gateway.ts';
+import * as run from './run.ts';
+import * as demo from './demo.ts';
 
-const COMMANDS = [validate, analyze, control, proxy, gateway, apply, get, del];
+const COMMANDS = [validate, analyze, control, proxy, gateway, run, demo, apply, get, del];
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
