@@ -223,7 +223,8 @@ export class ConfigStore {
   async #persist(entries: ReadonlyMap<string, Entry>): Promise<void> {
     const record = (e: Entry): AppliedRecord => ({ resource: e.resource, createdAt: e.createdAt, changedAt: new Date(e.changedAt).toISOString() });
     const old = this.#sources.get(APPLIED) ?? new Map<string, Entry>();
-    const puts = [...entries.values()].filter((e) => old.get(resourceKey(e.resource)) !== e).map(record);
+    const puts: AppliedRecord[] = [];
+    for (const [k, e] of entries) if (old.get(k) !== e) puts.push(record(e));
     const deletes = [...old.keys()].filter((k) => !entries.has(k));
     if (puts.length === 0 && deletes.length === 0) return;
     if (this.#journalEntries + puts.length + deletes.length > JOURNAL_LIMIT) {
@@ -291,6 +292,7 @@ export class ConfigStore {
     this.#sources.set(id, entries);
     for (const k of old.keys()) if (!entries.has(k)) this.#sourcesByKey.get(k)?.delete(id);
     for (const [k, e] of entries) {
+      if (old.get(k) === e) continue; // already registered under this source
       let set = this.#sourcesByKey.get(k);
       if (set === undefined) this.#sourcesByKey.set(k, (set = new Set()));
       set.add(id);
