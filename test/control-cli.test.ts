@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { weft, ROOT } from './support/weft-cli.ts';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -164,5 +165,30 @@ describe('weft apply / get / delete against the HTTP API', () => {
   it('delete without -f or KIND NAME is a usage error (exit 2)', async () => {
     const r = await weft(['delete', '--control', control]);
     assert.equal(r.code, 2);
+  });
+});
+
+describe('finding the local control plane without flags', () => {
+  it('weft control records its addresses in its state directory; apply and get find it there', async () => {
+    const { startControl, waitFor } = await import('./support/control-process.ts');
+    const cp = await startControl();
+    try {
+      const recorded = await waitFor('control.json', async () => {
+        try {
+          return JSON.parse(await readFile(join(cp.stateDir, 'control.json'), 'utf8')) as { xds: string; http: string };
+        } catch {
+          return undefined;
+        }
+      });
+      assert.equal(`http://${recorded.http}`, cp.httpUrl);
+      assert.equal(recorded.xds, `127.0.0.1:${cp.xdsPort}`);
+      const env = { WEFT_STATE: cp.stateDir };
+      const applied = await weft(['apply', '-f', join(BOOKINFO, 'virtual-service-all-v1.yaml')], { env });
+      assert.equal(applied.code, 0, applied.stderr);
+      const got = await weft(['get', 'vs', 'reviews'], { env });
+      assert.match(got.stdout, /reviews/);
+    } finally {
+      await cp.stop();
+    }
   });
 });

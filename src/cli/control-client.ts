@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { formatProblem, kindByName, type ConfigProblem } from '../api/index.ts';
 import { EXIT, type Io } from './io.ts';
 
+import { discoverControl } from './control-discovery.ts';
 export const DEFAULT_CONTROL = '127.0.0.1:15014';
 
 export interface ControlOption {
@@ -15,12 +16,12 @@ export interface ControlOption {
 }
 
 export function addControlOption(cmd: Command): Command {
-  return cmd.option('--control <host:port>', `the control plane's HTTP API (default: $WEFT_CONTROL_HTTP or ${DEFAULT_CONTROL})`);
+  return cmd.option('--control <host:port>', `the control plane's HTTP API (default: $WEFT_CONTROL_HTTP, the control plane recorded in ./.weft, or ${DEFAULT_CONTROL})`);
 }
 
 /** The base URL of the HTTP API from the option, the environment or the default. */
 export function controlUrl(opt: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const addr = opt || env['WEFT_CONTROL_HTTP'] || DEFAULT_CONTROL;
+  const addr = opt || env['WEFT_CONTROL_HTTP'] || discoverControl(env)?.http || DEFAULT_CONTROL;
   return /^https?:\/\//.test(addr) ? addr.replace(/\/+$/, '') : `http://${addr}`;
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { ControlPlane, type Address } from '../control/control-plane.ts';
+import { removeControlAddresses, writeControlAddresses } from './control-discovery.ts';
 import { collect, EXIT, type Io } from './io.ts';
 
 interface Options {
@@ -73,8 +74,13 @@ export function register(program: Command, io: Io, setExit: (code: number) => vo
         setExit(EXIT.problems);
         return;
       }
+      // Lets `weft proxy`, `weft run` and `weft apply` started from this directory find this control plane.
+      const host = (xds as Address).host;
+      await writeControlAddresses(opts.state, { xds: `${host}:${cp.xdsPort}`, http: `${(http as Address).host}:${cp.http.port}`, pid: process.pid })
+        .catch((e: Error) => io.stderr.write(`weft control: cannot record its addresses in ${opts.state}: ${e.message}\n`));
       const sig = await waitForSignal();
       io.stderr.write(`weft control: ${sig}, stopping\n`);
+      await removeControlAddresses(opts.state).catch(() => undefined);
       await cp.stop();
     });
 }

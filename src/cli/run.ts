@@ -9,6 +9,7 @@ import { isLogLevel, type LogLevel } from '../proxy/admin/index.ts';
 import { parseBootstrap } from '../proxy/bootstrap.ts';
 import { BootstrapError } from '../proxy/xds/index.ts';
 import { Workload } from '../run/workload.ts';
+import { controlXds } from './control-discovery.ts';
 import { collect, EXIT, type Io } from './io.ts';
 import { commonOptions, type RunOptions } from './proxy.ts';
 
@@ -63,7 +64,8 @@ export async function runWorkload(command: readonly string[], opts: Options, io:
   const problems: string[] = [];
   const checked = checkOptions(opts, problems);
   const { ip, port, ...rest } = opts;
-  const flags = { ...rest, ports: port, ...(ip === undefined ? {} : { ip }) };
+  const control = controlXds(opts.control);
+  const flags = { ...rest, ports: port, ...(ip === undefined ? {} : { ip }), ...(control === undefined ? {} : { control }) };
   try {
     parseBootstrap('sidecar', flags, process.env, '127.0.0.1');
   } catch (e) {
