@@ -10,6 +10,7 @@ import { isLogLevel, type LogLevel } from '../proxy/admin/index.ts';
 import { Proxy } from '../proxy/proxy.ts';
 import { BootstrapError } from '../proxy/xds/index.ts';
 import { collect, EXIT, type Io } from './io.ts';
+import { controlXds } from './control-discovery.ts';
 
 export interface RunOptions extends ProxyFlags {
   readonly adminPort: string;
@@ -71,7 +72,8 @@ export async function runProxy(kind: ProxyKind, opts: RunOptions, io: Io): Promi
   if (!isLogLevel(opts.logLevel)) problems.push(`--log-level: must be one of trace, debug, info, warning, error, critical, off (got ${JSON.stringify(opts.logLevel)})`);
   let bootstrap;
   try {
-    bootstrap = await loadBootstrap(kind, opts);
+    const control = controlXds(opts.control);
+    bootstrap = await loadBootstrap(kind, control === undefined ? opts : { ...opts, control });
   } catch (e) {
     if (!(e instanceof BootstrapError)) throw e;
     problems.push(...e.problems);
