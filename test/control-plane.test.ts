@@ -152,8 +152,9 @@ spec:
 
   it('exposes istiod\'s metrics and keeps applied config across a restart', async () => {
     const metrics = await (await fetch(`${cp.http.url.replace(/\/$/, '')}/metrics`)).text();
-    for (const name of ['pilot_xds_pushes', 'pilot_proxy_convergence_time', 'pilot_xds', 'pilot_total_xds_rejects', 'pilot_xds_push_errors']) assert.match(metrics, new RegExp(`^# TYPE ${name} `, 'm'));
+    for (const name of ['pilot_xds_pushes', 'pilot_proxy_convergence_time', 'pilot_xds', 'pilot_total_xds_rejects', 'pilot_xds_push_errors', 'pilot_xds_push_time']) assert.match(metrics, new RegExp(`^# TYPE ${name} `, 'm'));
     assert.match(metrics, /^pilot_proxy_convergence_time_count [1-9]/m);
+    assert.match(metrics, /^pilot_xds_push_time_count [1-9]/m);
     assert.match(metrics, /^pilot_xds\{version="weft"\} 1$/m);
     assert.match(metrics, /pilot_xds_pushes\{type="eds"\} [1-9]/);
     const res = await fetch(`${cp.http.url.replace(/\/$/, '')}/apply`, { method: 'POST', body: 'apiVersion: v1\nkind: Service\nmetadata: {name: ratings}\nspec:\n  ports: [{name: http, port: 9080}]\n' });

@@ -49,6 +49,11 @@ export interface ChangeFigures {
   readonly cpuTotalS: readonly number[];
   /** Fleet CPU milliseconds per change (how busy the simulated sidecars were). */
   readonly fleetCpuMs: readonly number[];
+  /**
+   * Per change, the control plane's own push time (`pilot_xds_push_time`): from the change to every stream
+   * having its responses written — convergence without the simulated sidecars' share.
+   */
+  readonly pushTimeMs: readonly number[];
   /** Totals over all changes: responses the sidecars received, pushes the server counted, push triggers. */
   readonly received: Counters;
   readonly serverPushes: Readonly<Record<string, number>>;
@@ -115,7 +120,7 @@ type Trigger = (i: number, timeoutMs: number) => Promise<ChangeResult>;
 async function measureChanges(run: Run, phase: Phase, trigger: Trigger): Promise<ChangeFigures> {
   const { cp, fleet, opts } = run;
   const latencies: number[] = [], last: number[] = [], apply: number[] = [], bytes: number[] = [];
-  const cpuToLastAckS: number[] = [], cpuTotalS: number[] = [], fleetCpuMs: number[] = [];
+  const cpuToLastAckS: number[] = [], cpuTotalS: number[] = [], fleetCpuMs: number[] = [], pushTimeMs: number[] = [];
   const received: Record<string, { responses: number; bytes: number }> = {};
   const serverPushes: Record<string, number> = {}, triggers: Record<string, number> = {};
   let missing = 0;
@@ -141,12 +146,15 @@ async function measureChanges(run: Run, phase: Phase, trigger: Trigger): Promise
     missing += r.missing;
     addCounters(received, await fleet.counters());
     const after = await cp.metrics();
+    const pushes = (after.value('pilot_xds_push_time_count') ?? 0) - (before.value('pilot_xds_push_time_count') ?? 0);
+    // The last push a change caused is what completes it; their mean understates it only when there were several.
+    if (pushes > 0) pushTimeMs.push((((after.value('pilot_xds_push_time_sum') ?? 0) - (before.value('pilot_xds_push_time_sum') ?? 0)) / pushes) * 1000);
     addTo(serverPushes, after.byType('pilot_xds_pushes'), before.byType('pilot_xds_pushes'));
     addTo(triggers, after.byType('pilot_push_triggers'), before.byType('pilot_push_triggers'));
   }
   return {
     changes: i, latencyMs: summarize(latencies), lastAckMs: summarize(last), applyMs: summarize(apply), responseBytes: summarize(bytes),
-    cpuToLastAckS, cpuTotalS, fleetCpuMs, received, serverPushes, triggers, missing,
+    cpuToLastAckS, cpuTotalS, fleetCpuMs, pushTimeMs, received, serverPushes, triggers, missing,
   };
 }
 

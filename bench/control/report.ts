@@ -23,6 +23,11 @@ const ms = (n: number | undefined): string => (n === undefined || !Number.isFini
 const mb = (n: number | undefined): string => (n === undefined || !Number.isFinite(n) ? '—' : n.toFixed(0));
 const kb = (bytes: number | undefined): string => (bytes === undefined ? '—' : bytes >= 1e6 ? `${(bytes / 1e6).toFixed(2)} MB` : `${(bytes / 1e3).toFixed(1)} kB`);
 const mean = (xs: readonly number[]): number | undefined => (xs.length === 0 ? undefined : xs.reduce((s, x) => s + x, 0) / xs.length);
+const median = (xs: readonly number[] | undefined): number | undefined => {
+  if (xs === undefined || xs.length === 0) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)];
+};
 const secs = (n: number | undefined): string => (n === undefined ? '—' : `${n.toFixed(2)} s`);
 const perChange = (counts: Readonly<Record<string, number>>, n: number): string =>
   ['cds', 'eds', 'lds', 'rds', 'vhds'].map((t) => `${t} ${n === 0 ? '—' : int((counts[t] ?? 0) / n)}`).join(' ');
@@ -37,6 +42,7 @@ function changeRow(label: string, c: ChangeFigures | undefined, proxies: number)
   return [
     `  ${label.padEnd(22)} ${cols}   ${c.changes} change${c.changes === 1 ? '' : 's'}; last ACK p50 ${ms(c.lastAckMs?.p50)} ms${c.applyMs === undefined ? '' : `, apply ${ms(c.applyMs.p50)} ms`}` +
       `${c.missing > 0 ? `   TIMED OUT: ${c.missing} of ${proxies} sidecars had not ACKed` : ''}`,
+    `  ${''.padEnd(22)} control plane done (every response written) after ${ms(median(c.pushTimeMs))} ms (median), the rest is delivery and the simulated sidecars`,
     `  ${''.padEnd(22)} CPU per change: control plane ${secs(mean(c.cpuToLastAckS))} to the last ACK, ${secs(mean(c.cpuTotalS))} until quiet; sidecars ${secs((mean(c.fleetCpuMs) ?? 0) / 1000)}`,
     `  ${''.padEnd(22)} response carrying the change ${kb(c.responseBytes?.p50)} per sidecar; sent per change: ${perChange(c.serverPushes, c.changes)}; push triggers per change: ${triggers(c)}`,
   ];

@@ -72,6 +72,9 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
   readonly #budget: WriteBudget;
   readonly #names = new NameInterner();
   #draining = false;
+  /** The earliest change among pushes not yet fully handed out, and the streams handled for them. */
+  #fanoutSince = Infinity;
+  #fanoutStreams = 0;
   #idleWaiters: (() => void)[] = [];
   #server: grpc.Server | undefined;
   #unsubscribe: (() => void) | undefined;
@@ -219,6 +222,7 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
     const targets: Iterable<AnyConnection<P>> = event.proxies === undefined
       ? this.#connections
       : [...event.proxies].flatMap((id) => [...(this.#byProxy.get(id) ?? [])]);
+    this.#fanoutSince = Math.min(this.#fanoutSince, event.changedAt);
     for (const c of targets) {
       const queued = this.#pending.get(c);
       if (queued === undefined) {
@@ -248,10 +252,19 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
       if (n++ >= this.#batchSize || (n > 1 && performance.now() - start > this.#sliceMs)) break;
       this.#pending.delete(c);
       c.push(push.types, push.changedAt);
+      this.#fanoutStreams++;
     }
     this.#draining = false;
-    if (this.#pending.size > 0) this.#scheduleDrain();
-    else if (this.#isIdle()) this.#wakeIdle();
+    if (this.#pending.size > 0) {
+      this.#scheduleDrain();
+      return;
+    }
+    if (Number.isFinite(this.#fanoutSince)) {
+      this.#observer.pushDone?.({ latencyMs: performance.now() - this.#fanoutSince, streams: this.#fanoutStreams });
+      this.#fanoutSince = Infinity;
+      this.#fanoutStreams = 0;
+    }
+    if (this.#isIdle()) this.#wakeIdle();
   }
 
   #wakeIdle(): void {

@@ -14,6 +14,11 @@ export interface AdsObserver {
   connections?(count: number): void;
   /** A response was written: its type, size in bytes, and how many resources (and removals, delta) it carried. */
   pushSent?(info: { readonly proxyId: string; readonly typeUrl: string; readonly bytes: number; readonly resources: number; readonly removed: number; readonly mode: AdsMode }): void;
+  /**
+   * Every stream a push concerned was handled (its responses generated and handed to gRPC); `latencyMs`
+   * runs from the earliest change among the pushes handled since the previous report.
+   */
+  pushDone?(info: { readonly latencyMs: number; readonly streams: number }): void;
   /** The proxy ACKed a response; `latencyMs` runs from the change that caused it (`PushEvent.changedAt`, or the request it answered). */
   ack?(info: { readonly proxyId: string; readonly typeUrl: string; readonly version: string; readonly latencyMs: number }): void;
   /** The proxy NACKed a response: it keeps its previous config; the server does not resend this version. */
