@@ -18,9 +18,11 @@ import type { Bootstrap } from './bootstrap.ts';
 import { AdminServer, Logger, type AdminContext, type LogLevel } from './admin/index.ts';
 import { builtinFilters, httpConnectionManagerFactory, RouteConfigStore } from './http/index.ts';
 import { ListenerManager } from './listener/index.ts';
+import { listenerDependencies } from './listener/dependencies.ts';
 import { NetworkFilterRegistry, registerBuiltins as registerNetworkBuiltins } from './network/index.ts';
 import { ClusterManagerImpl } from './upstream/index.ts';
 import { XdsClient, type AdsProtocol } from './xds/index.ts';
+import { TYPE } from '../xds/type-urls.ts';
 
 export interface ProxyPorts {
   /** Admin endpoint (default 15000; 0: any free port). */
@@ -101,9 +103,16 @@ export class Proxy {
       stats: this.stats,
       subscriptions: this.xds,
       log: this.logger.at('info'),
+      ready: (listener) => this.#dependenciesPresent(listener),
       ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}),
     });
-    this.clusters.onChange(() => this.listeners.refreshWarming());
+    // A listener that finishes warming binds later than its LDS update: readiness is judged again once it has.
+    const rewarm = (): void => {
+      this.listeners.refreshWarming();
+      void this.listeners.settled().then(() => this.xds.checkReady());
+    };
+    this.clusters.onChange(rewarm);
+    this.routes.onChange(rewarm);
     this.xds
       .register(ldsHandler(this.listeners, () => this.xds.checkReady()))
       .register(this.clusters.cdsHandler)
@@ -142,6 +151,18 @@ export class Proxy {
     this.#servers.push(await AdminServer.listen('admin', ctx, host, ports.admin));
     this.#servers.push(await AdminServer.listen('health', ctx, host, ports.health));
     this.#servers.push(await AdminServer.listen('prometheus', ctx, host, ports.prometheus));
+  }
+
+  /**
+   * Listener warming: its RDS route configurations have arrived (or were declared absent, or timed out),
+   * and the clusters its TCP proxies use are not waiting for their endpoints.
+   */
+  #dependenciesPresent(listener: Proto): boolean {
+    const deps = listenerDependencies(listener);
+    if (!deps.routes.every((n) => this.routes.get(n) !== undefined || this.xds.settled(TYPE.route, n))) return false;
+    if (deps.clusters.length === 0) return true;
+    const warming = new Set(this.clusters.warming());
+    return deps.clusters.every((n) => !warming.has(n));
   }
 
   #listenersWarm(): boolean {

@@ -121,7 +121,9 @@ export class RouteConfigStore implements RouteStore, ResourceHandler {
     }
     for (const name of removed) {
       if (this.#vhdsConfigs.delete(name)) vhdsChanged = true;
-      if (this.#routes.delete(name)) changed.push(name);
+      // Told even when it never arrived (absent, or its initial fetch timed out): a warming listener waits on it.
+      this.#routes.delete(name);
+      changed.push(name);
     }
     if (vhdsChanged) this.#subs?.want(TYPE.virtualHost, new Set(this.#vhdsConfigs.keys()));
     for (const name of changed) for (const l of this.#listeners) l(name);

@@ -155,6 +155,14 @@ export class TypeState {
     return this.#held.values();
   }
 
+  /**
+   * Whether `name` is held or known to be absent. A name not wanted (yet) is not settled: listeners
+   * register their RDS names a microtask after they are built.
+   */
+  settled(name: string): boolean {
+    return this.#held.has(name) || this.#absent.has(name) || this.#answered.has(name);
+  }
+
   /** Wanted names neither held nor known to be absent. */
   waiting(): string[] {
     const out: string[] = [];

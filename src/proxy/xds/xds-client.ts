@@ -211,6 +211,14 @@ export class XdsClient implements Subscriptions {
     };
   }
 
+  /**
+   * Whether a wanted name of a named type needs no more waiting for: it arrived, or it is known to be
+   * absent (removed, or its initial fetch timed out). Listener warming uses it for RDS names.
+   */
+  settled(typeUrl: string, name: string): boolean {
+    return this.#types.get(typeUrl)?.settled(name) ?? true;
+  }
+
   /** The resources of a type in force (decoded, with their bytes and versions), for `/config_dump`. */
   resources(typeUrl: string): HeldResource[] {
     return [...(this.#types.get(typeUrl)?.resources() ?? [])];
