@@ -84,6 +84,8 @@ export class XdsGenerator implements ResourceServer<Proxy> {
   /** Per `type|name`, the last encoding and the text it was made from (see `#fingerprint`). */
   readonly #lastEncoded = new Map<string, { readonly json: string; readonly encoded: EncodedResource; used: number }>();
   #publishes = 0;
+  /** Per proxy, its view keys in the current push context (they are asked for once per type and push). */
+  readonly #viewKeys = new WeakMap<Proxy, { readonly ctx: PushContext; readonly keys: Map<string, string | undefined> }>();
   readonly #hooks: GeneratorHooks;
 
   constructor(initial: PushContext, hooks: GeneratorHooks = {}) {
@@ -159,6 +161,15 @@ export class XdsGenerator implements ResourceServer<Proxy> {
    * it is per proxy (sidecar and gateway listeners carry the proxy's address).
    */
   #viewKey(ctx: PushContext, proxy: Proxy, typeUrl: string): string | undefined {
+    let cached = this.#viewKeys.get(proxy);
+    if (cached === undefined || cached.ctx !== ctx) this.#viewKeys.set(proxy, (cached = { ctx, keys: new Map() }));
+    if (cached.keys.has(typeUrl)) return cached.keys.get(typeUrl);
+    const key = this.#computeViewKey(ctx, proxy, typeUrl);
+    cached.keys.set(typeUrl, key);
+    return key;
+  }
+
+  #computeViewKey(ctx: PushContext, proxy: Proxy, typeUrl: string): string | undefined {
     const scope = ctx.sidecarScope(proxy).key;
     switch (typeUrl) {
       case TYPE.cluster: return `${proxy.kind}|${proxy.namespace}|${scope}|${proxy.kind === 'sidecar' ? inboundSignature(proxy) : ''}`;

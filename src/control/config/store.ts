@@ -14,7 +14,7 @@
  * for `/debug/configz` (a file seen for the first time contributes the resources that are valid).
  */
 import { formatProblem, type AnyResource, type ConfigProblem } from '../../api/index.ts';
-import { configSnapshot, type ConfigSnapshot } from '../config-snapshot.ts';
+import { configSnapshot, snapshotOrderKey, type ConfigSnapshot } from '../config-snapshot.ts';
 import { fingerprint, normalize, resourceKey } from './canonical.ts';
 import { journalAppliedChanges, loadAppliedState, saveAppliedState, type AppliedRecord } from './applied-state.ts';
 
@@ -86,6 +86,8 @@ export class ConfigStore {
   readonly #dirs: WatchedDirectory[] = [];
   #lastChange = 0;
   #snapshot: ConfigSnapshot = configSnapshot(0, []);
+  /** Keys in force in snapshot order (see `#publish`). */
+  #order: { readonly keys: string[]; readonly known: ReadonlySet<string> } | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(opts: ConfigStoreOptions) {
@@ -323,7 +325,16 @@ export class ConfigStore {
   }
 
   #publish(changed: ReadonlySet<string>): void {
-    this.#snapshot = configSnapshot(this.#snapshot.version + 1, [...this.#inForce.values()].map((f) => f.entry.resource));
+    // Keys in snapshot order, kept while changes only replace resources (no key added or removed).
+    const order = this.#order;
+    if (order === undefined || [...changed].some((k) => !this.#inForce.has(k) || !order.known.has(k))) {
+      const keys = [...this.#inForce.keys()];
+      const orderKeys = new Map(keys.map((k) => [k, snapshotOrderKey(this.#inForce.get(k)!.entry.resource)]));
+      keys.sort((a, b) => (orderKeys.get(a)! < orderKeys.get(b)! ? -1 : orderKeys.get(a)! > orderKeys.get(b)! ? 1 : 0));
+      this.#order = { keys, known: new Set(keys) };
+    }
+    const resources = this.#order!.keys.map((k) => this.#inForce.get(k)!.entry.resource);
+    this.#snapshot = configSnapshot(this.#snapshot.version + 1, resources, true);
     for (const l of this.#listeners) {
       try {
         l(this.#snapshot, changed);
