@@ -18,6 +18,7 @@ import { gatewayListeners, gatewayRouteConfig, gatewayRouteNames } from './trans
 import { grpcListeners, grpcRouteConfig } from './translate/grpc.ts';
 import { withKnownClusters } from './translate/consistency.ts';
 import { splitForVhds, subscribedVirtualHosts } from './translate/vhds.ts';
+import { inboundProtocolsKey } from './translate/inbound-protocol.ts';
 import { OUTBOUND_PORT } from './translate/names.ts';
 
 type Named = Record<string, unknown>;
@@ -172,7 +173,7 @@ export class XdsGenerator implements ResourceServer<Proxy> {
   #computeViewKey(ctx: PushContext, proxy: Proxy, typeUrl: string): string | undefined {
     const scope = ctx.sidecarScope(proxy).key;
     switch (typeUrl) {
-      case TYPE.cluster: return `${proxy.kind}|${proxy.namespace}|${scope}|${proxy.kind === 'sidecar' ? inboundSignature(proxy) : ''}`;
+      case TYPE.cluster: return `${proxy.kind}|${proxy.namespace}|${scope}|${proxy.kind === 'sidecar' ? `${inboundSignature(proxy)}|${inboundProtocolsKey(ctx, proxy)}` : ''}`;
       // Named EDS depends only on the namespace (DestinationRule precedence); wildcard EDS on the cluster list.
       case TYPE.endpoint: return `${proxy.kind}|${proxy.namespace}|${scope}`;
       case TYPE.route:

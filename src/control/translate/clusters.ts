@@ -13,6 +13,7 @@ import { ADS_SOURCE, socketAddress } from './proto-values.ts';
 import { jsToStruct } from '../../xds/protos.ts';
 import { BLACKHOLE_CLUSTER, inboundCluster, outboundCluster, PASSTHROUGH_CLUSTER } from './names.ts';
 import { clusterPolicyFields, DEFAULT_CONNECT_TIMEOUT, effectivePolicy } from './traffic-policy.ts';
+import { inboundProtocol } from './inbound-protocol.ts';
 
 export type EnvoyCluster = Record<string, unknown> & { name: string };
 
@@ -107,17 +108,29 @@ export function outboundClustersFor(ctx: PushContext, proxy: Proxy): EnvoyCluste
   return out;
 }
 
+/** Upstream HTTP/2 (prior knowledge) for an inbound cluster whose port speaks HTTP/2 or gRPC, as Istio's. */
+const INBOUND_HTTP2 = {
+  typedExtensionProtocolOptions: {
+    'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+      '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+      explicitHttpConfig: { http2ProtocolOptions: {} },
+    },
+  },
+};
+
 /** `inbound|port||` clusters of a sidecar: every declared container port, to the local app port. */
-export function inboundClustersFor(proxy: Proxy): EnvoyCluster[] {
+export function inboundClustersFor(ctx: PushContext, proxy: Proxy): EnvoyCluster[] {
   return proxy.ports.map((p) => {
     const name = inboundCluster(p.containerPort);
     const appPort = proxy.appPorts.get(p.containerPort) ?? p.containerPort;
+    const protocol = inboundProtocol(ctx, proxy, p.containerPort, p.name);
     return {
       name,
       type: 'STATIC',
       connectTimeout: DEFAULT_CONNECT_TIMEOUT,
       lbPolicy: 'ROUND_ROBIN',
       loadAssignment: { clusterName: name, endpoints: [{ lbEndpoints: [{ endpoint: { address: socketAddress('127.0.0.1', appPort) } }] }] },
+      ...(protocol === 'HTTP2' || protocol === 'GRPC' ? INBOUND_HTTP2 : {}),
     };
   });
 }
@@ -133,6 +146,6 @@ export function fixedClusters(): EnvoyCluster[] {
 
 /** All clusters of a sidecar or gateway. */
 export function clustersFor(ctx: PushContext, proxy: Proxy): EnvoyCluster[] {
-  const inbound = proxy.kind === 'sidecar' ? inboundClustersFor(proxy) : [];
+  const inbound = proxy.kind === 'sidecar' ? inboundClustersFor(ctx, proxy) : [];
   return [...outboundClustersFor(ctx, proxy), ...inbound, ...fixedClusters()];
 }

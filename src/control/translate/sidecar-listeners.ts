@@ -7,9 +7,8 @@
  */
 import type { PushContext } from '../push/push-context.ts';
 import type { Proxy } from '../proxy.ts';
-import type { Service } from '../../registry/model.ts';
-import { isHttpProtocol, parseProtocol, type Protocol } from '../../api/index.ts';
-import { selects, servicePortProtocol } from '../../api/index.ts';
+import { isHttpProtocol, parseProtocol } from '../../api/index.ts';
+import { inboundProtocol } from './inbound-protocol.ts';
 import { socketAddress } from './proto-values.ts';
 import { httpConnectionManager, tcpProxy } from './http-filters.ts';
 import { inboundCluster, listenerName, outboundCluster, OUTBOUND_PORT, VIRTUAL_OUTBOUND } from './names.ts';
@@ -25,26 +24,6 @@ function virtualOutbound(proxy: Proxy): EnvoyListener {
     trafficDirection: 'OUTBOUND',
     filterChains: [{ name: VIRTUAL_OUTBOUND, filters: [httpConnectionManager({ statPrefix: `outbound_${proxy.ip}_${OUTBOUND_PORT}`, rds: String(OUTBOUND_PORT), connect: true })] }],
   };
-}
-
-/** The protocol of a workload port: from a Service targeting it, else the container port's name. */
-export function inboundProtocol(ctx: PushContext, proxy: Proxy, containerPort: number, portName: string | undefined): Protocol | undefined {
-  const key = `selector-services|${proxy.namespace}`;
-  let inNamespace = ctx.memo.get(key) as Service[] | undefined;
-  if (inNamespace === undefined) {
-    inNamespace = ctx.registry.services.filter((s) => s.namespace === proxy.namespace && s.selector !== undefined);
-    ctx.memo.set(key, inNamespace);
-  }
-  for (const svc of inNamespace) {
-    if (svc.selector === undefined) continue;
-    if (!selects(svc.selector, proxy.labels)) continue;
-    for (const p of svc.ports) {
-      if (p.targetPort === containerPort || (typeof p.targetPort === 'string' && p.targetPort === portName)) {
-        if (p.protocol !== undefined) return p.protocol;
-      }
-    }
-  }
-  return portName === undefined ? undefined : servicePortProtocol({ name: portName }) ?? parseProtocol(portName);
 }
 
 function inboundListener(ctx: PushContext, proxy: Proxy, port: { name?: string; containerPort: number }): EnvoyListener {
