@@ -9,7 +9,8 @@
  * Options: --quick (100×100 only), --proxies 100,1000, --services 100,1000, --changes 5 (of each kind),
  * --kind-budget 45 (s: no new change of a kind after that long, once two were made), --timeout <s per cell>, --no-pin (do not split the CPUs between control plane and sidecars),
  * --profile <dir> (V8 CPU profile of each cell's control plane; also WEFT_BENCH_CPU_PROF=<dir>),
- * --protocol delta|sotw|both (the sidecars' ADS variant; delta, as `weft proxy` speaks it, takes routes over VHDS).
+ * --protocol delta|sotw|both (the sidecars' ADS variant; delta, as `weft proxy` speaks it, takes routes over VHDS),
+ * --sidecar-scope off|on|both (a namespace-wide Sidecar limiting each proxy to 10 services).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ const { values: args } = parseArgs({
     profile: { type: 'string' },
     debounce: { type: 'string', default: '10' },
     protocol: { type: 'string', default: 'delta' },
+    'sidecar-scope': { type: 'string', default: 'off' },
   },
 });
 
@@ -42,6 +44,8 @@ const servicesList = list(args.services, args.quick ? [100] : [100, 1000]);
 const profileDir = args.profile ?? process.env['WEFT_BENCH_CPU_PROF'];
 const protocols: AdsProtocol[] = args.protocol === 'both' ? ['delta', 'sotw'] : [args.protocol as AdsProtocol];
 for (const p of protocols) if (p !== 'delta' && p !== 'sotw') throw new Error(`--protocol: delta, sotw or both (got ${JSON.stringify(args.protocol)})`);
+const scopes = { off: [false], on: [true], both: [false, true] }[args['sidecar-scope'] as 'off' | 'on' | 'both'];
+if (scopes === undefined) throw new Error(`--sidecar-scope: off, on or both (got ${JSON.stringify(args['sidecar-scope'])})`);
 
 function hasTaskset(): boolean {
   try {
@@ -84,13 +88,13 @@ console.log(`changes: VirtualService = an 80/20-style split on svc-0 applied ove
          workload join = a new svc-0 sidecar connects, the registry's endpoint-only path (EDS; counts include the new sidecar's own sync)\n`);
 
 const cells: CellResult[] = [];
-for (const protocol of protocols) for (const services of servicesList) {
+for (const scoped of scopes) for (const protocol of protocols) for (const services of servicesList) {
   for (const proxies of proxiesList) {
     const timeoutMs = args.timeout === undefined ? 60_000 + 0.3 * proxies * services : Number(args.timeout) * 1000;
     const cell = await runCell({
-      protocol, proxies, services, changes: Number(args.changes), kindBudgetMs: Number(args['kind-budget']) * 1000, timeoutMs, debounceMs: Number(args.debounce),
+      protocol, scoped, proxies, services, changes: Number(args.changes), kindBudgetMs: Number(args['kind-budget']) * 1000, timeoutMs, debounceMs: Number(args.debounce),
       controlCpus: place.controlCpus, fleetCpus: place.fleetCpus,
-      ...(profileDir === undefined ? {} : { profileDir: join(profileDir, `${protocol}-${proxies}x${services}`) }),
+      ...(profileDir === undefined ? {} : { profileDir: join(profileDir, `${protocol}${scoped ? '-scoped' : ''}-${proxies}x${services}`) }),
     });
     printCell(cell);
     cells.push(cell);

@@ -12,7 +12,7 @@ import { TYPE } from '../../src/xds/type-urls.ts';
 import { startControlPlane, type ControlProcess } from './control-process.ts';
 import { startFleet, type FleetLink } from './fleet-link.ts';
 import type { ChangeResult, Counters } from './fleet-protocol.ts';
-import { endpointChange, meshYaml, virtualServiceChange } from './mesh.ts';
+import { endpointChange, meshYaml, SCOPED_SERVICES, sidecarScopeYaml, virtualServiceChange } from './mesh.ts';
 import { cpuSeconds, memory, waitIdle } from './proc.ts';
 import { summarize, type Summary } from './stats.ts';
 import { rank, readProfile, type Ranking, type Window } from './cpu-profile.ts';
@@ -29,6 +29,8 @@ export interface CellOptions {
   readonly debounceMs: number;
   /** The simulated sidecars' ADS variant; delta ones take routes over VHDS, as `weft proxy` does. */
   readonly protocol: AdsProtocol;
+  /** A namespace-wide Sidecar limits each proxy to SCOPED_SERVICES services (else: the whole mesh). */
+  readonly scoped: boolean;
   /** taskset CPU lists for the control plane and the fleet; undefined: not pinned. */
   readonly controlCpus?: string;
   readonly fleetCpus?: string;
@@ -65,6 +67,7 @@ export interface CellResult {
   readonly proxies: number;
   readonly services: number;
   readonly protocol: AdsProtocol;
+  readonly scoped: boolean;
   status: 'ok' | 'timed out' | 'failed';
   error?: string;
   config?: { readonly resources: number; readonly applyMs: number; readonly cpuS: number };
@@ -162,7 +165,9 @@ async function initialSync(run: Run, result: CellResult): Promise<boolean> {
   const { cp, fleet, opts } = run;
   const startUs = monotonicUs();
   const cpu0 = cpuSeconds(cp.pid);
-  const r = await fleet.connect(cp.xdsPort, opts.proxies, opts.services, run.left(), opts.protocol);
+  // The fleet subscribes to and expects what each proxy sees: every service, or the scoped few.
+  const visible = opts.scoped ? Math.min(SCOPED_SERVICES, opts.services) : opts.services;
+  const r = await fleet.connect(cp.xdsPort, opts.proxies, visible, run.left(), opts.protocol);
   const cpu1 = cpuSeconds(cp.pid);
   await waitIdle(cp.pid, Math.min(run.left(), IDLE_MAX_MS));
   run.phases.push({ name: 'initial sync', startUs, endUs: monotonicUs() });
@@ -180,7 +185,7 @@ async function initialSync(run: Run, result: CellResult): Promise<boolean> {
 async function applyMesh(cp: ControlProcess, opts: CellOptions, result: CellResult): Promise<void> {
   const cpu0 = cpuSeconds(cp.pid);
   const t0 = performance.now();
-  await cp.apply(meshYaml(opts.services));
+  await cp.apply(opts.scoped ? `${meshYaml(opts.services)}---\n${sidecarScopeYaml(opts.services)}` : meshYaml(opts.services));
   const applyMs = performance.now() - t0;
   await waitIdle(cp.pid, IDLE_MAX_MS);
   result.config = { resources: 4 * opts.services, applyMs, cpuS: cpuSeconds(cp.pid) - cpu0 };
@@ -220,7 +225,7 @@ function peakMemory(pid: number): number {
 }
 
 export async function runCell(opts: CellOptions): Promise<CellResult> {
-  const result: CellResult = { proxies: opts.proxies, services: opts.services, protocol: opts.protocol, status: 'ok', phases: [] };
+  const result: CellResult = { proxies: opts.proxies, services: opts.services, protocol: opts.protocol, scoped: opts.scoped, status: 'ok', phases: [] };
   const deadline = performance.now() + opts.timeoutMs;
   let cp: ControlProcess | undefined;
   let fleet: FleetLink | undefined;

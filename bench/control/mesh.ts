@@ -48,6 +48,25 @@ export function meshYaml(services: number): string {
   return Array.from({ length: services }, (_, k) => serviceYaml(k)).join('---\n');
 }
 
+/** With Sidecar scoping, each proxy sees this many services (svc-0 … svc-9), as a workload that talks to a few. */
+export const SCOPED_SERVICES = 10;
+
+/**
+ * A namespace-wide Sidecar (no workload selector) limiting every proxy's egress to the first
+ * SCOPED_SERVICES services: Istio's main scaling lever, measured against the whole-mesh default.
+ */
+export function sidecarScopeYaml(services: number): string {
+  const hosts = Array.from({ length: Math.min(SCOPED_SERVICES, services) }, (_, k) => `    - ./${host(k)}`).join('\n');
+  return `apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: ${NS}}
+spec:
+  egress:
+  - hosts:
+${hosts}
+`;
+}
+
 /** Change `i` (0-based) to routing: a VirtualService on svc-0 splitting v1/v2, a different split each time. */
 export function virtualServiceChange(i: number): string {
   const v1 = 80 - 10 * (i % 8);

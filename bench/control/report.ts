@@ -53,7 +53,7 @@ function formatProfile(profile: NonNullable<CellResult['profile']>): string[] {
 }
 
 export function printCell(cell: CellResult): void {
-  const lines = [`── ${int(cell.proxies)} proxies × ${int(cell.services)} services, ${cell.protocol === 'delta' ? 'delta xDS + VHDS' : 'state-of-the-world xDS'} ${'─'.repeat(30)}`];
+  const lines = [`── ${int(cell.proxies)} proxies × ${int(cell.services)} services, ${cell.protocol === 'delta' ? 'delta xDS + VHDS' : 'state-of-the-world xDS'}${cell.scoped ? ', Sidecar-scoped to 10 services' : ''} ${'─'.repeat(30)}`];
   if (cell.config !== undefined) lines.push(`  config: ${int(cell.config.resources)} resources applied in ${ms(cell.config.applyMs)} ms (control plane CPU ${secs(cell.config.cpuS)})`);
   const s = cell.initialSync;
   if (s !== undefined) {
@@ -91,7 +91,11 @@ function verdict(measured: number | string | undefined, goal: number, unit: stri
 const shown = (v: number | string): string => (typeof v === 'string' ? v : ms(v));
 
 function matrix(all: readonly CellResult[]): string[] {
-  return [...new Set(all.map((c) => c.protocol))].flatMap((protocol) => protocolMatrix(protocol, all.filter((c) => c.protocol === protocol)));
+  const groups = [...new Set(all.map((c) => `${c.protocol}|${c.scoped}`))];
+  return groups.flatMap((g) => {
+    const [protocol, scoped] = g.split('|') as [string, string];
+    return protocolMatrix(`${protocol}${scoped === 'true' ? ', Sidecar-scoped' : ''}`, all.filter((c) => `${c.protocol}|${c.scoped}` === g));
+  });
 }
 
 function protocolMatrix(protocol: string, cells: readonly CellResult[]): string[] {
@@ -107,11 +111,11 @@ function protocolMatrix(protocol: string, cells: readonly CellResult[]): string[
   const header = ['proxies', ...services.map((s) => `${int(s)} services`)];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)) + 3);
   const line = (r: string[]) => `  ${r.map((x, i) => (i === 0 ? x.padEnd(widths[0]!) : x.padStart(widths[i]!))).join('')}`;
-  return [`p99 convergence (ms), ${protocol === 'delta' ? 'delta xDS + VHDS' : 'state of the world'}: VirtualService change / endpoint change / workload join`, line(header), ...rows.map(line)];
+  return [`p99 convergence (ms), ${protocol.startsWith('delta') ? protocol.replace('delta', 'delta xDS + VHDS') : protocol.replace('sotw', 'state of the world')}: VirtualService change / endpoint change / workload join`, line(header), ...rows.map(line)];
 }
 
 export function printTargets(cells: readonly CellResult[]): void {
-  const big = cells.find((c) => c.proxies === 1000 && c.services === 1000 && c.protocol === 'delta')
+  const big = cells.find((c) => c.proxies === 1000 && c.services === 1000 && c.protocol === 'delta' && !c.scoped)
     ?? cells.find((c) => c.proxies === 1000 && c.services === 1000) ?? cells[cells.length - 1];
   const lines = [...matrix(cells), ''];
   if (big !== undefined) {
