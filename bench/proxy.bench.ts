@@ -8,16 +8,32 @@
  * maximum throughput of one proxy (wrk); writes the raw figures to bench/results/proxy.json.
  * Targets (issue 4): ≤ 0.10 vCPU per 1000 rps per proxy, ≤ 40 MB RSS, two proxies add ≤ 1 ms p99.
  *
+ * Placement (taskset, on by default when the machine has 2+ CPUs; `--placement`, see mesh.ts
+ * `placementFor`): `split` (default) is Istio's two-node shape, the generator and sidecar A on the first
+ * half of the CPUs, sidecar B, the app and the control plane on the second; `generator-alone` gives the
+ * generator the first half and the whole data path the second. The closed-loop run moves sidecar A
+ * onto the first half alone and wrk and the app onto the second, so the proxy under test has its CPUs
+ * to itself.
+ * Before the mesh starts, `weft proxy --help` warms Node's compile cache, as any earlier start of
+ * this code would have (a sidecar's first start after a code change also loads the TypeScript stripper).
+ *
  * Options: --quick (4 connections, 10 s each), --rate 1000, --connections 1,4,16,64, --duration <s>
- * (15; quick 10), --warmup <s> (2), --max-connections 16, --max-duration <s> (10; 0 skips it).
+ * (15; quick 10), --warmup <s> (2), --max-connections 16, --max-duration <s> (10; 0 skips it),
+ * --placement split|generator-alone, --no-pin (leave every process unpinned).
+ *
+ * Companions in bench/proxy/ for deciding changes on a shared, noisy machine: `probe.ts` (where a
+ * sidecar's memory and CPU go: /proc split, V8 spaces, malloc arenas, CPU and allocation profiles),
+ * `ab.ts` (paired runs of proxy variants under the same load at the same time, with the bare
+ * node:http + undici floor), `request-path.ts` (weft's own per-request CPU and allocations, in memory).
  */
 import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { machine } from './machine.ts';
 import type { OpenLoopResult, Target } from './proxy/generator.ts';
-import { startMesh, type Mesh } from './proxy/mesh.ts';
+import { pin, placementFor, startMesh, type Mesh, type PlacementName } from './proxy/mesh.ts';
 import { ensureWrk, maxThroughput, type MaxThroughput } from './proxy/max-throughput.ts';
 import { addedOver, printConnections, printTargets, targets, type ScenarioName, type ScenarioResult } from './proxy/report.ts';
 import { runJob, sampleIdle, type ProcessUsage } from './proxy/run.ts';
@@ -31,7 +47,10 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '2' },
     'max-connections': { type: 'string', default: '16' },
     'max-duration': { type: 'string', default: '10' },
+    pin: { type: 'boolean', default: true },
+    placement: { type: 'string', default: 'split' },
   },
+  allowNegative: true,
 });
 
 const rate = Number(args.rate);
@@ -39,6 +58,13 @@ const connectionsList = (args.connections ?? (args.quick ? '4' : '1,4,16,64')).s
 const durationS = Number(args.duration ?? (args.quick ? 10 : 15));
 const warmupS = Number(args.warmup);
 const maxDurationS = Number(args['max-duration']);
+
+if (args.placement !== 'generator-alone' && args.placement !== 'split') throw new Error(`--placement: generator-alone or split (got ${JSON.stringify(args.placement)})`);
+const where = args.pin ? placementFor(args.placement as PlacementName, cpus().length) : undefined;
+
+function warmCompileCache(): void {
+  execFileSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'weft.js'), 'proxy', '--help'], { stdio: 'ignore' });
+}
 
 function gitCommit(): string {
   try {
@@ -53,7 +79,7 @@ function gitCommit(): string {
 async function scenario(mesh: Mesh, name: ScenarioName, target: Target, connections: number, direct: OpenLoopResult | undefined): Promise<ScenarioResult> {
   const watch = name === 'direct' ? [] : name === 'one proxy' ? [mesh.a] : [mesh.a, mesh.b];
   const spec = { ...target, rate, connections, warmupMs: warmupS * 1000, durationMs: durationS * 1000, drainMs: 5000 };
-  const { result, usage } = await runJob<OpenLoopResult>({ kind: 'open', spec }, watch.map((p) => ({ name: p.name, pid: p.pid })), (warmupS + durationS) * 1000 + 60_000);
+  const { result, usage } = await runJob<OpenLoopResult>({ kind: 'open', spec }, watch.map((p) => ({ name: p.name, pid: p.pid })), (warmupS + durationS) * 1000 + 60_000, mesh.placement?.client);
   const added = direct === undefined ? undefined : addedOver(direct.corrected, result.corrected);
   return { scenario: name, connections, rate, load: result, proxies: usage, ...(added === undefined ? {} : { added }) };
 }
@@ -62,18 +88,20 @@ const startedAt = new Date();
 const commit = gitCommit();
 console.log(`weft proxy data plane — ${startedAt.toISOString()}, commit ${commit}`);
 console.log(`machine: ${machine()}`);
-console.log(`load: open loop, ${rate} rps, HTTP/1.1 GET, 1 KiB replies, connections ${connectionsList.join('/')}, ${warmupS} s warm-up + ${durationS} s recorded per run; every process unpinned`);
+console.log(`load: open loop, ${rate} rps, HTTP/1.1 GET, 1 KiB replies, connections ${connectionsList.join('/')}, ${warmupS} s warm-up + ${durationS} s recorded per run`);
+console.log(where === undefined ? 'placement: every process unpinned' : `placement (taskset, ${where.name}): ${where.description}; max throughput: sidecar A alone on CPU ${where.client}, wrk + app on CPU ${where.server}`);
 console.log('paths: direct = client → app; one proxy = client → A:15001 → app (WorkloadEntry, no sidecar); two proxies = client → A:15001 → B:9080 → app');
 const wrkStatus = maxDurationS > 0 ? ensureWrk() : { available: false, note: 'skipped' };
 
-const mesh = await startMesh();
+warmCompileCache();
+const mesh = await startMesh(where === undefined ? {} : { placement: where });
 const rows: ScenarioResult[] = [];
 let max: MaxThroughput | undefined;
 let idle: ProcessUsage[] = [];
 try {
   console.log(`mesh up: control pid ${mesh.control.pid}, app pid ${mesh.appPid}, ${mesh.a.name} ${mesh.a.ip} pid ${mesh.a.pid}, ${mesh.b.name} ${mesh.b.ip} pid ${mesh.b.pid}`);
   idle = await sampleIdle([mesh.a, mesh.b], 3000);
-  console.log(`idle (3 s, no traffic): ${idle.map((u) => `${u.name} ${u.vcpu.toFixed(3)} vCPU, RSS ${u.rssMB.toFixed(1)} MB (peak ${u.peakMB.toFixed(1)})`).join('; ')}`);
+  console.log(`idle (3 s, no traffic): ${idle.map((u) => `${u.name} ${u.vcpu.toFixed(3)} vCPU, RSS ${u.rssMB.toFixed(1)} MB (anon ${u.anonMB.toFixed(1)}, file ${u.fileMB.toFixed(1)}; peak ${u.peakMB.toFixed(1)})`).join('; ')}`);
   for (const connections of connectionsList) {
     const direct = await scenario(mesh, 'direct', mesh.targets.direct, connections, undefined);
     const one = await scenario(mesh, 'one proxy', mesh.targets.oneProxy, connections, direct.load);
@@ -84,7 +112,11 @@ try {
   if (maxDurationS > 0) {
     const conns = Number(args['max-connections']);
     console.log(`\nclosed-loop maximum throughput of one proxy (${mesh.a.name}, one-hop path), ${conns} connections, ${maxDurationS} s: ${wrkStatus.note}`);
-    max = await maxThroughput(mesh.targets.oneProxy, mesh.a, conns, maxDurationS, wrkStatus.available);
+    if (where !== undefined) {
+      pin(mesh.a.pid, where.client);
+      pin(mesh.appPid, where.server);
+    }
+    max = await maxThroughput(mesh.targets.oneProxy, mesh.a, conns, maxDurationS, wrkStatus.available, where?.server);
     console.log(`${max.tool}: ${max.rps.toFixed(0)} rps, ${max.errors} errors; proxy ${max.proxy.vcpu.toFixed(2)} vCPU, RSS ${max.proxy.rssMB.toFixed(1)} MB (peak ${max.proxy.peakMB.toFixed(1)})`);
   }
 } finally {
@@ -95,6 +127,6 @@ const list = targets(rows, max);
 printTargets(list);
 const outDir = join(import.meta.dirname, 'results');
 mkdirSync(outDir, { recursive: true });
-const config = { rate, connections: connectionsList, durationS, warmupS, bodyBytes: 1024, maxThroughput: { connections: Number(args['max-connections']), durationS: maxDurationS, tool: wrkStatus.note } };
+const config = { rate, connections: connectionsList, durationS, warmupS, bodyBytes: 1024, placement: where ?? 'unpinned', maxThroughput: { connections: Number(args['max-connections']), durationS: maxDurationS, tool: wrkStatus.note } };
 writeFileSync(join(outDir, 'proxy.json'), `${JSON.stringify({ date: startedAt.toISOString(), commit, machine: machine(), quick: args.quick, config, idle, scenarios: rows, maxThroughput: max, targets: list }, null, 2)}\n`);
 console.log(`\nraw figures: ${join('bench', 'results', 'proxy.json')}`);

@@ -135,7 +135,7 @@ describe('HCM failures and resilience', () => {
       assert.equal(r.status, 200, `attempt ${i}: ${String(r.headers['x-weft-error'])}`);
     }
     const picks = proxy.clusters.cluster('half-dead')!.picks;
-    assert.ok(picks.some((p) => p.exclude !== undefined && p.exclude.size === 1));
+    assert.ok(picks.some((p) => p?.exclude !== undefined && p.exclude.size === 1));
   });
 
   it('UF,URX: connect failures on every host are a 503 naming host and cluster', async () => {

@@ -42,7 +42,7 @@ function refused(port: number): Promise<boolean> {
 test('binds port 0, reports the bound port, counts connections, proxies bytes', async (t) => {
   const h = harness(t);
   const up = await echo();
-  h.clusters.add('echo', [{ address: '127.0.0.1', port: up.port }]);
+  h.clusters.add({ name: 'echo', hosts: [{ address: '127.0.0.1', port: up.port }] });
   await h.apply(listener('l1', { filterChains: [{ filters: [tcpProxy('echo')] }] }));
   const port = h.port('l1');
   assert.ok(port > 0);
@@ -60,7 +60,7 @@ test('binds port 0, reports the bound port, counts connections, proxies bytes', 
 test('update with the same address: same socket, the in-flight connection completes, new ones use the new chain', async (t) => {
   const h = harness(t, { drainTimeoutMs: 10_000 });
   const up = await echo();
-  h.clusters.add('echo', [{ address: '127.0.0.1', port: up.port }]);
+  h.clusters.add({ name: 'echo', hosts: [{ address: '127.0.0.1', port: up.port }] });
   await h.apply(listener('l', { filterChains: [{ filters: [tcpProxy('echo', 'v1')] }] }));
   const port = h.port('l');
   const old = await dial(port);
@@ -85,7 +85,7 @@ test('update with the same address: same socket, the in-flight connection comple
 test('no connection is refused or broken across repeated updates under load', async (t) => {
   const h = harness(t, { drainTimeoutMs: 10_000 });
   const up = await echo();
-  h.clusters.add('echo', [{ address: '127.0.0.1', port: up.port }]);
+  h.clusters.add({ name: 'echo', hosts: [{ address: '127.0.0.1', port: up.port }] });
   await h.apply(listener('l', { filterChains: [{ filters: [tcpProxy('echo', 'v0')] }] }));
   const port = h.port('l');
   let ok = 0;
@@ -118,7 +118,7 @@ test('no connection is refused or broken across repeated updates under load', as
 test('an update that keeps a chain keeps its connections (in-place update, nothing drains)', async (t) => {
   const h = harness(t, { drainTimeoutMs: 1 });
   const up = await echo();
-  h.clusters.add('echo', [{ address: '127.0.0.1', port: up.port }]);
+  h.clusters.add({ name: 'echo', hosts: [{ address: '127.0.0.1', port: up.port }] });
   const chain = { filters: [tcpProxy('echo')] };
   await h.apply(listener('l', { filterChains: [chain] }));
   const client = await dial(h.port('l'));
@@ -134,7 +134,7 @@ test('an update that keeps a chain keeps its connections (in-place update, nothi
 test('remove: stops accepting; the in-flight connection completes within the drain time', async (t) => {
   const h = harness(t, { drainTimeoutMs: 10_000 });
   const up = await echo();
-  h.clusters.add('echo', [{ address: '127.0.0.1', port: up.port }]);
+  h.clusters.add({ name: 'echo', hosts: [{ address: '127.0.0.1', port: up.port }] });
   await h.apply(listener('l', { filterChains: [{ filters: [tcpProxy('echo')] }] }));
   const port = h.port('l');
   const client = await dial(port);
@@ -153,7 +153,7 @@ test('drain timeout: connections still open when it ends are closed and counted'
   const drainTimeoutMs = 150;
   const h = harness(t, { drainTimeoutMs });
   const up = await echo();
-  h.clusters.add('echo', [{ address: '127.0.0.1', port: up.port }]);
+  h.clusters.add({ name: 'echo', hosts: [{ address: '127.0.0.1', port: up.port }] });
   await h.apply(listener('l', { filterChains: [{ filters: [tcpProxy('echo')] }] }));
   const client = await dial(h.port('l'));
   assert.equal(await roundTrip(client, 'x'), 'x');
@@ -170,7 +170,7 @@ test('drain timeout: connections still open when it ends are closed and counted'
 test('an address change binds the new address before the old one stops; old connections finish', async (t) => {
   const h = harness(t, { drainTimeoutMs: 10_000 });
   const up = await echo();
-  h.clusters.add('echo', [{ address: '127.0.0.1', port: up.port }]);
+  h.clusters.add({ name: 'echo', hosts: [{ address: '127.0.0.1', port: up.port }] });
   await h.apply(listener('l', { filterChains: [{ filters: [tcpProxy('echo')] }] }));
   const oldPort = h.port('l');
   const client = await dial(oldPort);
@@ -190,8 +190,8 @@ test('warming: a new listener is not bound until ready; an update warms while th
   const h = harness(t, { ready: () => ready });
   const a = await tagged('A');
   const b = await tagged('B');
-  h.clusters.add('a', [{ address: '127.0.0.1', port: a.port }]);
-  h.clusters.add('b', [{ address: '127.0.0.1', port: b.port }]);
+  h.clusters.add({ name: 'a', hosts: [{ address: '127.0.0.1', port: a.port }] });
+  h.clusters.add({ name: 'b', hosts: [{ address: '127.0.0.1', port: b.port }] });
   await h.apply(listener('l', { filterChains: [{ filters: [tcpProxy('a')] }] }));
   assert.equal(h.manager.status('l')?.state, 'warming');
   assert.equal(h.stat('listener_manager.total_listeners_warming'), 1);
@@ -215,8 +215,8 @@ test('use_original_dst hands connections to the bind_to_port:false listener of t
   const up = await tagged('inbound-9080');
   const listenerFilters = registerBuiltinListenerFilters(new ListenerFilterRegistry(), { originalDestination: () => ({ address: '10.0.0.5', port: 9080 }) });
   const h = harness(t, { listenerFilters });
-  const inbound = h.clusters.add('inbound', [{ address: '127.0.0.1', port: up.port }]);
-  h.clusters.add('passthrough', []);
+  const inbound = h.clusters.add({ name: 'inbound', hosts: [{ address: '127.0.0.1', port: up.port }] });
+  h.clusters.add({ name: 'passthrough', hosts: [] });
   await h.apply(
     listener('virtualInbound', { useOriginalDst: { value: true }, listenerFilters: [ORIGINAL_DST], filterChains: [{ filters: [tcpProxy('passthrough')] }] }),
     listener('10.0.0.5_9080', { address: { socketAddress: { address: '0.0.0.0', portValue: 9080 } }, bindToPort: { value: false }, filterChains: [{ filters: [tcpProxy('inbound')] }] }),
@@ -241,7 +241,7 @@ test('api_listener listeners are accepted and not bound', async (t) => {
 test('a second listener on a taken address fails with a reason; the first keeps serving', async (t) => {
   const h = harness(t);
   const up = await echo();
-  h.clusters.add('echo', [{ address: '127.0.0.1', port: up.port }]);
+  h.clusters.add({ name: 'echo', hosts: [{ address: '127.0.0.1', port: up.port }] });
   await h.apply(listener('first', { filterChains: [{ filters: [tcpProxy('echo')] }] }));
   const port = h.port('first');
   const at = { address: { socketAddress: { address: '127.0.0.1', portValue: port } } };
@@ -256,7 +256,7 @@ test('a second listener on a taken address fails with a reason; the first keeps 
 test('a bind failure (address in use outside weft) is reported, not thrown', async (t) => {
   const h = harness(t);
   const busy = await echo();
-  h.clusters.add('echo', [{ address: '127.0.0.1', port: busy.port }]);
+  h.clusters.add({ name: 'echo', hosts: [{ address: '127.0.0.1', port: busy.port }] });
   await h.apply(listener('l', { address: { socketAddress: { address: '127.0.0.1', portValue: busy.port } }, filterChains: [{ filters: [tcpProxy('echo')] }] }));
   assert.equal(h.manager.status('l')?.state, 'failed');
   assert.match(h.manager.status('l')?.error ?? '', /EADDRINUSE/);
@@ -265,7 +265,7 @@ test('a bind failure (address in use outside weft) is reported, not thrown', asy
 test('connection limit: connections over the limit are closed and counted', async (t) => {
   const h = harness(t, { maxConnections: 1 });
   const up = await echo();
-  h.clusters.add('echo', [{ address: '127.0.0.1', port: up.port }]);
+  h.clusters.add({ name: 'echo', hosts: [{ address: '127.0.0.1', port: up.port }] });
   await h.apply(listener('l', { filterChains: [{ filters: [tcpProxy('echo')] }] }));
   const first = await dial(h.port('l'));
   assert.equal(await roundTrip(first, '1'), '1');
@@ -290,7 +290,7 @@ test('TLS inspector: a real ClientHello picks the chain by SNI (exact over wildc
     return s;
   };
   const h = harness(t);
-  for (const tag of ['api', 'wild', 'other']) h.clusters.add(tag, [{ address: '127.0.0.1', port: (await upstream(tag)).port }]);
+  for (const tag of ['api', 'wild', 'other']) h.clusters.add({ name: tag, hosts: [{ address: '127.0.0.1', port: (await upstream(tag)).port }] });
   await h.apply(listener('tls', {
     listenerFilters: [TLS_INSPECTOR],
     filterChains: [
@@ -320,7 +320,7 @@ test('TLS inspector: a real ClientHello picks the chain by SNI (exact over wildc
 
 test('HTTP inspector: HTTP/1.1, h2c and other bytes go to their chains, with the inspected bytes replayed', async (t) => {
   const h = harness(t);
-  for (const tag of ['h1', 'h2', 'raw']) h.clusters.add(tag, [{ address: '127.0.0.1', port: (await tagged(tag)).port }]);
+  for (const tag of ['h1', 'h2', 'raw']) h.clusters.add({ name: tag, hosts: [{ address: '127.0.0.1', port: (await tagged(tag)).port }] });
   await h.apply(listener('http', {
     listenerFilters: [HTTP_INSPECTOR],
     filterChains: [
@@ -346,7 +346,7 @@ test('HTTP inspector: HTTP/1.1, h2c and other bytes go to their chains, with the
 test('listener filter timeout: closes the connection, or continues to the chains when configured', async (t) => {
   const h = harness(t);
   const up = await tagged('late');
-  h.clusters.add('late', [{ address: '127.0.0.1', port: up.port }]);
+  h.clusters.add({ name: 'late', hosts: [{ address: '127.0.0.1', port: up.port }] });
   const fields = { listenerFilters: [HTTP_INSPECTOR], listenerFiltersTimeout: { nanos: 50_000_000 }, filterChains: [{ filters: [tcpProxy('late')] }] };
   await h.apply(listener('strict', fields), listener('lenient', { ...fields, continueOnListenerFiltersTimeout: true }));
   const silent = await dial(h.port('strict'));
@@ -360,7 +360,7 @@ test('listener filter timeout: closes the connection, or continues to the chains
 
 test('a peer that closes during inspection is closed and counted, never dispatched', async (t) => {
   const h = harness(t);
-  h.clusters.add('c', [{ address: '127.0.0.1', port: await closedPort() }]);
+  h.clusters.add({ name: 'c', hosts: [{ address: '127.0.0.1', port: await closedPort() }] });
   await h.apply(listener('l', { listenerFilters: [HTTP_INSPECTOR], filterChains: [{ filters: [tcpProxy('c')] }] }));
   const client = await dial(h.port('l'));
   client.end('GE'); // could still become "GET ...": the inspector waits, then sees the FIN
@@ -372,7 +372,7 @@ test('a peer that closes during inspection is closed and counted, never dispatch
 
 test('no matching chain and no default chain: closed and counted', async (t) => {
   const h = harness(t);
-  h.clusters.add('c', [{ address: '127.0.0.1', port: await closedPort() }]);
+  h.clusters.add({ name: 'c', hosts: [{ address: '127.0.0.1', port: await closedPort() }] });
   await h.apply(listener('l', { filterChains: [{ filterChainMatch: { destinationPort: { value: 1 } }, filters: [tcpProxy('c')] }] }));
   assert.equal(await readAll(await dial(h.port('l'))), '');
   assert.equal(h.stat('listener.l.no_filter_chain_match'), 1);
@@ -381,7 +381,7 @@ test('no matching chain and no default chain: closed and counted', async (t) => 
 test('NACK: validate reports unknown filters (and every other problem); the active listener is untouched', async (t) => {
   const h = harness(t);
   const up = await echo();
-  h.clusters.add('echo', [{ address: '127.0.0.1', port: up.port }]);
+  h.clusters.add({ name: 'echo', hosts: [{ address: '127.0.0.1', port: up.port }] });
   await h.apply(listener('l', { filterChains: [{ filters: [tcpProxy('echo')] }] }));
   const port = h.port('l');
   const problems = h.manager.validate('l', {

@@ -51,7 +51,7 @@ async function proxyTo(h: ListenerHarness, config: Record<string, unknown>, fiel
 test('4 MiB each way through the proxy with backpressure, after replaying inspected bytes', async (t) => {
   const h = harness(t);
   const up = await keep(echoServer());
-  h.clusters.add('echo', [{ address: '127.0.0.1', port: up.port }]);
+  h.clusters.add({ name: 'echo', hosts: [{ address: '127.0.0.1', port: up.port }] });
   const port = await proxyTo(h, { cluster: 'echo' }, { listenerFilters: [HTTP_INSPECTOR] });
   const client = await dial(port);
   const payload = Buffer.concat([Buffer.from('GET /big HTTP/1.1\r\n\r\n'), randomBytes(4 * 1024 * 1024)]);
@@ -80,8 +80,8 @@ test('half-close: the client ends first and still gets the echo; the server ends
   serverFirst.listen(0, '127.0.0.1');
   await once(serverFirst, 'listening');
   after(() => serverFirst.close());
-  h.clusters.add('echo', [{ address: '127.0.0.1', port: up.port }]);
-  h.clusters.add('first', [{ address: '127.0.0.1', port: (serverFirst.address() as { port: number }).port }]);
+  h.clusters.add({ name: 'echo', hosts: [{ address: '127.0.0.1', port: up.port }] });
+  h.clusters.add({ name: 'first', hosts: [{ address: '127.0.0.1', port: (serverFirst.address() as { port: number }).port }] });
   await h.apply(
     listener('a', { filterChains: [{ filters: [tcpProxy('echo')] }] }),
     listener('b', { filterChains: [{ filters: [tcpProxy('first')] }] }),
@@ -102,8 +102,8 @@ test('weighted clusters: picks follow the weights (deterministic random)', async
   let k = 0;
   const total = 8;
   const h = harness(t, { network: { tcpProxy: { random: () => (k++ % total + 0.5) / total } } });
-  h.clusters.add('a', [{ address: '127.0.0.1', port: (await keep(tagServer('A'))).port }]);
-  h.clusters.add('b', [{ address: '127.0.0.1', port: (await keep(tagServer('B'))).port }]);
+  h.clusters.add({ name: 'a', hosts: [{ address: '127.0.0.1', port: (await keep(tagServer('A'))).port }] });
+  h.clusters.add({ name: 'b', hosts: [{ address: '127.0.0.1', port: (await keep(tagServer('B'))).port }] });
   const port = await proxyTo(h, { weightedClusters: { clusters: [{ name: 'a', weight: 3 }, { name: 'b', weight: 1 }] } });
   const tags: string[] = [];
   for (let i = 0; i < total; i++) {
@@ -116,7 +116,7 @@ test('weighted clusters: picks follow the weights (deterministic random)', async
 
 test('upstream connect failure: the client is closed, counters and flags UF,URX', async (t) => {
   const h = harness(t);
-  h.clusters.add('dead', [{ address: '127.0.0.1', port: await closedPort() }]);
+  h.clusters.add({ name: 'dead', hosts: [{ address: '127.0.0.1', port: await closedPort() }] });
   const port = await proxyTo(h, { cluster: 'dead', statPrefix: 'dead' });
   const [event] = await sessions('dead', async () => {
     assert.equal(await readAll(await dial(port)), '');
@@ -130,7 +130,7 @@ test('upstream connect failure: the client is closed, counters and flags UF,URX'
 test('max_connect_attempts: a failed host is skipped on the next attempt', async (t) => {
   const h = harness(t);
   const up = await keep(echoServer());
-  h.clusters.add('mixed', [{ address: '127.0.0.1', port: await closedPort() }, { address: '127.0.0.1', port: up.port }]);
+  h.clusters.add({ name: 'mixed', hosts: [{ address: '127.0.0.1', port: await closedPort() }, { address: '127.0.0.1', port: up.port }] });
   const port = await proxyTo(h, { cluster: 'mixed', statPrefix: 'mixed', maxConnectAttempts: { value: 2 } });
   const [event] = await sessions('mixed', async () => {
     const c = await dial(port);
@@ -145,7 +145,7 @@ test('max_connect_attempts: a failed host is skipped on the next attempt', async
 
 test('no such cluster (NC) and no healthy host (UH): closed and counted', async (t) => {
   const h = harness(t);
-  h.clusters.add('sick', [{ address: '127.0.0.1', port: 1, healthy: false }]);
+  h.clusters.add({ name: 'sick', hosts: [{ address: '127.0.0.1', port: 1, healthy: false }] });
   await h.apply(
     listener('nc', { filterChains: [{ filters: [tcpProxy('missing', 'nc')] }] }),
     listener('uh', { filterChains: [{ filters: [tcpProxy('sick', 'uh')] }] }),
@@ -173,7 +173,7 @@ test('the client leaving during the upstream connect: the late upstream socket i
     open++;
     s.once('close', () => open--);
   });
-  h.clusters.add('slow', [{ address: '127.0.0.1', port: up.port }], { gate });
+  h.clusters.add({ name: 'slow', hosts: [{ address: '127.0.0.1', port: up.port }], gate });
   const port = await proxyTo(h, { cluster: 'slow', statPrefix: 'slow' });
   const [event] = await sessions('slow', async () => {
     const c = await dial(port);
@@ -189,7 +189,7 @@ test('the client leaving during the upstream connect: the late upstream socket i
 test('idle timeout and max connection duration close quiet or old connections', async (t) => {
   const h = harness(t);
   const up = await keep(echoServer());
-  h.clusters.add('echo', [{ address: '127.0.0.1', port: up.port }]);
+  h.clusters.add({ name: 'echo', hosts: [{ address: '127.0.0.1', port: up.port }] });
   await h.apply(
     listener('idle', { filterChains: [{ filters: [tcpProxy('echo', 'idle', { idleTimeout: { nanos: 80_000_000 } })] }] }),
     listener('old', { filterChains: [{ filters: [tcpProxy('echo', 'old', { idleTimeout: {}, maxDownstreamConnectionDuration: { nanos: 80_000_000 } })] }] }),

@@ -8,8 +8,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuSeconds, memory } from '../control/proc.ts';
+import { cpuSeconds } from '../control/proc.ts';
 import type { ClosedLoopResult, Target } from './generator.ts';
+import { memoryDetail } from './proc-memory.ts';
 import { runJob, type ProcessUsage } from './run.ts';
 
 export interface MaxThroughput {
@@ -44,14 +45,14 @@ export function ensureWrk(): { available: boolean; note: string } {
   }
 }
 
-function wrk(target: Target, connections: number, durationS: number): Promise<{ rps: number; errors: number }> {
+function wrk(target: Target, connections: number, durationS: number, cpus: string | undefined): Promise<{ rps: number; errors: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'weft-wrk-'));
   const script = join(dir, 'absolute-form.lua');
   // wrk builds the request line from wrk.path, so an absolute URL makes it an HTTP proxy request.
   writeFileSync(script, `wrk.path = ${JSON.stringify(target.path)}\nwrk.headers["Host"] = ${JSON.stringify(target.hostHeader)}\n`);
   const args = ['-t1', `-c${connections}`, `-d${durationS}s`, '-s', script, `http://${target.host}:${target.port}/`];
   return new Promise((resolve, reject) => {
-    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = cpus === undefined ? spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn('taskset', ['-c', cpus, 'wrk', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.once('exit', (code) => {
@@ -66,16 +67,17 @@ function wrk(target: Target, connections: number, durationS: number): Promise<{ 
   });
 }
 
-export async function maxThroughput(target: Target, proxy: { name: string; pid: number }, connections: number, durationS: number, useWrk: boolean): Promise<MaxThroughput> {
+/** `cpus`: where the load tool runs (the client side's CPUs), undefined: unpinned. */
+export async function maxThroughput(target: Target, proxy: { name: string; pid: number }, connections: number, durationS: number, useWrk: boolean, cpus?: string): Promise<MaxThroughput> {
   if (!useWrk) {
     const job = { kind: 'closed' as const, target, connections, warmupMs: 1000, durationMs: durationS * 1000 };
-    const { result, usage } = await runJob<ClosedLoopResult>(job, [proxy], durationS * 1000 + 30_000);
+    const { result, usage } = await runJob<ClosedLoopResult>(job, [proxy], durationS * 1000 + 30_000, cpus);
     return { tool: 'node generator (closed loop)', connections, durationS, rps: result.rps, errors: result.errors, proxy: usage[0]! };
   }
-  await wrk(target, connections, 1); // warm-up: JIT and pooled upstream connections
+  await wrk(target, connections, 1, cpus); // warm-up: JIT and pooled upstream connections
   const cpu0 = cpuSeconds(proxy.pid);
   const t0 = performance.now();
-  const { rps, errors } = await wrk(target, connections, durationS);
+  const { rps, errors } = await wrk(target, connections, durationS, cpus);
   const vcpu = (cpuSeconds(proxy.pid) - cpu0) / ((performance.now() - t0) / 1000);
-  return { tool: 'wrk -t1', connections, durationS, rps, errors, proxy: { name: proxy.name, vcpu, ...memory(proxy.pid) } };
+  return { tool: 'wrk -t1', connections, durationS, rps, errors, proxy: { name: proxy.name, vcpu, ...memoryDetail(proxy.pid) } };
 }

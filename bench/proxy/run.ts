@@ -5,8 +5,10 @@
  */
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
-import { cpuSeconds, memory } from '../control/proc.ts';
+import { cpuSeconds } from '../control/proc.ts';
 import type { LoadJob, LoadMessage } from './load-child.ts';
+import { pin } from './mesh.ts';
+import { memoryDetail } from './proc-memory.ts';
 
 export interface ProcessUsage {
   readonly name: string;
@@ -14,6 +16,9 @@ export interface ProcessUsage {
   readonly vcpu: number;
   readonly rssMB: number;
   readonly peakMB: number;
+  /** RssAnon: what this process alone owns (RSS minus the shared node binary and other mapped files). */
+  readonly anonMB: number;
+  readonly fileMB: number;
 }
 
 export interface JobOutcome<R> {
@@ -22,8 +27,10 @@ export interface JobOutcome<R> {
   readonly usage: readonly ProcessUsage[];
 }
 
-export async function runJob<R>(job: LoadJob, watch: ReadonlyArray<{ name: string; pid: number }>, timeoutMs: number): Promise<JobOutcome<R>> {
+/** Runs `job` in a forked generator (pinned to `cpus` when given) while watching `watch` from /proc. */
+export async function runJob<R>(job: LoadJob, watch: ReadonlyArray<{ name: string; pid: number }>, timeoutMs: number, cpus?: string): Promise<JobOutcome<R>> {
   const child = fork(join(import.meta.dirname, 'load-child.ts'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  pin(child.pid!, cpus);
   let startCpu: number[] = [];
   let startAt = 0;
   const outcome = new Promise<JobOutcome<R>>((resolve, reject) => {
@@ -40,7 +47,7 @@ export async function runJob<R>(job: LoadJob, watch: ReadonlyArray<{ name: strin
       clearTimeout(timer);
       if (m.type === 'failed') return reject(new Error(`the load generator failed: ${m.error}`));
       const windowS = (performance.now() - startAt) / 1000;
-      const usage = watch.map((w, i) => ({ name: w.name, vcpu: (cpuSeconds(w.pid) - (startCpu[i] ?? 0)) / windowS, ...memory(w.pid) }));
+      const usage = watch.map((w, i) => ({ name: w.name, vcpu: (cpuSeconds(w.pid) - (startCpu[i] ?? 0)) / windowS, ...memoryDetail(w.pid) }));
       resolve({ result: m.result as R, windowS, usage });
     });
     child.once('exit', (code) => {
@@ -58,5 +65,5 @@ export async function sampleIdle(watch: ReadonlyArray<{ name: string; pid: numbe
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, ms));
   const s = (performance.now() - t0) / 1000;
-  return watch.map((w, i) => ({ name: w.name, vcpu: (cpuSeconds(w.pid) - start[i]!) / s, ...memory(w.pid) }));
+  return watch.map((w, i) => ({ name: w.name, vcpu: (cpuSeconds(w.pid) - start[i]!) / s, ...memoryDetail(w.pid) }));
 }

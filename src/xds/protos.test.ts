@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { XdsEncodeError, XdsError } from './errors.ts';
 import {
-  contentVersion, decodeResource, encodeResource, findMessageType, jsToStruct, loadProtos, messageType, resourceToJson, structToJs,
+  contentVersion, decodeResource, encodeResource, findMessageType, jsToStruct, loadProtos, messageType, protoRoot, resourceToJson, structToJs,
 } from './protos.ts';
 import { TYPE } from './type-urls.ts';
 
@@ -38,6 +38,30 @@ function encodeError(fn: () => unknown): XdsEncodeError {
 }
 
 describe('protos', () => {
+  it('loads a type with its file on first use, also when it is only named inside an Any', () => {
+    const VH = 'envoy.config.route.v3.VirtualHost';
+    const LUA = 'envoy.extensions.filters.http.lua.v3.Lua';
+    const BUFFER = 'envoy.extensions.filters.http.buffer.v3.Buffer';
+    assert.equal(protoRoot().lookup(LUA), null, 'not loaded before anything asks for it');
+    assert.equal(protoRoot().lookup(BUFFER), null);
+    const vh = { name: 'v', domains: ['*'], typedPerFilterConfig: { 'envoy.filters.http.lua': { '@type': `type.googleapis.com/${LUA}`, defaultSourceCode: { inlineString: 'x' } } } };
+    const back = decodeResource(VH, encodeResource(VH, vh)) as any;
+    assert.equal(back.typedPerFilterConfig['envoy.filters.http.lua'].defaultSourceCode.inlineString, 'x');
+    assert.ok(protoRoot().lookup(LUA) !== null, 'loaded for the Any');
+    // Decoding (toObject) and proto3 JSON both expand an Any whose type nothing loaded before.
+    const buffer = { name: 'v', domains: ['*'], typedPerFilterConfig: { b: { '@type': `type.googleapis.com/${BUFFER}`, maxRequestBytes: { value: 5 } } } };
+    const json = resourceToJson(VH, encodeResource(VH, buffer)) as any;
+    assert.deepEqual(json.typedPerFilterConfig.b, { '@type': `type.googleapis.com/${BUFFER}`, maxRequestBytes: 5 });
+    // proto3 JSON (config_dump) of bytes whose Any names a type nothing loaded yet.
+    const GZIP = 'envoy.extensions.filters.http.gzip.v3.Gzip';
+    assert.equal(protoRoot().lookup(GZIP), null);
+    const rawAny = { type_url: `type.googleapis.com/${GZIP}`, value: Uint8Array.of(0x0a, 0x02, 0x08, 0x07) }; // memory_level: {value: 7}
+    const vhType = messageType(VH);
+    const raw = vhType.encode(vhType.fromObject({ name: 'v', domains: ['*'], typedPerFilterConfig: { g: rawAny } })).finish();
+    assert.deepEqual((resourceToJson(VH, raw) as any).typedPerFilterConfig.g, { '@type': `type.googleapis.com/${GZIP}`, memoryLevel: 7 });
+    assert.ok(loadProtos().ms > 0);
+  });
+
   it('loads the listed protos and the well-known types', () => {
     const { ms } = loadProtos();
     assert.ok(ms > 0);

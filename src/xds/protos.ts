@@ -1,18 +1,23 @@
 /**
- * Envoy's v3 protos, loaded once (lazily, synchronously, ~100 ms) with protobufjs from the copy that
- * @grpc/grpc-js-xds ships in its `deps/` folder, and the codec every part of weft uses for xDS
- * resources: plain camelCase objects in (checked first, see proto-check.ts), bytes out; bytes in,
- * plain objects out for debug output. Nested `google.protobuf.Any` is written and read as
- * `{'@type': 'type.googleapis.com/<message>', ...fields}` (protobufjs's Any wrapper).
+ * Envoy's v3 protos, loaded lazily with protobufjs from the copy that @grpc/grpc-js-xds ships in its
+ * `deps/` folder, and the codec every part of weft uses for xDS resources: plain camelCase objects in
+ * (checked first, see proto-check.ts), bytes out; bytes in, plain objects out for debug output. Nested
+ * `google.protobuf.Any` is written and read as `{'@type': 'type.googleapis.com/<message>', ...fields}`
+ * (protobufjs's Any wrapper).
+ *
+ * Loading is per type, on first use: a message name (`envoy.config.route.v3.VirtualHost`) names its
+ * package folder (`envoy/config/route/v3/`, Envoy's layout), the file there that declares the top-level
+ * type is loaded with its imports, and the type is looked up again. So a process pays only for the
+ * types it touches (a sidecar never loads RBAC, JWT or the control plane's service definitions);
+ * `preloadProtos()` pays for the usual set at once, at startup.
  */
 
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import protobuf from 'protobufjs';
 import protojson from 'protobufjs/ext/protojson.js';
-import type { IConversionOptions, Root, Type } from 'protobufjs';
+import type { IConversionOptions, Message, Root, Type } from 'protobufjs';
 import { checkMessage } from './proto-check.ts';
 import { XdsEncodeError, XdsError } from './errors.ts';
 import { messageName } from './type-urls.ts';
@@ -20,7 +25,10 @@ import { messageName } from './type-urls.ts';
 export { structToJs, jsToStruct, valueToJs, jsToValue } from './struct.ts';
 export type { StructObject, ValueObject } from './struct.ts';
 
-/** The proto files loaded (their imports come along). Add here what a new generator or filter needs. */
+// `import … from 'node:crypto'` would build its ES namespace, which loads WebCrypto (see src/proxy/core/builtins.ts).
+const { createHash } = process.getBuiltinModule('node:crypto');
+
+/** The proto files weft's generators and filters use, which `preloadProtos()` loads at once (their imports come along). */
 export const PROTO_FILES: readonly string[] = [
   'envoy/service/discovery/v3/ads.proto',
   'envoy/service/discovery/v3/discovery.proto',
@@ -43,11 +51,10 @@ export const PROTO_FILES: readonly string[] = [
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
   'envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto',
   'envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config.proto',
-  'google/protobuf/struct.proto',
-  'google/protobuf/any.proto',
-  'google/protobuf/duration.proto',
-  'google/protobuf/wrappers.proto',
 ];
+
+/** Well-known types every root gets (protobufjs bundles them): tiny, and named by many Envoy fields. */
+const WELL_KNOWN = ['any', 'duration', 'struct', 'wrappers', 'timestamp', 'empty'].map((n) => `google/protobuf/${n}.proto`);
 
 /** Folders searched for imports, in order: Envoy, xds/udpa, googleapis, protoc-gen-validate, protobufjs (descriptor.proto). */
 function includeDirs(): string[] {
@@ -57,13 +64,33 @@ function includeDirs(): string[] {
   return [path.join(deps, 'envoy-api'), path.join(deps, 'xds'), path.join(deps, 'googleapis'), path.join(deps, 'protoc-gen-validate'), pbjs];
 }
 
-let loaded: { readonly root: Root; readonly ms: number } | undefined;
+interface Loader {
+  readonly root: Root;
+  readonly dirs: readonly string[];
+  /** Files loaded (with their imports) or found to declare nothing wanted, by path relative to an include dir. */
+  readonly files: Set<string>;
+  /** Milliseconds spent loading so far. */
+  ms: number;
+}
+
+let loader: Loader | undefined;
 const typeCache = new Map<string, Type | null>();
 
-/** Loads the protos if not yet loaded; returns the root and how long loading took. Call at startup to pay the cost early. */
-export function loadProtos(): { readonly root: Root; readonly ms: number } {
-  if (loaded !== undefined) return loaded;
+function loadFiles(l: Loader, files: readonly string[]): void {
+  const todo = files.filter((f) => !l.files.has(f));
+  if (todo.length === 0) return;
   const start = performance.now();
+  for (const f of todo) l.files.add(f);
+  try {
+    l.root.loadSync(todo, { keepCase: false });
+  } catch (err) {
+    throw new XdsError('XDS_PROTO_LOAD', `cannot load Envoy protos (${todo.join(', ')}): ${(err as Error).message}`, { cause: err });
+  } finally {
+    l.ms += performance.now() - start;
+  }
+}
+
+function createLoader(): Loader {
   const dirs = includeDirs();
   const root = new protobuf.Root();
   root.resolvePath = (_origin: string, target: string): string => {
@@ -74,37 +101,106 @@ export function loadProtos(): { readonly root: Root; readonly ms: number } {
     }
     return target; // protobufjs serves its bundled google/protobuf/*.proto by this name
   };
-  const core = path.join(dirs[0] ?? '', 'envoy/config/core/v3');
-  const coreFiles = readdirSync(core).filter((f) => f.endsWith('.proto')).map((f) => `envoy/config/core/v3/${f}`);
-  try {
-    root.loadSync([...PROTO_FILES, ...coreFiles], { keepCase: false });
-  } catch (err) {
-    throw new XdsError('XDS_PROTO_LOAD', `cannot load Envoy protos: ${(err as Error).message}`, { cause: err });
+  const l: Loader = { root, dirs, files: new Set(), ms: 0 };
+  // protojson reads Any contents through root.lookupType: let it load what it names, too.
+  const lookupType = root.lookupType.bind(root);
+  root.lookupType = (name: string | string[]) => {
+    if (typeof name === 'string') ensureDeclared(l, name.replace(/^\./, ''));
+    return lookupType(name);
+  };
+  loadFiles(l, WELL_KNOWN);
+  return l;
+}
+
+function theLoader(): Loader {
+  return (loader ??= createLoader());
+}
+
+const DECLARATION = (name: string) => new RegExp(`^(?:message|enum|service)\\s+${name}\\s*\\{`, 'm');
+
+/**
+ * Loads the file declaring `fullName` unless the root has it: the longest package prefix that is a
+ * folder under an include dir, then the file in it declaring the next name part (Envoy keeps one
+ * package per folder). Does nothing for names no file declares.
+ */
+function ensureDeclared(l: Loader, fullName: string): void {
+  if (fullName === '' || l.root.lookup(fullName) !== null) return;
+  const parts = fullName.split('.');
+  for (let i = parts.length - 1; i >= 1; i--) {
+    const rel = parts.slice(0, i).join('/');
+    for (const dir of l.dirs) {
+      const folder = path.join(dir, rel);
+      if (!existsSync(folder)) continue;
+      const file = declaringFile(folder, parts[i]!);
+      if (file !== undefined) loadFiles(l, [`${rel}/${file}`]);
+      return;
+    }
   }
-  loaded = { root, ms: performance.now() - start };
-  return loaded;
+}
+
+function declaringFile(folder: string, typeName: string): string | undefined {
+  const declares = DECLARATION(typeName);
+  for (const f of readdirSync(folder)) {
+    if (f.endsWith('.proto') && declares.test(readFileSync(path.join(folder, f), 'utf8'))) return f;
+  }
+  return undefined;
+}
+
+// Any contents are looked up by name while converting; load what they name first. Installed before
+// any Any type is set up (protobufjs binds wrappers then), and only for weft's own root.
+const anyWrapper = protobuf.wrappers['.google.protobuf.Any']!;
+protobuf.wrappers['.google.protobuf.Any'] = {
+  fromObject(this: Type, object: Record<string, unknown>, ...rest: unknown[]): Message {
+    const url = object?.['@type'];
+    if (typeof url === 'string' && loader !== undefined && this.root === loader.root) ensureDeclared(loader, messageName(url));
+    return (anyWrapper.fromObject as (...a: unknown[]) => Message).call(this, object, ...rest);
+  },
+  toObject(this: Type, message: Message & { type_url?: string }, options?: IConversionOptions, ...rest: unknown[]): Record<string, unknown> {
+    const url = message?.type_url;
+    if (options?.json === true && typeof url === 'string' && loader !== undefined && this.root === loader.root) ensureDeclared(loader, messageName(url));
+    return (anyWrapper.toObject as (...a: unknown[]) => Record<string, unknown>).call(this, message, options, ...rest);
+  },
+};
+
+/**
+ * Makes the root ready and loads the ADS messages; returns the root and the milliseconds spent loading
+ * protos so far. Other types load on first use.
+ */
+export function loadProtos(): { readonly root: Root; readonly ms: number } {
+  const l = theLoader();
+  loadFiles(l, ['envoy/service/discovery/v3/discovery.proto']);
+  return { root: l.root, ms: l.ms };
+}
+
+/** Loads `files` (default: PROTO_FILES) now, so first uses do not pay for them: for a control plane's startup. */
+export function preloadProtos(files: readonly string[] = PROTO_FILES): { readonly root: Root; readonly ms: number } {
+  const l = theLoader();
+  loadFiles(l, files);
+  return { root: l.root, ms: l.ms };
 }
 
 export function protoRoot(): Root {
-  return loadProtos().root;
+  return theLoader().root;
 }
 
-/** The message type for a type URL or a full message name, or undefined when it is not loaded. */
+/** The message type for a type URL or a full message name (loading its file on first use), or undefined when no proto declares it. */
 export function findMessageType(typeUrlOrName: string): Type | undefined {
   const name = messageName(typeUrlOrName);
   let type = typeCache.get(name);
   if (type === undefined) {
-    const found = protoRoot().lookup(name);
+    const l = theLoader();
+    ensureDeclared(l, name);
+    const found = l.root.lookup(name);
     type = found instanceof protobuf.Type ? found : null;
     typeCache.set(name, type);
   }
   return type ?? undefined;
 }
 
-/** The message type for a type URL or a full message name; throws `XDS_UNKNOWN_TYPE` when it is not loaded. */
+/** The message type for a type URL or a full message name; throws `XDS_UNKNOWN_TYPE` when no proto declares it. */
 export function messageType(typeUrlOrName: string): Type {
   const type = findMessageType(typeUrlOrName);
-  if (type === undefined) throw new XdsError('XDS_UNKNOWN_TYPE', `unknown message type '${typeUrlOrName}' (not among the loaded protos)`);
+  if (type === undefined) throw new XdsError('XDS_UNKNOWN_TYPE', `unknown message type '${typeUrlOrName}' (no Envoy proto declares it)`);
   return type;
 }
 

@@ -1,98 +1,155 @@
 /**
- * A fake cluster manager for proxy tests: clusters are lists of real `host:port` endpoints, picked
- * round robin (skipping unhealthy and excluded hosts), connected with plain `net.connect`. Counts
- * `cluster.<name>.upstream_cx_total` and `upstream_cx_connect_fail` like a real one. A cluster can
- * hold its connects behind a gate so tests control when an upstream connection completes.
+ * The fake cluster manager every proxy test uses in place of the real one: clusters are lists of real
+ * `host:port` endpoints (or ORIGINAL_DST: the request's destination), picked round robin skipping
+ * unhealthy and excluded hosts; HTTP goes through real undici pools (HTTP/1.1) or h2c clients per host,
+ * TCP through `net.connect` with the cluster's connect timeout. Counts
+ * `cluster.<name>.upstream_cx_total` and `upstream_cx_connect_fail` for TCP connects, and every pick
+ * context is kept for assertions. A cluster can hold its TCP connects behind a gate, so tests control
+ * when an upstream connection completes, and refuse admission (circuit breaker open).
  * Also trivial route-store and subscription fakes for parts that do not use them.
  */
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
+import { H2CClient, Pool, type Dispatcher } from 'undici';
 import type { ClusterHandle, ClusterManager, PickContext, RouteStore, Subscriptions, UpstreamHost } from '../../src/proxy/core/contracts.ts';
 import type { Stats } from '../../src/proxy/core/stats.ts';
 
-export interface FakeClusterOptions {
+export interface FakeHost {
+  readonly address: string;
+  readonly port: number;
+  /** Read at every pick, so a test may flip it. */
+  healthy?: boolean;
+}
+
+export interface ClusterSpec {
+  readonly name: string;
+  readonly hosts?: readonly FakeHost[];
+  /** Upstream HTTP/2 (prior knowledge) instead of HTTP/1.1. */
+  readonly http2?: boolean;
+  /** ORIGINAL_DST: the host is the request's original destination. */
+  readonly originalDst?: boolean;
+  /** The circuit breaker: false refuses the request (UO). */
+  readonly admit?: () => boolean;
   readonly connectTimeoutMs?: number;
-  /** Connects wait for this promise before dialling. */
+  /** TCP connects wait for this promise before dialling. */
   readonly gate?: Promise<void>;
 }
 
 export class FakeCluster implements ClusterHandle {
   readonly name: string;
-  readonly http2 = false;
+  readonly http2: boolean;
   readonly connectTimeoutMs: number;
+  readonly spec: ClusterSpec;
   readonly hosts: UpstreamHost[];
-  /** Every pick context seen, for assertions (hash, original destination). */
+  /** Every pick context seen, for assertions (hash, original destination, excluded hosts). */
   readonly picks: (PickContext | undefined)[] = [];
   readonly #stats: Stats;
-  readonly #gate: Promise<void> | undefined;
+  readonly #pools = new Map<string, Dispatcher>();
   #next = 0;
 
-  constructor(name: string, hosts: readonly { address: string; port: number; healthy?: boolean }[], stats: Stats, options: FakeClusterOptions = {}) {
-    this.name = name;
-    this.hosts = hosts.map((h) => ({ address: h.address, port: h.port, weight: 1, healthy: h.healthy ?? true, locality: '' }));
+  constructor(spec: ClusterSpec, stats: Stats) {
+    this.spec = spec;
+    this.name = spec.name;
+    this.http2 = spec.http2 === true;
+    this.connectTimeoutMs = spec.connectTimeoutMs ?? 1000;
     this.#stats = stats;
-    this.connectTimeoutMs = options.connectTimeoutMs ?? 1000;
-    this.#gate = options.gate;
+    this.hosts = (spec.hosts ?? []).map((h) => ({
+      address: h.address,
+      port: h.port,
+      weight: 1,
+      locality: '',
+      get healthy() {
+        return h.healthy !== false;
+      },
+    }));
   }
 
   pick(ctx?: PickContext): UpstreamHost | undefined {
     this.picks.push(ctx);
+    if (this.spec.originalDst === true) {
+      const dst = ctx?.originalDestination;
+      if (dst === undefined) return undefined;
+      const colon = dst.lastIndexOf(':');
+      return { address: dst.slice(0, colon), port: Number(dst.slice(colon + 1)), weight: 1, healthy: true, locality: '' };
+    }
     const usable = this.hosts.filter((h) => h.healthy && ctx?.exclude?.has(h) !== true);
     if (usable.length === 0) return undefined;
     return usable[this.#next++ % usable.length];
   }
 
-  dispatcher(): never {
-    throw new Error('FakeCluster has no HTTP dispatcher');
+  dispatcher(host: UpstreamHost): Dispatcher {
+    const key = `${host.address}:${host.port}`;
+    let d = this.#pools.get(key);
+    if (d === undefined) {
+      const origin = `http://${host.address}:${host.port}`;
+      d = this.http2 ? new H2CClient(origin) : new Pool(origin, { connections: 16 });
+      this.#pools.set(key, d);
+    }
+    return d;
   }
 
   async connect(host: UpstreamHost): Promise<Socket> {
     this.counter('upstream_cx_total').value++;
-    if (this.#gate !== undefined) await this.#gate;
+    if (this.spec.gate !== undefined) await this.spec.gate;
     return new Promise((resolve, reject) => {
       const socket = connect({ host: host.address, port: host.port });
-      const timer = setTimeout(() => {
+      const fail = (err: Error) => {
+        clearTimeout(timer);
         socket.destroy();
         this.counter('upstream_cx_connect_fail').value++;
-        reject(new Error('connect timeout'));
-      }, this.connectTimeoutMs);
+        reject(err);
+      };
+      const timer = setTimeout(() => fail(new Error('connect timeout')), this.connectTimeoutMs);
+      socket.once('error', fail);
       socket.once('connect', () => {
         clearTimeout(timer);
+        socket.off('error', fail);
         resolve(socket);
-      });
-      socket.once('error', (err) => {
-        clearTimeout(timer);
-        this.counter('upstream_cx_connect_fail').value++;
-        reject(err);
       });
     });
   }
 
   admit(): boolean {
-    return true;
+    return this.spec.admit?.() ?? true;
   }
 
   counter(name: string): { value: number } {
     return this.#stats.counter(`cluster.${this.name}.${name}`);
   }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#pools.values()].map((p) => p.destroy().catch(() => {})));
+  }
 }
 
 export class FakeClusters implements ClusterManager {
+  readonly stats: Stats;
   readonly #clusters = new Map<string, FakeCluster>();
-  readonly #stats: Stats;
 
   constructor(stats: Stats) {
-    this.#stats = stats;
+    this.stats = stats;
   }
 
-  add(name: string, hosts: readonly { address: string; port: number; healthy?: boolean }[], options?: FakeClusterOptions): FakeCluster {
-    const cluster = new FakeCluster(name, hosts, this.#stats, options);
-    this.#clusters.set(name, cluster);
-    return cluster;
+  add(spec: ClusterSpec): FakeCluster {
+    const c = new FakeCluster(spec, this.stats);
+    this.#clusters.set(spec.name, c);
+    return c;
   }
 
-  cluster(name: string): ClusterHandle | undefined {
+  cluster(name: string): FakeCluster | undefined {
     return this.#clusters.get(name);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#clusters.values()].map((c) => c.close()));
+  }
+}
+
+/** Records every subscription change (the RDS names an HCM asks for). */
+export class RecordingSubscriptions implements Subscriptions {
+  readonly calls: { typeUrl: string; names: string[] }[] = [];
+  want(typeUrl: string, names: ReadonlySet<string>): void {
+    this.calls.push({ typeUrl, names: [...names].sort() });
   }
 }
 

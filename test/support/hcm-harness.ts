@@ -1,137 +1,20 @@
 /**
  * End-to-end harness for the HTTP connection manager: a real listener socket (a `net.Server` feeding
- * accepted sockets to the HCM network filter, as the listener manager does), a fake ClusterManager whose
- * clusters are real upstream servers reached through undici pools, and small clients (raw sockets,
- * node:http, node:http2). Everything on loopback with ports from listen(0).
+ * accepted sockets to the HCM network filter, as the listener manager does), the fake cluster manager
+ * (fake-clusters.ts: real upstream servers reached through undici pools), and small clients (raw
+ * sockets, node:http, node:http2). Everything on loopback with ports from listen(0).
  */
 import { readFileSync } from 'node:fs';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import tls from 'node:tls';
-import { H2CClient, Pool, type Dispatcher } from 'undici';
-import type { ClusterHandle, ClusterManager, NetworkFilter, PickContext, Proto, Subscriptions, UpstreamHost } from '../../src/proxy/core/contracts.ts';
+import type { NetworkFilter, Proto } from '../../src/proxy/core/contracts.ts';
 import { Stats } from '../../src/proxy/core/stats.ts';
 import { builtinFilters, httpConnectionManagerFactory, RouteConfigStore, type StreamInfo } from '../../src/proxy/http/index.ts';
 import { formatFlags } from '../../src/proxy/http/stream-info.ts';
+import { FakeClusters, RecordingSubscriptions } from './fake-clusters.ts';
 
-export interface FakeHost {
-  readonly address: string;
-  readonly port: number;
-  healthy?: boolean;
-}
-
-export interface ClusterSpec {
-  readonly name: string;
-  readonly hosts?: readonly FakeHost[];
-  readonly http2?: boolean;
-  /** ORIGINAL_DST: the host is the request's destination. */
-  readonly originalDst?: boolean;
-  admit?: () => boolean;
-}
-
-class FakeCluster implements ClusterHandle {
-  readonly name: string;
-  readonly http2: boolean;
-  readonly connectTimeoutMs = 1000;
-  readonly spec: ClusterSpec;
-  readonly #stats: Stats;
-  readonly #pools = new Map<string, Dispatcher>();
-  readonly hosts: UpstreamHost[];
-  #rr = 0;
-  picks: PickContext[] = [];
-
-  constructor(spec: ClusterSpec, stats: Stats) {
-    this.spec = spec;
-    this.name = spec.name;
-    this.http2 = spec.http2 === true;
-    this.#stats = stats;
-    this.hosts = (spec.hosts ?? []).map((h) => ({
-      address: h.address,
-      port: h.port,
-      weight: 1,
-      locality: '',
-      get healthy() {
-        return h.healthy !== false;
-      },
-    }));
-  }
-
-  pick(ctx?: PickContext): UpstreamHost | undefined {
-    this.picks.push(ctx ?? {});
-    if (this.spec.originalDst === true) {
-      const dst = ctx?.originalDestination;
-      if (dst === undefined) return undefined;
-      const colon = dst.lastIndexOf(':');
-      return { address: dst.slice(0, colon), port: Number(dst.slice(colon + 1)), weight: 1, healthy: true, locality: '' };
-    }
-    const candidates = this.hosts.filter((h) => h.healthy && ctx?.exclude?.has(h) !== true);
-    if (candidates.length === 0) return undefined;
-    return candidates[this.#rr++ % candidates.length];
-  }
-
-  dispatcher(host: UpstreamHost): Dispatcher {
-    const key = `${host.address}:${host.port}`;
-    let d = this.#pools.get(key);
-    if (d === undefined) {
-      const origin = `http://${host.address}:${host.port}`;
-      d = this.http2 ? new H2CClient(origin) : new Pool(origin, { connections: 16 });
-      this.#pools.set(key, d);
-    }
-    return d;
-  }
-
-  connect(host: UpstreamHost): Promise<Socket> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect(host.port, host.address);
-      s.once('connect', () => {
-        s.removeListener('error', reject);
-        resolve(s);
-      });
-      s.once('error', reject);
-    });
-  }
-
-  admit(): boolean {
-    return this.spec.admit?.() ?? true;
-  }
-
-  counter(name: string): { value: number } {
-    return this.#stats.counter(`cluster.${this.name}.${name}`);
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([...this.#pools.values()].map((p) => p.destroy().catch(() => {})));
-  }
-}
-
-export class FakeClusters implements ClusterManager {
-  readonly stats: Stats;
-  readonly #clusters = new Map<string, FakeCluster>();
-
-  constructor(stats: Stats) {
-    this.stats = stats;
-  }
-
-  add(spec: ClusterSpec): FakeCluster {
-    const c = new FakeCluster(spec, this.stats);
-    this.#clusters.set(spec.name, c);
-    return c;
-  }
-
-  cluster(name: string): FakeCluster | undefined {
-    return this.#clusters.get(name);
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([...this.#clusters.values()].map((c) => c.close()));
-  }
-}
-
-export class RecordingSubscriptions implements Subscriptions {
-  readonly calls: { typeUrl: string; names: string[] }[] = [];
-  want(typeUrl: string, names: ReadonlySet<string>): void {
-    this.calls.push({ typeUrl, names: [...names].sort() });
-  }
-}
+export { FakeCluster, FakeClusters, RecordingSubscriptions } from './fake-clusters.ts';
+export type { ClusterSpec, FakeHost } from './fake-clusters.ts';
 
 export interface Proxy {
   readonly port: number;

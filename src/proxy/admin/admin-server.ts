@@ -1,13 +1,15 @@
 /**
  * The proxy's HTTP endpoints: admin (15000: `/ready`, `/config_dump`, `/clusters`, `/listeners`,
- * `/stats`, `/stats/prometheus`, `/server_info`, `/logging`, POST `/quitquitquit`, POST
+ * `/stats`, `/stats/prometheus`, `/server_info`, `/memory`, `/logging`, POST `/quitquitquit`, POST
  * `/drain_listeners`), health (15021: `/healthz/ready`) and Prometheus (15090: `/stats/prometheus`).
  * Every handler answers from the parts' current state; a handler that fails answers 500 with the
  * reason instead of taking the process down.
  * https://www.envoyproxy.io/docs/envoy/latest/operations/admin
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { getHeapSpaceStatistics } from 'node:v8';
+import { http } from '../core/builtins.ts';
 import type { Stats } from '../core/stats.ts';
 import type { ListenerManager } from '../listener/index.ts';
 import { clustersJson, clustersText, type ClusterManagerImpl } from '../upstream/index.ts';
@@ -69,6 +71,22 @@ function statsReply(ctx: AdminContext, url: URL): Reply {
   return { body: statsText(ctx.stats, filter) };
 }
 
+/**
+ * Envoy's `/memory` fields mapped onto Node's: `allocated` is live JS heap plus memory held for JS
+ * outside it (Buffers), `heap_size` what V8 reserved, `total_physical_bytes` the RSS; then Node's own
+ * figures and V8's heap spaces, to tell apart what a config or traffic costs.
+ */
+function memoryReply(): Reply {
+  const m = process.memoryUsage();
+  const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { size: s.space_size, used: s.space_used_size }]));
+  return json({
+    allocated: String(m.heapUsed + m.external),
+    heap_size: String(m.heapTotal),
+    total_physical_bytes: String(m.rss),
+    node: { rss: m.rss, heap_total: m.heapTotal, heap_used: m.heapUsed, external: m.external, array_buffers: m.arrayBuffers, heap_spaces: spaces },
+  });
+}
+
 function logging(ctx: AdminContext, url: URL, method: string): Reply {
   const level = url.searchParams.get('level');
   if (method === 'POST' && level !== null) {
@@ -96,6 +114,7 @@ const ADMIN_ROUTES: Readonly<Record<string, Handler>> = {
     node: { id: ctx.node.id, cluster: ctx.node.cluster },
     xds: ctx.xds.status(),
   }),
+  '/memory': memoryReply,
   '/logging': logging,
   '/quitquitquit': post((ctx) => {
     setImmediate(() => ctx.quit());
@@ -151,7 +170,7 @@ export class AdminServer {
 
   static async listen(role: AdminRole, ctx: AdminContext, host: string, port: number): Promise<AdminServer> {
     const routes = ROLES[role];
-    const server = createServer((req, res) => void handle(ctx, routes, req, res));
+    const server = http.createServer((req, res) => void handle(ctx, routes, req, res));
     server.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -40,6 +40,8 @@ export interface UpstreamHost {
   readonly weight: number;
   readonly healthy: boolean;
   readonly locality: string;
+  /** `address:port` (IPv6 in brackets), when the cluster keeps it made, so requests need not build it. */
+  readonly addressString?: string;
 }
 
 export interface PickContext {

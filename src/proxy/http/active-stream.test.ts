@@ -4,7 +4,7 @@ import { PassThrough, type Duplex } from 'node:stream';
 import { describe, it } from 'node:test';
 import { Stats } from '../core/stats.ts';
 import { ActiveStream, type HcmRuntime } from './active-stream.ts';
-import type { Downstream } from './downstream.ts';
+import type { Downstream, DownstreamListener } from './downstream.ts';
 import { HttpFilterRegistry, STOP, type HttpFilter, type HttpFilterFactory } from './filter.ts';
 import { compileHcm } from './hcm-config.ts';
 import { HcmStats } from './hcm-stats.ts';
@@ -30,7 +30,7 @@ class FakeDownstream implements Downstream {
   head: { status: number; headers: OutgoingHttpHeaders } | undefined;
   chunks: Buffer[] = [];
   ended = false;
-  #close: (() => void) | undefined;
+  #listener: DownstreamListener | undefined;
   constructor(path: string) {
     this.path = path;
   }
@@ -47,12 +47,11 @@ class FakeDownstream implements Downstream {
   end(): void {
     this.ended = true;
     this.closed = true;
-    queueMicrotask(() => this.#close?.());
+    queueMicrotask(() => this.#listener?.downstreamClosed());
   }
   onDrain(): void {}
-  onAbort(): void {}
-  onClose(cb: () => void): void {
-    this.#close = cb;
+  attach(listener: DownstreamListener): void {
+    this.#listener = listener;
   }
   reset(): void {
     this.closed = true;

@@ -9,7 +9,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ClusterManager } from '../core/contracts.ts';
-import type { Downstream } from './downstream.ts';
+import type { Downstream, DownstreamListener } from './downstream.ts';
 import { STOP, type HttpFilter } from './filter.ts';
 import type { ConnectionFacts, FilterStream, RequestHead, ResponseHead } from './filter-stream.ts';
 import type { FilterSlot, HcmConfig } from './hcm-config.ts';
@@ -48,7 +48,7 @@ export function targetOf(d: Decision): ClusterTarget | undefined {
   }
 }
 
-export class ActiveStream implements FilterStream {
+export class ActiveStream implements FilterStream, DownstreamListener {
   readonly request: RequestHead;
   readonly info = new StreamInfo();
   readonly connection: ConnectionFacts;
@@ -97,8 +97,7 @@ export class ActiveStream implements FilterStream {
     s.rqTotal.value++;
     s.rqActive.value++;
     (this.down.protocol === 'HTTP/2' ? s.rqHttp2Total : s.rqHttp1Total).value++;
-    this.down.onAbort(() => this.#downstreamAborted());
-    this.down.onClose(() => this.#complete());
+    this.down.attach(this);
     try {
       if (!this.#checkRequest()) return;
       this.#routes = this.rt.routes();
@@ -365,7 +364,8 @@ export class ActiveStream implements FilterStream {
     }
   }
 
-  #downstreamAborted(): void {
+  /** The codec's report that the client went away before the response completed (DC). */
+  downstreamAborted(): void {
     if (this.#done) return;
     this.info.setFlag(FLAG.DC);
     this.info.details ||= 'downstream_remote_disconnect';
@@ -373,7 +373,8 @@ export class ActiveStream implements FilterStream {
     this.#finish();
   }
 
-  #complete(): void {
+  /** The codec's report that the exchange is over: counts it and hands the StreamInfo to the access log. */
+  downstreamClosed(): void {
     this.#finish();
     const info = this.info;
     info.durationMs = performance.now() - info.startMs;

@@ -7,9 +7,10 @@
  * draining (HTTP/1 `Connection: close`, HTTP/2 GOAWAY).
  * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/http/http_connection_management
  */
-import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server as H1Server, ServerResponse } from 'node:http';
 import http2, { type IncomingHttpHeaders as H2Headers, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
+import { http } from '../core/builtins.ts';
 import type { ConnectionInfo, NetworkFilter } from '../core/contracts.ts';
 import { ActiveStream, type HcmRuntime } from './active-stream.ts';
 import { alpnCodec, sniffCodec, type Codec } from './codec-detect.ts';
@@ -36,7 +37,7 @@ export class HttpConnectionManager implements NetworkFilter {
   readonly #release: () => void;
   readonly #connections = new Set<Connection>();
   readonly #bySocket = new WeakMap<Socket, Connection>();
-  #h1: http.Server | undefined;
+  #h1: H1Server | undefined;
   #h2: http2.Http2Server | undefined;
   /** The connection being handed to the HTTP/2 server ('session' fires synchronously inside emit). */
   #handing: Connection | undefined;
@@ -137,7 +138,7 @@ export class HttpConnectionManager implements NetworkFilter {
     this.#h1?.close(noop);
   }
 
-  #h1Server(): http.Server {
+  #h1Server(): H1Server {
     if (this.#h1 !== undefined) return this.#h1;
     const c = this.#rt.config;
     const server = http.createServer({
@@ -199,7 +200,7 @@ export class HttpConnectionManager implements NetworkFilter {
     if (status === 431) s.rqTooLarge.value++;
     const cause = headerSafe(status === 408 ? 'request headers timeout' : `malformed HTTP request: ${code}${err.reason !== undefined ? ` (${err.reason})` : ''}`);
     const body = `${cause}\n`;
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${ERROR_HEADER}: ${cause}\r\n\r\n${body}`);
+    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${ERROR_HEADER}: ${cause}\r\n\r\n${body}`);
     s.status(status);
     this.#logCodecError(socket, status, cause);
   }

@@ -4,10 +4,11 @@
  * requests node hands over with the raw socket (`Upgrade` and `CONNECT`), where a `ServerResponse`
  * assigned to the socket serves local replies and `tunnel()` writes the 101/200 head itself.
  */
-import { STATUS_CODES, ServerResponse, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { splitAbsoluteForm, type Downstream } from './downstream.ts';
+import { http } from '../core/builtins.ts';
+import { splitAbsoluteForm, type Downstream, type DownstreamListener } from './downstream.ts';
 import { firstValue, type HeaderMap } from './headers.ts';
 import type { HttpProtocol } from './stream-info.ts';
 
@@ -16,6 +17,9 @@ export interface H1ConnectionState {
   /** Close the connection after the current response (draining, max requests, max duration). */
   closeAfterResponse: boolean;
 }
+
+const DOWNSTREAM = Symbol('weft.downstream');
+type TaggedResponse = ServerResponse & { [DOWNSTREAM]?: H1Downstream };
 
 export class H1Downstream implements Downstream {
   readonly protocol: HttpProtocol;
@@ -38,8 +42,13 @@ export class H1Downstream implements Downstream {
   readonly #head: Buffer | undefined;
   #closed = false;
   #aborted = false;
-  #onAbort: (() => void) | undefined;
-  #onClose: (() => void) | undefined;
+  #listener: DownstreamListener | undefined;
+
+  /** The response's 'close' and 'error' listener: one function for every response, finding its exchange by a tag. */
+  static readonly #onResponseEnd = function (this: TaggedResponse): void {
+    const down = this[DOWNSTREAM];
+    if (down !== undefined) down.#finish();
+  };
 
   constructor(req: IncomingMessage, res: ServerResponse | undefined, conn: H1ConnectionState, last: boolean, raw?: { socket: Socket; head: Buffer }) {
     this.#last = last;
@@ -59,13 +68,15 @@ export class H1Downstream implements Downstream {
     this.path = this.connect ? '' : (abs?.path ?? url);
     this.upgrade = raw !== undefined && !this.connect ? (firstValue(req.headers, 'upgrade') ?? '').toLowerCase() || undefined : undefined;
     this.hasBody = raw === undefined && (req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0'));
-    this.#res = res ?? this.#rawResponse(req, raw!.socket);
-    this.#res.once('close', () => this.#finish());
-    this.#res.on('error', () => this.#finish());
+    const response: TaggedResponse = res ?? this.#rawResponse(req, raw!.socket);
+    this.#res = response;
+    response[DOWNSTREAM] = this;
+    response.on('close', H1Downstream.#onResponseEnd);
+    response.on('error', H1Downstream.#onResponseEnd);
   }
 
   #rawResponse(req: IncomingMessage, socket: Socket): ServerResponse {
-    const res = new ServerResponse(req);
+    const res = new http.ServerResponse(req);
     res.assignSocket(socket);
     res.shouldKeepAlive = false;
     res.once('finish', () => socket.end());
@@ -78,9 +89,9 @@ export class H1Downstream implements Downstream {
     this.#closed = true;
     if (!this.#res.writableFinished && !this.#tunnelled) {
       this.#aborted = true;
-      this.#onAbort?.();
+      this.#listener?.downstreamAborted();
     }
-    this.#onClose?.();
+    this.#listener?.downstreamClosed();
   }
 
   #tunnelled = false;
@@ -136,14 +147,10 @@ export class H1Downstream implements Downstream {
     this.#res.once('drain', cb);
   }
 
-  onAbort(cb: () => void): void {
-    if (this.#aborted) cb();
-    else this.#onAbort = cb;
-  }
-
-  onClose(cb: () => void): void {
-    if (this.#closed) cb();
-    else this.#onClose = cb;
+  attach(listener: DownstreamListener): void {
+    this.#listener = listener;
+    if (this.#aborted) listener.downstreamAborted();
+    if (this.#closed) listener.downstreamClosed();
   }
 
   reset(): void {
@@ -156,7 +163,7 @@ export class H1Downstream implements Downstream {
     const socket = this.#socket;
     if (socket === undefined || this.#closed || this.headersSent) return undefined;
     this.#tunnelled = true;
-    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+    let head = `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Unknown'}\r\n`;
     for (const [name, value] of Object.entries(headers)) {
       if (value === undefined) continue;
       if (Array.isArray(value)) for (const v of value) head += `${name}: ${v}\r\n`;

@@ -6,7 +6,7 @@
 import { constants, type IncomingHttpHeaders as H2Headers, type ServerHttp2Stream } from 'node:http2';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Downstream } from './downstream.ts';
+import type { Downstream, DownstreamListener } from './downstream.ts';
 import type { HeaderMap } from './headers.ts';
 import type { HttpProtocol } from './stream-info.ts';
 
@@ -30,8 +30,7 @@ export class H2Downstream implements Downstream {
   #trailers: OutgoingHttpHeaders | undefined;
   #closed = false;
   #aborted = false;
-  #onAbort: (() => void) | undefined;
-  #onClose: (() => void) | undefined;
+  #listener: DownstreamListener | undefined;
 
   constructor(stream: ServerHttp2Stream, headers: H2Headers, rawHeaderCount: number) {
     this.#stream = stream;
@@ -57,9 +56,9 @@ export class H2Downstream implements Downstream {
     this.#closed = true;
     if (!this.#stream.writableFinished || this.#stream.rstCode !== constants.NGHTTP2_NO_ERROR) {
       this.#aborted = true;
-      this.#onAbort?.();
+      this.#listener?.downstreamAborted();
     }
-    this.#onClose?.();
+    this.#listener?.downstreamClosed();
   }
 
   get headersSent(): boolean {
@@ -110,14 +109,10 @@ export class H2Downstream implements Downstream {
     this.#stream.once('drain', cb);
   }
 
-  onAbort(cb: () => void): void {
-    if (this.#aborted) cb();
-    else this.#onAbort = cb;
-  }
-
-  onClose(cb: () => void): void {
-    if (this.#closed) cb();
-    else this.#onClose = cb;
+  attach(listener: DownstreamListener): void {
+    this.#listener = listener;
+    if (this.#aborted) listener.downstreamAborted();
+    if (this.#closed) listener.downstreamClosed();
   }
 
   reset(): void {

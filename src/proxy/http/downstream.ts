@@ -10,6 +10,14 @@ import type { Duplex, Readable } from 'node:stream';
 import type { HeaderMap } from './headers.ts';
 import type { HttpProtocol } from './stream-info.ts';
 
+/** What the stream hears from its codec (one listener per exchange, set by `attach`). */
+export interface DownstreamListener {
+  /** The exchange ended before the response completed (client reset or disconnect); before `downstreamClosed`. */
+  downstreamAborted(): void;
+  /** The exchange is over, for any reason. */
+  downstreamClosed(): void;
+}
+
 export interface Downstream {
   readonly protocol: HttpProtocol;
   readonly method: string;
@@ -43,10 +51,12 @@ export interface Downstream {
   /** Ends the response, with trailers when the codec can carry them. */
   end(trailers?: OutgoingHttpHeaders): void;
   onDrain(cb: () => void): void;
-  /** Called once when the exchange ends before the response completed (client reset or disconnect). */
-  onAbort(cb: () => void): void;
-  /** Called once when the exchange is over for any reason. */
-  onClose(cb: () => void): void;
+  /**
+   * Sets the listener, once, before anything is written: each of its callbacks is called at most once
+   * (at once, if the exchange already aborted or closed). An object rather than two closures, so a
+   * request allocates nothing for it.
+   */
+  attach(listener: DownstreamListener): void;
   /** Resets the stream (HTTP/2 RST_STREAM, HTTP/1 connection close) after a failure mid-response. */
   reset(): void;
   /**

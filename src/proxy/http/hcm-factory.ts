@@ -45,6 +45,32 @@ function compile(proto: Proto, registry: HttpFilterRegistry, cache: WeakMap<obje
   return c;
 }
 
+/**
+ * The runtime every stream of one HCM config shares: filters prepared, stats looked up, the route
+ * source bound. `create` below wraps it in the connection manager; benchmarks drive streams on it directly.
+ */
+export function hcmRuntime(c: HcmConfig, inline: CompiledRoutes | undefined, deps: NetworkFilterDeps, accessLog: HcmFactoryOptions['accessLog']): HcmRuntime {
+  const stats = new HcmStats(deps.stats, c.statPrefix);
+  const makers = c.filters.map((slot) => slot.factory.prepare(slot.config, { name: slot.name, statPrefix: stats.prefix, stats: deps.stats }));
+  const source = c.routes;
+  const listener = deps.listener.name;
+  return {
+    config: c,
+    stats,
+    clusters: deps.clusters,
+    filters: c.filters,
+    makers,
+    routes: source.kind === 'rds' ? () => deps.routes.get(source.name) as CompiledRoutes | undefined : () => inline,
+    selectRoute,
+    accessLog: accessLog === undefined ? undefined : (info) => accessLog(info, listener),
+  };
+}
+
+/** Compiles an HCM config as `create` does, with every problem found (the config is usable only when there are none). */
+export function compileHcmConfig(config: Proto, registry: HttpFilterRegistry): { config: HcmConfig; inline: CompiledRoutes | undefined; problems: readonly string[] } {
+  return compile(config, registry, new WeakMap());
+}
+
 export function httpConnectionManagerFactory(options: HcmFactoryOptions): NetworkFilterFactory {
   const cache = new WeakMap<object, Compiled>();
   return {
@@ -52,22 +78,8 @@ export function httpConnectionManagerFactory(options: HcmFactoryOptions): Networ
     validate: (config) => [...compile(config, options.filters, cache).problems],
     create(config: Proto, deps: NetworkFilterDeps): NetworkFilter {
       const c = compile(config, options.filters, cache);
-      const stats = new HcmStats(deps.stats, c.config.statPrefix);
-      const makers = c.config.filters.map((slot) => slot.factory.prepare(slot.config, { name: slot.name, statPrefix: stats.prefix, stats: deps.stats }));
+      const rt = hcmRuntime(c.config, c.inline, deps, options.accessLog);
       const source = c.config.routes;
-      const inline = c.inline;
-      const log = options.accessLog;
-      const listener = deps.listener.name;
-      const rt: HcmRuntime = {
-        config: c.config,
-        stats,
-        clusters: deps.clusters,
-        filters: c.config.filters,
-        makers,
-        routes: source.kind === 'rds' ? () => deps.routes.get(source.name) as CompiledRoutes | undefined : () => inline,
-        selectRoute,
-        accessLog: log === undefined ? undefined : (info) => log(info, listener),
-      };
       const release = source.kind === 'rds' ? wantRoutes(deps.subscriptions, source.name) : () => {};
       return new HttpConnectionManager(rt, release);
     },

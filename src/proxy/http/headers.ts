@@ -22,9 +22,11 @@ export function isHopByHop(name: string): boolean {
   }
 }
 
+const NONE: readonly string[] = [];
+
 /** Field names a `Connection` header lists (they are hop-by-hop too), lowercased; empty when none. */
-export function connectionTokens(value: string | string[] | undefined): string[] {
-  if (value === undefined) return [];
+export function connectionTokens(value: string | string[] | undefined): readonly string[] {
+  if (value === undefined || value === 'keep-alive' || value === 'close') return NONE;
   const out: string[] = [];
   for (const part of (Array.isArray(value) ? value.join(',') : value).split(',')) {
     const token = part.trim().toLowerCase();
@@ -60,11 +62,14 @@ export function plainAddress(address: string): string {
 /** Envoy's default internal addresses: 10/8, 172.16/12, 192.168/16, 127/8, ::1 and fc00::/7. */
 export function isInternalAddress(address: string): boolean {
   const a = plainAddress(address);
-  if (a.includes('.')) {
-    const parts = a.split('.');
-    const o1 = Number(parts[0]);
-    const o2 = Number(parts[1]);
-    return o1 === 10 || o1 === 127 || (o1 === 172 && o2 >= 16 && o2 <= 31) || (o1 === 192 && o2 === 168);
+  const dot = a.indexOf('.');
+  if (dot >= 0) {
+    const o1 = Number(a.slice(0, dot));
+    if (o1 === 10 || o1 === 127) return true;
+    if (o1 !== 172 && o1 !== 192) return false;
+    const dot2 = a.indexOf('.', dot + 1);
+    const o2 = Number(a.slice(dot + 1, dot2 < 0 ? a.length : dot2));
+    return (o1 === 172 && o2 >= 16 && o2 <= 31) || (o1 === 192 && o2 === 168);
   }
   const lower = a.toLowerCase();
   return lower === '::1' || lower.startsWith('fc') || lower.startsWith('fd');

@@ -6,10 +6,10 @@
  * path normalization and host port stripping.
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/headers
  */
-import { randomUUID } from 'node:crypto';
 import type { ConnectionFacts, RequestHead } from './filter-stream.ts';
 import type { HcmConfig } from './hcm-config.ts';
 import { firstValue, isInternalAddress, plainAddress, xffAddress, type HeaderMap } from './headers.ts';
+import { randomUuid } from './request-id.ts';
 import { portStart } from './router/request.ts';
 
 export interface RequestClass {
@@ -54,7 +54,7 @@ export function mutateRequestHeaders(c: HcmConfig, req: RequestHead, conn: Conne
     if (h['x-envoy-internal'] !== undefined) h['x-envoy-internal'] = undefined;
     if (edge && remote !== undefined) h['x-envoy-external-address'] = remote;
   }
-  if (c.generateRequestId && (h['x-request-id'] === undefined || (edge && !c.preserveExternalRequestId))) h['x-request-id'] = randomUUID();
+  if (c.generateRequestId && (h['x-request-id'] === undefined || (edge && !c.preserveExternalRequestId))) h['x-request-id'] = randomUuid();
   if (c.via !== '') h['via'] = h['via'] === undefined ? `${req.protocol === 'HTTP/2' ? '2' : req.protocol.slice(5)} ${c.via}` : `${String(h['via'])}, ${c.via}`;
   if (c.stripPort !== 'none') req.authority = stripPort(req.authority, c.stripPort === 'any' ? undefined : conn.localPort);
   return { internal, edge };

@@ -43,7 +43,28 @@ function bits(names: Iterable<string>): number {
   return b;
 }
 
+/** A route's conditions as bits, computed once per compiled policy (policies live as long as their route configuration). */
+const policyBits = new WeakMap<RetryPolicy, number>();
+function bitsOf(policy: RetryPolicy): number {
+  let b = policyBits.get(policy);
+  if (b === undefined) {
+    b = bits(policy.retryOn);
+    policyBits.set(policy, b);
+  }
+  return b;
+}
+
+/** Conditions a request adds with `x-envoy-retry-on` / `x-envoy-retry-grpc-on` (0 without them, the usual case). */
+function headerBits(headers: HeaderMap): number {
+  const http = joinedValue(headers, 'x-envoy-retry-on');
+  const grpc = joinedValue(headers, 'x-envoy-retry-grpc-on');
+  if (http === undefined && grpc === undefined) return 0;
+  return bits([...(http ?? '').split(','), ...(grpc ?? '').split(',')]);
+}
+
 const DEFAULT_BASE_MS = 25;
+const NO_CODES: ReadonlySet<number> = new Set();
+const NO_NAMES: readonly string[] = [];
 
 export class RetryState {
   readonly #on: number;
@@ -58,16 +79,15 @@ export class RetryState {
     this.#remaining = retries;
     this.#policy = policy;
     const codes = joinedValue(headers, 'x-envoy-retriable-status-codes');
-    this.#extraCodes = new Set(codes === undefined ? [] : codes.split(',').map((c) => Number(c.trim())).filter((c) => Number.isInteger(c)));
+    this.#extraCodes = codes === undefined ? NO_CODES : new Set(codes.split(',').map((c) => Number(c.trim())).filter((c) => Number.isInteger(c)));
     const names = joinedValue(headers, 'x-envoy-retriable-header-names');
-    this.#extraHeaders = names === undefined ? [] : names.split(',').map((n) => n.trim().toLowerCase()).filter((n) => n !== '');
+    this.#extraHeaders = names === undefined ? NO_NAMES : names.split(',').map((n) => n.trim().toLowerCase()).filter((n) => n !== '');
   }
 
   /** The retry state for a request, or undefined when it can never be retried. */
   static create(policy: RetryPolicy | undefined, request: Pick<RequestHead, 'method' | 'authority' | 'path' | 'scheme' | 'headers'>): RetryState | undefined {
     const headers = request.headers;
-    const fromHeaders = bits([...(joinedValue(headers, 'x-envoy-retry-on') ?? '').split(','), ...(joinedValue(headers, 'x-envoy-retry-grpc-on') ?? '').split(',')]);
-    const on = (policy === undefined ? 0 : bits(policy.retryOn)) | fromHeaders;
+    const on = (policy === undefined ? 0 : bitsOf(policy)) | headerBits(headers);
     if (on === 0) return undefined;
     if (policy !== undefined) {
       for (const m of policy.retriableRequestHeaders) {

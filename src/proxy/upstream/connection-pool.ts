@@ -13,12 +13,13 @@ import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { buildConnector, Dispatcher, Pool } from 'undici';
+import type { buildConnector as BuildConnector, Dispatcher, Pool as UndiciPool } from 'undici';
 import type { ClusterStats } from './cluster-stats.ts';
 import { UpstreamError } from './errors.ts';
 import type { HostState } from './host.ts';
 import { addressString } from './host.ts';
 import type { HttpOptions } from './protocol-options.ts';
+import { buildConnector, DispatcherBase, Pool } from './undici.ts';
 
 /** Everything about a cluster that shapes its pools; clusters with equal settings can share host pools. */
 export interface PoolSettings {
@@ -116,12 +117,12 @@ class TrackingHandler implements Dispatcher.DispatchHandler {
 }
 
 /** The dispatcher handed to the router for one host: the pool, with request accounting. */
-export class HostDispatcher extends Dispatcher {
-  readonly pool: Pool;
+export class HostDispatcher extends DispatcherBase {
+  readonly pool: UndiciPool;
   readonly #state: HostState;
   readonly #stats: ClusterStats;
 
-  constructor(pool: Pool, state: HostState, stats: ClusterStats) {
+  constructor(pool: UndiciPool, state: HostState, stats: ClusterStats) {
     super();
     this.pool = pool;
     this.#state = state;
@@ -199,15 +200,15 @@ function timeoutError(ms: number): Error {
  * undici's connector, dialing the host's current address, with weft's own connect timer: undici's
  * timers tick every ~0.5 s, too coarse for Envoy's millisecond connect timeouts.
  */
-function connector(ctx: PoolContext, state: HostState, http2: boolean): buildConnector.connector {
+function connector(ctx: PoolContext, state: HostState, http2: boolean): BuildConnector.connector {
   const options = {
     timeout: null,
     allowH2: http2,
     useH2c: http2,
     keepAlive: true,
     keepAliveInitialDelay: ctx.settings.tcpKeepaliveMs ?? 60_000,
-  } as unknown as buildConnector.BuildOptions;
-  const base = buildConnector(options) as (o: buildConnector.Options, cb: buildConnector.Callback) => Socket;
+  } as unknown as BuildConnector.BuildOptions;
+  const base = buildConnector(options) as (o: BuildConnector.Options, cb: BuildConnector.Callback) => Socket;
   const ms = ctx.settings.connectTimeoutMs;
   return (opts, callback) => {
     let timer: NodeJS.Timeout | undefined;
@@ -221,7 +222,7 @@ function connector(ctx: PoolContext, state: HostState, http2: boolean): buildCon
   };
 }
 
-function createPool(ctx: PoolContext, state: HostState, http2: boolean): Pool {
+function createPool(ctx: PoolContext, state: HostState, http2: boolean): UndiciPool {
   const { http, maxConnections, sourceAddress } = ctx.settings;
   const idle = http.idleTimeoutMs > 0 ? http.idleTimeoutMs : 2_147_483_647;
   return new Pool(`http://${addressString(state.dialAddress, state.port)}`, {

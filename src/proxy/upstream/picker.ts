@@ -23,6 +23,7 @@ import { choosePriority, priorityLoads } from './priority-load.ts';
 
 export interface PickerHost extends LbHost, UpstreamHost {
   readonly availability: Availability;
+  readonly addressString: string;
 }
 
 export interface LocalityInput<H extends PickerHost> {

@@ -9,7 +9,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import type { Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { decodeResource, encodeResource } from '../../xds/protos.ts';
 import { TYPE } from '../../xds/type-urls.ts';
 import type { Proto, Subscriptions } from '../core/contracts.ts';
@@ -192,7 +192,8 @@ export async function blackholePort(): Promise<{ port: number; close: () => Prom
 
 /** Sends a GET through a dispatcher and returns status and body. */
 export async function get(d: Dispatcher, path = '/'): Promise<{ status: number; body: string }> {
-  const res = await d.request({ method: 'GET', path, headers: { host: 'upstream' } });
+  // undici's `request` with the dispatcher given: the proxy loads undici's dispatcher without its request API.
+  const res = await request(`http://upstream${path}`, { dispatcher: d, method: 'GET', headers: { host: 'upstream' } });
   return { status: res.statusCode, body: await res.body.text() };
 }
 

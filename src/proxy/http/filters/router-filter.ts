@@ -38,7 +38,8 @@ function routeAnswerHeaders(s: ActiveStream, d: Decision, base: OutgoingHttpHead
 
 class RouterFilter implements HttpFilter {
   readonly #settings: RouterSettings;
-  #cancel: (() => void) | undefined;
+  /** What forwards this stream (the upstream call, or a CONNECT tunnel), stopped when the stream ends. */
+  #active: { cancel(): void } | undefined;
 
   constructor(settings: RouterSettings) {
     this.#settings = settings;
@@ -90,11 +91,11 @@ class RouterFilter implements HttpFilter {
     const upgrade = s.down.connect ? 'connect' : s.down.upgrade === 'h2c' ? undefined : s.down.upgrade;
     if (upgrade !== undefined && !this.#upgradeAllowed(s, d, upgrade)) return;
     if (upgrade === 'connect') {
-      this.#cancel = connectTunnel(s, cluster);
+      this.#active = { cancel: connectTunnel(s, cluster) };
       return;
     }
     const call = new UpstreamCall(s, d, cluster, this.#settings);
-    this.#cancel = () => call.cancel();
+    this.#active = call;
     call.start();
   }
 
@@ -109,8 +110,8 @@ class RouterFilter implements HttpFilter {
   }
 
   onDestroy(): void {
-    this.#cancel?.();
-    this.#cancel = undefined;
+    this.#active?.cancel();
+    this.#active = undefined;
   }
 }
 

@@ -3,10 +3,17 @@
  * what Envoy accepts): `RegexMatcher` compilation with the parse error as a problem, whole-value
  * matching, and `RegexMatchAndSubstitute` with RE2's `GlobalReplace` semantics — `\0`…`\9` refer to
  * groups, `\\` is a backslash, an empty match right after the previous match is skipped.
+ * re2js (with its Unicode tables) loads on the first regex a config holds, not with the proxy.
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/type/matcher/v3/regex.proto
  */
-import { RE2JS } from 're2js';
+import { createRequire } from 'node:module';
+import type { RE2JS } from 're2js';
 import { field, obj, Problems, str } from './proto.ts';
+
+let re2: typeof RE2JS | undefined;
+function engine(): typeof RE2JS {
+  return (re2 ??= (createRequire(import.meta.url)('re2js') as { RE2JS: typeof RE2JS }).RE2JS);
+}
 
 /** A compiled `envoy.type.matcher.v3.RegexMatcher`; `matches` tests the whole value, as Envoy does. */
 export interface Regex {
@@ -31,7 +38,7 @@ export function compileRegex(source: unknown, path: string, problems: Problems):
     return undefined;
   }
   try {
-    return { source: s, re: RE2JS.compile(s) };
+    return { source: s, re: engine().compile(s) };
   } catch (err) {
     problems.add(path, `invalid RE2 regex ${JSON.stringify(s)}: ${(err as Error).message}`);
     return undefined;

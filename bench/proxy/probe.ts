@@ -1,0 +1,107 @@
+/**
+ * `node bench/proxy/probe.ts [--seconds 10] [--connections 4] [--rate 1000] [--profile DIR] [--no-pin]
+ * [--node-args "…"] [--env K=V,…]`: where a sidecar's memory and CPU go. Starts the benchmark mesh
+ * (placed like the benchmark), then prints for both proxies /proc's split (RSS, anon, file), V8's heap
+ * from the proxy's `/memory`, and CPU per 1000 rps: once configured and idle, after `--seconds` at
+ * `--rate` through both proxies, and idle again. `--profile DIR` starts the proxies with `--cpu-prof`
+ * (profiles land in DIR when they exit); `--alloc DIR` preloads alloc-profile.ts and writes an
+ * allocation profile and allocated bytes of the loaded window; `--node-args` and `--env` compare V8
+ * or malloc settings; `--log-dir DIR` keeps each proxy's output there; `--hold <s>` keeps the mesh up that long at the end (pids printed) for other tools.
+ */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { OpenLoopResult } from './generator.ts';
+import { placementFor, startMesh, type MeshOptions, type PlacementName, type ProxyProcess } from './mesh.ts';
+import { formatMemory, mallocArenas, memoryDetail } from './proc-memory.ts';
+import { runJob } from './run.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '4' },
+    rate: { type: 'string', default: '1000' },
+    profile: { type: 'string' },
+    alloc: { type: 'string' },
+    hold: { type: 'string', default: '0' },
+    'log-dir': { type: 'string' },
+    placement: { type: 'string', default: 'split' },
+    pin: { type: 'boolean', default: true },
+    'node-args': { type: 'string', default: '' },
+    env: { type: 'string', default: '' },
+  },
+  allowNegative: true,
+});
+
+interface NodeMemory { rss: number; heap_total: number; heap_used: number; external: number; heap_spaces: Record<string, { size: number; used: number }> }
+
+function adminMemory(ip: string): Promise<NodeMemory> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: ip, port: 15000, path: '/memory', agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve((JSON.parse(body) as { node: NodeMemory }).node));
+    }).on('error', reject);
+  });
+}
+
+const mb = (b: number) => (b / 1e6).toFixed(1);
+
+async function print(step: string, proxies: readonly ProxyProcess[], cpu?: readonly number[]): Promise<void> {
+  console.log(`\n${step}`);
+  for (const [i, p] of proxies.entries()) {
+    const m = await adminMemory(p.ip);
+    const spaces = Object.entries(m.heap_spaces).filter(([, s]) => s.size > 0).map(([n, s]) => `${n.replace(/_space$/, '')} ${mb(s.used)}/${mb(s.size)}`).join(', ');
+    const load = cpu === undefined ? '' : `, ${cpu[i]!.toFixed(3)} vCPU per 1000 rps`;
+    console.log(`  ${p.name.padEnd(12)} ${formatMemory(memoryDetail(p.pid))}${load}`);
+    const arenas = mallocArenas(p.pid);
+    console.log(`  ${''.padEnd(12)} malloc: main arena ${arenas.mainMB.toFixed(1)} MB, ${arenas.threadArenas} thread arenas ${arenas.threadsMB.toFixed(1)} MB`);
+    console.log(`  ${''.padEnd(12)} V8 heap ${mb(m.heap_used)}/${mb(m.heap_total)} MB, external ${mb(m.external)} MB; spaces (used/size MB): ${spaces}`);
+  }
+}
+
+const env = Object.fromEntries(args.env.split(',').filter((kv) => kv !== '').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+const nodeArgs = [
+  ...args['node-args'].split(' ').filter((a) => a !== ''),
+  ...(args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${args.profile}`]),
+  ...(args.alloc === undefined ? [] : ['--import', join(import.meta.dirname, 'alloc-profile.ts')]),
+];
+if (args.alloc !== undefined) env['WEFT_ALLOC_DIR'] = args.alloc;
+const n = cpus().length;
+const options: MeshOptions = {
+  proxyNodeArgs: nodeArgs,
+  proxyEnv: env,
+  ...(args['log-dir'] === undefined ? {} : { proxyLogDir: args['log-dir'] }),
+  ...(args.pin && placementFor(args.placement as PlacementName, n) !== undefined ? { placement: placementFor(args.placement as PlacementName, n)! } : {}),
+};
+const mesh = await startMesh(options);
+try {
+  const proxies = [mesh.a, mesh.b];
+  await new Promise((r) => setTimeout(r, 2000));
+  await print('configured, idle', proxies);
+  const seconds = Number(args.seconds);
+  const rate = Number(args.rate);
+  const spec = { ...mesh.targets.twoProxies, rate, connections: Number(args.connections), warmupMs: 1000, durationMs: seconds * 1000, drainMs: 5000 };
+  const times = () => proxies.map((p) => readFileSync(`/proc/${p.pid}/stat`, 'utf8').slice(readFileSync(`/proc/${p.pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ').slice(11, 13).map(Number));
+  const before = times();
+  const signal = () => { if (args.alloc !== undefined) for (const p of proxies) process.kill(p.pid, 'SIGUSR2'); };
+  signal();
+  const { usage, result } = await runJob<OpenLoopResult>({ kind: 'open', spec }, proxies, seconds * 1000 + 60_000, mesh.placement?.client);
+  const after = times();
+  signal();
+  console.log(`\nuser/system CPU ticks during the run (incl. 1 s warm-up): ${proxies.map((p, i) => `${p.name} ${after[i]![0]! - before[i]![0]!}/${after[i]![1]! - before[i]![1]!}`).join(', ')}`);
+  for (const e of result.errorSamples) console.log(`  error: ${e}`);
+  const c = result.corrected;
+  console.log(`latency through both proxies (ms from the scheduled send): p50 ${(c.p50 / 1000).toFixed(3)}, p90 ${(c.p90 / 1000).toFixed(3)}, p99 ${(c.p99 / 1000).toFixed(3)}, max ${(c.max / 1000).toFixed(3)}; from the write: p50 ${(result.uncorrected.p50 / 1000).toFixed(3)}, p99 ${(result.uncorrected.p99 / 1000).toFixed(3)}; ${result.achievedRps.toFixed(0)} rps`);
+  await print(`after ${seconds} s at ${rate} rps through both proxies (${args.connections} connections, ${result.errors} errors)`, proxies, usage.map((u) => u.vcpu / (result.achievedRps / 1000)));
+  await new Promise((r) => setTimeout(r, 3000));
+  await print('idle 3 s later', proxies);
+  if (Number(args.hold) > 0) {
+    console.log(`holding ${args.hold} s: ${proxies.map((p) => `${p.name} pid ${p.pid}`).join(', ')}`);
+    await new Promise((r) => setTimeout(r, Number(args.hold) * 1000));
+  }
+} finally {
+  await mesh.stop();
+}
