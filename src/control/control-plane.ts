@@ -20,7 +20,7 @@ import { resourceKey } from './config/canonical.ts';
 import { ControlMetrics } from './metrics.ts';
 import { workloadOf, type Proxy } from './proxy.ts';
 import { TYPE, SHORT } from '../xds/type-urls.ts';
-import { loadProtos } from '../xds/protos.ts';
+import { preloadProtos } from '../xds/protos.ts';
 
 export interface Address {
   readonly host: string;
@@ -82,7 +82,8 @@ export class ControlPlane {
   static async start(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
     const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     const mesh = opts.mesh ?? DEFAULT_MESH;
-    loadProtos();
+    // Every type a push may encode, loaded before the first proxy connects (not on its first push).
+    preloadProtos();
     const metrics = new ControlMetrics();
     const store = await ConfigStore.open({ configDirs: opts.configDirs ?? [], stateDir: opts.stateDir ?? '.weft', log });
     const registry = new Registry({ removalGraceMs: opts.removalGraceMs ?? 2000, log });
