@@ -168,7 +168,10 @@ describe('weft run', { timeout: 60_000 }, () => {
     const out = server.output();
     assert.ok(at(out, 'draining inbound connections') < at(out, '[echo-v1] slow request done'));
     assert.ok(at(out, '[echo-v1] slow request done') < at(out, '[echo-v1/proxy] weft run: stopping the app'));
-    assert.ok(at(out, '[echo-v1] SIGTERM received') < at(out, '[echo-v1/proxy] weft run: app exited with code 0'));
+    // The app's line travels through one more pipe than weft run's own (app → weft run → stdout, while
+    // weft run logs on stderr): their order across the two streams is not defined, only that both came.
+    at(out, '[echo-v1] SIGTERM received');
+    at(out, '[echo-v1/proxy] weft run: app exited with code 0');
     at(out, '[echo-v1/proxy] weft run: stopped');
   });
 });
