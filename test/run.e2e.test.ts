@@ -167,7 +167,8 @@ describe('weft run', { timeout: 60_000 }, () => {
     assert.equal(await server.exited, 0);
     const out = server.output();
     assert.ok(at(out, 'draining inbound connections') < at(out, '[echo-v1] slow request done'));
-    assert.ok(at(out, '[echo-v1] slow request done') < at(out, '[echo-v1/proxy] weft run: stopping the app'));
+    // That the app was stopped only after the in-flight request finished is shown by its 200 above.
+    at(out, '[echo-v1/proxy] weft run: stopping the app');
     // The app's line travels through one more pipe than weft run's own (app → weft run → stdout, while
     // weft run logs on stderr): their order across the two streams is not defined, only that both came.
     at(out, '[echo-v1] SIGTERM received');
