@@ -109,7 +109,7 @@ describe('weft demo: Istio\'s bookinfo tasks through the ingress gateway', { tim
     out.on('data', (d: Buffer) => (text += d.toString()));
     const code = await main(['node', 'weft', 'apply', '--control', api, '-f', join(NETWORKING, file)], { stdout: out, stderr: out, stdin: new PassThrough() });
     assert.equal(code, 0, text);
-    assert.match(text, /virtualservice\.networking\.istio\.io\/\S+ (created|configured)/);
+    assert.match(text, /(virtualservice|destinationrule)\.networking\.istio\.io\/\S+ (created|configured)/);
     await waitFor(`sidecars synced after ${file}`, async () => {
       const syncz = JSON.parse((await request(`http://${api}/debug/syncz`)).body) as { proxyId: string; types: Record<string, { versionSent?: string; versionAcked?: string; sentAt?: number }> }[];
       const sidecars = syncz.filter((s) => s.proxyId.startsWith('sidecar~'));
@@ -245,6 +245,29 @@ describe('weft demo: Istio\'s bookinfo tasks through the ingress gateway', { tim
     assert.equal(kind, 'reviews unavailable');
     assert.match(body, /Sorry, product reviews are currently unavailable for this book\./);
     assert.ok(seconds > 0.9 && seconds < 2.5, `took ${seconds.toFixed(2)} s`);
+  });
+
+  it('circuit breaking: destination-rule-productpage-circuit-breaker.yaml → concurrent requests beyond the limits get 503 (UO)', async () => {
+    await apply('destination-rule-productpage-circuit-breaker.yaml', 'weft');
+    const burst = async () => {
+      const replies = await Promise.all(Array.from({ length: 12 }, () => new Promise<{ status: number; error: string }>((resolve) => {
+        // A connection each (no keep-alive agent): the gateway sees them at once.
+        http.get(page, { agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, error: String(res.headers['x-weft-error'] ?? '') }));
+        }).on('error', () => resolve({ status: 0, error: 'connection failed' }));
+      })));
+      return replies;
+    };
+    // The gateway takes the rule a moment after the sidecars: a burst until the breaker shows.
+    const replies = await waitFor('the circuit breaker to open', async () => {
+      const r = await burst();
+      return r.some((x) => x.status === 503) ? r : undefined;
+    }, 15_000);
+    assert.ok(replies.some((r) => r.status === 200), 'requests within the limits still pass');
+    assert.ok(replies.filter((r) => r.status === 503).every((r) => /upstream overflow \(circuit breaker open\) in outbound\|9080\|\|productpage/.test(r.error)), JSON.stringify(replies));
+    assert.ok(replies.every((r) => r.status === 200 || r.status === 503), JSON.stringify(replies));
+    await apply('destination-rule-all.yaml');
   });
 
   it('Ctrl-C stops everything: apps, sidecars, gateway, control plane', async () => {
