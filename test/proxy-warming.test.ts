@@ -6,20 +6,13 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { Proxy } from '../src/proxy/proxy.ts';
 import { parseBootstrap } from '../src/proxy/bootstrap.ts';
 import { TYPE } from '../src/xds/type-urls.ts';
 import { TestXdsServer } from './support/xds-test-server.ts';
 import { waitFor } from './support/control-process.ts';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
+import { closedPort } from './support/tcp-servers.ts';
 
 const accepts = (port: number): Promise<boolean> => new Promise((resolve) => {
   const s = connect(port, '127.0.0.1');
@@ -44,7 +37,7 @@ describe('listener warming (a real proxy against an ADS server)', () => {
   it('binds a listener only once its route configuration arrived; ready only then', async () => {
     const server = await TestXdsServer.start({ delta: true });
     cleanup.push(() => server.stop());
-    const port = await freePort();
+    const port = await closedPort();
     server.resources.set(TYPE.listener, [hcmListener('http', port)]);
     server.resources.set(TYPE.cluster, []);
     // The route configuration is held back: the server does not answer for it yet (a reply naming it

@@ -13,7 +13,7 @@ import http2 from 'node:http2';
 import { join } from 'node:path';
 import type { OpenLoopResult } from '../proxy/generator.ts';
 import { BODY_BYTES, freeLoopback, pin, probe, startProxy, stopChild, until, type Mesh, type Placement } from '../proxy/mesh.ts';
-import { runForked } from './forked-job.ts';
+import { runJob } from '../proxy/run.ts';
 import { sendH2, type H2Target } from './h2-generator.ts';
 import { h2Max, type H2Max } from './h2load.ts';
 import { addedOver, printRun, type InstanceUsage, type LoadSettings, type PathRun } from './http1.ts';
@@ -93,7 +93,7 @@ const target = (p: H2Path, grpc: boolean): H2Target => ({ host: p.host, port: p.
 
 async function runH2Path(p: H2Path, protocol: H2Protocol, connections: number, s: LoadSettings, direct: OpenLoopResult | undefined): Promise<H2Run> {
   const spec = { ...target(p, protocol === 'gRPC'), rate: s.rate, connections, warmupMs: s.warmupS * 1000, durationMs: s.durationS * 1000, drainMs: 5000 };
-  const { result, usage } = await runForked<OpenLoopResult>(join(import.meta.dirname, 'h2-load-child.ts'), spec, p.watch, (s.warmupS + s.durationS) * 1000 + 60_000, s.cpus);
+  const { result, usage } = await runJob<OpenLoopResult>(spec, p.watch, (s.warmupS + s.durationS) * 1000 + 60_000, s.cpus, join(import.meta.dirname, 'h2-load-child.ts'));
   const instances = usage.map((u): InstanceUsage => ({ label: `weft ${u.name}`, vcpu: u.vcpu, cpuPer1000: result.achievedRps > 0 ? u.vcpu / (result.achievedRps / 1000) : NaN, rssMB: u.rssMB, peakMB: u.peakMB, anonMB: u.anonMB, fileMB: u.fileMB }));
   const added = direct === undefined ? undefined : addedOver(direct.corrected, result.corrected);
   return { protocol, path: p.id, proxy: p.hops === 0 ? 'direct' : 'weft', hops: p.hops, connections, rate: s.rate, load: result, instances, ...(added === undefined ? {} : { added }) };

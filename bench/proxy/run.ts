@@ -27,9 +27,13 @@ export interface JobOutcome<R> {
   readonly usage: readonly ProcessUsage[];
 }
 
-/** Runs `job` in a forked generator (pinned to `cpus` when given) while watching `watch` from /proc. */
-export async function runJob<R>(job: LoadJob, watch: ReadonlyArray<{ name: string; pid: number }>, timeoutMs: number, cpus?: string): Promise<JobOutcome<R>> {
-  const child = fork(join(import.meta.dirname, 'load-child.ts'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/**
+ * Runs `job` in a forked generator (pinned to `cpus` when given) while watching `watch` from /proc: CPU
+ * between the generator's `measuring` message and its result, memory at the end. `module` is the
+ * generator (default: this folder's HTTP/1.1 load-child.ts; bench/compare has an HTTP/2 one).
+ */
+export async function runJob<R>(job: LoadJob | object, watch: ReadonlyArray<{ name: string; pid: number }>, timeoutMs: number, cpus?: string, module = join(import.meta.dirname, 'load-child.ts')): Promise<JobOutcome<R>> {
+  const child = fork(module, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   pin(child.pid!, cpus);
   let startCpu: number[] = [];
   let startAt = 0;
