@@ -65,3 +65,34 @@ describe('RDS route store', () => {
     assert.deepEqual(subs.calls, [['80', '9080'], []]);
   });
 });
+
+describe('RDS route store with VHDS', () => {
+  const VHDS = { configSource: { ads: {}, resourceApiVersion: 'V3' } };
+  const base = { name: '15001', vhds: VHDS, virtualHosts: [{ name: 'allow_any', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'PassthroughCluster' } }] }] };
+  const vh = (host: string, cluster: string) => ({ name: `15001/${host}`, domains: [host], routes: [{ match: { prefix: '/' }, route: { cluster } }] });
+
+  it('subscribes to the configuration\'s virtual hosts and routes by them, after the inline catch-all', () => {
+    const subs = new Recorder();
+    const store = new RouteConfigStore(builtinFilters(), subs);
+    assert.deepEqual(store.validate('15001', base), []);
+    store.apply(new Map([['15001', base]]), []);
+    assert.deepEqual(subs.calls, [['15001']]);
+    assert.deepEqual(store.get('15001')?.virtualHosts.map((v) => v.name), ['allow_any']);
+    const hosts = store.virtualHosts;
+    assert.deepEqual(hosts.validate('15001/reviews:9080', vh('reviews:9080', 'a')), []);
+    hosts.apply(new Map([['15001/reviews:9080', vh('reviews:9080', 'a')]]), []);
+    assert.deepEqual(store.get('15001')?.virtualHosts.map((v) => v.name), ['allow_any', '15001/reviews:9080']);
+    hosts.apply(new Map(), ['15001/reviews:9080']);
+    assert.deepEqual(store.get('15001')?.virtualHosts.map((v) => v.name), ['allow_any']);
+  });
+
+  it('refuses a virtual host without a configuration in its name, one claiming a served domain, and vhds from a non-ADS source', () => {
+    const store = new RouteConfigStore(builtinFilters(), new Recorder());
+    store.apply(new Map([['15001', base]]), []);
+    store.virtualHosts.apply(new Map([['15001/a', vh('a', 'x')]]), []);
+    assert.match(store.virtualHosts.validate('lonely', vh('lonely', 'x')).join(), /name: must be <route configuration>\/<host> \(got "lonely"\)/);
+    assert.match(store.virtualHosts.validate('15001/b', { ...vh('b', 'x'), domains: ['A'] }).join(), /domains\[0\]: "A" is already served by virtual host "15001\/a"/);
+    assert.match(store.validate('15001', { ...base, vhds: { configSource: { path: '/tmp/x' } } }).join(), /vhds.configSource: only ads is supported/);
+    assert.match(new RouteConfigStore(builtinFilters()).validate('15001', base).join(), /vhds: virtual host discovery needs an xDS subscription/);
+  });
+});
