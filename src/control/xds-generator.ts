@@ -7,7 +7,7 @@
  */
 import type { EncodedResource, Generated, PushEvent, ResourceServer, XdsNode } from '../xds/resource-server.ts';
 import { contentVersion, encodeResource, decodeResource } from '../xds/protos.ts';
-import { TYPE, collectionOf, isCollectionType } from '../xds/type-urls.ts';
+import { TYPE, collectionOf, subscriptionCovers } from '../xds/type-urls.ts';
 import { parseProxy, NodeError, type Proxy } from './proxy.ts';
 import type { PushContext } from './push/push-context.ts';
 import { clustersFor, outboundClusterNames, outboundClustersFor, type EnvoyCluster } from './translate/clusters.ts';
@@ -186,11 +186,10 @@ export class XdsGenerator implements ResourceServer<Proxy> {
   #generate(ctx: PushContext, proxy: Proxy, typeUrl: string, names: readonly string[] | undefined): Generated {
     const objects = this.objects(ctx, proxy, typeUrl, names);
     const wanted = names === undefined ? undefined : new Set(names);
-    const collections = isCollectionType(typeUrl);
     const resources: EncodedResource[] = [];
     for (const o of objects) {
       const name = nameOf(typeUrl, o);
-      if (wanted !== undefined && !wanted.has(name) && !(collections && wanted.has(collectionOf(name)))) continue;
+      if (wanted !== undefined && !subscriptionCovers(typeUrl, wanted, name)) continue;
       try {
         resources.push(this.#encode(typeUrl, o));
       } catch (e) {

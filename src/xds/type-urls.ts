@@ -39,6 +39,14 @@ export function collectionOf(name: string): string {
   return slash < 0 ? '' : name.slice(0, slash);
 }
 
+/**
+ * Whether a subscription to `names` of `typeUrl` covers resource `name`: named directly, or (for a
+ * collection type) through its collection's name. The one membership rule of server, client and tests.
+ */
+export function subscriptionCovers(typeUrl: string, names: ReadonlySet<string>, name: string): boolean {
+  return names.has(name) || (isCollectionType(typeUrl) && names.has(collectionOf(name)));
+}
+
 /** The order Envoy's make-before-break rule wants pushes in: clusters, endpoints, listeners, routes (and their virtual hosts). */
 export const PUSH_ORDER: readonly string[] = [TYPE.cluster, TYPE.endpoint, TYPE.listener, TYPE.route, TYPE.virtualHost, TYPE.secret];
 

@@ -8,7 +8,7 @@
  */
 
 import type { EncodedResource, Generated } from '../../xds/resource-server.ts';
-import { collectionOf, isCollectionType, isWildcardType } from '../../xds/type-urls.ts';
+import { collectionOf, isCollectionType, isWildcardType, subscriptionCovers } from '../../xds/type-urls.ts';
 import type { TypeStatus } from './types.ts';
 import { Exchange, StreamProtocol, subscribedView } from './protocol.ts';
 import type { Owed, Protocol, ProtocolContext } from './protocol.ts';
@@ -72,6 +72,7 @@ class DeltaType extends Exchange {
   #names: ReadonlySet<string> = NO_NAMES;
   /** VHDS: a subscribed name may be a collection (`15001` asks for every `15001/<host>`). */
   readonly #collections: boolean;
+  readonly #typeUrl: string;
   /** Resource name → version the client holds (or ABSENT), when `#held` does not describe it. */
   #known: Map<string, string> | undefined = new Map();
   /**
@@ -87,6 +88,7 @@ class DeltaType extends Exchange {
   constructor(typeUrl: string) {
     super();
     this.#collections = isCollectionType(typeUrl);
+    this.#typeUrl = typeUrl;
   }
 
   sortedNames(ctx: ProtocolContext): readonly string[] {
@@ -108,7 +110,7 @@ class DeltaType extends Exchange {
   }
 
   #covers(name: string): boolean {
-    return this.wildcard || this.#names.has(name) || (this.#collections && this.#names.has(collectionOf(name)));
+    return this.wildcard || subscriptionCovers(this.#typeUrl, this.#names, name);
   }
 
   /** Applies a request's subscription changes; returns whether they call for a response. */

@@ -74,15 +74,4 @@ export class VirtualHostStore implements ResourceHandler {
     }
     return list;
   }
-
-  /** One held virtual host (for validation against the rest). */
-  get(name: string): Proto | undefined {
-    return this.#byConfig.get(collectionOf(name))?.get(name);
-  }
-
-  count(): number {
-    let n = 0;
-    for (const hosts of this.#byConfig.values()) n += hosts.size;
-    return n;
-  }
 }

@@ -11,7 +11,7 @@ import type { Proto, ResourceHandler } from '../core/contracts.ts';
 import { Stats } from '../core/stats.ts';
 import type { Counter } from '../core/stats.ts';
 import { decodeResource } from '../../xds/protos.ts';
-import { SHORT, collectionOf, isCollectionType, isWildcardType, messageName } from '../../xds/type-urls.ts';
+import { SHORT, collectionOf, isCollectionType, isWildcardType, messageName, subscriptionCovers } from '../../xds/type-urls.ts';
 import { resourceName } from './wire.ts';
 import type { WireResource } from './wire.ts';
 
@@ -297,7 +297,7 @@ export class TypeState {
       }
       seen.add(name);
       // Not asked for: ignored, as Envoy does.
-      if (this.wildcard || this.#wanted.has(name) || (this.#collections && this.#wanted.has(collectionOf(name)))) incoming.set(name, { version: r.version ?? update.version, body: r.body });
+      if (this.wildcard || subscriptionCovers(this.typeUrl, this.#wanted, name)) incoming.set(name, { version: r.version ?? update.version, body: r.body });
     });
     return incoming;
   }
