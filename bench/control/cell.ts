@@ -39,6 +39,8 @@ export interface CellOptions {
 
 export interface ChangeFigures {
   readonly changes: number;
+  /** Streams that ended and reconnected so far (cumulative over the cell), with their first errors. */
+  readonly errors?: readonly string[];
   /** Apply start → ACK, over every sidecar of every change. */
   readonly latencyMs?: Summary;
   /** Apply start → the last sidecar's ACK, one sample per change. */
@@ -127,6 +129,7 @@ async function measureChanges(run: Run, phase: Phase, trigger: Trigger): Promise
   const received: Record<string, { responses: number; bytes: number }> = {};
   const serverPushes: Record<string, number> = {}, triggers: Record<string, number> = {};
   let missing = 0;
+  let errors: readonly string[] = [];
   let i = 0;
   const started = performance.now();
   const more = () => i < opts.changes && missing === 0 && (i < 2 || performance.now() - started < opts.kindBudgetMs);
@@ -147,6 +150,7 @@ async function measureChanges(run: Run, phase: Phase, trigger: Trigger): Promise
     if (r.triggerMs !== undefined) apply.push(r.triggerMs);
     bytes.push(...r.bytes);
     missing += r.missing;
+    errors = r.errors;
     addCounters(received, await fleet.counters());
     const after = await cp.metrics();
     const pushes = (after.value('pilot_xds_push_time_count') ?? 0) - (before.value('pilot_xds_push_time_count') ?? 0);
@@ -156,7 +160,7 @@ async function measureChanges(run: Run, phase: Phase, trigger: Trigger): Promise
     addTo(triggers, after.byType('pilot_push_triggers'), before.byType('pilot_push_triggers'));
   }
   return {
-    changes: i, latencyMs: summarize(latencies), lastAckMs: summarize(last), applyMs: summarize(apply), responseBytes: summarize(bytes),
+    changes: i, errors, latencyMs: summarize(latencies), lastAckMs: summarize(last), applyMs: summarize(apply), responseBytes: summarize(bytes),
     cpuToLastAckS, cpuTotalS, fleetCpuMs, pushTimeMs, received, serverPushes, triggers, missing,
   };
 }
@@ -208,6 +212,7 @@ async function steps(run: Run, result: CellResult): Promise<void> {
   for (const [phase, key, trigger] of kinds) {
     const figures = await measureChanges(run, phase, trigger);
     result[key] = figures;
+    if (figures.errors !== undefined && figures.errors.length > 0) result.error = `stream errors: ${figures.errors.join('; ')}`;
     if (figures.missing > 0) {
       result.status = 'timed out';
       return;

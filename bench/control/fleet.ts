@@ -151,11 +151,16 @@ class Fleet {
     this.#sidecars = [];
   }
 
-  /** The first few distinct stream errors. */
+  /** How many streams failed (each sidecar reconnects), with the first few distinct errors. */
   #errors(): string[] {
+    let failures = 0;
     const messages = new Set<string>();
-    for (const s of this.#sidecars) if (s.error !== undefined && messages.size < 5) messages.add(s.error.message);
-    return [...messages];
+    for (const s of this.#sidecars) {
+      failures += s.failures;
+      if (s.error !== undefined && messages.size < 5) messages.add(s.error.message);
+    }
+    if (failures === 0 && messages.size === 0) return [];
+    return [`${failures} stream(s) ended and reconnected (${[...messages].join('; ') || 'no error given'})`];
   }
 }
 

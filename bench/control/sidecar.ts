@@ -4,6 +4,8 @@
  * ACKing every response at once with the nonce (and version) it carried. It never decodes resources and
  * never NACKs: it stands for an Envoy that accepts everything, instantly, so what is measured is the
  * control plane. https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#ack
+ * When its connection fails or the server ends the stream it reconnects as Envoy does (jittered exponential
+ * back-off from 500 ms, at most 30 s) and subscribes afresh, so a reset costs a resync, not the sidecar.
  * It speaks gRPC over `node:http2` directly (5-byte length-prefixed messages, status in the trailers)
  * rather than through grpc-js: a thousand of them share one core in the benchmark, and grpc-js's
  * per-message overhead there would be measured as the control plane's convergence time.
@@ -32,6 +34,10 @@ export interface SidecarOptions {
 /** Envoy's default HTTP/2 windows are large; a small one would make the server wait on the simulator. */
 const WINDOW = 16 * 2 ** 20;
 
+/** Envoy's ADS retry back-off: 500 ms doubling to 30 s, each wait drawn uniformly below its ceiling. */
+const RETRY_BASE_MS = 500;
+const RETRY_MAX_MS = 30_000;
+
 /** A gRPC length-prefixed message: compressed flag 0, big-endian length, the message. */
 function frame(message: Buffer): Buffer {
   const out = Buffer.allocUnsafe(5 + message.length);
@@ -49,11 +55,17 @@ export class Sidecar {
   bytesReceived = 0;
   /** Resources received, per type URL (what a sync needs when responses come in parts). */
   readonly resourcesReceived = new Map<string, number>();
+  /** The first error that ended a stream (later ones only count). */
   error: Error | undefined;
+  /** Streams that ended other than by `close()` (each followed by a reconnect). */
+  failures = 0;
   readonly #options: SidecarOptions;
   #session: http2.ClientHttp2Session | undefined;
   #stream: http2.ClientHttp2Stream | undefined;
   #closing = false;
+  #retryTimer: NodeJS.Timeout | undefined;
+  /** Consecutive failed streams: the back-off's exponent, reset by a response. */
+  #attempt = 0;
   /** Received bytes not yet parsed into messages. */
   #chunks: Buffer[] = [];
   #buffered = 0;
@@ -78,6 +90,7 @@ export class Sidecar {
       if (status !== undefined && status !== '0') this.#fail(new Error(`grpc-status ${String(status)}: ${String(trailers['grpc-message'] ?? '')}`));
     });
     stream.on('error', (e) => this.#fail(e));
+    stream.on('close', () => this.#ended(session));
     this.#session = session;
     this.#stream = stream;
     let first = true;
@@ -89,12 +102,28 @@ export class Sidecar {
 
   close(): void {
     this.#closing = true;
+    clearTimeout(this.#retryTimer);
     this.#stream?.close();
     this.#session?.destroy();
   }
 
   #fail(e: Error): void {
-    if (!this.#closing && this.error === undefined) this.error = e;
+    if (!this.#closing) this.error ??= e;
+  }
+
+  /** The stream is over (error, reset or a status from the server): start again after the back-off. */
+  #ended(session: http2.ClientHttp2Session): void {
+    if (this.#closing || session !== this.#session) return;
+    session.destroy();
+    this.failures++;
+    this.#session = undefined;
+    this.#stream = undefined;
+    this.#chunks = [];
+    this.#buffered = 0;
+    this.#need = -1;
+    this.resourcesReceived.clear();
+    const ceiling = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** this.#attempt++);
+    this.#retryTimer = setTimeout(() => this.start(), Math.random() * ceiling);
   }
 
   /**
@@ -123,6 +152,7 @@ export class Sidecar {
 
   #onMessage(message: Buffer): void {
     const head = readResponseHead(message);
+    this.#attempt = 0;
     this.bytesReceived += head.bytes;
     this.resourcesReceived.set(head.typeUrl, (this.resourcesReceived.get(head.typeUrl) ?? 0) + head.resources);
     const base = this.#options.ackBases.get(head.typeUrl);
