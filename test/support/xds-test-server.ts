@@ -4,7 +4,6 @@
  * out so the server answers UNIMPLEMENTED for it (an older or SotW-only control plane). Restartable on
  * the same port to test reconnects.
  */
-import * as grpc from '@grpc/grpc-js';
 import { AdsServer } from '../../src/control/ads/index.ts';
 import { RecordingObserver } from '../../src/control/ads/testing.ts';
 import { FakeResourceServer } from '../../src/xds/fake-resource-server.ts';
@@ -22,49 +21,30 @@ export interface TestServerOptions {
   readonly resources?: FakeResourceServer;
 }
 
-const METHODS: Record<string, 'sotw' | 'delta'> = { StreamAggregatedResources: 'sotw', DeltaAggregatedResources: 'delta' };
+/** Records the server's events and, besides, every request it decoded. */
+class RequestRecorder extends RecordingObserver {
+  readonly requests: RecordedRequest[] = [];
+
+  request(info: { readonly mode: 'sotw' | 'delta'; readonly request: unknown }): void {
+    this.requests.push({ method: info.mode, req: info.request as Record<string, any> });
+  }
+}
 
 export class TestXdsServer {
   readonly ads: AdsServer;
   readonly resources: FakeResourceServer;
-  readonly observer = new RecordingObserver();
-  readonly requests: RecordedRequest[] = [];
-  readonly #server: grpc.Server;
+  readonly observer = new RequestRecorder();
+  readonly requests = this.observer.requests;
   port = 0;
 
   private constructor(options: TestServerOptions) {
     this.resources = options.resources ?? new FakeResourceServer();
-    this.ads = new AdsServer({ resources: this.resources, observer: this.observer });
-    this.#server = new grpc.Server();
-    const delta = options.delta ?? true;
-    const requests = this.requests;
-    const server = this.#server;
-    // A stand-in for grpc.Server that records requests and can leave the delta method out.
-    const shim = {
-      addService(def: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation): void {
-        const d: Record<string, grpc.MethodDefinition<any, any>> = {};
-        const i: grpc.UntypedServiceImplementation = {};
-        for (const [name, method] of Object.entries(def)) {
-          const kind = METHODS[name];
-          const handler = impl[name] as (call: grpc.ServerDuplexStream<any, any>) => void;
-          if (kind === undefined || (kind === 'delta' && !delta)) continue;
-          d[name] = method;
-          i[name] = (call: grpc.ServerDuplexStream<any, any>) => {
-            call.on('data', (req: Record<string, any>) => requests.push({ method: kind, req }));
-            handler(call);
-          };
-        }
-        server.addService(d, i);
-      },
-    };
-    this.ads.attach(shim as unknown as grpc.Server);
+    this.ads = new AdsServer({ resources: this.resources, observer: this.observer, offerDelta: options.delta ?? true });
   }
 
   static async start(options: TestServerOptions = {}): Promise<TestXdsServer> {
     const s = new TestXdsServer(options);
-    s.port = await new Promise<number>((resolve, reject) => {
-      s.#server.bindAsync(`127.0.0.1:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, port) => (err === null ? resolve(port) : reject(err)));
-    });
+    s.port = await s.ads.start({ host: '127.0.0.1', port: options.port ?? 0 });
     return s;
   }
 
@@ -79,6 +59,5 @@ export class TestXdsServer {
 
   async stop(): Promise<void> {
     await this.ads.stop();
-    this.#server.forceShutdown();
   }
 }

@@ -2,15 +2,16 @@
  * One ADS stream: its lifecycle (the first request must carry an acceptable node; `connect` once,
  * `disconnect` once), writing responses with flow control, and handing requests and pushes to its
  * protocol variant. Errors in generation are reported and skip that type; nothing thrown escapes into
- * gRPC.
- * Flow control: a response counts as in flight from `call.write()` until gRPC's write callback (the
- * HTTP/2 stream took it, which waits on the client's flow-control window). The stream stops writing
+ * the transport.
+ * Flow control: a response counts as in flight from `call.write()` until its write callback (the
+ * socket took it, which waits on the client's flow-control window). The stream stops writing
  * while its own in-flight bytes reach `highWaterBytes`, while `call.write()` asked for 'drain', or
  * while the server's write budget is spent; its protocol keeps what it owes as pending types and
  * flushes them, freshly generated, when writing may resume.
  */
 
-import * as grpc from '@grpc/grpc-js';
+import { GrpcStatus } from './grpc-call.ts';
+import type { CallStatus, GrpcCall } from './grpc-call.ts';
 import type { ConnectedProxy, Generated, ResourceServer } from '../../xds/resource-server.ts';
 import type { AdsMode, AdsObserver, StreamStatus } from './types.ts';
 import type { NameInterner } from './names.ts';
@@ -49,25 +50,29 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
   #closed = false;
   /** Bytes written whose write callback has not come yet. */
   #inflight = 0;
-  /** `call.write()` returned false: nothing more until 'drain'. */
+  /** `call.write()` returned false: nothing more until the call drains. */
   #needDrain = false;
   /** Whether the host was told this stream has responses waiting. */
   #backlogged = false;
-  readonly #call: grpc.ServerDuplexStream<R, OutgoingResponse>;
+  readonly #call: GrpcCall<R>;
   readonly #host: ConnectionHost<P>;
   readonly #factory: ProtocolFactory<R>;
 
-  constructor(call: grpc.ServerDuplexStream<R, OutgoingResponse>, host: ConnectionHost<P>, mode: AdsMode, factory: ProtocolFactory<R>) {
+  constructor(call: GrpcCall<R>, host: ConnectionHost<P>, mode: AdsMode, factory: ProtocolFactory<R>) {
     this.#call = call;
     this.#host = host;
     this.mode = mode;
     this.#factory = factory;
-    this.peer = call.getPeer();
-    call.on('data', (req: R) => this.#onData(req));
-    call.on('end', () => this.close());
-    call.on('error', (err: Error) => this.#onStreamError(err));
-    call.on('cancelled', () => this.#cleanup());
-    call.on('close', () => this.#cleanup());
+    this.peer = call.peer;
+    call.start({
+      message: (req) => this.#onData(req),
+      halfClosed: () => this.close(),
+      closed: (err) => this.#onCallClosed(err),
+      drain: () => {
+        this.#needDrain = false;
+        this.resume();
+      },
+    });
   }
 
   get proxy(): P | undefined {
@@ -91,11 +96,10 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
   }
 
   /** Ends the stream: with OK, or with `status` (the client sees it and reconnects). */
-  close(status?: { readonly code: grpc.status; readonly details: string }): void {
+  close(status?: CallStatus): void {
     if (this.#closed) return;
     this.#cleanup();
-    if (status === undefined) this.#call.end();
-    else this.#call.emit('error', { code: status.code, details: status.details });
+    this.#call.end(status);
   }
 
   status(): StreamStatus | undefined {
@@ -106,6 +110,7 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
   #onData(req: R): void {
     if (this.#closed) return;
     const receivedAt = performance.now();
+    this.#host.observer.request?.({ mode: this.mode, request: req });
     this.#guard(() => {
       if (this.#protocol === undefined && !this.#accept(req.node)) return;
       this.#protocol?.onRequest(req, receivedAt);
@@ -123,18 +128,11 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
     const n = response.length;
     this.#inflight += n;
     this.#host.budget.take(this, n);
-    const more = this.#call.write(response, () => this.#written(n));
-    if (!more) {
-      this.#needDrain = true;
-      this.#call.once('drain', () => {
-        this.#needDrain = false;
-        this.resume();
-      });
-    }
+    if (!this.#call.write(response, () => this.#written(n))) this.#needDrain = true;
     this.#host.observer.pushSent?.({ proxyId: proxy.id, bytes: n, mode: this.mode, ...info });
   }
 
-  /** gRPC took `n` bytes: they no longer count, and writing may resume. */
+  /** The socket took `n` bytes: they no longer count, and writing may resume. */
   #written(n: number): void {
     if (this.#closed) return;
     const wasBlocked = this.#inflight >= this.#host.highWaterBytes;
@@ -156,7 +154,7 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
     const result = 'error' in node ? node : this.#host.resources.connect(node, this.peer);
     if ('error' in result) {
       this.#report('REFUSED', result.error);
-      this.close({ code: grpc.status.INVALID_ARGUMENT, details: `node refused: ${result.error}` });
+      this.close({ code: GrpcStatus.INVALID_ARGUMENT, details: `node refused: ${result.error}` });
       return false;
     }
     this.#proxy = result;
@@ -196,14 +194,14 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
       fn();
     } catch (err) {
       this.#report('PROTOCOL', (err as Error).message);
-      this.close({ code: grpc.status.INTERNAL, details: 'xDS server error' });
+      this.close({ code: GrpcStatus.INTERNAL, details: 'xDS server error' });
     }
     this.#updateBacklog();
   }
 
-  #onStreamError(err: Error & { code?: number }): void {
-    // Our own close() emits 'error' to set the status; report only what came from the transport.
-    if (!this.#closed) this.#report('STREAM', err.message);
+  /** The call ended under us: the client went away, reset the stream, or sent what could not be read. */
+  #onCallClosed(err: Error | undefined): void {
+    if (!this.#closed && err !== undefined) this.#report('STREAM', err.message);
     this.#cleanup();
   }
 
@@ -214,7 +212,7 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
   #cleanup(): void {
     if (this.#closed) return;
     this.#closed = true;
-    // A cancelled call never calls back for writes still in flight: give their bytes back here.
+    // An ended call never calls back for writes still in flight: give their bytes back here.
     this.#host.budget.release(this);
     this.#inflight = 0;
     this.#updateBacklog();

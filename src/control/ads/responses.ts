@@ -1,9 +1,8 @@
 /**
  * Assembles DiscoveryResponse and DeltaDiscoveryResponse bytes around already-encoded resources:
- * sizes first, then copies. A response is handed to gRPC as an `OutgoingResponse` and serialized only
- * when gRPC takes it, into one scratch buffer reused by every response: grpc-js copies the serialized
- * message into its own framed buffer at once (server-interceptors.js `serializeMessage`), so a second
- * per-response allocation of megabytes would only add garbage.
+ * sizes first, then copies. A response is handed to the transport as an `OutgoingResponse` and written
+ * only then, straight into the framed buffer the transport sends (grpc-call.ts), so each response costs
+ * one copy of its resources and no allocation of its own.
  * What many streams send alike is built once: the part of a SotW response that does not depend on the
  * stream (everything but the nonce) is cached per resource list from its second use, so a Generated
  * sent to a thousand proxies is framed once and copied a thousand times; a delta `Resource` entry is
@@ -17,23 +16,19 @@ import type { EncodedResource } from '../../xds/resource-server.ts';
 import { fieldSize, stringFieldSize, tag, utf8, varintSize, writeStringField, writeVarint } from './wire-bytes.ts';
 import type { Utf8 } from './wire-bytes.ts';
 
-/** A response ready for gRPC: its size is known now, its bytes are produced when gRPC serializes it. */
+/** A response ready for the transport: its size is known now, its bytes are produced when it is written. */
 export interface OutgoingResponse {
   /** Bytes of the serialized message. */
   readonly length: number;
-  /** The message, in a scratch buffer that the next `serialize()` of any response overwrites: copy or send it at once. */
-  serialize(): Buffer;
+  /** Writes the message's `length` bytes into `out` at `offset`. */
+  writeTo(out: Buffer, offset: number): void;
 }
 
-/** Responses larger than this get a buffer of their own instead of growing the scratch buffer for good. */
-const MAX_SCRATCH = 16 * 2 ** 20;
-let scratch = Buffer.allocUnsafeSlow(0);
-
-/** A buffer of `size` bytes valid until the next call. */
-function lend(size: number): Buffer {
-  if (size > MAX_SCRATCH) return Buffer.allocUnsafeSlow(size);
-  if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.min(MAX_SCRATCH, Math.max(size, 2 * scratch.length)));
-  return scratch.subarray(0, size);
+/** The message in a buffer of its own (tests and tools). */
+export function serialize(response: OutgoingResponse): Buffer {
+  const out = Buffer.allocUnsafe(response.length);
+  response.writeTo(out, 0);
+  return out;
 }
 
 // DiscoveryResponse: version_info=1, resources=2, type_url=4, nonce=5, control_plane=6.
@@ -99,9 +94,9 @@ function sotwSharedSize(prefix: Buffer, typeUrl: Utf8, version: Utf8, resources:
   return size;
 }
 
-/** Writes a SotW response without its nonce at the start of `buf`; returns the position after it. */
-function writeSotwShared(buf: Buffer, prefix: Buffer, typeUrl: Utf8, version: Utf8, resources: readonly EncodedResource[], cp: Utf8): number {
-  let pos = writeStringField(buf, 0, 1, version);
+/** Writes a SotW response without its nonce into `buf` at `start`; returns the position after it. */
+function writeSotwShared(buf: Buffer, start: number, prefix: Buffer, typeUrl: Utf8, version: Utf8, resources: readonly EncodedResource[], cp: Utf8): number {
+  let pos = writeStringField(buf, start, 1, version);
   for (const r of resources) pos = writeAnyField(buf, pos, 2, prefix, r.body);
   pos = writeStringField(buf, pos, 4, typeUrl);
   return writeControlPlane(buf, pos, 6, cp);
@@ -117,11 +112,9 @@ export function sotwResponse(
     const shared = cached.bytes;
     return {
       length: shared.length + stringFieldSize(n),
-      serialize(): Buffer {
-        const out = lend(this.length);
-        shared.copy(out, 0);
-        writeStringField(out, shared.length, 5, n);
-        return out;
+      writeTo(out: Buffer, offset: number): void {
+        out.set(shared, offset);
+        writeStringField(out, offset + shared.length, 5, n);
       },
     };
   }
@@ -132,12 +125,10 @@ export function sotwResponse(
   if (!cache) seenOnce.add(resources);
   return {
     length: sharedSize + stringFieldSize(n),
-    serialize(): Buffer {
-      const out = lend(this.length);
-      const end = writeSotwShared(out, prefix, url, v, resources, cp);
+    writeTo(out: Buffer, offset: number): void {
+      const end = writeSotwShared(out, offset, prefix, url, v, resources, cp);
       writeStringField(out, end, 5, n);
-      if (cache) sharedParts.set(resources, { typeUrl, version, controlPlane, bytes: Buffer.from(out.subarray(0, end)) });
-      return out;
+      if (cache) sharedParts.set(resources, { typeUrl, version, controlPlane, bytes: Buffer.from(out.subarray(offset, end)) });
     },
   };
 }
@@ -146,7 +137,7 @@ export function sotwResponse(
 export function encodeSotwResponse(
   typeUrl: string, version: string, nonce: string, resources: readonly EncodedResource[], controlPlane: string,
 ): Buffer {
-  return Buffer.from(sotwResponse(typeUrl, version, nonce, resources, controlPlane).serialize());
+  return serialize(sotwResponse(typeUrl, version, nonce, resources, controlPlane));
 }
 
 /** Per type URL, per resource: its framed delta `Resource` entry (field 2 of DeltaDiscoveryResponse). */
@@ -185,9 +176,8 @@ export function deltaResponse(
   for (const g of gone) size += stringFieldSize(g);
   return {
     length: size,
-    serialize(): Buffer {
-      const out = lend(size);
-      let pos = writeStringField(out, 0, 1, v);
+    writeTo(out: Buffer, offset: number): void {
+      let pos = writeStringField(out, offset, 1, v);
       for (const e of entries) {
         out.set(e, pos);
         pos += e.length;
@@ -196,7 +186,6 @@ export function deltaResponse(
       pos = writeStringField(out, pos, 5, n);
       for (const g of gone) pos = writeStringField(out, pos, 6, g);
       writeControlPlane(out, pos, 7, cp);
-      return out;
     },
   };
 }
@@ -206,5 +195,5 @@ export function encodeDeltaResponse(
   typeUrl: string, systemVersion: string, nonce: string, resources: readonly EncodedResource[],
   removed: readonly string[], controlPlane: string,
 ): Buffer {
-  return Buffer.from(deltaResponse(typeUrl, systemVersion, nonce, resources, removed, controlPlane).serialize());
+  return serialize(deltaResponse(typeUrl, systemVersion, nonce, resources, removed, controlPlane));
 }

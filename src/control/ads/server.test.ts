@@ -105,8 +105,8 @@ describe('ADS server', () => {
     for (const s of streams) s.end();
   });
 
-  it('delivers responses serialized into the shared scratch buffer intact, many streams at once', async () => {
-    // Proves grpc-js copies a serialized response before the next one is serialized (responses.ts relies on it).
+  it('delivers responses written into reused frame buffers intact, many streams at once', async () => {
+    // Frame buffers go back to the pool only once the socket took them (frame-pool.ts): no response may see another's bytes.
     h = await harness();
     const all = Array.from({ length: 40 }, (_, i) => endpoints(`e${i}`, 1000 + i));
     for (const e of all) e.endpoints[0].lbEndpoints = Array.from({ length: 300 }, (_, k) => ({ endpoint: { address: { socketAddress: { address: `10.0.${k >> 8}.${k & 255}`, portValue: 1000 + k } } } }));

@@ -1,22 +1,26 @@
 /**
- * The ADS server: a gRPC server offering `StreamAggregatedResources` (state of the world) and
- * `DeltaAggregatedResources` (incremental) over a `ResourceServer`. It owns the set of open streams,
+ * The ADS server: a gRPC service offering `StreamAggregatedResources` (state of the world) and
+ * `DeltaAggregatedResources` (incremental) over a `ResourceServer`, on weft's own gRPC-over-HTTP/2
+ * transport (grpc-server.ts, grpc-call.ts). It owns the set of open streams,
  * turns push events into per-stream work spread over event-loop turns (so a thousand streams never
  * block it), and exposes status for `/debug/syncz`. It knows xDS only, nothing of Istio.
  */
 
-import * as grpc from '@grpc/grpc-js';
-import net from 'node:net';
+import type http2 from 'node:http2';
 import type { ConnectedProxy, PushEvent, ResourceServer } from '../../xds/resource-server.ts';
 import { loadProtos } from '../../xds/protos.ts';
 import { Connection } from './connection.ts';
-import type { ConnectionHost } from './connection.ts';
+import type { ConnectionHost, ProtocolFactory } from './connection.ts';
 import { DeltaProtocol } from './delta.ts';
+import { FramePool } from './frame-pool.ts';
+import { GrpcCall, GrpcStatus } from './grpc-call.ts';
+import { GrpcServer } from './grpc-server.ts';
+import type { CallOpener, GrpcServerOptions } from './grpc-server.ts';
 import { NameInterner } from './names.ts';
-import type { OutgoingResponse } from './responses.ts';
-import { adsServiceDefinition } from './service.ts';
+import { DELTA_ADS_PATH, SOTW_ADS_PATH } from './service.ts';
 import { SotwProtocol } from './sotw.ts';
 import type { AdsObserver, StreamStatus } from './types.ts';
+import { decodeDeltaRequest, decodeSotwRequest } from './wire.ts';
 import type { DeltaRequest, SotwRequest } from './wire.ts';
 import { WriteBudget } from './write-budget.ts';
 
@@ -39,25 +43,19 @@ export interface AdsServerOptions<P extends ConnectedProxy> {
   readonly streamHighWaterBytes?: number;
   /** A stream whose writes make no progress this long (ms) stops counting against the cap (default 10 s). */
   readonly stallMs?: number;
-  /** Passed to `grpc.Server` (keepalive, message sizes…). */
-  readonly grpcOptions?: grpc.ServerOptions;
+  /** Connection keepalive (HTTP/2 PINGs). */
+  readonly keepalive?: GrpcServerOptions;
+  /** Offer `DeltaAggregatedResources` (default true; false answers it UNIMPLEMENTED, as a SotW-only control plane would). */
+  readonly offerDelta?: boolean;
+  /** A request larger than this ends its stream with RESOURCE_EXHAUSTED (default 4 MiB, gRPC's usual limit). */
+  readonly maxRequestBytes?: number;
 }
 
 export interface ListenOptions {
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
-  /** Default: plaintext (port 15010). */
-  readonly credentials?: grpc.ServerCredentials;
 }
-
-/**
- * The listen backlog asked for (the kernel caps it at `net.core.somaxconn`, 4096 on current kernels), as
- * Go servers such as istiod get by default. Node's own default, 511, overflows when a fleet reconnects at
- * once (2,000 proxies after a control-plane restart): with SYN cookies on, handshakes completed while the
- * accept queue was full end in resets (measured: ~500 of 2,000 simulated sidecars reset at 511, none at 4096).
- */
-const LISTEN_BACKLOG = 65_535;
 
 type AnyConnection<P extends ConnectedProxy> = Connection<P, SotwRequest> | Connection<P, DeltaRequest>;
 
@@ -72,7 +70,10 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
   readonly #batchSize: number;
   readonly #sliceMs: number;
   readonly #host: ConnectionHost<P>;
-  readonly #grpcOptions: grpc.ServerOptions | undefined;
+  readonly #keepalive: GrpcServerOptions | undefined;
+  readonly #maxRequestBytes: number;
+  readonly #offerDelta: boolean;
+  readonly #pool = new FramePool();
   readonly #connections = new Set<AnyConnection<P>>();
   readonly #byProxy = new Map<string, Set<AnyConnection<P>>>();
   readonly #pending = new Map<AnyConnection<P>, PendingPush>();
@@ -85,7 +86,7 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
   #fanoutSince = Infinity;
   #fanoutStreams = 0;
   #idleWaiters: (() => void)[] = [];
-  #server: { readonly grpc: grpc.Server; readonly listener: net.Server } | undefined;
+  #server: GrpcServer | undefined;
   #unsubscribe: (() => void) | undefined;
 
   constructor(options: AdsServerOptions<P>) {
@@ -93,7 +94,9 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
     this.#observer = options.observer ?? {};
     this.#batchSize = Math.max(1, options.batchSize ?? 64);
     this.#sliceMs = options.sliceMs ?? 5;
-    this.#grpcOptions = options.grpcOptions;
+    this.#keepalive = options.keepalive;
+    this.#maxRequestBytes = options.maxRequestBytes ?? 4 * 2 ** 20;
+    this.#offerDelta = options.offerDelta ?? true;
     this.#budget = new WriteBudget({
       limitBytes: options.maxInflightBytes ?? 32 * 2 ** 20, stallMs: options.stallMs ?? 10_000, sliceMs: this.#sliceMs,
     });
@@ -110,67 +113,41 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
     };
   }
 
-  /** Adds the ADS service to a gRPC server the caller owns (e.g. one shared with the CA on 15012). */
-  attach(server: grpc.Server): void {
-    loadProtos();
-    server.addService(adsServiceDefinition(), {
-      StreamAggregatedResources: (call: grpc.ServerDuplexStream<SotwRequest, OutgoingResponse>) => {
-        new Connection(call, this.#host, 'sotw', (ctx) => new SotwProtocol(ctx));
-      },
-      DeltaAggregatedResources: (call: grpc.ServerDuplexStream<DeltaRequest, OutgoingResponse>) => {
-        new Connection(call, this.#host, 'delta', (ctx) => new DeltaProtocol(ctx));
-      },
-    });
-    this.#unsubscribe ??= this.#resources.onPush((event) => this.#onPush(event));
-  }
-
-  /**
-   * Starts a gRPC server of its own; resolves with the bound port. The listening socket is weft's (for its
-   * backlog, LISTEN_BACKLOG); grpc-js takes each accepted connection through its connection injector.
-   */
+  /** Starts serving ADS on `host:port` (0: a free port); resolves with the bound port. */
   async start(listen: ListenOptions): Promise<number> {
     if (this.#server !== undefined) throw new Error('ADS server already started');
-    const server = new grpc.Server(this.#grpcOptions);
-    this.attach(server);
-    const injector = server.createConnectionInjector(listen.credentials ?? grpc.ServerCredentials.createInsecure());
-    const listener = net.createServer({ noDelay: true }, (socket) => injector.injectConnection(socket));
-    await new Promise<void>((resolve, reject) => {
-      listener.once('error', reject);
-      listener.listen({ host: listen.host, port: listen.port, backlog: LISTEN_BACKLOG }, () => {
-        listener.off('error', reject);
-        resolve();
-      });
-    });
-    this.#server = { grpc: server, listener };
-    return (listener.address() as net.AddressInfo).port;
+    loadProtos();
+    this.#unsubscribe ??= this.#resources.onPush((event) => this.#onPush(event));
+    const methods = new Map([[SOTW_ADS_PATH, this.#opener<SotwRequest>('sotw', 'DiscoveryRequest', decodeSotwRequest, (ctx) => new SotwProtocol(ctx))]]);
+    if (this.#offerDelta) methods.set(DELTA_ADS_PATH, this.#opener<DeltaRequest>('delta', 'DeltaDiscoveryRequest', decodeDeltaRequest, (ctx) => new DeltaProtocol(ctx)));
+    const server = new GrpcServer(methods, this.#keepalive);
+    const port = await server.listen(listen.host, listen.port);
+    this.#server = server;
+    return port;
+  }
+
+  #opener<R extends SotwRequest | DeltaRequest>(
+    mode: 'sotw' | 'delta', messageName: string, decode: (b: Buffer) => R, factory: ProtocolFactory<R>,
+  ): CallOpener {
+    const options = { decode, messageName, maxRequestBytes: this.#maxRequestBytes, pool: this.#pool };
+    return (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+      new Connection<P, R>(new GrpcCall(stream, headers, options), this.#host, mode, factory);
+    };
   }
 
   /** Ends every stream with UNAVAILABLE (clients reconnect elsewhere or later) and stops the server. */
   async stop(): Promise<void> {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
-    for (const c of [...this.#connections]) c.close({ code: grpc.status.UNAVAILABLE, details: 'xDS server stopping' });
+    for (const c of [...this.#connections]) c.close({ code: GrpcStatus.UNAVAILABLE, details: 'xDS server stopping' });
     this.#pending.clear();
     this.#backlogged.clear();
     this.#budget.close();
     this.#wakeIdle();
-    const owned = this.#server;
+    const server = this.#server;
     this.#server = undefined;
-    if (owned === undefined) return;
-    owned.listener.close();
-    const server = owned.grpc;
-    // A client that stopped reading keeps its session from closing gracefully; grpc-js's
-    // forceShutdown() then ends it but never calls tryShutdown's callback, so resolve on either.
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        server.forceShutdown();
-        resolve();
-      }, 1000);
-      server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    // Clients that stopped reading keep their connection from closing gracefully: a second at most.
+    await server?.close(1000);
   }
 
   get connectionCount(): number {

@@ -1,49 +1,16 @@
 /**
- * The `envoy.service.discovery.v3.AggregatedDiscoveryService` gRPC service definition, built by hand
- * so that requests are decoded into small typed shapes and responses go out as bytes the protocol
- * assembled around already-encoded resources (no message objects on the push path).
+ * The `envoy.service.discovery.v3.AggregatedDiscoveryService` gRPC service: its method paths (the server
+ * side is grpc-server.ts and grpc-call.ts) and a client definition over plain objects for tests and tools.
  */
 
 import type * as grpc from '@grpc/grpc-js';
 import { messageType } from '../../xds/protos.ts';
-import type { OutgoingResponse } from './responses.ts';
-import { decodeDeltaRequest, decodeSotwRequest } from './wire.ts';
-import type { DeltaRequest, SotwRequest } from './wire.ts';
 
 export const ADS_SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
 
-// The bytes live in a scratch buffer until the next response is serialized: grpc-js copies them into
-// its framed message before anything else runs (see responses.ts).
-const serialize = (response: OutgoingResponse): Buffer => response.serialize();
-
-/** Server-side definition: requests decoded, responses assembled when gRPC serializes them. */
-export function adsServiceDefinition(): grpc.ServiceDefinition<{
-  StreamAggregatedResources: grpc.handleBidiStreamingCall<SotwRequest, OutgoingResponse>;
-  DeltaAggregatedResources: grpc.handleBidiStreamingCall<DeltaRequest, OutgoingResponse>;
-}> {
-  return {
-    StreamAggregatedResources: {
-      path: `/${ADS_SERVICE}/StreamAggregatedResources`,
-      requestStream: true,
-      responseStream: true,
-      requestSerialize: () => { throw new Error('server-side definition'); },
-      requestDeserialize: (buf: Buffer) => decodeSotwRequest(buf),
-      responseSerialize: serialize,
-      responseDeserialize: () => { throw new Error('server-side definition'); },
-      originalName: 'streamAggregatedResources',
-    },
-    DeltaAggregatedResources: {
-      path: `/${ADS_SERVICE}/DeltaAggregatedResources`,
-      requestStream: true,
-      responseStream: true,
-      requestSerialize: () => { throw new Error('server-side definition'); },
-      requestDeserialize: (buf: Buffer) => decodeDeltaRequest(buf),
-      responseSerialize: serialize,
-      responseDeserialize: () => { throw new Error('server-side definition'); },
-      originalName: 'deltaAggregatedResources',
-    },
-  };
-}
+/** The two ADS methods' paths, as gRPC clients call them. */
+export const SOTW_ADS_PATH = `/${ADS_SERVICE}/StreamAggregatedResources`;
+export const DELTA_ADS_PATH = `/${ADS_SERVICE}/DeltaAggregatedResources`;
 
 /**
  * A client-side definition over plain objects (protobufjs `fromObject` in, `toObject` out: enums as

@@ -4,6 +4,7 @@ import type { EncodedResource, Generated } from '../../xds/resource-server.ts';
 import { messageType } from '../../xds/protos.ts';
 import { TYPE } from '../../xds/type-urls.ts';
 import { NameInterner } from './names.ts';
+import { serialize } from './responses.ts';
 import type { WireNames } from './names.ts';
 import type { ProtocolContext } from './protocol.ts';
 import { SotwProtocol } from './sotw.ts';
@@ -33,7 +34,7 @@ function stream(names: NameInterner, current: () => Generated) {
     generate: (_typeUrl, list) => { asked.push(list); return current(); },
     nextNonce: () => String(++nonce),
     write: (response) => {
-      const res = RESPONSE.decode(response.serialize()) as unknown as { nonce: string; versionInfo: string; resources: { value: Uint8Array }[] };
+      const res = RESPONSE.decode(serialize(response)) as unknown as { nonce: string; versionInfo: string; resources: { value: Uint8Array }[] };
       sent.push({ nonce: res.nonce, version: res.versionInfo, bodies: res.resources.map((r) => Buffer.from(r.value).toString()) });
     },
   };

@@ -23,6 +23,8 @@ export interface AdsObserver {
   ack?(info: { readonly proxyId: string; readonly typeUrl: string; readonly version: string; readonly latencyMs: number }): void;
   /** The proxy NACKed a response: it keeps its previous config; the server does not resend this version. */
   nack?(info: { readonly proxyId: string; readonly typeUrl: string; readonly version: string; readonly message: string }): void;
+  /** A request arrived, decoded (tests and tools record them; not needed on the data path). */
+  request?(info: { readonly mode: AdsMode; readonly request: unknown }): void;
   /** A stream failed or was refused (`code`: `REFUSED`, `GENERATE`, `STREAM`, `PROTOCOL`). */
   streamError?(info: { readonly proxyId: string | undefined; readonly peer: string; readonly code: string; readonly message: string }): void;
 }

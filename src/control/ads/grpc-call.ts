@@ -1,0 +1,227 @@
+/**
+ * One bidirectional-streaming gRPC call on a server-side HTTP/2 stream, as the gRPC over HTTP/2 spec
+ * lays it out (https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md): requests arrive as
+ * length-prefixed messages (1 byte compressed flag, 4 bytes big-endian length); responses go out the
+ * same way after the response headers; the status travels in trailers (or, when nothing was sent, in a
+ * trailers-only response).
+ * Why not grpc-js's server: a push to a thousand proxies is a thousand small writes and a thousand ACKs,
+ * and grpc-js's per-message path (interceptor chain, a copy into a framed buffer, a second copy on
+ * serialize) was a third of the control plane's CPU per change and most of its garbage. Here a response
+ * is serialized once, straight into a reused frame buffer (frame-pool.ts), and requests are decoded from
+ * the bytes HTTP/2 delivered. It serves only what ADS needs: no compression of responses (gzip requests
+ * are accepted), no metadata beyond the status.
+ */
+
+import http2 from 'node:http2';
+import { gunzipSync } from 'node:zlib';
+import type { FramePool } from './frame-pool.ts';
+
+/** gRPC status codes used by the server (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
+export const GrpcStatus = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  RESOURCE_EXHAUSTED: 8,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+} as const;
+
+export type GrpcStatusCode = (typeof GrpcStatus)[keyof typeof GrpcStatus];
+
+export interface CallStatus {
+  readonly code: GrpcStatusCode;
+  readonly details: string;
+}
+
+/** A response the call frames itself: its size is known first, its bytes are written into the frame. */
+export interface FramedMessage {
+  readonly length: number;
+  writeTo(out: Buffer, offset: number): void;
+}
+
+/** What the call reports; all run synchronously from HTTP/2 events. */
+export interface CallHandler<R> {
+  /** A request arrived, decoded. */
+  message(request: R): void;
+  /** The client half-closed (it will send nothing more). */
+  halfClosed(): void;
+  /** The call is over: ended by either side, reset, or failed (`error` says why, when it was not a clean end). */
+  closed(error: Error | undefined): void;
+  /** Writing may go on after `write` returned false. */
+  drain(): void;
+}
+
+const { HTTP2_HEADER_STATUS, HTTP2_HEADER_CONTENT_TYPE } = http2.constants;
+
+/** Percent-encodes a status message as the spec asks (bytes outside printable ASCII, and '%'). */
+export function encodeGrpcMessage(message: string): string {
+  let out = '';
+  for (const byte of Buffer.from(message, 'utf8')) {
+    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** A `grpc-timeout` header value (`<digits><unit>`) in milliseconds, or undefined when absent or malformed. */
+export function parseGrpcTimeout(value: string | undefined): number | undefined {
+  const m = value === undefined ? null : /^(\d{1,8})([HMSmun])$/.exec(value);
+  if (m === null) return undefined;
+  const unitMs = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 }[m[2] as 'H' | 'M' | 'S' | 'm' | 'u' | 'n'];
+  return Number(m[1]) * unitMs;
+}
+
+export interface GrpcCallOptions<R> {
+  readonly decode: (message: Buffer) => R;
+  /** The request's message type, for error messages (`DeltaDiscoveryRequest`). */
+  readonly messageName: string;
+  /** Requests larger than this end the call with RESOURCE_EXHAUSTED. */
+  readonly maxRequestBytes: number;
+  readonly pool: FramePool;
+}
+
+export class GrpcCall<R> {
+  readonly peer: string;
+  readonly #stream: http2.ServerHttp2Stream;
+  readonly #options: GrpcCallOptions<R>;
+  readonly #gzip: boolean;
+  #handler: CallHandler<R> | undefined;
+  #headersSent = false;
+  #ended = false;
+  #closed = false;
+  #deadline: NodeJS.Timeout | undefined;
+  /** Received bytes not yet parsed into messages. */
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  /** Size of the message being received (prefix included), or -1 before its prefix arrived. */
+  #need = -1;
+
+  constructor(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, options: GrpcCallOptions<R>) {
+    this.#stream = stream;
+    this.#options = options;
+    this.#gzip = headers['grpc-encoding'] === 'gzip';
+    const socket = stream.session?.socket;
+    this.peer = socket === undefined ? 'unknown' : `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}`;
+    const timeoutMs = parseGrpcTimeout(headers['grpc-timeout'] as string | undefined);
+    if (timeoutMs !== undefined) {
+      this.#deadline = setTimeout(() => this.end({ code: GrpcStatus.DEADLINE_EXCEEDED, details: 'deadline exceeded' }), timeoutMs);
+      this.#deadline.unref();
+    }
+  }
+
+  /** Starts delivering events (requests already buffered by HTTP/2 come now). */
+  start(handler: CallHandler<R>): void {
+    this.#handler = handler;
+    const stream = this.#stream;
+    stream.on('data', (chunk: Buffer) => this.#onData(chunk));
+    stream.on('end', () => {
+      if (!this.#closed) handler.halfClosed();
+    });
+    stream.on('drain', () => {
+      if (!this.#closed) handler.drain();
+    });
+    stream.on('error', (e: Error) => this.#close(e));
+    stream.on('close', () => this.#close(stream.rstCode === undefined || stream.rstCode === 0 ? undefined : new Error(`stream reset (HTTP/2 code ${stream.rstCode})`)));
+  }
+
+  /**
+   * Frames `message` and writes it; `written` runs once HTTP/2 handed its bytes to the socket (not if the
+   * call ends first). Returns false when the stream's buffer is full: wait for `drain`.
+   */
+  write(message: FramedMessage, written: () => void): boolean {
+    if (this.#ended) return false;
+    this.#sendHeaders();
+    const size = 5 + message.length;
+    const { buf, slab } = this.#options.pool.take(size);
+    buf[0] = 0;
+    buf.writeUInt32BE(message.length, 1);
+    message.writeTo(buf, 5);
+    const pool = this.#options.pool;
+    return this.#stream.write(buf, (err) => {
+      if (err !== undefined && err !== null) return;
+      if (slab !== undefined) pool.give(slab);
+      written();
+    });
+  }
+
+  /** Ends the call with `status` (OK by default). */
+  end(status: CallStatus = { code: GrpcStatus.OK, details: '' }): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    clearTimeout(this.#deadline);
+    const stream = this.#stream;
+    if (stream.destroyed || stream.closed) return;
+    const trailers: http2.OutgoingHttpHeaders = { 'grpc-status': String(status.code) };
+    if (status.details !== '') trailers['grpc-message'] = encodeGrpcMessage(status.details);
+    if (!this.#headersSent) {
+      this.#headersSent = true;
+      stream.respond({ [HTTP2_HEADER_STATUS]: 200, [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc', ...trailers }, { endStream: true });
+    } else {
+      stream.once('wantTrailers', () => stream.sendTrailers(trailers));
+      stream.end();
+    }
+  }
+
+  #sendHeaders(): void {
+    if (this.#headersSent) return;
+    this.#headersSent = true;
+    this.#stream.respond({ [HTTP2_HEADER_STATUS]: 200, [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc', 'grpc-accept-encoding': 'identity,gzip' }, { waitForTrailers: true });
+  }
+
+  #close(error: Error | undefined): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ended = true;
+    clearTimeout(this.#deadline);
+    this.#chunks = [];
+    this.#handler?.closed(error);
+  }
+
+  /** Ends the call for a request it cannot take, and reports why. */
+  #reject(code: GrpcStatusCode, details: string): void {
+    this.end({ code, details });
+    this.#close(new Error(details));
+  }
+
+  /** Splits the byte stream into messages; a message may span chunks and a chunk may hold several. */
+  #onData(chunk: Buffer): void {
+    if (this.#closed) return;
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    while (!this.#closed) {
+      if (this.#need < 0) {
+        if (this.#buffered < 5) return;
+        if (this.#chunks[0]!.length < 5) this.#chunks = [Buffer.concat(this.#chunks)];
+        const length = this.#chunks[0]!.readUInt32BE(1);
+        if (length > this.#options.maxRequestBytes) {
+          this.#reject(GrpcStatus.RESOURCE_EXHAUSTED, `${this.#options.messageName} of ${length} bytes exceeds the limit of ${this.#options.maxRequestBytes}`);
+          return;
+        }
+        this.#need = 5 + length;
+      }
+      if (this.#buffered < this.#need) return;
+      const all = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#buffered);
+      const rest = all.subarray(this.#need);
+      const compressed = all[0] !== 0;
+      const body = all.subarray(5, this.#need);
+      this.#chunks = rest.length > 0 ? [rest] : [];
+      this.#buffered = rest.length;
+      this.#need = -1;
+      this.#deliver(compressed, body);
+    }
+  }
+
+  #deliver(compressed: boolean, body: Buffer): void {
+    let request: R;
+    try {
+      if (compressed && !this.#gzip) throw new Error('compressed message without grpc-encoding: gzip');
+      request = this.#options.decode(compressed ? gunzipSync(body, { maxOutputLength: this.#options.maxRequestBytes }) : body);
+    } catch (e) {
+      this.#reject(GrpcStatus.INVALID_ARGUMENT, `malformed ${this.#options.messageName}: ${(e as Error).message}`);
+      return;
+    }
+    this.#handler?.message(request);
+  }
+}

@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { FramePool } from './frame-pool.ts';
+import { encodeGrpcMessage, GrpcCall, GrpcStatus, parseGrpcTimeout } from './grpc-call.ts';
+import type { CallStatus } from './grpc-call.ts';
+import { GrpcServer } from './grpc-server.ts';
+
+/** A length-prefixed gRPC message. */
+function frame(body: Buffer | string, compressed = false): Buffer {
+  const b = Buffer.from(body);
+  const out = Buffer.alloc(5 + b.length);
+  out[0] = compressed ? 1 : 0;
+  out.writeUInt32BE(b.length, 1);
+  b.copy(out, 5);
+  return out;
+}
+
+/** Splits a received body into its messages. */
+function messages(body: Buffer): string[] {
+  const out: string[] = [];
+  for (let pos = 0; pos < body.length;) {
+    const n = body.readUInt32BE(pos + 1);
+    out.push(body.subarray(pos + 5, pos + 5 + n).toString());
+    pos += 5 + n;
+  }
+  return out;
+}
+
+interface Exchange {
+  readonly headers: http2.IncomingHttpHeaders;
+  readonly body: Buffer;
+  readonly trailers: http2.IncomingHttpHeaders;
+}
+
+/**
+ * The test server's one method, `/t.T/Echo`: echoes each request ("text" → "echo:text"); "end" ends the
+ * call OK, "fail" with INTERNAL and a non-ASCII message; "!" makes decoding throw.
+ */
+describe('gRPC transport (ADS server side)', () => {
+  const pool = new FramePool(4);
+  const closed: (Error | undefined)[] = [];
+  let server: GrpcServer;
+  let port = 0;
+  let client: http2.ClientHttp2Session;
+
+  before(async () => {
+    server = new GrpcServer(new Map([['/t.T/Echo', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+      const call = new GrpcCall(stream, headers, {
+        decode: (b) => {
+          if (b.toString() === '!') throw new Error('bad bytes');
+          return b.toString();
+        },
+        messageName: 'EchoRequest', maxRequestBytes: 64, pool,
+      });
+      call.start({
+        message: (text) => {
+          if (text === 'end') return call.end();
+          if (text === 'fail') return call.end({ code: GrpcStatus.INTERNAL, details: 'broken 100% — ü' } satisfies CallStatus);
+          const reply = Buffer.from(`echo:${text}`);
+          call.write({ length: reply.length, writeTo: (out, offset) => reply.copy(out, offset) }, () => {});
+        },
+        halfClosed: () => call.end(),
+        closed: (e) => closed.push(e),
+        drain: () => {},
+      });
+    }]]), { keepaliveMs: 50, keepaliveTimeoutMs: 100 });
+    port = await server.listen('127.0.0.1', 0);
+    client = http2.connect(`http://127.0.0.1:${port}`);
+  });
+  after(async () => {
+    client.close();
+    await server.close(100);
+  });
+
+  function call(path: string, chunks: Buffer[], headers: http2.OutgoingHttpHeaders = {}, method = 'POST'): Promise<Exchange> {
+    return new Promise((resolve, reject) => {
+      const req = client.request({ ':method': method, ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...headers });
+      let head: http2.IncomingHttpHeaders = {};
+      let trailers: http2.IncomingHttpHeaders = {};
+      const body: Buffer[] = [];
+      req.on('response', (h) => (head = h));
+      req.on('trailers', (t) => (trailers = t));
+      req.on('data', (d: Buffer) => body.push(d));
+      req.on('end', () => resolve({ headers: head, body: Buffer.concat(body), trailers }));
+      req.on('error', reject);
+      // One byte at a time for the first chunk: messages must survive any split.
+      const [first, ...rest] = chunks;
+      if (first !== undefined) for (const byte of first) req.write(Buffer.of(byte));
+      for (const c of rest) req.write(c);
+      req.end();
+    });
+  }
+
+  it('decodes messages split across chunks and several in one chunk; ends OK with trailers when the client half-closes', async () => {
+    const r = await call('/t.T/Echo', [frame('a'), Buffer.concat([frame('bb'), frame('ccc')])]);
+    assert.equal(r.headers[':status'], 200);
+    assert.equal(r.headers['content-type'], 'application/grpc');
+    assert.deepEqual(messages(r.body), ['echo:a', 'echo:bb', 'echo:ccc']);
+    assert.equal(r.trailers['grpc-status'], '0');
+  });
+
+  it('ends with the status the handler gives, its message percent-encoded', async () => {
+    const r = await call('/t.T/Echo', [frame('x'), frame('fail')]);
+    assert.deepEqual(messages(r.body), ['echo:x']);
+    assert.equal(r.trailers['grpc-status'], String(GrpcStatus.INTERNAL));
+    assert.equal(r.trailers['grpc-message'], encodeGrpcMessage('broken 100% — ü'));
+    assert.equal(decodeURIComponent(String(r.trailers['grpc-message'])), 'broken 100% — ü');
+  });
+
+  it('answers a status alone (trailers-only) when nothing was sent', async () => {
+    const r = await call('/t.T/Echo', [frame('end')]);
+    assert.equal(r.headers['grpc-status'], '0');
+    assert.equal(r.body.length, 0);
+  });
+
+  it('refuses a request it cannot decode with INVALID_ARGUMENT naming the message type, and reports it', async () => {
+    const before = closed.length;
+    const r = await call('/t.T/Echo', [frame('!')]);
+    assert.equal(r.headers['grpc-status'], String(GrpcStatus.INVALID_ARGUMENT));
+    assert.equal(decodeURIComponent(String(r.headers['grpc-message'])), 'malformed EchoRequest: bad bytes');
+    assert.match(String(closed[before]?.message), /malformed EchoRequest/);
+  });
+
+  it('refuses a request over the size limit with RESOURCE_EXHAUSTED before reading it', async () => {
+    const r = await call('/t.T/Echo', [frame('x'.repeat(65))]);
+    assert.equal(r.headers['grpc-status'], String(GrpcStatus.RESOURCE_EXHAUSTED));
+    assert.equal(decodeURIComponent(String(r.headers['grpc-message'])), 'EchoRequest of 65 bytes exceeds the limit of 64');
+  });
+
+  it('takes gzip-compressed requests under grpc-encoding: gzip; a compressed flag without it is refused', async () => {
+    const ok = await call('/t.T/Echo', [frame(gzipSync('zipped'), true)], { 'grpc-encoding': 'gzip' });
+    assert.deepEqual(messages(ok.body), ['echo:zipped']);
+    const bad = await call('/t.T/Echo', [frame(gzipSync('zipped'), true)]);
+    assert.equal(bad.headers['grpc-status'], String(GrpcStatus.INVALID_ARGUMENT));
+    assert.match(decodeURIComponent(String(bad.headers['grpc-message'])), /compressed message without grpc-encoding/);
+  });
+
+  it('answers UNIMPLEMENTED for an unknown method and 415 for what is not gRPC', async () => {
+    const r = await call('/t.T/Nope', [frame('a')]);
+    assert.equal(r.headers['grpc-status'], String(GrpcStatus.UNIMPLEMENTED));
+    assert.match(decodeURIComponent(String(r.headers['grpc-message'])), /unknown method \/t\.T\/Nope/);
+    const get = await call('/t.T/Echo', [], { 'content-type': 'text/plain' }, 'GET');
+    assert.equal(get.headers[':status'], 415);
+  });
+
+  it('ends a call whose grpc-timeout passes with DEADLINE_EXCEEDED', async () => {
+    assert.equal(parseGrpcTimeout('250m'), 250);
+    assert.equal(parseGrpcTimeout('2S'), 2000);
+    assert.equal(parseGrpcTimeout('soon'), undefined);
+    const result = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+      const req = client.request({ ':method': 'POST', ':path': '/t.T/Echo', 'content-type': 'application/grpc', 'grpc-timeout': '50m' });
+      let status: http2.IncomingHttpHeaders = {};
+      req.on('response', (h) => (status = h));
+      req.on('trailers', (t) => (status = t));
+      req.on('end', () => {
+        req.close(); // as a gRPC client does once it has the status
+        resolve(status);
+      });
+      req.on('error', reject);
+      req.write(frame('wait'));
+      req.resume();
+    });
+    assert.equal(result['grpc-status'], String(GrpcStatus.DEADLINE_EXCEEDED));
+  });
+
+  it('gives frame buffers back to the pool once written', async () => {
+    const idle = pool.idle;
+    await call('/t.T/Echo', [frame('p')]);
+    assert.ok(pool.idle >= Math.min(1, idle + 1));
+    assert.ok(pool.idle <= 4);
+  });
+
+  it('drops a connection whose peer stops answering pings', async () => {
+    // A peer that completes the HTTP/2 preface and then never reads or answers anything.
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]));
+    socket.resume();
+    const started = performance.now();
+    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    assert.ok(performance.now() - started >= 50, 'not before a ping went unanswered');
+  });
+});
