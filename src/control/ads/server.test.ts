@@ -124,6 +124,21 @@ describe('ADS server', () => {
     for (const s of streams) s.end();
   });
 
+  it('times a push from its change to its last stream; a push that reaches no stream does not start the clock', async () => {
+    h = await harness();
+    h.resources.set(TYPE.cluster, [cluster('c1')]);
+    const s = h.client.sotw();
+    s.send({ node: node('timed'), typeUrl: TYPE.cluster });
+    await s.next();
+    h.resources.push({ proxies: ['nobody-connected'], changedAt: performance.now() - 60_000 });
+    const changedAt = performance.now();
+    h.resources.push({ types: [TYPE.cluster], changedAt });
+    const done = await h.observer.waitFor((e) => e.kind === 'pushDone');
+    assert.equal(done.streams, 1);
+    assert.ok((done.latencyMs as number) < performance.now() - changedAt + 1, `latency ${String(done.latencyMs)} ms counts from the push that reached a stream`);
+    s.end();
+  });
+
   it('reports a failing generator and keeps the stream open', async () => {
     h = await harness();
     h.resources.failing.add(TYPE.route);

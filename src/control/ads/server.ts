@@ -217,8 +217,9 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
     const targets: Iterable<AnyConnection<P>> = event.proxies === undefined
       ? this.#connections
       : [...event.proxies].flatMap((id) => [...(this.#byProxy.get(id) ?? [])]);
-    this.#fanoutSince = Math.min(this.#fanoutSince, event.changedAt);
     for (const c of targets) {
+      // Only a push that reaches a stream starts the clock: one that concerns nobody is never "done".
+      this.#fanoutSince = Math.min(this.#fanoutSince, event.changedAt);
       const queued = this.#pending.get(c);
       if (queued === undefined) {
         this.#pending.set(c, { types: event.types === undefined ? undefined : new Set(event.types), changedAt: event.changedAt });

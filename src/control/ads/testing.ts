@@ -179,7 +179,7 @@ export class SlowSotwClient {
 }
 
 export interface ObservedEvent {
-  readonly kind: 'connections' | 'pushSent' | 'ack' | 'nack' | 'streamError';
+  readonly kind: 'connections' | 'pushSent' | 'pushDone' | 'ack' | 'nack' | 'streamError';
   readonly [key: string]: unknown;
 }
 
@@ -190,6 +190,7 @@ export class RecordingObserver implements AdsObserver {
 
   connections(count: number): void { this.#record({ kind: 'connections', count }); }
   pushSent(info: object): void { this.#record({ kind: 'pushSent', ...info }); }
+  pushDone(info: object): void { this.#record({ kind: 'pushDone', ...info }); }
   ack(info: object): void { this.#record({ kind: 'ack', ...info }); }
   nack(info: object): void { this.#record({ kind: 'nack', ...info }); }
   streamError(info: object): void { this.#record({ kind: 'streamError', ...info }); }
