@@ -14,7 +14,7 @@ import { startHttpApi, type HttpApi } from './http/index.ts';
 import { XdsGenerator } from './xds-generator.ts';
 import { PushContext, DEFAULT_MESH, type MeshSettings } from './push/push-context.ts';
 import { Debouncer, type MergedChange, type Scope } from './push/debouncer.ts';
-import { feedsRegistry, kindOfKey, typesForKinds, typesForVirtualServices } from './push/change-scope.ts';
+import { feedsRegistry, kindOfKey, routeHostsForConfigChange, typesForKinds, typesForVirtualServices } from './push/change-scope.ts';
 import type { ConfigSnapshot } from './config-snapshot.ts';
 import { resourceKey } from './config/canonical.ts';
 import { ControlMetrics } from './metrics.ts';
@@ -90,9 +90,10 @@ export class ControlPlane {
     registry.setConfig(store.snapshot());
     let version = 1;
     let current: PushContext | undefined;
-    /** A new push context; when only some hosts changed it may reuse the previous one's untouched EDS. */
-    const context = (hosts: Scope = 'all') => {
-      const next = new PushContext(String(version++), store.snapshot(), registry.snapshot(), mesh, current === undefined ? undefined : { previous: current, changedHosts: hosts });
+    /** A new push context; when only some hosts changed it may reuse the previous one's untouched EDS and virtual hosts. */
+    const context = (hosts: Scope = 'all', routeHosts: Scope = 'all') => {
+      const next = new PushContext(String(version++), store.snapshot(), registry.snapshot(), mesh,
+        current === undefined ? undefined : { previous: current, changedHosts: hosts, routeHosts });
       current?.releasePrevious();
       current = next;
       return next;
@@ -112,7 +113,7 @@ export class ControlPlane {
       const endpointsOnly = b.types !== 'all' && b.types.size === 1 && b.types.has(TYPE.endpoint);
       metrics.triggers.inc({ type: endpointsOnly ? 'endpoint' : 'config' });
       if (b.types !== 'all' && b.types.size === 0) return;
-      generator.publish(context(b.hosts), { ...(b.types === 'all' ? {} : { types: b.types }), reason: [...b.reasons].join(','), changedAt: b.at });
+      generator.publish(context(b.hosts, b.routeHosts), { ...(b.types === 'all' ? {} : { types: b.types }), reason: [...b.reasons].join(','), changedAt: b.at });
     };
     const debouncer = new Debouncer(opts.debounceMs ?? 100, flush);
     let previous = store.snapshot();
@@ -123,8 +124,11 @@ export class ControlPlane {
         // kinds leave the registry as it is, which spares rebuilding every service on a routing change.
         if (feedsRegistry([...changedKeys].map(kindOfKey))) registry.setConfig(snap);
         const types = configChangeTypes(previous, snap, changedKeys);
+        const routeHosts = types === 'all' ? 'all' : routeHostsForConfigChange(previous, snap, changedKeys);
         previous = snap;
-        if (types === 'all' || types.size > 0) debouncer.add({ types, hosts: types === 'all' || types.has(TYPE.endpoint) ? 'all' : new Set(), reason: 'config', at });
+        if (types === 'all' || types.size > 0) {
+          debouncer.add({ types, hosts: types === 'all' || types.has(TYPE.endpoint) ? 'all' : new Set(), routeHosts, reason: 'config', at });
+        }
       }),
       registry.onChange((snap, change) => {
         // DNS clusters carry their endpoints inline in CDS, so their endpoint changes need a full push.
@@ -132,7 +136,10 @@ export class ControlPlane {
         const endpointsOnly = change.endpointsOnly && !dns;
         // A workload no service selects (a client-only sidecar joining) changes no proxy's config.
         if (endpointsOnly && change.hosts.size === 0) return;
-        debouncer.add({ types: endpointsOnly ? new Set([TYPE.endpoint]) : 'all', hosts: endpointsOnly ? change.hosts : 'all', reason: change.reason, at: performance.now() });
+        debouncer.add({
+          types: endpointsOnly ? new Set([TYPE.endpoint]) : 'all', hosts: endpointsOnly ? change.hosts : 'all',
+          routeHosts: endpointsOnly ? new Set() : 'all', reason: change.reason, at: performance.now(),
+        });
       }),
     ];
     const ads = new AdsServer<Proxy>({ resources: generator, observer: metrics.observer(log), controlPlaneId: `weft-control@${hostname()}` });

@@ -16,7 +16,7 @@ import { sidecarListeners, sidecarRouteNames } from './translate/sidecar-listene
 import { outboundRouteConfig } from './translate/outbound-routes.ts';
 import { gatewayListeners, gatewayRouteConfig, gatewayRouteNames } from './translate/gateway.ts';
 import { grpcListeners, grpcRouteConfig } from './translate/grpc.ts';
-import { withKnownClusters } from './translate/consistency.ts';
+import { withKnownClusters, knownSetKey } from './translate/consistency.ts';
 import { splitForVhds, subscribedVirtualHosts } from './translate/vhds.ts';
 import { inboundProtocolsKey } from './translate/inbound-protocol.ts';
 import { OUTBOUND_PORT } from './translate/names.ts';
@@ -273,19 +273,20 @@ export class XdsGenerator implements ResourceServer<Proxy> {
       : proxy.kind === 'router' ? (name.startsWith('http.') ? gatewayRouteConfig(ctx, proxy, name) : undefined)
         : /^\d+$/.test(name) ? outboundRouteConfig(ctx, proxy, Number(name) || OUTBOUND_PORT) : undefined;
     if (config === undefined) return undefined;
-    const knownKey = `${proxy.namespace}|${ctx.sidecarScope(proxy).key}`;
-    const known = this.#knownClusters(ctx, proxy, knownKey);
-    return withKnownClusters(config, known, `${ctx.version}|${knownKey}`);
+    const known = this.#knownClusters(ctx, proxy, `${proxy.namespace}|${ctx.sidecarScope(proxy).key}`);
+    return withKnownClusters(config, known.set, known.key);
   }
 
-  #knownClusters(ctx: PushContext, proxy: Proxy, key: string): ReadonlySet<string> {
+  /** The clusters a proxy is sent, and a key for their content (equal from push to push while they are). */
+  #knownClusters(ctx: PushContext, proxy: Proxy, key: string): { readonly set: ReadonlySet<string>; readonly key: string } {
     const memoKey = `known-clusters|${key}`;
-    let set = ctx.memo.get(memoKey) as Set<string> | undefined;
-    if (set === undefined) {
-      set = new Set(['PassthroughCluster', 'BlackHoleCluster', ...outboundClusterNames(ctx, proxy)]);
-      ctx.memo.set(memoKey, set);
+    let known = ctx.memo.get(memoKey) as { set: ReadonlySet<string>; key: string } | undefined;
+    if (known === undefined) {
+      const set = new Set(['PassthroughCluster', 'BlackHoleCluster', ...outboundClusterNames(ctx, proxy)]);
+      known = { set, key: knownSetKey(set) };
+      ctx.memo.set(memoKey, known);
     }
-    return set;
+    return known;
   }
 
   /**

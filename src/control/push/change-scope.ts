@@ -3,7 +3,9 @@
  * cds.go, eds.go…). Kinds that feed the registry (Service, ServiceEntry, WorkloadEntry, WorkloadGroup)
  * are decided by the registry's own change event (endpoint-only or not), so they map to nothing here.
  */
+import { hostsOverlap, resolveHost, resourceKey, type ResourceOf } from '../../api/index.ts';
 import { TYPE } from '../../xds/type-urls.ts';
+import type { ConfigSnapshot } from '../config-snapshot.ts';
 import type { Scope } from './debouncer.ts';
 
 const REGISTRY_KINDS = new Set(['Service', 'ServiceEntry', 'WorkloadEntry', 'WorkloadGroup']);
@@ -52,4 +54,67 @@ export function typesForVirtualServices(changed: readonly (VirtualServiceSpec | 
 /** The kind of a config key `Kind/namespace/name`. */
 export function kindOfKey(key: string): string {
   return key.slice(0, key.indexOf('/'));
+}
+
+type VirtualService = ResourceOf<'VirtualService'>;
+type Destination = { readonly host?: string };
+type RouteList = readonly { readonly route?: readonly { readonly destination?: Destination }[]; readonly mirror?: Destination; readonly mirrors?: readonly { readonly destination?: Destination }[] }[];
+
+/** The hosts (resolved) a VirtualService sends traffic or mirrors to. */
+function destinationsOf(vs: VirtualService): string[] {
+  const out: string[] = [];
+  const add = (d: Destination | undefined) => {
+    if (d?.host !== undefined) out.push(resolveHost(d.host, vs.metadata.namespace));
+  };
+  for (const list of [vs.spec.http, vs.spec.tcp, vs.spec.tls] as (RouteList | undefined)[]) {
+    for (const rule of list ?? []) {
+      for (const r of rule.route ?? []) add(r.destination);
+      add(rule.mirror);
+      for (const m of rule.mirrors ?? []) add(m.destination);
+    }
+  }
+  return out;
+}
+
+/**
+ * The hosts whose sidecar virtual hosts a config change may alter, as host patterns (a wildcard stands
+ * for every host it matches), or `all`. A virtual host is built from its service and the mesh
+ * VirtualService for its host, so a VirtualService change touches the hosts it declares (before and
+ * after). A DestinationRule change touches its host and the hosts of every VirtualService routing to it:
+ * route fields taken from the destination's rule (consistent-hash policies) must follow it. Subsets
+ * appearing or going need no rebuild: the consistency pass checks reused hosts against each push's
+ * cluster set (consistency.ts). Registry kinds are left
+ * to the registry's own change event; kinds no route depends on touch nothing; anything else (Sidecar,
+ * Gateway, a delegate VirtualService without hosts) is `all`. Generators reuse the previous push's
+ * virtual hosts for every other host.
+ */
+export function routeHostsForConfigChange(before: ConfigSnapshot, after: ConfigSnapshot, changedKeys: Iterable<string>): Scope {
+  const out = new Set<string>();
+  const changed = new Set(changedKeys);
+  const versions = <K extends 'VirtualService' | 'DestinationRule'>(kind: K): ResourceOf<K>[] =>
+    [before, after].flatMap((snap) => snap.of(kind).filter((r) => changed.has(resourceKey(r))));
+  const hostsOf = (vs: VirtualService): readonly string[] | undefined =>
+    (vs.spec.hosts ?? []).length === 0 ? undefined : vs.spec.hosts!.map((h) => resolveHost(h, vs.metadata.namespace));
+  for (const key of changed) {
+    const kind = kindOfKey(key);
+    if (kind === 'VirtualService' || kind === 'DestinationRule' || REGISTRY_KINDS.has(kind)) continue;
+    const types = typesForKinds([kind]);
+    if (types === 'all' || types.size > 0) return 'all';
+  }
+  for (const vs of versions('VirtualService')) {
+    const hosts = hostsOf(vs);
+    if (hosts === undefined) return 'all';
+    for (const h of hosts) out.add(h);
+  }
+  const ruleHosts = versions('DestinationRule').map((dr) => resolveHost(dr.spec.host, dr.metadata.namespace));
+  if (ruleHosts.length > 0) {
+    for (const h of ruleHosts) out.add(h);
+    for (const vs of [...before.of('VirtualService'), ...after.of('VirtualService')]) {
+      if (!destinationsOf(vs).some((d) => ruleHosts.some((h) => hostsOverlap(h, d)))) continue;
+      const hosts = hostsOf(vs);
+      if (hosts === undefined) return 'all';
+      for (const h of hosts) out.add(h);
+    }
+  }
+  return out;
 }

@@ -2,7 +2,8 @@
  * Debounces bursts of changes into one push (Istio's PILOT_DEBOUNCE_AFTER / _MAX): a push happens once
  * changes stop for `delayMs`, or `maxDelayMs` after the first change of a burst, whichever comes first.
  * Merged changes remember the earliest change time (for convergence metrics), the union of the xDS types
- * they affect (only EDS for endpoint changes: the fast path), and the union of the hosts they touched.
+ * they affect (only EDS for endpoint changes: the fast path), and the union of the hosts they touched
+ * (endpoints and definitions; routes).
  */
 
 /** `all` when a change may affect every type (or host). */
@@ -13,6 +14,8 @@ export interface Change {
   readonly types: Scope;
   /** Service hostnames whose endpoints or definition may have changed (EDS reuse for the others). */
   readonly hosts: Scope;
+  /** Host patterns whose sidecar virtual hosts may have changed (route reuse for the others). */
+  readonly routeHosts: Scope;
   readonly reason: string;
   /** `performance.now()` when the change happened. */
   readonly at: number;
@@ -21,6 +24,7 @@ export interface Change {
 export interface MergedChange {
   readonly types: Scope;
   readonly hosts: Scope;
+  readonly routeHosts: Scope;
   readonly reasons: ReadonlySet<string>;
   /** Earliest change in the batch. */
   readonly at: number;
@@ -36,7 +40,7 @@ export class Debouncer {
   readonly #delayMs: number;
   readonly #maxDelayMs: number;
   readonly #flush: (batch: MergedChange) => void;
-  #batch: { types: Scope; hosts: Scope; reasons: Set<string>; at: number; count: number } | undefined;
+  #batch: { types: Scope; hosts: Scope; routeHosts: Scope; reasons: Set<string>; at: number; count: number } | undefined;
   #quietTimer: NodeJS.Timeout | undefined;
   #maxTimer: NodeJS.Timeout | undefined;
 
@@ -49,12 +53,13 @@ export class Debouncer {
   add(change: Change): void {
     const b = this.#batch;
     if (b === undefined) {
-      this.#batch = { types: change.types, hosts: change.hosts, reasons: new Set([change.reason]), at: change.at, count: 1 };
+      this.#batch = { types: change.types, hosts: change.hosts, routeHosts: change.routeHosts, reasons: new Set([change.reason]), at: change.at, count: 1 };
       this.#maxTimer = setTimeout(() => this.flushNow(), this.#maxDelayMs);
       this.#maxTimer.unref();
     } else {
       b.types = union(b.types, change.types);
       b.hosts = union(b.hosts, change.hosts);
+      b.routeHosts = union(b.routeHosts, change.routeHosts);
       b.reasons.add(change.reason);
       b.at = Math.min(b.at, change.at);
       b.count++;

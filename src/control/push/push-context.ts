@@ -5,7 +5,7 @@
  * DestinationRule for a host, the Sidecar scope of a proxy — and memoizes generator output shared by
  * many proxies. A new context is built for every change and published atomically; nothing mutates one.
  */
-import { gatewayRef, hostMatches, resolveHost, selects, visibleFrom, type ResourceOf } from '../../api/index.ts';
+import { gatewayRef, hostMatches, hostsOverlap, resolveHost, selects, visibleFrom, type ResourceOf } from '../../api/index.ts';
 import type { ConfigSnapshot } from '../config-snapshot.ts';
 import type { RegistrySnapshot, Service } from '../../registry/model.ts';
 import type { Proxy } from '../proxy.ts';
@@ -25,8 +25,10 @@ export const DEFAULT_MESH: MeshSettings = { rootNamespace: 'istio-system', outbo
 
 export interface Reuse {
   readonly previous: PushContext;
-  /** Hostnames whose services or endpoints changed; `all` disables reuse. */
+  /** Hostnames whose services or endpoints changed; `all` disables reuse of per-host EDS. */
   readonly changedHosts: ReadonlySet<string> | 'all';
+  /** Host patterns whose sidecar virtual hosts may have changed; `all` (the default) disables their reuse. */
+  readonly routeHosts?: ReadonlySet<string> | 'all';
 }
 
 const byAge = <T extends { metadata: { creationTimestamp?: string; namespace: string; name: string } }>(a: T, b: T) =>
@@ -62,7 +64,7 @@ export class PushContext {
     this.registry = registry;
     this.mesh = mesh;
     this.#virtualServices = [...config.of('VirtualService')].sort(byAge);
-    this.#reuse = reuse !== undefined && reuse.changedHosts !== 'all' ? reuse : undefined;
+    this.#reuse = reuse !== undefined && (reuse.changedHosts !== 'all' || (reuse.routeHosts ?? 'all') !== 'all') ? reuse : undefined;
   }
 
   /**
@@ -71,7 +73,19 @@ export class PushContext {
    */
   previousFor(key: string, host: string): unknown {
     const r = this.#reuse;
-    if (r === undefined || (r.changedHosts as ReadonlySet<string>).has(host)) return undefined;
+    if (r === undefined || r.changedHosts === 'all' || r.changedHosts.has(host)) return undefined;
+    return r.previous.memo.get(key);
+  }
+
+  /**
+   * A memoized result of the previous context for `key`, when it is a virtual host of `host` and no
+   * changed route host matches `host` (the config is otherwise the same); undefined otherwise.
+   */
+  previousRouteFor(key: string, host: string): unknown {
+    const r = this.#reuse;
+    const changed = r?.routeHosts ?? 'all';
+    if (r === undefined || changed === 'all') return undefined;
+    for (const pattern of changed) if (hostsOverlap(pattern, host)) return undefined;
     return r.previous.memo.get(key);
   }
 

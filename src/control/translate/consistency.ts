@@ -31,29 +31,85 @@ function missingClusterRoute(route: Obj, missing: readonly string[]): Obj {
   };
 }
 
-const rewritten = new WeakMap<object, Map<string, Obj>>();
+/** Per object (a route configuration or a virtual host), its checked form per known-set key. */
+const checked = new WeakMap<object, Map<string, Obj>>();
 
-/**
- * `config` with every route whose clusters are not all in `known` turned into a 503 direct response.
- * Returns `config` itself when nothing is missing; rewritten configs are cached per known-set key.
- */
-export function withKnownClusters<T extends Obj>(config: T, known: ReadonlySet<string>, knownKey: string): T {
-  const cache = rewritten.get(config);
-  const hit = cache?.get(knownKey);
+function cached<T extends Obj>(o: T, knownKey: string, make: () => T): T {
+  let byKey = checked.get(o);
+  const hit = byKey?.get(knownKey);
   if (hit !== undefined) return hit as T;
-  let changed = false;
-  const virtualHosts = ((config['virtualHosts'] as Obj[] | undefined) ?? []).map((vh) => {
+  const result = make();
+  if (byKey === undefined) checked.set(o, (byKey = new Map()));
+  byKey.set(knownKey, result);
+  return result;
+}
+
+/** A virtual host with its routes to unknown clusters rewritten; the same object when none is missing. */
+function checkedVirtualHost(vh: Obj, known: ReadonlySet<string>, knownKey: string): Obj {
+  return cached(vh, knownKey, () => {
+    let changed = false;
     const routes = ((vh['routes'] as Obj[] | undefined) ?? []).map((r) => {
       const missing = routeClusters(r).filter((c) => !known.has(c));
       if (missing.length === 0) return r;
       changed = true;
       return missingClusterRoute(r, missing);
     });
-    return { ...vh, routes };
+    return changed ? { ...vh, routes } : vh;
   });
-  const result = changed ? ({ ...config, virtualHosts } as T) : config;
-  const map = cache ?? new Map<string, Obj>();
-  map.set(knownKey, result);
-  if (cache === undefined) rewritten.set(config, map);
-  return result;
+}
+
+/**
+ * `config` with every route whose clusters are not all in `known` turned into a 503 direct response.
+ * `knownKey` names the content of `known` (equal sets, equal keys). Returns `config` itself when nothing
+ * is missing, and keeps every virtual host that needs no rewrite the same object; results are cached
+ * per object and key, so a virtual host reused from an earlier push is not checked again.
+ */
+export function withKnownClusters<T extends Obj>(config: T, known: ReadonlySet<string>, knownKey: string): T {
+  return cached(config, knownKey, () => {
+    const before = (config['virtualHosts'] as Obj[] | undefined) ?? [];
+    let changed = false;
+    const virtualHosts = before.map((vh) => {
+      const after = checkedVirtualHost(vh, known, knownKey);
+      if (after !== vh) changed = true;
+      return after;
+    });
+    return changed ? ({ ...config, virtualHosts } as T) : config;
+  });
+}
+
+/** Sets named by `knownSetKey` lately, to tell a hash collision from an equal set. */
+const namedSets = new Map<string, ReadonlySet<string>>();
+const NAMED_SETS_MAX = 256;
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
+}
+
+/**
+ * A key for the content of a set of cluster names: the same for equal sets (so checks made against an
+ * earlier push's set still hold), different for different ones. An order-insensitive combination of
+ * 32-bit string hashes with the size, checked against the set last given that key.
+ */
+export function knownSetKey(known: ReadonlySet<string>): string {
+  let sum = 0;
+  let xor = 0;
+  for (const name of known) {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+    sum = (sum + h) | 0;
+    xor ^= Math.imul(h, 0x5bd1e995);
+  }
+  const base = `${known.size}:${(sum >>> 0).toString(16)}:${(xor >>> 0).toString(16)}`;
+  for (let n = 0; ; n++) {
+    const key = n === 0 ? base : `${base}#${n}`;
+    const seen = namedSets.get(key);
+    if (seen !== undefined && !sameSet(seen, known)) continue; // a collision: try the next suffix
+    namedSets.delete(key); // most recent last
+    namedSets.set(key, known);
+    if (namedSets.size > NAMED_SETS_MAX) namedSets.delete(namedSets.keys().next().value!);
+    return key;
+  }
 }

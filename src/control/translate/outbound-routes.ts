@@ -86,7 +86,10 @@ function catchAll(ctx: PushContext, proxy: Proxy): Record<string, unknown> {
 /**
  * Route configuration `name` for a sidecar: for port `listenerPort`, or every port when it is the
  * local-mode HTTP proxy port (15001). Memoized per namespace, scope and (when VirtualServices match on
- * source labels) the proxy's labels.
+ * source labels) the proxy's labels. Each virtual host is memoized too, and taken from the previous push
+ * context when its host's routing did not change (`PushContext.previousRouteFor`): a routing change to
+ * one service then builds one virtual host, and every other one stays the same object, so its
+ * consistency check, VHDS form and encoding are reused as well.
  */
 export function outboundRouteConfig(ctx: PushContext, proxy: Proxy, listenerPort: number): RouteConfiguration {
   const scope = ctx.sidecarScope(proxy);
@@ -99,15 +102,22 @@ export function outboundRouteConfig(ctx: PushContext, proxy: Proxy, listenerPort
   const all = listenerPort === OUTBOUND_PORT;
   const virtualHosts: Record<string, unknown>[] = [];
   for (const svc of ctx.visibleServices(proxy.namespace, scope)) {
-    const vs = virtualServiceFor(vss, svc.hostname);
+    let vs: VirtualServiceResource | undefined | null = null; // looked up once per service, when needed
     for (const port of svc.ports) {
       if (!all && port.port !== listenerPort) continue;
-      virtualHosts.push({
-        name: `${svc.hostname}:${port.port}`,
-        domains: domainsFor(svc, port.port, proxy.namespace, !all || port.port === 80),
-        routes: routesFor(ctx, proxy, svc, port, vs, listenerPort),
-        includeRequestAttemptCount: true,
-      });
+      const vhKey = `vh|${key}|${svc.hostname}|${svc.namespace}|${port.port}`;
+      let vh = ctx.previousRouteFor(vhKey, svc.hostname) as Record<string, unknown> | undefined;
+      if (vh === undefined) {
+        if (vs === null) vs = virtualServiceFor(vss, svc.hostname);
+        vh = {
+          name: `${svc.hostname}:${port.port}`,
+          domains: domainsFor(svc, port.port, proxy.namespace, !all || port.port === 80),
+          routes: routesFor(ctx, proxy, svc, port, vs, listenerPort),
+          includeRequestAttemptCount: true,
+        };
+      }
+      ctx.memo.set(vhKey, vh);
+      virtualHosts.push(vh);
     }
   }
   virtualHosts.push(catchAll(ctx, proxy));

@@ -18,6 +18,19 @@ interface Split {
 }
 
 const splits = new WeakMap<RouteConfiguration, Split>();
+/** Per virtual host object, its VHDS form per configuration name: a host reused from push to push keeps its form (and encoding). */
+const renamed = new WeakMap<object, Map<string, VirtualHost>>();
+
+function vhdsForm(configName: string, vh: VirtualHost): VirtualHost {
+  let byConfig = renamed.get(vh);
+  let out = byConfig?.get(configName);
+  if (out === undefined) {
+    out = { ...vh, name: `${configName}/${vh.name}` };
+    if (byConfig === undefined) renamed.set(vh, (byConfig = new Map()));
+    byConfig.set(configName, out);
+  }
+  return out;
+}
 
 const isCatchAll = (vh: Record<string, unknown>): boolean => (vh['domains'] as string[] | undefined)?.includes('*') === true;
 
@@ -30,7 +43,7 @@ export function splitForVhds(config: RouteConfiguration): Split {
   const inline: VirtualHost[] = [];
   for (const vh of all) {
     if (isCatchAll(vh)) inline.push(vh);
-    else virtualHosts.push({ ...vh, name: `${config.name}/${vh.name}` });
+    else virtualHosts.push(vhdsForm(config.name, vh));
   }
   split = {
     config: { ...config, virtualHosts: inline, vhds: { configSource: { ads: {}, resourceApiVersion: 'V3' } } },
