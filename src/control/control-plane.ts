@@ -91,9 +91,9 @@ export class ControlPlane {
     let version = 1;
     let current: PushContext | undefined;
     /** A new push context; when only some hosts changed it may reuse the previous one's untouched EDS and virtual hosts. */
-    const context = (hosts: Scope = 'all', routeHosts: Scope = 'all') => {
+    const context = (hosts: Scope = 'all', routeHosts: Scope = 'all', types: Scope = 'all') => {
       const next = new PushContext(String(version++), store.snapshot(), registry.snapshot(), mesh,
-        current === undefined ? undefined : { previous: current, changedHosts: hosts, routeHosts });
+        current === undefined ? undefined : { previous: current, changedHosts: hosts, routeHosts, types });
       current?.releasePrevious();
       current = next;
       return next;
@@ -113,7 +113,7 @@ export class ControlPlane {
       const endpointsOnly = b.types !== 'all' && b.types.size === 1 && b.types.has(TYPE.endpoint);
       metrics.triggers.inc({ type: endpointsOnly ? 'endpoint' : 'config' });
       if (b.types !== 'all' && b.types.size === 0) return;
-      generator.publish(context(b.hosts, b.routeHosts), { ...(b.types === 'all' ? {} : { types: b.types }), reason: [...b.reasons].join(','), changedAt: b.at });
+      generator.publish(context(b.hosts, b.routeHosts, b.types), { ...(b.types === 'all' ? {} : { types: b.types }), reason: [...b.reasons].join(','), changedAt: b.at });
     };
     const debouncer = new Debouncer(opts.debounceMs ?? 100, flush);
     let previous = store.snapshot();

@@ -280,8 +280,9 @@ export class XdsGenerator implements ResourceServer<Proxy> {
   /** The clusters a proxy is sent, and a key for their content (equal from push to push while they are). */
   #knownClusters(ctx: PushContext, proxy: Proxy, key: string): { readonly set: ReadonlySet<string>; readonly key: string } {
     const memoKey = `known-clusters|${key}`;
-    let known = ctx.memo.get(memoKey) as { set: ReadonlySet<string>; key: string } | undefined;
-    if (known === undefined) {
+    let known = (ctx.memo.get(memoKey) ?? ctx.previousUnlessChanged(memoKey, TYPE.cluster)) as { set: ReadonlySet<string>; key: string } | undefined;
+    if (known !== undefined) ctx.memo.set(memoKey, known);
+    else {
       const set = new Set(['PassthroughCluster', 'BlackHoleCluster', ...outboundClusterNames(ctx, proxy)]);
       known = { set, key: knownSetKey(set) };
       ctx.memo.set(memoKey, known);

@@ -29,6 +29,8 @@ export interface Reuse {
   readonly changedHosts: ReadonlySet<string> | 'all';
   /** Host patterns whose sidecar virtual hosts may have changed; `all` (the default) disables their reuse. */
   readonly routeHosts?: ReadonlySet<string> | 'all';
+  /** xDS types the change may affect; results that depend only on the others' inputs carry over (default `all`). */
+  readonly types?: ReadonlySet<string> | 'all';
 }
 
 const byAge = <T extends { metadata: { creationTimestamp?: string; namespace: string; name: string } }>(a: T, b: T) =>
@@ -64,7 +66,8 @@ export class PushContext {
     this.registry = registry;
     this.mesh = mesh;
     this.#virtualServices = [...config.of('VirtualService')].sort(byAge);
-    this.#reuse = reuse !== undefined && (reuse.changedHosts !== 'all' || (reuse.routeHosts ?? 'all') !== 'all') ? reuse : undefined;
+    this.#reuse = reuse !== undefined && (reuse.changedHosts !== 'all' || (reuse.routeHosts ?? 'all') !== 'all' || (reuse.types ?? 'all') !== 'all')
+      ? reuse : undefined;
   }
 
   /**
@@ -74,6 +77,17 @@ export class PushContext {
   previousFor(key: string, host: string): unknown {
     const r = this.#reuse;
     if (r === undefined || r.changedHosts === 'all' || r.changedHosts.has(host)) return undefined;
+    return r.previous.memo.get(key);
+  }
+
+  /**
+   * A memoized result of the previous context for `key`, when it is derived from the inputs of `typeUrl`
+   * alone and the change could not affect that type (the set of clusters, for one, is CDS's); undefined otherwise.
+   */
+  previousUnlessChanged(key: string, typeUrl: string): unknown {
+    const r = this.#reuse;
+    const types = r?.types ?? 'all';
+    if (r === undefined || types === 'all' || types.has(typeUrl)) return undefined;
     return r.previous.memo.get(key);
   }
 
