@@ -42,7 +42,8 @@ export class GrpcServer {
     this.#methods = methods;
     this.#keepaliveMs = options.keepaliveMs ?? 30_000;
     this.#keepaliveTimeoutMs = options.keepaliveTimeoutMs ?? 10_000;
-    this.#server = http2.createServer({ settings: { initialWindowSize: RECEIVE_WINDOW } });
+    // ADS sends headers once per stream: HPACK tables would only cost each of thousands of sessions memory.
+    this.#server = http2.createServer({ settings: { initialWindowSize: RECEIVE_WINDOW, headerTableSize: 0 }, maxDeflateDynamicTableSize: 0 });
     this.#server.on('session', (session) => this.#onSession(session));
     this.#server.on('stream', (stream, headers) => this.#onStream(stream, headers));
   }

@@ -128,7 +128,11 @@ export function sotwResponse(
     writeTo(out: Buffer, offset: number): void {
       const end = writeSotwShared(out, offset, prefix, url, v, resources, cp);
       writeStringField(out, end, 5, n);
-      if (cache) sharedParts.set(resources, { typeUrl, version, controlPlane, bytes: Buffer.from(out.subarray(offset, end)) });
+      if (cache) {
+        const bytes = Buffer.allocUnsafeSlow(end - offset); // kept with the resource list: not from the shared pool
+        out.copy(bytes, 0, offset, end);
+        sharedParts.set(resources, { typeUrl, version, controlPlane, bytes });
+      }
     },
   };
 }
@@ -152,7 +156,7 @@ function deltaEntry(typeUrl: string, r: EncodedResource): Buffer {
     const version = utf8(r.version);
     const name = utf8(r.name);
     const inner = stringFieldSize(version) + fieldSize(anySize(prefix.length, r.body)) + stringFieldSize(name);
-    entry = Buffer.allocUnsafe(fieldSize(inner));
+    entry = Buffer.allocUnsafeSlow(fieldSize(inner)); // kept as long as the resource: not from the shared pool (see xds-generator.ts `standalone`)
     entry[0] = tag(2);
     let pos = writeVarint(entry, 1, inner);
     pos = writeStringField(entry, pos, 1, version);
