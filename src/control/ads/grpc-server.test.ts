@@ -3,7 +3,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { FramePool } from './frame-pool.ts';
+import { FramePool, SLAB_BYTES } from './frame-pool.ts';
 import { encodeGrpcMessage, GrpcCall, GrpcStatus, parseGrpcTimeout } from './grpc-call.ts';
 import type { CallStatus } from './grpc-call.ts';
 import { GrpcServer } from './grpc-server.ts';
@@ -36,8 +36,8 @@ interface Exchange {
 }
 
 /**
- * The test server's one method, `/t.T/Echo`: echoes each request ("text" → "echo:text"); "end" ends the
- * call OK, "fail" with INTERNAL and a non-ASCII message; "!" makes decoding throw.
+ * The test server's one method, `/t.T/Echo`: echoes each request ("text" → "echo:text"; "big" → a
+ * response filling most of a slab); "end" ends the call OK, "fail" with INTERNAL and a non-ASCII message; "!" makes decoding throw.
  */
 describe('gRPC transport (ADS server side)', () => {
   const pool = new FramePool(4);
@@ -59,7 +59,7 @@ describe('gRPC transport (ADS server side)', () => {
         message: (text) => {
           if (text === 'end') return call.end();
           if (text === 'fail') return call.end({ code: GrpcStatus.INTERNAL, details: 'broken 100% — ü' } satisfies CallStatus);
-          const reply = Buffer.from(`echo:${text}`);
+          const reply = text === 'big' ? Buffer.alloc(SLAB_BYTES - 200, 'x') : Buffer.from(`echo:${text}`);
           call.write({ length: reply.length, writeTo: (out, offset) => reply.copy(out, offset) }, () => {});
         },
         halfClosed: () => call.end(),
@@ -166,11 +166,21 @@ describe('gRPC transport (ADS server side)', () => {
     assert.equal(result['grpc-status'], String(GrpcStatus.DEADLINE_EXCEEDED));
   });
 
-  it('gives frame buffers back to the pool once written', async () => {
-    const idle = pool.idle;
-    await call('/t.T/Echo', [frame('p')]);
-    assert.ok(pool.idle >= Math.min(1, idle + 1));
-    assert.ok(pool.idle <= 4);
+  it('carves responses from pooled slabs and reuses a slab once everything carved from it was written', async () => {
+    const r = await call('/t.T/Echo', [frame('a'), frame('big'), frame('b')]);
+    assert.deepEqual(messages(r.body).map((m) => m.length), [6, SLAB_BYTES - 200, 6]);
+    // Unit: a slab goes back once its last response is written, and only maxFree (4) idle ones are kept.
+    const own = new FramePool(1);
+    const a = own.take(SLAB_BYTES - 10);
+    const b = own.take(100); // does not fit: a second slab
+    assert.ok(a.slab !== b.slab); // (assert.ok: a failing equal() would print two 160 KiB buffers)
+    own.give(a.slab!);
+    assert.equal(own.idle, 1, 'the first slab, no longer current and fully written, is free');
+    const c = own.take(SLAB_BYTES - 50); // does not fit in b's slab (100 used): takes the free one
+    assert.ok(c.slab === a.slab, 'the free slab is reused');
+    own.give(b.slab!);
+    own.give(c.slab!);
+    assert.ok(own.take(SLAB_BYTES + 1).slab === undefined, 'larger than a slab: a buffer of its own');
   });
 
   it('drops a connection whose peer stops answering pings', async () => {
