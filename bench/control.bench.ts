@@ -18,6 +18,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { machine } from './machine.ts';
+import { gitCommit } from './compare/run-info.ts';
 import { runCell, type CellResult } from './control/cell.ts';
 import { printCell, printTargets, type Placement } from './control/report.ts';
 import type { AdsProtocol } from './control/sidecar-wire.ts';
@@ -65,19 +66,9 @@ function placement(): Placement {
   return { cores, pinned: true, controlCpus: '0', fleetCpus: fleet };
 }
 
-function gitCommit(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', cwd: import.meta.dirname }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', cwd: import.meta.dirname }).trim() !== '';
-    return dirty ? `${head} (with uncommitted changes)` : head;
-  } catch {
-    return 'unknown';
-  }
-}
-
 const place = placement();
 const startedAt = new Date();
-const commit = gitCommit();
+const commit = gitCommit(import.meta.dirname);
 console.log(`weft control plane at scale — ${startedAt.toISOString()}, commit ${commit}`);
 console.log(`machine: ${machine()}`);
 console.log(place.pinned

@@ -32,6 +32,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { machine } from './machine.ts';
+import { gitCommit } from './compare/run-info.ts';
 import type { OpenLoopResult, Target } from './proxy/generator.ts';
 import { pin, placementFor, startMesh, type Mesh, type PlacementName } from './proxy/mesh.ts';
 import { ensureWrk, maxThroughput, type MaxThroughput } from './proxy/max-throughput.ts';
@@ -66,16 +67,6 @@ function warmCompileCache(): void {
   execFileSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'weft.js'), 'proxy', '--help'], { stdio: 'ignore' });
 }
 
-function gitCommit(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', cwd: import.meta.dirname }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', cwd: import.meta.dirname }).trim() !== '';
-    return dirty ? `${head} (with uncommitted changes)` : head;
-  } catch {
-    return 'unknown';
-  }
-}
-
 async function scenario(mesh: Mesh, name: ScenarioName, target: Target, connections: number, direct: OpenLoopResult | undefined): Promise<ScenarioResult> {
   const watch = name === 'direct' ? [] : name === 'one proxy' ? [mesh.a] : [mesh.a, mesh.b];
   const spec = { ...target, rate, connections, warmupMs: warmupS * 1000, durationMs: durationS * 1000, drainMs: 5000 };
@@ -85,7 +76,7 @@ async function scenario(mesh: Mesh, name: ScenarioName, target: Target, connecti
 }
 
 const startedAt = new Date();
-const commit = gitCommit();
+const commit = gitCommit(import.meta.dirname);
 console.log(`weft proxy data plane — ${startedAt.toISOString()}, commit ${commit}`);
 console.log(`machine: ${machine()}`);
 console.log(`load: open loop, ${rate} rps, HTTP/1.1 GET, 1 KiB replies, connections ${connectionsList.join('/')}, ${warmupS} s warm-up + ${durationS} s recorded per run`);

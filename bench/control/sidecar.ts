@@ -12,6 +12,7 @@
  * https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md
  */
 import http2 from 'node:http2';
+import { MessageReader, writePrefix } from '../../src/control/ads/grpc-frames.ts';
 import { ADS_METHOD, DELTA_ADS_METHOD, readResponseHead, type RequestCodec, type ResponseHead } from './sidecar-wire.ts';
 
 /** Called after the sidecar wrote the ACK of `head`, at `ackedAt` (`performance.now()`). */
@@ -41,8 +42,7 @@ const RETRY_MAX_MS = 30_000;
 /** A gRPC length-prefixed message: compressed flag 0, big-endian length, the message. */
 function frame(message: Buffer): Buffer {
   const out = Buffer.allocUnsafe(5 + message.length);
-  out[0] = 0;
-  out.writeUInt32BE(message.length, 1);
+  writePrefix(out, message.length);
   message.copy(out, 5);
   return out;
 }
@@ -66,11 +66,7 @@ export class Sidecar {
   #retryTimer: NodeJS.Timeout | undefined;
   /** Consecutive failed streams: the back-off's exponent, reset by a response. */
   #attempt = 0;
-  /** Received bytes not yet parsed into messages. */
-  #chunks: Buffer[] = [];
-  #buffered = 0;
-  /** Bytes of the message being received (prefix included), or -1 before its prefix arrived. */
-  #need = -1;
+  #reader = new MessageReader();
 
   constructor(options: SidecarOptions) {
     this.index = options.index;
@@ -118,36 +114,14 @@ export class Sidecar {
     this.failures++;
     this.#session = undefined;
     this.#stream = undefined;
-    this.#chunks = [];
-    this.#buffered = 0;
-    this.#need = -1;
+    this.#reader = new MessageReader();
     this.resourcesReceived.clear();
     const ceiling = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** this.#attempt++);
     this.#retryTimer = setTimeout(() => this.start(), Math.random() * ceiling);
   }
 
-  /**
-   * Splits the byte stream into messages (a message may span chunks; a chunk may hold several). Chunks
-   * are joined once per message, when all of it has arrived.
-   */
   #onData(chunk: Buffer): void {
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
-    for (;;) {
-      if (this.#need < 0) {
-        if (this.#buffered < 5) return;
-        if (this.#chunks[0]!.length < 5) this.#chunks = [Buffer.concat(this.#chunks)];
-        this.#need = 5 + this.#chunks[0]!.readUInt32BE(1);
-      }
-      if (this.#buffered < this.#need) return;
-      const all = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#buffered);
-      const rest = all.subarray(this.#need);
-      const message = all.subarray(5, this.#need);
-      this.#chunks = rest.length > 0 ? [rest] : [];
-      this.#buffered = rest.length;
-      this.#need = -1;
-      this.#onMessage(message);
-    }
+    this.#reader.push(chunk, (_compressed, message) => this.#onMessage(message));
   }
 
   #onMessage(message: Buffer): void {

@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 import type { Address } from '../control/control-plane.ts';
 import { isLogLevel, type LogLevel } from '../proxy/admin/index.ts';
 import { banner } from '../demo/banner.ts';
-import { Demo } from '../demo/demo.ts';
+import { Demo, type DemoOptions } from '../demo/demo.ts';
 import { parseAddress } from './control.ts';
 import { EXIT, type Io } from './io.ts';
 
@@ -22,14 +22,8 @@ interface Options {
   readonly logLevel: string;
 }
 
-interface Checked {
-  readonly xds: Address;
-  readonly http: Address;
-  readonly gatewayAddress: string;
-  readonly gatewayPort: number;
-  readonly traffic: number;
-  readonly logLevel: LogLevel;
-}
+/** The options once checked: what `Demo.start` takes besides its output sinks. */
+type Checked = Omit<DemoOptions, 'stdout' | 'stderr' | 'color'>;
 
 function check(opts: Options, problems: string[]): Checked {
   const xds = parseAddress('--xds', opts.xds);

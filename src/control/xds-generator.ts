@@ -16,7 +16,7 @@ import { sidecarListeners, sidecarRouteNames } from './translate/sidecar-listene
 import { outboundRouteConfig } from './translate/outbound-routes.ts';
 import { gatewayListeners, gatewayRouteConfig, gatewayRouteNames } from './translate/gateway.ts';
 import { grpcListeners, grpcRouteConfig } from './translate/grpc.ts';
-import { withKnownClusters, knownSetKey } from './translate/consistency.ts';
+import { withKnownClusters } from './translate/consistency.ts';
 import { splitForVhds, subscribedVirtualHosts } from './translate/vhds.ts';
 import { inboundProtocolsKey } from './translate/inbound-protocol.ts';
 import { OUTBOUND_PORT } from './translate/names.ts';
@@ -76,6 +76,17 @@ function routeLabelKey(ctx: PushContext, proxy: Proxy): string {
   return uses ? signatureOf(proxy).labels : '';
 }
 
+interface KnownClusters {
+  readonly set: ReadonlySet<string>;
+  readonly key: string;
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
+}
+
 /**
  * `bytes` in memory of its own. Small Buffers are carved from Node's shared 64 KiB pool slabs, and an
  * encoding kept for the life of a resource would pin its whole slab: at 2,000 proxies × 1,000 services
@@ -97,6 +108,8 @@ export class XdsGenerator implements ResourceServer<Proxy> {
   /** Per `type|name`, the last encoding and the text it was made from (see `#fingerprint`). */
   readonly #lastEncoded = new Map<string, { readonly json: string; readonly encoded: EncodedResource; used: number }>();
   #publishes = 0;
+  /** Distinct known-cluster sets made so far (their keys). */
+  #knownSets = 0;
   /** Per proxy, its view keys in the current push context (they are asked for once per type and push). */
   readonly #viewKeys = new WeakMap<Proxy, { readonly ctx: PushContext; readonly keys: Map<string, string | undefined> }>();
   readonly #hooks: GeneratorHooks;
@@ -289,16 +302,22 @@ export class XdsGenerator implements ResourceServer<Proxy> {
     return withKnownClusters(config, known.set, known.key);
   }
 
-  /** The clusters a proxy is sent, and a key for their content (equal from push to push while they are). */
-  #knownClusters(ctx: PushContext, proxy: Proxy, key: string): { readonly set: ReadonlySet<string>; readonly key: string } {
+  /**
+   * The clusters a proxy is sent, and a key naming their content: the previous push's when the change
+   * cannot have touched CDS or the set came out equal, so consistency checks made against it still hold.
+   */
+  #knownClusters(ctx: PushContext, proxy: Proxy, key: string): KnownClusters {
     const memoKey = `known-clusters|${key}`;
-    let known = (ctx.memo.get(memoKey) ?? ctx.previousUnlessChanged(memoKey, TYPE.cluster)) as { set: ReadonlySet<string>; key: string } | undefined;
-    if (known !== undefined) ctx.memo.set(memoKey, known);
+    const hit = ctx.memo.get(memoKey) as KnownClusters | undefined;
+    if (hit !== undefined) return hit;
+    const previous = ctx.previousMemo(memoKey) as KnownClusters | undefined;
+    let known: KnownClusters;
+    if (previous !== undefined && !ctx.mayChange(TYPE.cluster)) known = previous;
     else {
       const set = new Set(['PassthroughCluster', 'BlackHoleCluster', ...outboundClusterNames(ctx, proxy)]);
-      known = { set, key: knownSetKey(set) };
-      ctx.memo.set(memoKey, known);
+      known = previous !== undefined && sameSet(previous.set, set) ? previous : { set, key: `known-${++this.#knownSets}` };
     }
+    ctx.memo.set(memoKey, known);
     return known;
   }
 

@@ -15,6 +15,7 @@
 import http2 from 'node:http2';
 import { gunzipSync } from 'node:zlib';
 import type { FramePool } from './frame-pool.ts';
+import { MessageReader, MessageTooLarge, writePrefix, type FramedMessage } from './grpc-frames.ts';
 
 /** gRPC status codes used by the server (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
 export const GrpcStatus = {
@@ -34,12 +35,6 @@ export type GrpcStatusCode = (typeof GrpcStatus)[keyof typeof GrpcStatus];
 export interface CallStatus {
   readonly code: GrpcStatusCode;
   readonly details: string;
-}
-
-/** A response the call frames itself: its size is known first, its bytes are written into the frame. */
-export interface FramedMessage {
-  readonly length: number;
-  writeTo(out: Buffer, offset: number): void;
 }
 
 /** What the call reports; all run synchronously from HTTP/2 events. */
@@ -92,21 +87,18 @@ export class GrpcCall<R> {
   #ended = false;
   #closed = false;
   #deadline: NodeJS.Timeout | undefined;
-  /** Received bytes not yet parsed into messages. */
-  #chunks: Buffer[] = [];
-  #buffered = 0;
-  /** Size of the message being received (prefix included), or -1 before its prefix arrived. */
-  #need = -1;
+  readonly #reader: MessageReader;
 
   constructor(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, options: GrpcCallOptions<R>) {
     this.#stream = stream;
     this.#options = options;
     this.#gzip = headers['grpc-encoding'] === 'gzip';
+    this.#reader = new MessageReader(options.maxRequestBytes);
     const socket = stream.session?.socket;
     this.peer = socket === undefined ? 'unknown' : `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}`;
     const timeoutMs = parseGrpcTimeout(headers['grpc-timeout'] as string | undefined);
     if (timeoutMs !== undefined) {
-      this.#deadline = setTimeout(() => this.end({ code: GrpcStatus.DEADLINE_EXCEEDED, details: 'deadline exceeded' }), timeoutMs);
+      this.#deadline = setTimeout(() => this.#reject(GrpcStatus.DEADLINE_EXCEEDED, `deadline of ${timeoutMs} ms exceeded`), timeoutMs);
       this.#deadline.unref();
     }
   }
@@ -135,8 +127,7 @@ export class GrpcCall<R> {
     this.#sendHeaders();
     const size = 5 + message.length;
     const { buf, slab } = this.#options.pool.take(size);
-    buf[0] = 0;
-    buf.writeUInt32BE(message.length, 1);
+    writePrefix(buf, message.length);
     message.writeTo(buf, 5);
     const pool = this.#options.pool;
     return this.#stream.write(buf, (err) => {
@@ -175,7 +166,7 @@ export class GrpcCall<R> {
     this.#closed = true;
     this.#ended = true;
     clearTimeout(this.#deadline);
-    this.#chunks = [];
+    this.#reader.clear();
     this.#handler?.closed(error);
   }
 
@@ -185,31 +176,16 @@ export class GrpcCall<R> {
     this.#close(new Error(details));
   }
 
-  /** Splits the byte stream into messages; a message may span chunks and a chunk may hold several. */
   #onData(chunk: Buffer): void {
     if (this.#closed) return;
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
-    while (!this.#closed) {
-      if (this.#need < 0) {
-        if (this.#buffered < 5) return;
-        if (this.#chunks[0]!.length < 5) this.#chunks = [Buffer.concat(this.#chunks)];
-        const length = this.#chunks[0]!.readUInt32BE(1);
-        if (length > this.#options.maxRequestBytes) {
-          this.#reject(GrpcStatus.RESOURCE_EXHAUSTED, `${this.#options.messageName} of ${length} bytes exceeds the limit of ${this.#options.maxRequestBytes}`);
-          return;
-        }
-        this.#need = 5 + length;
-      }
-      if (this.#buffered < this.#need) return;
-      const all = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#buffered);
-      const rest = all.subarray(this.#need);
-      const compressed = all[0] !== 0;
-      const body = all.subarray(5, this.#need);
-      this.#chunks = rest.length > 0 ? [rest] : [];
-      this.#buffered = rest.length;
-      this.#need = -1;
-      this.#deliver(compressed, body);
+    try {
+      this.#reader.push(chunk, (compressed, body) => {
+        this.#deliver(compressed, body);
+        return !this.#closed;
+      });
+    } catch (e) {
+      if (!(e instanceof MessageTooLarge)) throw e;
+      this.#reject(GrpcStatus.RESOURCE_EXHAUSTED, `${this.#options.messageName} of ${e.length} bytes exceeds the limit of ${e.limit}`);
     }
   }
 

@@ -15,14 +15,10 @@
 import type { EncodedResource } from '../../xds/resource-server.ts';
 import { fieldSize, stringFieldSize, tag, utf8, varintSize, writeStringField, writeVarint } from './wire-bytes.ts';
 import type { Utf8 } from './wire-bytes.ts';
+import type { FramedMessage } from './grpc-frames.ts';
 
 /** A response ready for the transport: its size is known now, its bytes are produced when it is written. */
-export interface OutgoingResponse {
-  /** Bytes of the serialized message. */
-  readonly length: number;
-  /** Writes the message's `length` bytes into `out` at `offset`. */
-  writeTo(out: Buffer, offset: number): void;
-}
+export type OutgoingResponse = FramedMessage;
 
 /** The message in a buffer of its own (tests and tools). */
 export function serialize(response: OutgoingResponse): Buffer {

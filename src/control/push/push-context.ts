@@ -66,8 +66,7 @@ export class PushContext {
     this.registry = registry;
     this.mesh = mesh;
     this.#virtualServices = [...config.of('VirtualService')].sort(byAge);
-    this.#reuse = reuse !== undefined && (reuse.changedHosts !== 'all' || (reuse.routeHosts ?? 'all') !== 'all' || (reuse.types ?? 'all') !== 'all')
-      ? reuse : undefined;
+    this.#reuse = reuse;
   }
 
   /**
@@ -80,15 +79,15 @@ export class PushContext {
     return r.previous.memo.get(key);
   }
 
-  /**
-   * A memoized result of the previous context for `key`, when it is derived from the inputs of `typeUrl`
-   * alone and the change could not affect that type (the set of clusters, for one, is CDS's); undefined otherwise.
-   */
-  previousUnlessChanged(key: string, typeUrl: string): unknown {
-    const r = this.#reuse;
-    const types = r?.types ?? 'all';
-    if (r === undefined || types === 'all' || types.has(typeUrl)) return undefined;
-    return r.previous.memo.get(key);
+  /** The previous context's memoized result for `key` (undefined without a previous context): callers decide whether it still holds. */
+  previousMemo(key: string): unknown {
+    return this.#reuse?.previous.memo.get(key);
+  }
+
+  /** Whether the change since the previous context may have affected xDS type `typeUrl` (true without a previous context). */
+  mayChange(typeUrl: string): boolean {
+    const types = this.#reuse?.types ?? 'all';
+    return types === 'all' || types.has(typeUrl);
   }
 
   /**

@@ -60,7 +60,7 @@ function checkedVirtualHost(vh: Obj, known: ReadonlySet<string>, knownKey: strin
 
 /**
  * `config` with every route whose clusters are not all in `known` turned into a 503 direct response.
- * `knownKey` names the content of `known` (equal sets, equal keys). Returns `config` itself when nothing
+ * `knownKey` names the content of `known` (the same key only for the same content). Returns `config` itself when nothing
  * is missing, and keeps every virtual host that needs no rewrite the same object; results are cached
  * per object and key, so a virtual host reused from an earlier push is not checked again.
  */
@@ -75,41 +75,4 @@ export function withKnownClusters<T extends Obj>(config: T, known: ReadonlySet<s
     });
     return changed ? ({ ...config, virtualHosts } as T) : config;
   });
-}
-
-/** Sets named by `knownSetKey` lately, to tell a hash collision from an equal set. */
-const namedSets = new Map<string, ReadonlySet<string>>();
-const NAMED_SETS_MAX = 256;
-
-function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
-  if (a === b) return true;
-  if (a.size !== b.size) return false;
-  for (const x of a) if (!b.has(x)) return false;
-  return true;
-}
-
-/**
- * A key for the content of a set of cluster names: the same for equal sets (so checks made against an
- * earlier push's set still hold), different for different ones. An order-insensitive combination of
- * 32-bit string hashes with the size, checked against the set last given that key.
- */
-export function knownSetKey(known: ReadonlySet<string>): string {
-  let sum = 0;
-  let xor = 0;
-  for (const name of known) {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-    sum = (sum + h) | 0;
-    xor ^= Math.imul(h, 0x5bd1e995);
-  }
-  const base = `${known.size}:${(sum >>> 0).toString(16)}:${(xor >>> 0).toString(16)}`;
-  for (let n = 0; ; n++) {
-    const key = n === 0 ? base : `${base}#${n}`;
-    const seen = namedSets.get(key);
-    if (seen !== undefined && !sameSet(seen, known)) continue; // a collision: try the next suffix
-    namedSets.delete(key); // most recent last
-    namedSets.set(key, known);
-    if (namedSets.size > NAMED_SETS_MAX) namedSets.delete(namedSets.keys().next().value!);
-    return key;
-  }
 }
