@@ -44,7 +44,7 @@ const variants = (args.variant.length > 0 ? args.variant : ['weft||']).map((v) =
 
 async function startFloor(appPort: number): Promise<Participant> {
   const port = 18000 + Math.floor(Math.random() * 1000);
-  const child = fork(join(import.meta.dirname, 'floor-proxy.ts'), [String(appPort), String(port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(process.env.FLOOR ?? join(import.meta.dirname, 'floor-proxy.ts'), [String(appPort), String(port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise((resolve, reject) => {
     child.once('message', resolve);
     child.once('exit', (code) => reject(new Error(`floor-proxy exited (${code})`)));

@@ -14,10 +14,17 @@ export interface RegistryChange {
   readonly reason: string;
 }
 
+/** Fingerprints memoised per (immutable) item: registry objects of unchanged resources are handed on as they are. */
+const printed = new WeakMap<object, string>();
+
 /** Fingerprints of a list by key: a cheap, exact way to tell what changed between two builds. */
-export function fingerprints<T>(items: readonly T[], key: (t: T) => string): Map<string, string> {
+export function fingerprints<T extends object>(items: readonly T[], key: (t: T) => string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const it of items) out.set(key(it), JSON.stringify(it));
+  for (const it of items) {
+    let fp = printed.get(it);
+    if (fp === undefined) printed.set(it, (fp = JSON.stringify(it)));
+    out.set(key(it), fp);
+  }
   return out;
 }
 

@@ -6,7 +6,7 @@
  */
 import type { RegistryConfig, RegistrySnapshot, Service, Workload } from './model.ts';
 import { servicesFromConfig } from './services.ts';
-import { sortWorkloads, workloadKey, workloadsFromConfig } from './workloads.ts';
+import { patchSortedWorkloads, sortWorkloads, workloadKey, workloadsFromConfig } from './workloads.ts';
 import { buildRegistrySnapshot } from './snapshot.ts';
 import { changedKeys, fingerprints, hostsSelecting, serviceKey, type RegistryChange } from './changes.ts';
 
@@ -30,6 +30,9 @@ interface Publish {
   readonly endpointsOnly: boolean;
   readonly reason: string;
 }
+
+/** Up to this many changed workloads, the next snapshot's order is patched rather than sorted again. */
+const PATCH_LIMIT = 64;
 
 export class Registry {
   readonly #graceMs: number;
@@ -122,7 +125,10 @@ export class Registry {
 
   /** Builds the next snapshot and tells listeners; `gone`/`added` are the old/new versions of changed workloads. */
   #publish(p: Publish): void {
-    const workloads = sortWorkloads([...this.#configWorkloads, ...this.#proxies.values()]);
+    // A change of a few workloads patches the previous order; a bigger one sorts again.
+    const workloads = p.gone.length + p.added.length <= PATCH_LIMIT
+      ? patchSortedWorkloads(p.before.workloads, p.gone, p.added)
+      : sortWorkloads([...this.#configWorkloads, ...this.#proxies.values()]);
     const after = buildRegistrySnapshot(p.before.version + 1, this.#services, workloads);
     hostsSelecting(p.before, p.gone, p.hosts);
     hostsSelecting(after, p.added, p.hosts);

@@ -7,11 +7,20 @@ import { parseProtocol, resolveHost, servicePortProtocol, type ResourceOf } from
 import type { RegistryConfig, Service, ServicePort } from './model.ts';
 import { exportToAnnotation, resolveExportTo, serviceHostname } from './names.ts';
 
+/** Services converted per resource object (unchanged resources keep theirs, see workloads.ts). */
+const converted = new WeakMap<object, readonly Service[]>();
+
+function memo<R extends object>(resource: R, convert: (r: R) => readonly Service[]): readonly Service[] {
+  let list = converted.get(resource);
+  if (list === undefined) converted.set(resource, (list = convert(resource)));
+  return list;
+}
+
 /** Every service declared by `config`, sorted by hostname then namespace. */
 export function servicesFromConfig(config: RegistryConfig): Service[] {
   const out: Service[] = [];
-  for (const svc of config.of('Service')) out.push(fromService(svc));
-  for (const se of config.of('ServiceEntry')) out.push(...fromServiceEntry(se));
+  for (const svc of config.of('Service')) out.push(...memo(svc, (r) => [fromService(r)]));
+  for (const se of config.of('ServiceEntry')) out.push(...memo(se, fromServiceEntry));
   return out.sort(compareServices);
 }
 

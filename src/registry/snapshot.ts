@@ -12,6 +12,8 @@ import { endpointsOf } from './endpoints.ts';
 import { selects } from './names.ts';
 
 const NONE: readonly never[] = Object.freeze([]);
+/** Selections answered by scanning the workloads before a snapshot indexes them. */
+const SCANS_BEFORE_INDEX = 4;
 
 interface ServiceIndexes {
   readonly byHost: ReadonlyMap<string, readonly Service[]>;
@@ -26,8 +28,6 @@ interface WorkloadIndexes {
   readonly byNamespace: ReadonlyMap<string, readonly Workload[]>;
   /** Selectable workloads by `namespace, label key, label value`. */
   readonly byLabel: ReadonlyMap<string, readonly Workload[]>;
-  /** ServiceEntry inline endpoints by `namespace/name` of the entry. */
-  readonly inline: ReadonlyMap<string, readonly Workload[]>;
 }
 
 const serviceIndexCache = new WeakMap<readonly Service[], ServiceIndexes>();
@@ -56,11 +56,7 @@ function workloadIndexes(workloads: readonly Workload[]): WorkloadIndexes {
       else list.push(w);
     }
   }
-  return {
-    byNamespace: groupBy(selectable, (w) => w.namespace),
-    byLabel,
-    inline: groupBy(workloads.filter((w) => w.serviceEntry !== undefined), (w) => w.serviceEntry!),
-  };
+  return { byNamespace: groupBy(selectable, (w) => w.namespace), byLabel };
 }
 
 function labelKey(namespace: string, key: string, value: string): string {
@@ -72,17 +68,29 @@ export function buildRegistrySnapshot(version: number, services: readonly Servic
   const svcIdx = serviceIndexes(services);
   let wIdx: WorkloadIndexes | undefined;
   const wl = () => (wIdx ??= workloadIndexes(workloads));
+  /** ServiceEntry inline endpoints by `namespace/name` of the entry. */
+  let inlineIdx: Map<string, Workload[]> | undefined;
+  const inlineOf = (entry: string) => (inlineIdx ??= groupBy(workloads.filter((w) => w.serviceEntry !== undefined), (w) => w.serviceEntry!)).get(entry) ?? NONE;
   const selected = new Map<object, readonly Workload[]>();
   const endpointCache = new Map<Service, Map<number, readonly Endpoint[]>>();
   const servicesOfCache = new Map<Workload, readonly Service[]>();
 
-  /** Workloads of `namespace` matching `selector`, memoised per selector object (one per service). */
+  /**
+   * Workloads of `namespace` matching `selector`, memoised per selector object (one per service). The
+   * first few selections scan the workloads: an endpoint change queries the services of a host or two,
+   * and a scan is cheaper than indexing thousands of workloads; a snapshot queried more builds the index.
+   */
+  let scans = 0;
   const select = (namespace: string, selector: Readonly<Record<string, string>>): readonly Workload[] => {
     let list = selected.get(selector);
     if (list === undefined) {
-      const first = Object.keys(selector)[0];
-      const candidates = first === undefined ? wl().byNamespace.get(namespace) : wl().byLabel.get(labelKey(namespace, first, selector[first]!));
-      list = (candidates ?? NONE).filter((w) => selects(selector, w.labels));
+      if (wIdx === undefined && scans++ < SCANS_BEFORE_INDEX) {
+        list = workloads.filter((w) => w.origin !== 'ServiceEntry' && w.namespace === namespace && selects(selector, w.labels));
+      } else {
+        const first = Object.keys(selector)[0];
+        const candidates = first === undefined ? wl().byNamespace.get(namespace) : wl().byLabel.get(labelKey(namespace, first, selector[first]!));
+        list = (candidates ?? NONE).filter((w) => selects(selector, w.labels));
+      }
       selected.set(selector, list);
     }
     return list;
@@ -94,7 +102,7 @@ export function buildRegistrySnapshot(version: number, services: readonly Servic
     let list = perPort.get(port);
     if (list === undefined) {
       const sp = service.ports.find((p) => p.port === port);
-      const inline = service.kind === 'ServiceEntry' ? (wl().inline.get(`${service.namespace}/${service.name}`) ?? NONE) : NONE;
+      const inline = service.kind === 'ServiceEntry' ? inlineOf(`${service.namespace}/${service.name}`) : NONE;
       list = sp === undefined ? NONE : Object.freeze(endpointsOf(service, sp, select, inline));
       perPort.set(port, list);
     }

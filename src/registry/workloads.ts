@@ -8,19 +8,34 @@ import type { RegistryConfig, Workload } from './model.ts';
 
 type WorkloadFields = ResourceOf<'WorkloadEntry'>['spec'];
 
+/**
+ * Workloads converted per resource object. Config snapshots hand on the same object for a resource that
+ * did not change, so a change of one WorkloadEntry among thousands converts one, and every other
+ * workload keeps its object (and with it the keys and fingerprints memoised for it).
+ */
+const fromEntry = new WeakMap<object, Workload>();
+const fromServiceEntry = new WeakMap<object, readonly Workload[]>();
+
 /** Every workload declared by `config` (WorkloadEntries, then ServiceEntry endpoints). */
 export function workloadsFromConfig(config: RegistryConfig): Workload[] {
   const out: Workload[] = [];
   for (const we of config.of('WorkloadEntry')) {
-    // Metadata labels are merged over spec labels, with precedence to metadata (Istio's ConvertWorkloadEntry).
-    const labels = { ...we.spec.labels, ...we.metadata.labels };
-    out.push(toWorkload(we.metadata.name, we.metadata.namespace, we.spec, labels, 'WorkloadEntry'));
+    let w = fromEntry.get(we);
+    if (w === undefined) {
+      // Metadata labels are merged over spec labels, with precedence to metadata (Istio's ConvertWorkloadEntry).
+      const labels = { ...we.spec.labels, ...we.metadata.labels };
+      fromEntry.set(we, (w = toWorkload(we.metadata.name, we.metadata.namespace, we.spec, labels, 'WorkloadEntry')));
+    }
+    out.push(w);
   }
   for (const se of config.of('ServiceEntry')) {
-    const { name, namespace } = se.metadata;
-    (se.spec.endpoints ?? []).forEach((e, i) => {
-      out.push({ ...toWorkload(`${name}#${i}`, namespace, e, e.labels ?? {}, 'ServiceEntry'), serviceEntry: `${namespace}/${name}` });
-    });
+    let list = fromServiceEntry.get(se);
+    if (list === undefined) {
+      const { name, namespace } = se.metadata;
+      list = (se.spec.endpoints ?? []).map((e, i) => ({ ...toWorkload(`${name}#${i}`, namespace, e, e.labels ?? {}, 'ServiceEntry'), serviceEntry: `${namespace}/${name}` }));
+      fromServiceEntry.set(se, list);
+    }
+    for (const w of list) out.push(w);
   }
   return out;
 }
@@ -42,16 +57,52 @@ function toWorkload(name: string, namespace: string, spec: WorkloadFields, label
   };
 }
 
+const keys = new WeakMap<Workload, string>();
+const orderKeys = new WeakMap<Workload, string>();
+
 /** The key that identifies a workload across snapshots (for change detection and debug output). */
 export function workloadKey(w: Workload): string {
-  if (w.origin === 'proxy') return `proxy:${w.proxyId ?? `${w.namespace}/${w.name}`}`;
-  return `${w.origin}:${w.namespace}/${w.name}`;
+  let k = keys.get(w);
+  if (k === undefined) {
+    k = w.origin === 'proxy' ? `proxy:${w.proxyId ?? `${w.namespace}/${w.name}`}` : `${w.origin}:${w.namespace}/${w.name}`;
+    keys.set(w, k);
+  }
+  return k;
+}
+
+function orderKey(w: Workload): string {
+  let k = orderKeys.get(w);
+  if (k === undefined) orderKeys.set(w, (k = `${w.namespace}\u0000${w.name}\u0000${workloadKey(w)}`));
+  return k;
+}
+
+function compareWorkloads(a: Workload, b: Workload): number {
+  const ka = orderKey(a);
+  const kb = orderKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
 /** Workloads in a stable order (namespace, name, then identity), the order endpoints come in. */
 export function sortWorkloads(workloads: Iterable<Workload>): Workload[] {
-  const keyed: [string, Workload][] = [];
-  for (const w of workloads) keyed.push([`${w.namespace}\u0000${w.name}\u0000${workloadKey(w)}`, w]);
-  keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return keyed.map((k) => k[1]);
+  return [...workloads].sort(compareWorkloads);
+}
+
+/**
+ * `sorted` (in `sortWorkloads` order) without `gone` and with `added`, kept in order without sorting
+ * everything again: what a change of a few workloads among thousands costs is a copy, not a sort.
+ */
+export function patchSortedWorkloads(sorted: readonly Workload[], gone: readonly Workload[], added: readonly Workload[]): Workload[] {
+  const drop = new Set(gone);
+  const out = drop.size === 0 ? sorted.slice() : sorted.filter((w) => !drop.has(w));
+  for (const w of sortWorkloads(added)) {
+    let lo = 0;
+    let hi = out.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareWorkloads(out[mid]!, w) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    out.splice(lo, 0, w);
+  }
+  return out;
 }

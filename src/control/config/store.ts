@@ -158,7 +158,10 @@ export class ConfigStore {
   apply(resources: readonly AnyResource[]): Promise<ApplyResult[]> {
     return this.#exclusive(async () => {
       const now = new Date().toISOString();
-      const next = new Map(this.#sources.get(APPLIED) ?? []);
+      const applied = this.#sources.get(APPLIED) ?? new Map<string, Entry>();
+      // Only what this request changes is looked at, written and installed: an apply of one resource
+      // among thousands costs in proportion to the one.
+      const puts = new Map<string, Entry>();
       const results: ApplyResult[] = [];
       const seen = new Map<string, string>();
       for (const raw of resources) {
@@ -170,14 +173,14 @@ export class ConfigStore {
         seen.set(key, fp);
         const action: ApplyAction = before === undefined ? 'created' : before === fp ? 'unchanged' : 'configured';
         results.push({ key, resource, action });
-        const prev = next.get(key);
+        const prev = puts.get(key) ?? applied.get(key);
         // Unchanged and already held: keep its place in the order of changes. Otherwise what the user
         // applied goes in force, even when the applied source held it and a file changed it since.
         if (prev !== undefined && prev.fingerprint === fp && action === 'unchanged') continue;
-        next.set(key, { resource, fingerprint: fp, changedAt: this.#nextChange(), createdAt: prev?.createdAt ?? inForce?.createdAt ?? now });
+        puts.set(key, { resource, fingerprint: fp, changedAt: this.#nextChange(), createdAt: prev?.createdAt ?? inForce?.createdAt ?? now });
       }
-      await this.#persist(next);
-      const changed = this.#install(APPLIED, next);
+      await this.#persist(applied, puts, []);
+      const changed = this.#update(APPLIED, puts, []);
       if (changed.size > 0) this.#publish(changed);
       return results;
     });
@@ -186,17 +189,20 @@ export class ConfigStore {
   /** Deletes applied resources by key (`Kind/namespace/name`); resources defined by watched files are refused. */
   delete(keys: readonly string[]): Promise<DeleteResult[]> {
     return this.#exclusive(async () => {
-      const next = new Map(this.#sources.get(APPLIED) ?? []);
+      const applied = this.#sources.get(APPLIED) ?? new Map<string, Entry>();
+      const deletes = new Set<string>();
       const results: DeleteResult[] = [];
       for (const key of keys) {
         const file = this.#fileDefining(key);
-        if (next.delete(key)) results.push({ key, action: 'deleted', ...(file === undefined ? {} : { file }) });
-        else if (file !== undefined) results.push({ key, action: 'defined-in-file', file });
+        if (applied.has(key) && !deletes.has(key)) {
+          deletes.add(key);
+          results.push({ key, action: 'deleted', ...(file === undefined ? {} : { file }) });
+        } else if (file !== undefined) results.push({ key, action: 'defined-in-file', file });
         else results.push({ key, action: 'not-found' });
       }
-      if (results.some((r) => r.action === 'deleted')) {
-        await this.#persist(next);
-        const changed = this.#install(APPLIED, next);
+      if (deletes.size > 0) {
+        await this.#persist(applied, new Map(), [...deletes]);
+        const changed = this.#update(APPLIED, new Map(), [...deletes]);
         if (changed.size > 0) this.#publish(changed);
       }
       return results;
@@ -221,21 +227,44 @@ export class ConfigStore {
     return this.#lastChange;
   }
 
-  /** Makes `entries` the applied state on disk: a journal entry per change, or a new snapshot now and then. */
-  async #persist(entries: ReadonlyMap<string, Entry>): Promise<void> {
+  /**
+   * Writes a change of the applied source (`puts` over `applied`, minus `deletes`) to disk before it takes
+   * effect: a journal entry per change, or a new snapshot of the whole source now and then.
+   */
+  async #persist(applied: ReadonlyMap<string, Entry>, puts: ReadonlyMap<string, Entry>, deletes: readonly string[]): Promise<void> {
     const record = (e: Entry): AppliedRecord => ({ resource: e.resource, createdAt: e.createdAt, changedAt: new Date(e.changedAt).toISOString() });
-    const old = this.#sources.get(APPLIED) ?? new Map<string, Entry>();
-    const puts: AppliedRecord[] = [];
-    for (const [k, e] of entries) if (old.get(k) !== e) puts.push(record(e));
-    const deletes = [...old.keys()].filter((k) => !entries.has(k));
-    if (puts.length === 0 && deletes.length === 0) return;
-    if (this.#journalEntries + puts.length + deletes.length > JOURNAL_LIMIT) {
-      await saveAppliedState(this.#stateDir, [...entries.values()].map(record));
+    if (puts.size === 0 && deletes.length === 0) return;
+    if (this.#journalEntries + puts.size + deletes.length > JOURNAL_LIMIT) {
+      const next = new Map(applied);
+      for (const [k, e] of puts) next.set(k, e);
+      for (const k of deletes) next.delete(k);
+      await saveAppliedState(this.#stateDir, [...next.values()].map(record));
       this.#journalEntries = 0;
       return;
     }
-    await journalAppliedChanges(this.#stateDir, puts, deletes);
-    this.#journalEntries += puts.length + deletes.length;
+    await journalAppliedChanges(this.#stateDir, [...puts.values()].map(record), deletes);
+    this.#journalEntries += puts.size + deletes.length;
+  }
+
+  /** Puts and deletes entries of source `id` in place; returns the keys whose resource in force changed. */
+  #update(id: SourceId, puts: ReadonlyMap<string, Entry>, deletes: readonly string[]): Set<string> {
+    let entries = this.#sources.get(id);
+    if (entries === undefined) this.#sources.set(id, (entries = new Map()));
+    for (const k of deletes) {
+      entries.delete(k);
+      this.#sourcesByKey.get(k)?.delete(id);
+    }
+    for (const [k, e] of puts) {
+      entries.set(k, e);
+      let set = this.#sourcesByKey.get(k);
+      if (set === undefined) this.#sourcesByKey.set(k, (set = new Set()));
+      set.add(id);
+      this.#lastChange = Math.max(this.#lastChange, e.changedAt);
+    }
+    const changed = new Set<string>();
+    for (const k of deletes) if (this.#elect(k)) changed.add(k);
+    for (const k of puts.keys()) if (this.#elect(k)) changed.add(k);
+    return changed;
   }
 
   #fileDefining(key: string): string | undefined {
