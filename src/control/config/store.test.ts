@@ -246,6 +246,33 @@ metadata: { name: reviews }
     await again.close();
   });
 
+
+  it('keeps snapshot order (kind, namespace, name) as single resources come and go', async () => {
+    const store = await h.open({ configDirs: [] });
+    const named = (name: string, ns: string) => `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: ${name}, namespace: ${ns} }
+spec: { host: ${name} }
+`;
+    const order = () => store.snapshot().resources.map((r) => `${r.kind}/${r.metadata.namespace}/${r.metadata.name}`);
+    const expected = () => [...order()].sort((a, b) => {
+      const ka = a.replaceAll('/', '\u0000');
+      const kb = b.replaceAll('/', '\u0000');
+      return ka < kb ? -1 : ka > kb ? 1 : 0;
+    });
+    // Namespaces `a` and `a-b` sort differently by '/' and by the separator the snapshot uses.
+    await store.apply(resources([named('m', 'a'), named('z', 'a-b'), vs('r', 'r')].join('---\n')));
+    for (const [name, ns] of [['b', 'a-b'], ['a', 'a'], ['zz', 'a'], ['n', 'default'], ['x0', 'a-b']] as const) {
+      await store.apply(resources(named(name, ns)));
+      assert.deepEqual(order(), expected());
+    }
+    await store.delete(['DestinationRule/a/m', 'DestinationRule/a-b/x0']);
+    assert.deepEqual(order(), expected());
+    assert.equal(order().length, 6);
+    await store.apply(resources(named('m', 'a')));
+    assert.deepEqual(order(), expected());
+    await store.close();
+  });
   it('refuses a corrupt state file and a missing config directory with typed errors', async () => {
     await mkdir(h.state, { recursive: true });
     await writeFile(join(h.state, STATE_FILE), '{"format": 1, "resources": [');

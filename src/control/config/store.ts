@@ -20,6 +20,8 @@ import { journalAppliedChanges, loadAppliedState, saveAppliedState, type Applied
 
 /** After this many journal entries, the next change writes a fresh snapshot instead. */
 const JOURNAL_LIMIT = 500;
+/** Up to this many changed keys, the snapshot order is patched rather than sorted again. */
+const REORDER_PATCH_LIMIT = 64;
 import { WatchedDirectory, type FileLoad } from './watched-directory.ts';
 
 export const APPLIED = 'applied';
@@ -73,6 +75,13 @@ interface Entry {
 /** `file:<absolute path>` or `applied`. */
 type SourceId = string;
 
+/** Keys in force in snapshot order, their sort keys at the same positions, and the set of them. */
+interface SnapshotOrder {
+  readonly keys: string[];
+  readonly sortKeys: string[];
+  readonly known: Set<string>;
+}
+
 export class ConfigStore {
   readonly #stateDir: string;
   readonly #log: (line: string) => void;
@@ -87,7 +96,7 @@ export class ConfigStore {
   #lastChange = 0;
   #snapshot: ConfigSnapshot = configSnapshot(0, []);
   /** Keys in force in snapshot order (see `#publish`). */
-  #order: { readonly keys: string[]; readonly known: ReadonlySet<string> } | undefined;
+  #order: SnapshotOrder | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(opts: ConfigStoreOptions) {
@@ -353,16 +362,45 @@ export class ConfigStore {
     return before?.entry.fingerprint !== best.entry.fingerprint;
   }
 
-  #publish(changed: ReadonlySet<string>): void {
-    // Keys in snapshot order, kept while changes only replace resources (no key added or removed).
-    const order = this.#order;
-    if (order === undefined || [...changed].some((k) => !this.#inForce.has(k) || !order.known.has(k))) {
-      const keys = [...this.#inForce.keys()];
-      const orderKeys = new Map(keys.map((k) => [k, snapshotOrderKey(this.#inForce.get(k)!.entry.resource)]));
-      keys.sort((a, b) => (orderKeys.get(a)! < orderKeys.get(b)! ? -1 : orderKeys.get(a)! > orderKeys.get(b)! ? 1 : 0));
-      this.#order = { keys, known: new Set(keys) };
+  /**
+   * Keys in force in snapshot order (`snapshotOrderKey`). A change of a few keys patches the previous
+   * order in place (a binary-search insert per added key, a removal per deleted one); the first publish and
+   * big changes sort every key.
+   */
+  #reorder(order: SnapshotOrder | undefined, changed: ReadonlySet<string>): SnapshotOrder {
+    const sortKeyOf = (k: string) => snapshotOrderKey(this.#inForce.get(k)!.entry.resource);
+    if (order === undefined || changed.size > REORDER_PATCH_LIMIT) {
+      const sorted = [...this.#inForce.keys()].map((k) => [sortKeyOf(k), k] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      return { keys: sorted.map((e) => e[1]), sortKeys: sorted.map((e) => e[0]), known: new Set(sorted.map((e) => e[1])) };
     }
-    const resources = this.#order!.keys.map((k) => this.#inForce.get(k)!.entry.resource);
+    for (const k of changed) {
+      const inForce = this.#inForce.has(k);
+      if (inForce === order.known.has(k)) continue; // replaced in place: same key, same position
+      if (!inForce) {
+        const at = order.keys.indexOf(k);
+        order.keys.splice(at, 1);
+        order.sortKeys.splice(at, 1);
+        order.known.delete(k);
+        continue;
+      }
+      const sk = sortKeyOf(k);
+      let lo = 0;
+      let hi = order.sortKeys.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (order.sortKeys[mid]! < sk) lo = mid + 1;
+        else hi = mid;
+      }
+      order.keys.splice(lo, 0, k);
+      order.sortKeys.splice(lo, 0, sk);
+      order.known.add(k);
+    }
+    return order;
+  }
+
+  #publish(changed: ReadonlySet<string>): void {
+    const order = (this.#order = this.#reorder(this.#order, changed));
+    const resources = order.keys.map((k) => this.#inForce.get(k)!.entry.resource);
     this.#snapshot = configSnapshot(this.#snapshot.version + 1, resources, true);
     for (const l of this.#listeners) {
       try {
