@@ -22,8 +22,10 @@ const PROXY_V8_FLAGS = ['--max-semi-space-size=1'];
  * keep at most two arenas and hand freed memory back. Pushes to a thousand proxies allocate and drop
  * many small buffers; with the defaults, RSS after the initial sync of 300 proxies × 1,000 services was
  * ~440 MB, with these ~265 MB (bench:control, same run). Environment variables the user set win.
+ * `--expose-gc` lets the control plane run full collections when it is quiet (src/control/idle-gc.ts)
+ * instead of in the middle of the next push.
  */
-const CONTROL_V8_FLAGS = ['--max-semi-space-size=4'];
+const CONTROL_V8_FLAGS = ['--max-semi-space-size=4', '--expose-gc'];
 const CONTROL_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_MMAP_THRESHOLD_: '131072' };
 
 /** Re-executes this process (same pid and stdio) with V8 flags and environment, unless already set. */

@@ -9,7 +9,7 @@
 import { hostname } from 'node:os';
 import { ConfigStore } from './config/index.ts';
 import { Registry } from '../registry/index.ts';
-import { AdsServer } from './ads/index.ts';
+import { AdsServer, type AdsObserver } from './ads/index.ts';
 import { startHttpApi, type HttpApi } from './http/index.ts';
 import { XdsGenerator } from './xds-generator.ts';
 import { PushContext, DEFAULT_MESH, type MeshSettings } from './push/push-context.ts';
@@ -18,6 +18,7 @@ import { feedsRegistry, kindOfKey, routeHostsForConfigChange, typesForKinds, typ
 import type { ConfigSnapshot } from './config-snapshot.ts';
 import { resourceKey } from './config/canonical.ts';
 import { ControlMetrics } from './metrics.ts';
+import { IdleCollector } from './idle-gc.ts';
 import { workloadOf, type Proxy } from './proxy.ts';
 import { TYPE, SHORT } from '../xds/type-urls.ts';
 import { preloadProtos } from '../xds/protos.ts';
@@ -51,6 +52,18 @@ function configChangeTypes(before: ConfigSnapshot, after: ConfigSnapshot, change
     .filter((vs) => vsKeys.has(resourceKey(vs))).map((vs) => vs.spec));
   const vs = typesForVirtualServices(specs);
   return vs === 'all' ? vs : new Set([...others, ...vs]);
+}
+
+/** The observer, telling `idle` of every push, response and ACK (the control plane is not quiet then). */
+function quietWatch(observer: AdsObserver, idle: IdleCollector): AdsObserver {
+  if (!idle.enabled) return observer;
+  return {
+    ...observer,
+    pushSent: (i) => { idle.touch(); observer.pushSent?.(i); },
+    pushDone: (i) => { idle.touch(); observer.pushDone?.(i); },
+    ack: (i) => { idle.touch(); observer.ack?.(i); },
+    nack: (i) => { idle.touch(); observer.nack?.(i); },
+  };
 }
 
 export class ControlPlane {
@@ -109,7 +122,9 @@ export class ControlPlane {
         log(`cannot generate ${SHORT[type] ?? type} ${name} for ${p.id}: ${e.message}`);
       },
     });
+    const idle = new IdleCollector({ collected: (c) => metrics.idleCollections.observe(c.ms / 1000) });
     const flush = (b: MergedChange) => {
+      idle.touch();
       const endpointsOnly = b.types !== 'all' && b.types.size === 1 && b.types.has(TYPE.endpoint);
       metrics.triggers.inc({ type: endpointsOnly ? 'endpoint' : 'config' });
       if (b.types !== 'all' && b.types.size === 0) return;
@@ -142,7 +157,8 @@ export class ControlPlane {
         });
       }),
     ];
-    const ads = new AdsServer<Proxy>({ resources: generator, observer: metrics.observer(log), controlPlaneId: `weft-control@${hostname()}` });
+    unsubscribe.push(() => idle.close());
+    const ads = new AdsServer<Proxy>({ resources: generator, observer: quietWatch(metrics.observer(log), idle), controlPlaneId: `weft-control@${hostname()}` });
     const xdsAddr = opts.xds ?? { host: '127.0.0.1', port: 15010 };
     const xdsPort = await ads.start(xdsAddr);
     let ready = false;

@@ -27,6 +27,10 @@ export class ControlMetrics {
   readonly connected = new Gauge({ name: 'pilot_xds', help: 'Connected xDS clients.', labelNames: ['version'], registers: [this.registry] });
   readonly rejects = new Counter({ name: 'pilot_total_xds_rejects', help: 'xDS responses the proxy rejected (NACK), by type.', labelNames: ['type'], registers: [this.registry] });
   readonly pushErrors = new Counter({ name: 'pilot_xds_push_errors', help: 'Resources that failed to generate or encode, and failed streams, by kind.', labelNames: ['type'], registers: [this.registry] });
+  readonly idleCollections = new Histogram({
+    name: 'weft_idle_gc_duration_seconds', help: 'Full garbage collections run while the control plane was quiet (src/control/idle-gc.ts), by duration.',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [this.registry],
+  });
   readonly triggers = new Counter({ name: 'pilot_push_triggers', help: 'Push triggers, by reason (config, endpoint, proxy).', labelNames: ['type'], registers: [this.registry] });
 
   constructor() {
