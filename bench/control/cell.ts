@@ -58,6 +58,8 @@ export interface ChangeFigures {
    * having its responses written — convergence without the simulated sidecars' share.
    */
   readonly pushTimeMs: readonly number[];
+  /** Full collections the control plane ran while quiet (idle-gc.ts) during each change's window. */
+  readonly idleGcs?: readonly number[];
   /** Totals over all changes: responses the sidecars received, pushes the server counted, push triggers. */
   readonly received: Counters;
   readonly serverPushes: Readonly<Record<string, number>>;
@@ -125,7 +127,7 @@ type Trigger = (i: number, timeoutMs: number) => Promise<ChangeResult>;
 async function measureChanges(run: Run, phase: Phase, trigger: Trigger): Promise<ChangeFigures> {
   const { cp, fleet, opts } = run;
   const latencies: number[] = [], last: number[] = [], apply: number[] = [], bytes: number[] = [];
-  const cpuToLastAckS: number[] = [], cpuTotalS: number[] = [], fleetCpuMs: number[] = [], pushTimeMs: number[] = [];
+  const cpuToLastAckS: number[] = [], cpuTotalS: number[] = [], fleetCpuMs: number[] = [], pushTimeMs: number[] = [], idleGcs: number[] = [];
   const received: Record<string, { responses: number; bytes: number }> = {};
   const serverPushes: Record<string, number> = {}, triggers: Record<string, number> = {};
   let missing = 0;
@@ -156,12 +158,13 @@ async function measureChanges(run: Run, phase: Phase, trigger: Trigger): Promise
     const pushes = (after.value('pilot_xds_push_time_count') ?? 0) - (before.value('pilot_xds_push_time_count') ?? 0);
     // The last push a change caused is what completes it; their mean understates it only when there were several.
     if (pushes > 0) pushTimeMs.push((((after.value('pilot_xds_push_time_sum') ?? 0) - (before.value('pilot_xds_push_time_sum') ?? 0)) / pushes) * 1000);
+    idleGcs.push((after.value('weft_idle_gc_duration_seconds_count') ?? 0) - (before.value('weft_idle_gc_duration_seconds_count') ?? 0));
     addTo(serverPushes, after.byType('pilot_xds_pushes'), before.byType('pilot_xds_pushes'));
     addTo(triggers, after.byType('pilot_push_triggers'), before.byType('pilot_push_triggers'));
   }
   return {
     changes: i, errors, latencyMs: summarize(latencies), lastAckMs: summarize(last), applyMs: summarize(apply), responseBytes: summarize(bytes),
-    cpuToLastAckS, cpuTotalS, fleetCpuMs, pushTimeMs, received, serverPushes, triggers, missing,
+    cpuToLastAckS, cpuTotalS, fleetCpuMs, pushTimeMs, idleGcs, received, serverPushes, triggers, missing,
   };
 }
 

@@ -11,11 +11,13 @@ export interface ConfigSnapshot {
   readonly resources: readonly AnyResource[];
   /** Resources of one kind, in a stable order (namespace, then name). */
   of<K extends KindName>(kind: K): readonly ResourceOf<K>[];
+  /** The resource with this key (`Kind/namespace/name`, as `resourceKey`), found by binary search. */
+  find(key: string): AnyResource | undefined;
 }
 
 /** The order of resources in a snapshot: kind, namespace, name, compared as plain strings. */
 export function snapshotOrderKey(r: AnyResource): string {
-  return `${r.kind}\u0000${r.metadata.namespace}\u0000${r.metadata.name}`;
+  return `${r.kind}\u0000${r.metadata.namespace ?? ''}\u0000${r.metadata.name}`;
 }
 
 /**
@@ -42,5 +44,21 @@ export function configSnapshot(version: number, resources: readonly AnyResource[
     version,
     resources: sorted,
     of: <K extends KindName>(kind: K) => (byKind.get(kind) ?? []) as unknown as readonly ResourceOf<K>[],
+    find: (key) => {
+      const [kind = '', namespace = '', name = ''] = key.split('/');
+      const list = byKind.get(kind);
+      if (list === undefined) return undefined;
+      const wanted = `${kind}\u0000${namespace}\u0000${name}`;
+      let lo = 0;
+      let hi = list.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const k = snapshotOrderKey(list[mid]!);
+        if (k === wanted) return list[mid];
+        if (k < wanted) lo = mid + 1;
+        else hi = mid;
+      }
+      return undefined;
+    },
   };
 }

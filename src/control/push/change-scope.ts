@@ -3,7 +3,7 @@
  * cds.go, eds.go…). Kinds that feed the registry (Service, ServiceEntry, WorkloadEntry, WorkloadGroup)
  * are decided by the registry's own change event (endpoint-only or not), so they map to nothing here.
  */
-import { hostsOverlap, resolveHost, resourceKey, type ResourceOf } from '../../api/index.ts';
+import { hostsOverlap, resolveHost, type ResourceOf } from '../../api/index.ts';
 import { TYPE } from '../../xds/type-urls.ts';
 import type { ConfigSnapshot } from '../config-snapshot.ts';
 import type { Scope } from './debouncer.ts';
@@ -91,8 +91,16 @@ function destinationsOf(vs: VirtualService): string[] {
 export function routeHostsForConfigChange(before: ConfigSnapshot, after: ConfigSnapshot, changedKeys: Iterable<string>): Scope {
   const out = new Set<string>();
   const changed = new Set(changedKeys);
-  const versions = <K extends 'VirtualService' | 'DestinationRule'>(kind: K): ResourceOf<K>[] =>
-    [before, after].flatMap((snap) => snap.of(kind).filter((r) => changed.has(resourceKey(r))));
+  const versions = <K extends 'VirtualService' | 'DestinationRule'>(kind: K): ResourceOf<K>[] => {
+    const out: ResourceOf<K>[] = [];
+    for (const snap of [before, after]) {
+      for (const key of changed) if (kindOfKey(key) === kind) {
+        const r = snap.find(key);
+        if (r !== undefined) out.push(r as ResourceOf<K>);
+      }
+    }
+    return out;
+  };
   const hostsOf = (vs: VirtualService): readonly string[] | undefined =>
     (vs.spec.hosts ?? []).length === 0 ? undefined : vs.spec.hosts!.map((h) => resolveHost(h, vs.metadata.namespace));
   for (const key of changed) {
