@@ -1,15 +1,17 @@
 /**
- * `node bench/proxy/ab.ts [--variant "label|node args|K=V,…|bin/weft.js"]… [--floor] [--rounds 3] [--seconds 10]
+ * `node bench/proxy/ab.ts [--variant "label|node args|K=V,…|bin/weft.js"]… [--floor] [--tcp-floor] [--rounds 3] [--seconds 10]
  * [--rate 1000] [--connections 4]`: a paired comparison for a noisy machine. Every variant is a
  * one-hop sidecar (`weft proxy` with the given Node options and environment, from another checkout's
  * bin/weft.js when given — e.g. `git archive HEAD` unpacked elsewhere; `--floor` adds
- * floor-proxy.ts, bare node:http + undici) in front of the same app, and all of them take the same
+ * floor-proxy.ts, bare node:http + undici; `--tcp-floor` adds tcp-floor.ts, a byte relay without HTTP,
+ * the least any Node proxy costs) in front of the same app, and all of them take the same
  * open-loop load at the same time, so whatever else runs on the machine hits them alike. Proxies share
  * the second CPU, generators and the app the first. Prints per round and variant the proxy's CPU per
  * 1000 rps (from /proc), its RSS and peak, and the latency its clients saw.
  * Default variants: `weft` (bin/weft.js as shipped).
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startControlPlane } from '../control/control-process.ts';
@@ -21,6 +23,7 @@ const { values: args } = parseArgs({
   options: {
     variant: { type: 'string', multiple: true, default: [] },
     floor: { type: 'boolean', default: false },
+    'tcp-floor': { type: 'boolean', default: false },
     rounds: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '10' },
     rate: { type: 'string', default: '1000' },
@@ -42,15 +45,19 @@ const variants = (args.variant.length > 0 ? args.variant : ['weft||']).map((v) =
   return { label, bin: bin === '' ? undefined : bin, nodeArgs: nodeArgs.split(' ').filter((a) => a !== ''), env: Object.fromEntries(env.split(',').filter((kv) => kv !== '').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) };
 });
 
-async function startFloor(appPort: number): Promise<Participant> {
+async function startFloor(appPort: number, label: string, script: string): Promise<Participant> {
   const port = 18000 + Math.floor(Math.random() * 1000);
-  const child = fork(process.env.FLOOR ?? join(import.meta.dirname, 'floor-proxy.ts'), [String(appPort), String(port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // Like a sidecar (bin/weft.js), a floor runs from Node's compile cache, warmed by a first start, so
+  // neither carries the TypeScript stripper (~13 MB) into the comparison.
+  const env = { ...process.env, NODE_COMPILE_CACHE: join(tmpdir(), 'weft-bench-floor-cache') };
+  execFileSync(process.execPath, [join(import.meta.dirname, script), '--warm'], { env, stdio: 'ignore' });
+  const child = fork(join(import.meta.dirname, script), [String(appPort), String(port)], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise((resolve, reject) => {
     child.once('message', resolve);
-    child.once('exit', (code) => reject(new Error(`floor-proxy exited (${code})`)));
+    child.once('exit', (code) => reject(new Error(`${script} exited (${code})`)));
   });
   pin(child.pid!, PROXY_CPU);
-  return { label: 'floor', pid: child.pid!, child, target: { host: '127.0.0.1', port, path: 'http://direct-app:9080/', hostHeader: 'direct-app:9080', expectBytes: BODY_BYTES } };
+  return { label, pid: child.pid!, child, target: { host: '127.0.0.1', port, path: 'http://direct-app:9080/', hostHeader: 'direct-app:9080', expectBytes: BODY_BYTES } };
 }
 
 const ms = (us: number) => (us / 1000).toFixed(2);
@@ -71,8 +78,9 @@ try {
     await until(`${v.label} to answer`, async () => (await probe(target))?.status === 200, 30_000, () => proc.log());
     participants.push({ label: v.label, pid: proc.pid, target, child });
   }
-  if (args.floor) {
-    const floor = await startFloor(app.port);
+  const floors = [...(args.floor ? [['floor', 'floor-proxy.ts']] : []), ...(args['tcp-floor'] ? [['tcp floor', 'tcp-floor.ts']] : [])];
+  for (const [label, script] of floors) {
+    const floor = await startFloor(app.port, label!, script!);
     children.push(floor.child);
     participants.push(floor);
   }

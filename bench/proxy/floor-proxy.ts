@@ -12,6 +12,7 @@ const require = createRequire(import.meta.url);
 const Pool = require('undici/lib/dispatcher/pool.js') as typeof PoolType;
 const http = process.getBuiltinModule('node:http');
 
+if (process.argv[2] === '--warm') process.exit(0); // ab.ts: fills Node's compile cache
 const [upstreamPort, listenPort] = [Number(process.argv[2]), Number(process.argv[3])];
 const pool = new Pool(`http://127.0.0.1:${upstreamPort}`, { connections: 64, pipelining: 1 });
 
