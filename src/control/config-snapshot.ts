@@ -4,6 +4,7 @@
  * push snapshot are built from it.
  */
 import type { AnyResource, KindName, ResourceOf } from '../api/index.ts';
+import { partitionPoint } from '../util/sorted.ts';
 
 export interface ConfigSnapshot {
   /** Increases with every published change. */
@@ -49,16 +50,8 @@ export function configSnapshot(version: number, resources: readonly AnyResource[
       const list = byKind.get(kind);
       if (list === undefined) return undefined;
       const wanted = `${kind}\u0000${namespace}\u0000${name}`;
-      let lo = 0;
-      let hi = list.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        const k = snapshotOrderKey(list[mid]!);
-        if (k === wanted) return list[mid];
-        if (k < wanted) lo = mid + 1;
-        else hi = mid;
-      }
-      return undefined;
+      const found = list[partitionPoint(list, (r) => snapshotOrderKey(r) < wanted)];
+      return found !== undefined && snapshotOrderKey(found) === wanted ? found : undefined;
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { ResourceOf } from '../api/index.ts';
 import type { RegistryConfig, Workload } from './model.ts';
+import { partitionPoint } from '../util/sorted.ts';
 
 type WorkloadFields = ResourceOf<'WorkloadEntry'>['spec'];
 
@@ -94,15 +95,6 @@ export function sortWorkloads(workloads: Iterable<Workload>): Workload[] {
 export function patchSortedWorkloads(sorted: readonly Workload[], gone: readonly Workload[], added: readonly Workload[]): Workload[] {
   const drop = new Set(gone);
   const out = drop.size === 0 ? sorted.slice() : sorted.filter((w) => !drop.has(w));
-  for (const w of sortWorkloads(added)) {
-    let lo = 0;
-    let hi = out.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareWorkloads(out[mid]!, w) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    out.splice(lo, 0, w);
-  }
+  for (const w of sortWorkloads(added)) out.splice(partitionPoint(out, (x) => compareWorkloads(x, w) <= 0), 0, w);
   return out;
 }

@@ -246,7 +246,6 @@ metadata: { name: reviews }
     await again.close();
   });
 
-
   it('keeps snapshot order (kind, namespace, name) as single resources come and go', async () => {
     const store = await h.open({ configDirs: [] });
     const named = (name: string, ns: string) => `apiVersion: networking.istio.io/v1
@@ -273,6 +272,7 @@ spec: { host: ${name} }
     assert.deepEqual(order(), expected());
     await store.close();
   });
+
   it('refuses a corrupt state file and a missing config directory with typed errors', async () => {
     await mkdir(h.state, { recursive: true });
     await writeFile(join(h.state, STATE_FILE), '{"format": 1, "resources": [');

@@ -17,12 +17,13 @@ import { formatProblem, type AnyResource, type ConfigProblem } from '../../api/i
 import { configSnapshot, snapshotOrderKey, type ConfigSnapshot } from '../config-snapshot.ts';
 import { fingerprint, normalize, resourceKey } from './canonical.ts';
 import { journalAppliedChanges, loadAppliedState, saveAppliedState, type AppliedRecord } from './applied-state.ts';
+import { WatchedDirectory, type FileLoad } from './watched-directory.ts';
+import { partitionPoint } from '../../util/sorted.ts';
 
 /** After this many journal entries, the next change writes a fresh snapshot instead. */
 const JOURNAL_LIMIT = 500;
 /** Up to this many changed keys, the snapshot order is patched rather than sorted again. */
 const REORDER_PATCH_LIMIT = 64;
-import { WatchedDirectory, type FileLoad } from './watched-directory.ts';
 
 export const APPLIED = 'applied';
 
@@ -199,19 +200,19 @@ export class ConfigStore {
   delete(keys: readonly string[]): Promise<DeleteResult[]> {
     return this.#exclusive(async () => {
       const applied = this.#sources.get(APPLIED) ?? new Map<string, Entry>();
-      const deletes = new Set<string>();
+      const deletes: string[] = [];
       const results: DeleteResult[] = [];
       for (const key of keys) {
         const file = this.#fileDefining(key);
-        if (applied.has(key) && !deletes.has(key)) {
-          deletes.add(key);
+        if (applied.has(key) && !deletes.includes(key)) {
+          deletes.push(key);
           results.push({ key, action: 'deleted', ...(file === undefined ? {} : { file }) });
         } else if (file !== undefined) results.push({ key, action: 'defined-in-file', file });
         else results.push({ key, action: 'not-found' });
       }
-      if (deletes.size > 0) {
-        await this.#persist(applied, new Map(), [...deletes]);
-        const changed = this.#update(APPLIED, new Map(), [...deletes]);
+      if (deletes.length > 0) {
+        await this.#persist(applied, new Map(), deletes);
+        const changed = this.#update(APPLIED, new Map(), deletes);
         if (changed.size > 0) this.#publish(changed);
       }
       return results;
@@ -384,15 +385,9 @@ export class ConfigStore {
         continue;
       }
       const sk = sortKeyOf(k);
-      let lo = 0;
-      let hi = order.sortKeys.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (order.sortKeys[mid]! < sk) lo = mid + 1;
-        else hi = mid;
-      }
-      order.keys.splice(lo, 0, k);
-      order.sortKeys.splice(lo, 0, sk);
+      const at = partitionPoint(order.sortKeys, (x) => x < sk);
+      order.keys.splice(at, 0, k);
+      order.sortKeys.splice(at, 0, sk);
       order.known.add(k);
     }
     return order;
