@@ -110,8 +110,6 @@ export class XdsGenerator implements ResourceServer<Proxy> {
   #publishes = 0;
   /** Distinct known-cluster sets made so far (their keys). */
   #knownSets = 0;
-  /** Per proxy, its view keys in the current push context (they are asked for once per type and push). */
-  readonly #viewKeys = new WeakMap<Proxy, { readonly ctx: PushContext; readonly keys: Map<string, string | undefined> }>();
   readonly #hooks: GeneratorHooks;
 
   constructor(initial: PushContext, hooks: GeneratorHooks = {}) {
@@ -187,11 +185,13 @@ export class XdsGenerator implements ResourceServer<Proxy> {
    * it is per proxy (sidecar and gateway listeners carry the proxy's address).
    */
   #viewKey(ctx: PushContext, proxy: Proxy, typeUrl: string): string | undefined {
-    let cached = this.#viewKeys.get(proxy);
-    if (cached === undefined || cached.ctx !== ctx) this.#viewKeys.set(proxy, (cached = { ctx, keys: new Map() }));
-    if (cached.keys.has(typeUrl)) return cached.keys.get(typeUrl);
+    // Asked for once per type and push; cached in the context so that it dies with it.
+    const viewKeys = ctx.perProxy<Map<string, string | undefined>>('view-keys');
+    let keys = viewKeys.get(proxy);
+    if (keys === undefined) viewKeys.set(proxy, (keys = new Map()));
+    if (keys.has(typeUrl)) return keys.get(typeUrl);
     const key = this.#computeViewKey(ctx, proxy, typeUrl);
-    cached.keys.set(typeUrl, key);
+    keys.set(typeUrl, key);
     return key;
   }
 

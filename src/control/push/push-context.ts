@@ -102,6 +102,17 @@ export class PushContext {
     return r.previous.memo.get(key);
   }
 
+  /**
+   * A cache of per-proxy results that lives and dies with this context. Per-proxy caches must live here:
+   * one beside the context (module level, or in the generator) that remembers which context it is for
+   * keeps each proxy's last context, and all it memoized, alive after newer ones replaced it.
+   */
+  perProxy<T>(key: string): WeakMap<Proxy, T> {
+    let cache = this.memo.get(key) as WeakMap<Proxy, T> | undefined;
+    if (cache === undefined) this.memo.set(key, (cache = new WeakMap()));
+    return cache;
+  }
+
   /** Drops the link to the previous context (called once the next one is built), so contexts do not chain. */
   releasePrevious(): void {
     this.#reuse = undefined;

@@ -44,17 +44,16 @@ function selectorIndex(ctx: PushContext, namespace: string): SelectorIndex {
   return index;
 }
 
-const selecting = new WeakMap<Proxy, { readonly ctx: PushContext; readonly services: readonly Service[] }>();
-
 /** The Services of the proxy's namespace that select it, in registry order. */
 export function servicesSelecting(ctx: PushContext, proxy: Proxy): readonly Service[] {
+  const selecting = ctx.perProxy<readonly Service[]>('selecting');
   const hit = selecting.get(proxy);
-  if (hit !== undefined && hit.ctx === ctx) return hit.services;
+  if (hit !== undefined) return hit;
   const index = selectorIndex(ctx, proxy.namespace);
   const found = new Set<Service>(index.always);
   for (const [k, v] of Object.entries(proxy.labels)) for (const svc of index.byLabel.get(`${k}=${v}`) ?? []) if (selects(svc.selector!, proxy.labels)) found.add(svc);
   const services = [...found].sort((a, b) => index.order.get(a)! - index.order.get(b)!);
-  selecting.set(proxy, { ctx, services });
+  selecting.set(proxy, services);
   return services;
 }
 

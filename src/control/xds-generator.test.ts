@@ -1,0 +1,57 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { setImmediate as tick } from 'node:timers/promises';
+import { parseConfig } from '../api/index.ts';
+import { configSnapshot } from './config-snapshot.ts';
+import { buildRegistrySnapshot, servicesFromConfig, workloadsFromConfig } from '../registry/index.ts';
+import { PushContext } from './push/push-context.ts';
+import { XdsGenerator } from './xds-generator.ts';
+import { parseProxy, type Proxy } from './proxy.ts';
+import { nodeOf } from './translate/harness.ts';
+import { TYPE } from '../xds/type-urls.ts';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const YAML = ['a', 'b'].map((n) => `apiVersion: v1
+kind: Service
+metadata: {name: ${n}}
+spec:
+  selector: {app: ${n}}
+  ports: [{name: http, port: 80}]
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: ${n}-1}
+spec: {address: 10.0.0.1, labels: {app: ${n}}}
+`).join('---\n');
+
+const config = configSnapshot(1, parseConfig(YAML, 'mesh.yaml').resources);
+const context = (version: string) =>
+  new PushContext(version, config, buildRegistrySnapshot(Number(version), servicesFromConfig(config), workloadsFromConfig(config)));
+const sidecar = (name: string, app: string): Proxy =>
+  parseProxy(nodeOf({ ip: `127.0.0.${name.length + 1}`, name, labels: { app }, ports: [{ name: 'http', containerPort: 80 }] }));
+const TYPES = [TYPE.cluster, TYPE.endpoint, TYPE.listener, TYPE.route];
+
+describe('XdsGenerator', () => {
+  it('lets a replaced push context go, even while proxies it served stay connected and unchanged', async () => {
+    const a = sidecar('a', 'a'), b = sidecar('bb', 'b');
+    // Built in a function so that no local variable keeps the first context.
+    const serveBothThenReplace = (): { generator: XdsGenerator; first: WeakRef<PushContext> } => {
+      const ctx = context('1');
+      const generator = new XdsGenerator(ctx);
+      for (const p of [a, b]) for (const t of TYPES) generator.generate(p, t, undefined);
+      generator.publish(context('2'), { reason: 'test', changedAt: performance.now() });
+      return { generator, first: new WeakRef(ctx) };
+    };
+    const { generator, first } = serveBothThenReplace();
+    // Only `b` is served from the new context, as when a push skips proxies it does not affect.
+    for (const t of TYPES) generator.generate(b, t, undefined);
+    await tick();
+    gc();
+    assert.equal(first.deref(), undefined, 'the first context (and everything it memoized) was collected');
+    assert.ok(generator.generate(a, TYPE.cluster, undefined).resources.length > 0, 'a is still served');
+  });
+});
