@@ -12,7 +12,7 @@
  * https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md
  */
 import http2 from 'node:http2';
-import { MessageReader, writePrefix } from '../../src/control/ads/grpc-frames.ts';
+import { MessageReader, writePrefix } from '../../src/xds/grpc-frames.ts';
 import { ADS_METHOD, DELTA_ADS_METHOD, readResponseHead, type RequestCodec, type ResponseHead } from './sidecar-wire.ts';
 
 /** Called after the sidecar wrote the ACK of `head`, at `ackedAt` (`performance.now()`). */

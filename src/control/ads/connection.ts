@@ -10,7 +10,7 @@
  * flushes them, freshly generated, when writing may resume.
  */
 
-import { GrpcStatus } from './grpc-call.ts';
+import { GrpcStatus } from '../../xds/grpc-status.ts';
 import type { CallStatus, GrpcCall } from './grpc-call.ts';
 import type { ConnectedProxy, Generated, ResourceServer } from '../../xds/resource-server.ts';
 import type { AdsMode, AdsObserver, StreamStatus } from './types.ts';

@@ -15,22 +15,8 @@
 import http2 from 'node:http2';
 import { gunzipSync } from 'node:zlib';
 import type { FramePool } from './frame-pool.ts';
-import { MessageReader, MessageTooLarge, writePrefix, type FramedMessage } from './grpc-frames.ts';
-
-/** gRPC status codes used by the server (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
-export const GrpcStatus = {
-  OK: 0,
-  CANCELLED: 1,
-  UNKNOWN: 2,
-  INVALID_ARGUMENT: 3,
-  DEADLINE_EXCEEDED: 4,
-  RESOURCE_EXHAUSTED: 8,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-} as const;
-
-export type GrpcStatusCode = (typeof GrpcStatus)[keyof typeof GrpcStatus];
+import { MessageReader, MessageTooLarge, writePrefix, type FramedMessage } from '../../xds/grpc-frames.ts';
+import { encodeGrpcMessage, GrpcStatus, type GrpcStatusCode } from '../../xds/grpc-status.ts';
 
 export interface CallStatus {
   readonly code: GrpcStatusCode;
@@ -50,15 +36,6 @@ export interface CallHandler<R> {
 }
 
 const { HTTP2_HEADER_STATUS, HTTP2_HEADER_CONTENT_TYPE } = http2.constants;
-
-/** Percent-encodes a status message as the spec asks (bytes outside printable ASCII, and '%'). */
-export function encodeGrpcMessage(message: string): string {
-  let out = '';
-  for (const byte of Buffer.from(message, 'utf8')) {
-    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
 
 /** A `grpc-timeout` header value (`<digits><unit>`) in milliseconds, or undefined when absent or malformed. */
 export function parseGrpcTimeout(value: string | undefined): number | undefined {

@@ -4,7 +4,8 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { FramePool, SLAB_BYTES } from './frame-pool.ts';
-import { encodeGrpcMessage, GrpcCall, GrpcStatus, parseGrpcTimeout } from './grpc-call.ts';
+import { GrpcCall, parseGrpcTimeout } from './grpc-call.ts';
+import { encodeGrpcMessage, GrpcStatus } from '../../xds/grpc-status.ts';
 import type { CallStatus } from './grpc-call.ts';
 import { GrpcServer } from './grpc-server.ts';
 

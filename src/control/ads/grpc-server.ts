@@ -7,7 +7,7 @@
 
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { encodeGrpcMessage, GrpcStatus } from './grpc-call.ts';
+import { encodeGrpcMessage, GrpcStatus } from '../../xds/grpc-status.ts';
 
 /**
  * The listen backlog asked for (the kernel caps it at `net.core.somaxconn`, 4096 on current kernels), as

@@ -15,7 +15,7 @@
 import type { EncodedResource } from '../../xds/resource-server.ts';
 import { fieldSize, stringFieldSize, tag, utf8, varintSize, writeStringField, writeVarint } from './wire-bytes.ts';
 import type { Utf8 } from './wire-bytes.ts';
-import type { FramedMessage } from './grpc-frames.ts';
+import type { FramedMessage } from '../../xds/grpc-frames.ts';
 
 /** A response ready for the transport: its size is known now, its bytes are produced when it is written. */
 export type OutgoingResponse = FramedMessage;

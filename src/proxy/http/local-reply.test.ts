@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { grpcFrame, grpcMessageEncode, headerSafe, httpFrame, httpToGrpcStatus, isGrpcContentType } from './local-reply.ts';
+import { encodeGrpcMessage, decodeGrpcMessage } from '../../xds/grpc-status.ts';
+import { grpcFrame, headerSafe, httpFrame, httpToGrpcStatus, isGrpcContentType } from './local-reply.ts';
 import { FLAG } from './stream-info.ts';
 
 describe('local replies', () => {
@@ -23,7 +24,9 @@ describe('local replies', () => {
   });
 
   it('percent-encodes grpc-message', () => {
-    assert.equal(grpcMessageEncode('50% off é'), '50%25 off %C3%A9');
+    assert.equal(encodeGrpcMessage('50% off é'), '50%25 off %C3%A9');
+    assert.equal(decodeGrpcMessage('50%25 off %C3%A9'), '50% off é');
+    assert.equal(decodeGrpcMessage('100%'), '100%', 'a malformed escape stays as it came');
   });
 
   it('a failure carries the cause as header and body', () => {

@@ -7,6 +7,7 @@
  * (https://github.com/envoyproxy/envoy/blob/main/source/common/grpc/status.cc, httpToGrpcStatus).
  */
 import type { OutgoingHttpHeaders } from 'node:http';
+import { encodeGrpcMessage } from '../../xds/grpc-status.ts';
 
 export const ERROR_HEADER = 'x-weft-error';
 
@@ -70,15 +71,6 @@ export function headerSafe(text: string): string {
   return out.length > MAX_ERROR_LENGTH ? `${out.slice(0, MAX_ERROR_LENGTH)}...` : out;
 }
 
-/** gRPC's percent-encoding of `grpc-message` (https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md). */
-export function grpcMessageEncode(text: string): string {
-  let out = '';
-  for (const byte of Buffer.from(text, 'utf8')) {
-    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
-
 /** The wire form of a local reply for a plain HTTP request. */
 export function httpFrame(reply: LocalReply, head: boolean): ReplyFrame {
   const headers: OutgoingHttpHeaders = { ...reply.headers };
@@ -104,7 +96,7 @@ export function grpcFrame(reply: LocalReply): ReplyFrame {
   headers['content-type'] = 'application/grpc';
   headers['grpc-status'] = String(grpcStatus);
   const message = reply.cause ?? (typeof reply.body === 'string' ? reply.body : undefined);
-  if (message !== undefined && message !== '') headers['grpc-message'] = grpcMessageEncode(message);
+  if (message !== undefined && message !== '') headers['grpc-message'] = encodeGrpcMessage(message);
   if (reply.cause !== undefined) headers[ERROR_HEADER] = headerSafe(reply.cause);
   return { status: 200, headers, body: undefined };
 }

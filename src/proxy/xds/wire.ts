@@ -6,7 +6,6 @@
  * Field numbers: envoy/service/discovery/v3/discovery.proto.
  */
 
-import type * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import type { Type } from 'protobufjs';
 import { messageType } from '../../xds/protos.ts';
@@ -147,22 +146,15 @@ export function encodeDeltaRequest(req: DeltaRequest): Buffer {
   return encode(types().deltaReq, req);
 }
 
-const unused = (): never => {
-  throw new Error('client-side definition');
-};
+/** The client side of an ADS method: its path and how its messages are encoded and decoded. */
+export interface AdsMethod<Req, Res> {
+  readonly path: string;
+  readonly encode: (request: Req) => Uint8Array;
+  readonly decode: (message: Uint8Array) => Res;
+}
 
-/** Client-side method definitions for `grpc.Client.makeBidiStreamRequest`. */
-export const SOTW: grpc.MethodDefinition<SotwRequest, SotwResponse> = {
-  path: SOTW_METHOD, requestStream: true, responseStream: true,
-  requestSerialize: encodeSotwRequest, responseDeserialize: decodeSotwResponse,
-  requestDeserialize: unused, responseSerialize: unused,
-};
-
-export const DELTA: grpc.MethodDefinition<DeltaRequest, DeltaResponse> = {
-  path: DELTA_METHOD, requestStream: true, responseStream: true,
-  requestSerialize: encodeDeltaRequest, responseDeserialize: decodeDeltaResponse,
-  requestDeserialize: unused, responseSerialize: unused,
-};
+export const SOTW: AdsMethod<SotwRequest, SotwResponse> = { path: SOTW_METHOD, encode: encodeSotwRequest, decode: decodeSotwResponse };
+export const DELTA: AdsMethod<DeltaRequest, DeltaResponse> = { path: DELTA_METHOD, encode: encodeDeltaRequest, decode: decodeDeltaResponse };
 
 /**
  * The name of a serialized Listener, Cluster, RouteConfiguration, ClusterLoadAssignment or Secret,

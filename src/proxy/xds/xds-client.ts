@@ -1,5 +1,5 @@
 /**
- * The proxy's xDS client: one ADS stream over @grpc/grpc-js to the control plane, incremental (delta)
+ * The proxy's xDS client: one ADS stream (gRPC over node:http2, grpc-stream.ts) to the control plane, incremental (delta)
  * when the server offers it, state of the world otherwise (a server answering UNIMPLEMENTED for delta
  * is remembered for the client's life). Listener and Cluster are subscribed as wildcards from the
  * start; RouteConfiguration and ClusterLoadAssignment names come from the proxy through `want`. Every
@@ -11,7 +11,6 @@
  * Learned from grpc-js-xds's `xds-client.ts` (per-type state, resource timers, backoff).
  */
 
-import * as grpc from '@grpc/grpc-js';
 import type { ResourceHandler, Subscriptions } from '../core/contracts.ts';
 import type { Gauge, Stats } from '../core/stats.ts';
 import { loadProtos } from '../../xds/protos.ts';
@@ -24,7 +23,9 @@ import type { AdsMode, Session, SessionHost } from './session.ts';
 import { SotwSession } from './sotw-session.ts';
 import { TypeState } from './type-state.ts';
 import type { HeldResource, TypeStatus } from './type-state.ts';
-import { DELTA, SOTW } from './wire.ts';
+import { GrpcStream, formatStatus, type StreamStatus } from './grpc-stream.ts';
+import { GrpcStatus } from '../../xds/grpc-status.ts';
+import { DELTA, SOTW, type AdsMethod } from './wire.ts';
 import type { NodeProto } from './wire.ts';
 
 export type AdsProtocol = 'auto' | AdsMode;
@@ -34,8 +35,6 @@ export interface XdsClientOptions {
   /** The control plane's ADS address, `host:port` (`[v6]:port`). */
   readonly server: string;
   readonly node: NodeProto;
-  /** Default: plaintext (port 15010). */
-  readonly credentials?: grpc.ChannelCredentials;
   /** `auto` (default): delta, falling back to state of the world when the server lacks it. */
   readonly protocol?: AdsProtocol;
   /** How long a wanted route or endpoint set may take before it counts as absent (ms, default 15,000). */
@@ -45,7 +44,12 @@ export interface XdsClientOptions {
   readonly warmed?: () => boolean;
   readonly stats?: Stats;
   readonly log?: (line: string) => void;
-  readonly channelOptions?: grpc.ChannelOptions;
+  /** Responses larger than this end the stream (default 128 MiB: large meshes exceed gRPC's usual 4 MiB). */
+  readonly maxResponseBytes?: number;
+  /** Ping the control plane after this long without hearing from it (ms, default 5 minutes)… */
+  readonly keepaliveMs?: number;
+  /** …and reconnect when the ping is not answered within this (ms, default 20 s). */
+  readonly keepaliveTimeoutMs?: number;
 }
 
 /** Envoy's server states, as `/ready` reports them. */
@@ -72,11 +76,10 @@ export interface XdsClientStatus {
   readonly types: readonly TypeStatus[];
 }
 
-const DEFAULT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
-  // Large meshes send CDS/EDS responses beyond gRPC's default 4 MiB.
-  'grpc.max_receive_message_length': 128 * 2 ** 20,
-  'grpc.keepalive_time_ms': 5 * 60 * 1000,
-};
+const MAX_RESPONSE_BYTES = 128 * 2 ** 20;
+const KEEPALIVE_MS = 5 * 60 * 1000;
+const KEEPALIVE_TIMEOUT_MS = 20_000;
+const USER_AGENT = 'weft-proxy';
 
 const MAX_WAITING_SHOWN = 20;
 
@@ -88,8 +91,7 @@ export class XdsClient implements Subscriptions {
   readonly #host: SessionHost;
   readonly #connected: Gauge | undefined;
   #mode: AdsMode;
-  #client: grpc.Client | undefined;
-  #call: grpc.ClientDuplexStream<unknown, unknown> | undefined;
+  #call: GrpcStream<unknown, unknown> | undefined;
   #session: Session<any> | undefined;
   #retry: NodeJS.Timeout | undefined;
   #state: ConnectionState = 'idle';
@@ -155,12 +157,10 @@ export class XdsClient implements Subscriptions {
   start(): void {
     if (this.#state !== 'idle') throw new XdsClientError('XDS_CLIENT_STATE', 'the xDS client was already started');
     loadProtos();
-    const credentials = this.#opts.credentials ?? grpc.credentials.createInsecure();
-    this.#client = new grpc.Client(this.#opts.server, credentials, { ...DEFAULT_CHANNEL_OPTIONS, ...this.#opts.channelOptions });
     this.#open();
   }
 
-  /** Ends the stream and the channel; the config in force stays readable. */
+  /** Ends the stream; the config in force stays readable. */
   close(): void {
     if (this.#state === 'closed') return;
     this.#setState('closed');
@@ -170,7 +170,6 @@ export class XdsClient implements Subscriptions {
     this.#call = undefined;
     this.#session = undefined;
     call?.cancel();
-    this.#client?.close();
   }
 
   /** Calls `listener` once the proxy is warm (at once, on a microtask, if it already is). */
@@ -225,10 +224,26 @@ export class XdsClient implements Subscriptions {
   }
 
   #open(): void {
-    const client = this.#client;
-    if (client === undefined || this.#state === 'closed') return;
-    const method = this.#mode === 'delta' ? DELTA : SOTW;
-    const call = client.makeBidiStreamRequest(method.path, method.requestSerialize as (v: unknown) => Buffer, method.responseDeserialize as (b: Buffer) => unknown);
+    if (this.#state === 'closed') return;
+    const method = (this.#mode === 'delta' ? DELTA : SOTW) as AdsMethod<unknown, unknown>;
+    const call: GrpcStream<unknown, unknown> = new GrpcStream({
+      target: this.#opts.server,
+      path: method.path,
+      encode: method.encode,
+      decode: method.decode,
+      maxResponseBytes: this.#opts.maxResponseBytes ?? MAX_RESPONSE_BYTES,
+      keepaliveMs: this.#opts.keepaliveMs ?? KEEPALIVE_MS,
+      keepaliveTimeoutMs: this.#opts.keepaliveTimeoutMs ?? KEEPALIVE_TIMEOUT_MS,
+      userAgent: USER_AGENT,
+      onMessage: (response) => {
+        if (this.#call !== call) return;
+        if (this.#state !== 'connected') this.#onConnected();
+        this.#onResponse(session, response);
+      },
+      onStatus: (status) => {
+        if (this.#call === call) this.#onEnded(status);
+      },
+    });
     const send = (request: unknown): void => {
       if (this.#call === call) call.write(request);
     };
@@ -236,15 +251,6 @@ export class XdsClient implements Subscriptions {
     this.#call = call;
     this.#session = session;
     this.#setState('connecting');
-    call.on('data', (response: unknown) => {
-      if (this.#call !== call) return;
-      if (this.#state !== 'connected') this.#onConnected();
-      this.#onResponse(session, response);
-    });
-    call.on('error', () => {}); // 'status' carries the same information
-    call.on('status', (status: grpc.StatusObject) => {
-      if (this.#call === call) this.#onEnded(status);
-    });
     session.start();
   }
 
@@ -270,18 +276,18 @@ export class XdsClient implements Subscriptions {
     this.#reported = 'connected';
   }
 
-  #onEnded(status: grpc.StatusObject): void {
+  #onEnded(status: StreamStatus): void {
     this.#call = undefined;
     this.#session = undefined;
     for (const t of this.#types.values()) t.streamEnded();
     if (this.#state === 'closed') return;
-    if (status.code === grpc.status.UNIMPLEMENTED && this.#mode === 'delta' && (this.#opts.protocol ?? 'auto') === 'auto') {
+    if (status.code === GrpcStatus.UNIMPLEMENTED && this.#mode === 'delta' && (this.#opts.protocol ?? 'auto') === 'auto') {
       this.#mode = 'sotw';
       this.#log(`xds: ${this.#opts.server} does not offer delta xDS; using state of the world from now on`);
       this.#open();
       return;
     }
-    this.#lastError = `${grpc.status[status.code] ?? status.code}: ${status.details}`;
+    this.#lastError = formatStatus(status);
     this.#setState('disconnected');
     if (this.#reported !== 'disconnected') {
       const held = this.#reported === 'connected' ? 'keeping the last good config, ' : '';

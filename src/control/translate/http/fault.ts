@@ -7,18 +7,12 @@
  */
 import type { SpecOf } from '../../../api/index.ts';
 import { percentPerHundred, percentPerMillion, protoDuration } from './envoy-values.ts';
+import { GrpcStatus } from '../../../xds/grpc-status.ts';
 
 type HTTPFaultInjection = NonNullable<NonNullable<SpecOf<'VirtualService'>['http']>[number]['fault']>;
 
 export const FAULT_FILTER = 'envoy.filters.http.fault';
 export const HTTP_FAULT_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault';
-
-/** gRPC status codes by name (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
-export const GRPC_STATUS_CODES: Readonly<Record<string, number>> = {
-  OK: 0, CANCELLED: 1, UNKNOWN: 2, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6,
-  PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, ABORTED: 10, OUT_OF_RANGE: 11,
-  UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14, DATA_LOSS: 15, UNAUTHENTICATED: 16,
-};
 
 function delay(d: NonNullable<HTTPFaultInjection['delay']>): Record<string, unknown> | undefined {
   // Only fixed delays exist in Envoy; validation rejects exponentialDelay, and Istio drops it.
@@ -32,7 +26,7 @@ function delay(d: NonNullable<HTTPFaultInjection['delay']>): Record<string, unkn
 function abort(a: NonNullable<HTTPFaultInjection['abort']>): Record<string, unknown> | undefined {
   const out: Record<string, unknown> = {};
   if (a.httpStatus !== undefined) out['httpStatus'] = a.httpStatus;
-  else if (a.grpcStatus !== undefined && GRPC_STATUS_CODES[a.grpcStatus] !== undefined) out['grpcStatus'] = GRPC_STATUS_CODES[a.grpcStatus];
+  else if (a.grpcStatus !== undefined && Object.hasOwn(GrpcStatus, a.grpcStatus)) out['grpcStatus'] = GrpcStatus[a.grpcStatus as keyof typeof GrpcStatus];
   else return undefined;
   if (a.percentage !== undefined) out['percentage'] = percentPerMillion(a.percentage.value);
   return out;
