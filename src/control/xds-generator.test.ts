@@ -9,7 +9,7 @@ import { buildRegistrySnapshot, servicesFromConfig, workloadsFromConfig } from '
 import { PushContext } from './push/push-context.ts';
 import { XdsGenerator } from './xds-generator.ts';
 import { parseProxy, type Proxy } from './proxy.ts';
-import { nodeOf } from './translate/harness.ts';
+import { nodeOf, testMesh } from './translate/harness.ts';
 import { TYPE } from '../xds/type-urls.ts';
 
 setFlagsFromString('--expose-gc');
@@ -53,5 +53,27 @@ describe('XdsGenerator', () => {
     gc();
     assert.equal(first.deref(), undefined, 'the first context (and everything it memoized) was collected');
     assert.ok(generator.generate(a, TYPE.cluster, undefined).resources.length > 0, 'a is still served');
+  });
+
+  it('shares one route configuration among a namespace\'s proxies unless a VirtualService matches on sourceLabels', () => {
+    const mesh = (match: string) => testMesh(`${YAML}---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: a}
+spec:
+  hosts: [a]
+  http:
+  - match: [${match}]
+    route: [{destination: {host: b}}]
+  - route: [{destination: {host: a}}]
+`, [{ name: 'v1', ip: '127.0.0.11', labels: { app: 'c', version: 'v1' } }, { name: 'v2', ip: '127.0.0.12', labels: { app: 'c', version: 'v2' } }]);
+    const names = ['80']; // one array, as the ADS server interns equal subscriptions
+    const routesOf = (m: ReturnType<typeof mesh>, name: string) => m.generator.generate(m.proxies.get(name)!, TYPE.route, names);
+    const shared = mesh('{uri: {prefix: /b}}');
+    assert.equal(routesOf(shared, 'v1'), routesOf(shared, 'v2'), 'same view: one Generated');
+    const split = mesh('{sourceLabels: {version: v1}}');
+    assert.notEqual(routesOf(split, 'v1').version, routesOf(split, 'v2').version, 'labels matter: each gets its own');
+    assert.equal(split.call('v1', { host: 'a', port: 80, path: '/' }).cluster, 'outbound|80||b.default.svc.cluster.local');
+    assert.equal(split.call('v2', { host: 'a', port: 80, path: '/' }).cluster, 'outbound|80||a.default.svc.cluster.local');
   });
 });

@@ -9,7 +9,7 @@ import type { EncodedResource, Generated, PushEvent, ResourceServer, XdsNode } f
 import { contentVersion, encodeResource, decodeResource } from '../xds/protos.ts';
 import { TYPE, collectionOf, subscriptionCovers } from '../xds/type-urls.ts';
 import { parseProxy, NodeError, type Proxy } from './proxy.ts';
-import type { PushContext } from './push/push-context.ts';
+import type { PushContext, VirtualServiceResource } from './push/push-context.ts';
 import { clustersFor, outboundClusterNames, outboundClustersFor, type EnvoyCluster } from './translate/clusters.ts';
 import { loadAssignment } from './translate/endpoints.ts';
 import { sidecarListeners, sidecarRouteNames } from './translate/sidecar-listeners.ts';
@@ -58,6 +58,20 @@ function signatureOf(proxy: Proxy): { inbound: string; labels: string } {
 
 /** What the inbound side of a sidecar depends on: its ports and the app ports they forward to. */
 const inboundSignature = (proxy: Proxy): string => signatureOf(proxy).inbound;
+/** Per VirtualService object (the store keeps the object of an unchanged resource): whether a route matches on `sourceLabels`. */
+const sourceLabelUse = new WeakMap<object, boolean>();
+
+function matchesSourceLabels(vs: VirtualServiceResource): boolean {
+  let uses = sourceLabelUse.get(vs);
+  if (uses === undefined) {
+    const some = (routes: readonly { match?: readonly { sourceLabels?: unknown }[] }[] | undefined) =>
+      routes?.some((r) => r.match?.some((m) => m.sourceLabels !== undefined) === true) === true;
+    uses = some(vs.spec.http) || some(vs.spec.tcp) || some(vs.spec.tls);
+    sourceLabelUse.set(vs, uses);
+  }
+  return uses;
+}
+
 /**
  * What of a proxy's labels its routes depend on: for gateways, which Gateways select it; for sidecars
  * and gRPC clients, the labels themselves only when some visible VirtualService matches on
@@ -69,8 +83,7 @@ function routeLabelKey(ctx: PushContext, proxy: Proxy): string {
   const key = `uses-source-labels|${proxy.namespace}|${scope.key}`;
   let uses = ctx.memo.get(key) as boolean | undefined;
   if (uses === undefined) {
-    uses = ctx.meshVirtualServices(proxy.namespace, scope).some((vs) =>
-      [...(vs.spec.http ?? []), ...(vs.spec.tcp ?? []), ...(vs.spec.tls ?? [])].some((r) => (r.match ?? []).some((m) => m.sourceLabels !== undefined)));
+    uses = ctx.meshVirtualServices(proxy.namespace, scope).some(matchesSourceLabels);
     ctx.memo.set(key, uses);
   }
   return uses ? signatureOf(proxy).labels : '';
