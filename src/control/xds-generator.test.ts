@@ -9,24 +9,13 @@ import { buildRegistrySnapshot, servicesFromConfig, workloadsFromConfig } from '
 import { PushContext } from './push/push-context.ts';
 import { XdsGenerator } from './xds-generator.ts';
 import { parseProxy, type Proxy } from './proxy.ts';
-import { nodeOf, testMesh } from './translate/harness.ts';
+import { nodeOf, testMesh, TWO_SERVICES } from './translate/harness.ts';
 import { TYPE } from '../xds/type-urls.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-const YAML = ['a', 'b'].map((n) => `apiVersion: v1
-kind: Service
-metadata: {name: ${n}}
-spec:
-  selector: {app: ${n}}
-  ports: [{name: http, port: 80}]
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: ${n}-1}
-spec: {address: 10.0.0.1, labels: {app: ${n}}}
-`).join('---\n');
+const YAML = TWO_SERVICES;
 
 const config = configSnapshot(1, parseConfig(YAML, 'mesh.yaml').resources);
 const context = (version: string) =>

@@ -7,19 +7,9 @@ import { PushContext } from './push-context.ts';
 import { loadAssignment } from '../translate/endpoints.ts';
 import { typesForKinds, typesForVirtualServices } from './change-scope.ts';
 import { TYPE } from '../../xds/type-urls.ts';
+import { TWO_SERVICES } from '../translate/harness.ts';
 
-const YAML = ['a', 'b'].map((n) => `apiVersion: v1
-kind: Service
-metadata: {name: ${n}}
-spec:
-  selector: {app: ${n}}
-  ports: [{name: http, port: 80}]
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata: {name: ${n}-1}
-spec: {address: 10.0.0.1, labels: {app: ${n}}}
-`).join('---\n');
+const YAML = TWO_SERVICES;
 
 function context(version: string, reuse?: ConstructorParameters<typeof PushContext>[4]): PushContext {
   const cfg = configSnapshot(1, parseConfig(YAML, 'x.yaml').resources);

@@ -15,6 +15,20 @@ import { META } from '../../xds/node-metadata.ts';
 import { simulate, type Call, type ProxyConfig, type SimResult } from '../simulate/index.ts';
 import type { Workload } from '../../registry/model.ts';
 
+/** Services `a` and `b` (port 80 `http`), each with one WorkloadEntry at 10.0.0.1: the smallest mesh with two hosts. */
+export const TWO_SERVICES = ['a', 'b'].map((n) => `apiVersion: v1
+kind: Service
+metadata: {name: ${n}}
+spec:
+  selector: {app: ${n}}
+  ports: [{name: http, port: 80}]
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: ${n}-1}
+spec: {address: 10.0.0.1, labels: {app: ${n}}}
+`).join('---\n');
+
 export interface NodeSpec {
   readonly kind?: 'sidecar' | 'router' | 'grpc';
   readonly ip: string;
