@@ -11,8 +11,6 @@
 import protobuf from 'protobufjs';
 import { jsToStruct, messageType } from '../../src/xds/protos.ts';
 
-export const ADS_METHOD = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
-export const DELTA_ADS_METHOD = '/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources';
 
 /** State of the world (every response holds the full set) or incremental (only what changed). */
 export type AdsProtocol = 'sotw' | 'delta';

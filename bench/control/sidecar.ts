@@ -13,7 +13,8 @@
  */
 import http2 from 'node:http2';
 import { MessageReader, writePrefix } from '../../src/xds/grpc-frames.ts';
-import { ADS_METHOD, DELTA_ADS_METHOD, readResponseHead, type RequestCodec, type ResponseHead } from './sidecar-wire.ts';
+import { DELTA_ADS_PATH, SOTW_ADS_PATH } from '../../src/xds/ads-service.ts';
+import { readResponseHead, type RequestCodec, type ResponseHead } from './sidecar-wire.ts';
 
 /** Called after the sidecar wrote the ACK of `head`, at `ackedAt` (`performance.now()`). */
 export type AckListener = (sidecar: Sidecar, head: ResponseHead, ackedAt: number) => void;
@@ -78,7 +79,7 @@ export class Sidecar {
     const session = http2.connect(`http://${this.#options.target}`, { settings: { initialWindowSize: WINDOW } });
     session.on('connect', () => session.setLocalWindowSize(WINDOW));
     session.on('error', (e) => this.#fail(e));
-    const path = this.#options.codec.protocol === 'delta' ? DELTA_ADS_METHOD : ADS_METHOD;
+    const path = this.#options.codec.protocol === 'delta' ? DELTA_ADS_PATH : SOTW_ADS_PATH;
     const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
     stream.on('data', (chunk: Buffer) => this.#onData(chunk));
     stream.on('trailers', (trailers) => {

@@ -12,6 +12,12 @@ export const TYPE = {
 
 export type TypeUrl = (typeof TYPE)[keyof typeof TYPE];
 
+/** Type URLs of the network filters' configs that listeners carry (a filter's `typedConfig['@type']`). */
+export const FILTER_TYPE = {
+  httpConnectionManager: 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+  tcpProxy: 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
+} as const;
+
 /** Short names for logs, metrics and debug output (`lds`, `rds`, `cds`, `eds`, `sds`), as Istio labels them. */
 export const SHORT: Readonly<Record<string, string>> = {
   [TYPE.listener]: 'lds', [TYPE.route]: 'rds', [TYPE.cluster]: 'cds', [TYPE.endpoint]: 'eds', [TYPE.secret]: 'sds',

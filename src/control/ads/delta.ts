@@ -16,7 +16,7 @@ import { deltaResponse } from './responses.ts';
 import type { DeltaRequest } from './wire.ts';
 
 const NOTHING: Generated = { version: '', resources: [] };
-const NO_NAMES: ReadonlySet<string> = new Set();
+const EMPTY: ReadonlySet<string> = new Set();
 
 /** Held for a name the server told the client does not exist (so it is not repeated on every push). */
 const ABSENT = '\u0000absent';
@@ -69,7 +69,7 @@ function sharedDiff(prev: Generated, next: Generated): Diff {
 class DeltaType extends Exchange {
   wildcard = false;
   /** Subscribed names: an interned set shared by every stream with the same subscription (replaced, never mutated). */
-  #names: ReadonlySet<string> = NO_NAMES;
+  #names: ReadonlySet<string> = EMPTY;
   /** VHDS: a subscribed name may be a collection (`15001` asks for every `15001/<host>`). */
   readonly #collections: boolean;
   readonly #typeUrl: string;
@@ -83,7 +83,7 @@ class DeltaType extends Exchange {
   /** `names` sorted and interned, for `generate`; dropped when they change. */
   #sorted: readonly string[] | undefined;
   /** Nonces of the parts of the latest response before its last (whose nonce is `nonce`). */
-  earlierNonces: ReadonlySet<string> = new Set();
+  earlierNonces: ReadonlySet<string> = EMPTY;
 
   constructor(typeUrl: string) {
     super();
@@ -264,7 +264,8 @@ export class DeltaProtocol extends StreamProtocol<DeltaType> implements Protocol
     const nonces = parts.map(() => this.ctx.nextNonce());
     state.commit(generated);
     state.sent(generated.version, nonces[nonces.length - 1]!, changedAt);
-    state.earlierNonces = new Set(nonces.slice(0, -1));
+    // Almost every response is one part: no set of its own, per stream and push.
+    state.earlierNonces = nonces.length === 1 ? EMPTY : new Set(nonces.slice(0, -1));
     parts.forEach((part, i) => {
       const response = deltaResponse(typeUrl, generated.version, nonces[i]!, part.changed, part.removed, this.ctx.controlPlane);
       this.ctx.write(response, { typeUrl, resources: part.changed.length, removed: part.removed.length });

@@ -8,6 +8,7 @@
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { encodeGrpcMessage, GrpcStatus } from '../../xds/grpc-status.ts';
+import { ADS_SERVICE } from '../../xds/ads-service.ts';
 
 /**
  * The listen backlog asked for (the kernel caps it at `net.core.somaxconn`, 4096 on current kernels), as
@@ -95,7 +96,7 @@ export class GrpcServer {
     if (open === undefined) {
       stream.respond({
         ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(GrpcStatus.UNIMPLEMENTED),
-        'grpc-message': encodeGrpcMessage(`unknown method ${headers[':path'] ?? ''}: this server offers envoy.service.discovery.v3.AggregatedDiscoveryService`),
+        'grpc-message': encodeGrpcMessage(`unknown method ${headers[':path'] ?? ''}: this server offers ${ADS_SERVICE}`),
       }, { endStream: true });
       return;
     }

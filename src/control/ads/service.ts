@@ -1,16 +1,13 @@
 /**
- * The `envoy.service.discovery.v3.AggregatedDiscoveryService` gRPC service: its method paths (the server
- * side is grpc-server.ts and grpc-call.ts) and a client definition over plain objects for tests and tools.
+ * The `envoy.service.discovery.v3.AggregatedDiscoveryService` gRPC service (paths in src/xds/ads-service.ts,
+ * the server side in grpc-server.ts and grpc-call.ts): a client definition over plain objects for tests and tools.
  */
 
 import type * as grpc from '@grpc/grpc-js';
 import { messageType } from '../../xds/protos.ts';
+import { ADS_SERVICE, DELTA_ADS_PATH, SOTW_ADS_PATH } from '../../xds/ads-service.ts';
 
-export const ADS_SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
-
-/** The two ADS methods' paths, as gRPC clients call them. */
-export const SOTW_ADS_PATH = `/${ADS_SERVICE}/StreamAggregatedResources`;
-export const DELTA_ADS_PATH = `/${ADS_SERVICE}/DeltaAggregatedResources`;
+export { ADS_SERVICE, DELTA_ADS_PATH, SOTW_ADS_PATH };
 
 /**
  * A client-side definition over plain objects (protobufjs `fromObject` in, `toObject` out: enums as

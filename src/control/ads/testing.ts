@@ -8,7 +8,7 @@
 import http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { messageType } from '../../xds/protos.ts';
-import { ADS_SERVICE, adsClientDefinition } from './service.ts';
+import { ADS_SERVICE, adsClientDefinition, SOTW_ADS_PATH } from './service.ts';
 import type { AdsObserver } from './types.ts';
 
 export type Obj = Record<string, any>;
@@ -127,7 +127,7 @@ export class SlowSotwClient {
     this.#session = http2.connect(`http://127.0.0.1:${port}`);
     this.#session.on('error', () => {});
     this.#stream = this.#session.request({
-      ':method': 'POST', ':path': `/${ADS_SERVICE}/StreamAggregatedResources`, 'content-type': 'application/grpc', te: 'trailers',
+      ':method': 'POST', ':path': SOTW_ADS_PATH, 'content-type': 'application/grpc', te: 'trailers',
     });
     this.#stream.on('error', () => {});
     this.#stream.on('data', (chunk: Buffer) => this.#onData(chunk));

@@ -15,7 +15,7 @@ export interface AdsObserver {
   /** A response was written: its type, size in bytes, and how many resources (and removals, delta) it carried. */
   pushSent?(info: { readonly proxyId: string; readonly typeUrl: string; readonly bytes: number; readonly resources: number; readonly removed: number; readonly mode: AdsMode }): void;
   /**
-   * Every stream a push concerned was handled (its responses generated and handed to gRPC); `latencyMs`
+   * Every stream a push concerned was handled (its responses generated and handed to the transport); `latencyMs`
    * runs from the earliest change among the pushes handled since the previous report.
    */
   pushDone?(info: { readonly latencyMs: number; readonly streams: number }): void;

@@ -5,9 +5,10 @@
  * form, and valid for Envoy's protos (the tests encode it).
  */
 import type { ProxyConfig } from './types.ts';
+import { FILTER_TYPE } from '../../xds/type-urls.ts';
 
-const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-const TCP = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+const HCM = FILTER_TYPE.httpConnectionManager;
+const TCP = FILTER_TYPE.tcpProxy;
 const ADS = { ads: {}, resourceApiVersion: 'V3' };
 
 function hcm(fields: Record<string, unknown>): Record<string, unknown> {

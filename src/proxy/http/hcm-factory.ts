@@ -5,6 +5,7 @@
  * route store (asking the xDS client for the RDS name).
  */
 import type { NetworkFilter, NetworkFilterDeps, NetworkFilterFactory, Proto } from '../core/contracts.ts';
+import { FILTER_TYPE } from '../../xds/type-urls.ts';
 import type { HcmRuntime } from './active-stream.ts';
 import { HttpConnectionManager } from './connection-manager.ts';
 import type { HttpFilterRegistry } from './filter.ts';
@@ -15,7 +16,7 @@ import { field, Problems } from './router/proto.ts';
 import { selectRoute, type CompiledRoutes } from './router/index.ts';
 import type { StreamInfo } from './stream-info.ts';
 
-export const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+export const HCM_TYPE = FILTER_TYPE.httpConnectionManager;
 
 export interface HcmFactoryOptions {
   readonly filters: HttpFilterRegistry;

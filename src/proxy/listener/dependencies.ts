@@ -5,9 +5,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/listeners/listeners#listener-warming
  */
 import type { Proto } from '../core/contracts.ts';
-
-const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-const TCP_PROXY = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+import { FILTER_TYPE } from '../../xds/type-urls.ts';
 
 export interface ListenerDependencies {
   readonly routes: readonly string[];
@@ -30,10 +28,10 @@ export function listenerDependencies(listener: Proto): ListenerDependencies {
     for (const filter of list(chain['filters'])) {
       const config = obj(filter['typedConfig']);
       if (config === undefined) continue;
-      if (config['@type'] === HCM) {
+      if (config['@type'] === FILTER_TYPE.httpConnectionManager) {
         const name = obj(config['rds'])?.['routeConfigName'];
         if (typeof name === 'string' && name !== '') routes.add(name);
-      } else if (config['@type'] === TCP_PROXY) {
+      } else if (config['@type'] === FILTER_TYPE.tcpProxy) {
         if (typeof config['cluster'] === 'string') clusters.add(config['cluster']);
         for (const c of list(obj(config['weightedClusters'])?.['clusters'])) if (typeof c['name'] === 'string') clusters.add(c['name']);
       }

@@ -9,11 +9,9 @@
 import protobuf from 'protobufjs';
 import type { Type } from 'protobufjs';
 import { messageType } from '../../xds/protos.ts';
+import { DELTA_ADS_PATH, SOTW_ADS_PATH } from '../../xds/ads-service.ts';
 import type { StructObject } from '../../xds/protos.ts';
 
-export const ADS_SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
-export const SOTW_METHOD = `/${ADS_SERVICE}/StreamAggregatedResources`;
-export const DELTA_METHOD = `/${ADS_SERVICE}/DeltaAggregatedResources`;
 
 /** `envoy.config.core.v3.Node` as a plain object ready for encoding (metadata already a Struct). */
 export interface NodeProto {
@@ -153,8 +151,8 @@ export interface AdsMethod<Req, Res> {
   readonly decode: (message: Uint8Array) => Res;
 }
 
-export const SOTW: AdsMethod<SotwRequest, SotwResponse> = { path: SOTW_METHOD, encode: encodeSotwRequest, decode: decodeSotwResponse };
-export const DELTA: AdsMethod<DeltaRequest, DeltaResponse> = { path: DELTA_METHOD, encode: encodeDeltaRequest, decode: decodeDeltaResponse };
+export const SOTW: AdsMethod<SotwRequest, SotwResponse> = { path: SOTW_ADS_PATH, encode: encodeSotwRequest, decode: decodeSotwResponse };
+export const DELTA: AdsMethod<DeltaRequest, DeltaResponse> = { path: DELTA_ADS_PATH, encode: encodeDeltaRequest, decode: decodeDeltaResponse };
 
 /**
  * The name of a serialized Listener, Cluster, RouteConfiguration, ClusterLoadAssignment or Secret,

@@ -7,10 +7,11 @@
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto
  */
 import type { Proto } from '../../core/contracts.ts';
+import { FILTER_TYPE } from '../../../xds/type-urls.ts';
 import { durationMs, integer, message, messages, problem, string, uintValue, unsupported } from '../proto-read.ts';
 import type { Problems } from '../proto-read.ts';
 
-export const TCP_PROXY_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+export const TCP_PROXY_TYPE_URL = FILTER_TYPE.tcpProxy;
 
 /** Envoy's default idle timeout for TCP proxy connections: one hour. */
 const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
