@@ -20,6 +20,7 @@ import { withKnownClusters } from './translate/consistency.ts';
 import { splitForVhds, subscribedVirtualHosts } from './translate/vhds.ts';
 import { inboundProtocolsKey } from './translate/inbound-protocol.ts';
 import { OUTBOUND_PORT } from './translate/names.ts';
+import { memoized } from '../util/memo.ts';
 
 type Named = Record<string, unknown>;
 
@@ -61,15 +62,12 @@ const inboundSignature = (proxy: Proxy): string => signatureOf(proxy).inbound;
 /** Per VirtualService object (the store keeps the object of an unchanged resource): whether a route matches on `sourceLabels`. */
 const sourceLabelUse = new WeakMap<object, boolean>();
 
-function matchesSourceLabels(vs: VirtualServiceResource): boolean {
-  let uses = sourceLabelUse.get(vs);
-  if (uses === undefined) {
-    const some = (routes: readonly { match?: readonly { sourceLabels?: unknown }[] }[] | undefined) =>
-      routes?.some((r) => r.match?.some((m) => m.sourceLabels !== undefined) === true) === true;
-    uses = some(vs.spec.http) || some(vs.spec.tcp) || some(vs.spec.tls);
-    sourceLabelUse.set(vs, uses);
-  }
-  return uses;
+const matchesSourceLabels = (vs: VirtualServiceResource): boolean => memoized(sourceLabelUse, vs, routesMatchSourceLabels);
+
+function routesMatchSourceLabels(vs: VirtualServiceResource): boolean {
+  const some = (routes: readonly { match?: readonly { sourceLabels?: unknown }[] }[] | undefined) =>
+    routes?.some((r) => r.match?.some((m) => m.sourceLabels !== undefined) === true) === true;
+  return some(vs.spec.http) || some(vs.spec.tcp) || some(vs.spec.tls);
 }
 
 /**

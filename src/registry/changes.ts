@@ -4,6 +4,7 @@
  * EDS-only push, as Istio's EDS fast path does.
  */
 import type { RegistrySnapshot, Service, Workload } from './model.ts';
+import { memoized } from '../util/memo.ts';
 
 export interface RegistryChange {
   /** Only endpoints changed (workloads joined, left or changed); every service definition is unchanged. */
@@ -16,15 +17,12 @@ export interface RegistryChange {
 
 /** Fingerprints memoised per (immutable) item: registry objects of unchanged resources are handed on as they are. */
 const printed = new WeakMap<object, string>();
+const print = (it: object): string => JSON.stringify(it);
 
 /** Fingerprints of a list by key: a cheap, exact way to tell what changed between two builds. */
 export function fingerprints<T extends object>(items: readonly T[], key: (t: T) => string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const it of items) {
-    let fp = printed.get(it);
-    if (fp === undefined) printed.set(it, (fp = JSON.stringify(it)));
-    out.set(key(it), fp);
-  }
+  for (const it of items) out.set(key(it), memoized(printed, it, print));
   return out;
 }
 

@@ -6,21 +6,17 @@
 import { parseProtocol, resolveHost, servicePortProtocol, type ResourceOf } from '../api/index.ts';
 import type { RegistryConfig, Service, ServicePort } from './model.ts';
 import { exportToAnnotation, resolveExportTo, serviceHostname } from './names.ts';
+import { memoized } from '../util/memo.ts';
 
 /** Services converted per resource object (unchanged resources keep theirs, see workloads.ts). */
 const converted = new WeakMap<object, readonly Service[]>();
-
-function memo<R extends object>(resource: R, convert: (r: R) => readonly Service[]): readonly Service[] {
-  let list = converted.get(resource);
-  if (list === undefined) converted.set(resource, (list = convert(resource)));
-  return list;
-}
+const serviceAsList = (svc: ResourceOf<'Service'>): readonly Service[] => [fromService(svc)];
 
 /** Every service declared by `config`, sorted by hostname then namespace. */
 export function servicesFromConfig(config: RegistryConfig): Service[] {
   const out: Service[] = [];
-  for (const svc of config.of('Service')) out.push(...memo(svc, (r) => [fromService(r)]));
-  for (const se of config.of('ServiceEntry')) out.push(...memo(se, fromServiceEntry));
+  for (const svc of config.of('Service')) out.push(...memoized(converted, svc, serviceAsList));
+  for (const se of config.of('ServiceEntry')) out.push(...memoized(converted, se, fromServiceEntry));
   return out.sort(compareServices);
 }
 

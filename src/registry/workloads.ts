@@ -6,6 +6,7 @@
 import type { ResourceOf } from '../api/index.ts';
 import type { RegistryConfig, Workload } from './model.ts';
 import { partitionPoint } from '../util/sorted.ts';
+import { memoized } from '../util/memo.ts';
 
 type WorkloadFields = ResourceOf<'WorkloadEntry'>['spec'];
 
@@ -20,25 +21,20 @@ const fromServiceEntry = new WeakMap<object, readonly Workload[]>();
 /** Every workload declared by `config` (WorkloadEntries, then ServiceEntry endpoints). */
 export function workloadsFromConfig(config: RegistryConfig): Workload[] {
   const out: Workload[] = [];
-  for (const we of config.of('WorkloadEntry')) {
-    let w = fromEntry.get(we);
-    if (w === undefined) {
-      // Metadata labels are merged over spec labels, with precedence to metadata (Istio's ConvertWorkloadEntry).
-      const labels = { ...we.spec.labels, ...we.metadata.labels };
-      fromEntry.set(we, (w = toWorkload(we.metadata.name, we.metadata.namespace, we.spec, labels, 'WorkloadEntry')));
-    }
-    out.push(w);
-  }
-  for (const se of config.of('ServiceEntry')) {
-    let list = fromServiceEntry.get(se);
-    if (list === undefined) {
-      const { name, namespace } = se.metadata;
-      list = (se.spec.endpoints ?? []).map((e, i) => ({ ...toWorkload(`${name}#${i}`, namespace, e, e.labels ?? {}, 'ServiceEntry'), serviceEntry: `${namespace}/${name}` }));
-      fromServiceEntry.set(se, list);
-    }
-    for (const w of list) out.push(w);
-  }
+  for (const we of config.of('WorkloadEntry')) out.push(memoized(fromEntry, we, entryWorkload));
+  for (const se of config.of('ServiceEntry')) for (const w of memoized(fromServiceEntry, se, serviceEntryWorkloads)) out.push(w);
   return out;
+}
+
+function entryWorkload(we: ResourceOf<'WorkloadEntry'>): Workload {
+  // Metadata labels are merged over spec labels, with precedence to metadata (Istio's ConvertWorkloadEntry).
+  const labels = { ...we.spec.labels, ...we.metadata.labels };
+  return toWorkload(we.metadata.name, we.metadata.namespace, we.spec, labels, 'WorkloadEntry');
+}
+
+function serviceEntryWorkloads(se: ResourceOf<'ServiceEntry'>): readonly Workload[] {
+  const { name, namespace } = se.metadata;
+  return (se.spec.endpoints ?? []).map((e, i) => ({ ...toWorkload(`${name}#${i}`, namespace, e, e.labels ?? {}, 'ServiceEntry'), serviceEntry: `${namespace}/${name}` }));
 }
 
 function toWorkload(name: string, namespace: string, spec: WorkloadFields, labels: Readonly<Record<string, string>>, origin: Workload['origin']): Workload {
@@ -63,19 +59,15 @@ const orderKeys = new WeakMap<Workload, string>();
 
 /** The key that identifies a workload across snapshots (for change detection and debug output). */
 export function workloadKey(w: Workload): string {
-  let k = keys.get(w);
-  if (k === undefined) {
-    k = w.origin === 'proxy' ? `proxy:${w.proxyId ?? `${w.namespace}/${w.name}`}` : `${w.origin}:${w.namespace}/${w.name}`;
-    keys.set(w, k);
-  }
-  return k;
+  return memoized(keys, w, makeWorkloadKey);
 }
 
-function orderKey(w: Workload): string {
-  let k = orderKeys.get(w);
-  if (k === undefined) orderKeys.set(w, (k = `${w.namespace}\u0000${w.name}\u0000${workloadKey(w)}`));
-  return k;
+function makeWorkloadKey(w: Workload): string {
+  return w.origin === 'proxy' ? `proxy:${w.proxyId ?? `${w.namespace}/${w.name}`}` : `${w.origin}:${w.namespace}/${w.name}`;
 }
+
+const orderKey = (w: Workload): string => memoized(orderKeys, w, makeOrderKey);
+const makeOrderKey = (w: Workload): string => `${w.namespace}\u0000${w.name}\u0000${workloadKey(w)}`;
 
 function compareWorkloads(a: Workload, b: Workload): number {
   const ka = orderKey(a);

@@ -10,6 +10,7 @@ import type { RetryPolicy } from './router/retry-policy.ts';
 import { headerMatches, type HeaderMatcher } from './router/matchers.ts';
 import type { RequestHead } from './filter-stream.ts';
 import { firstValue, joinedValue, type HeaderMap } from './headers.ts';
+import { memoized } from '../../util/memo.ts';
 
 const ON = {
   '5xx': 1 << 0,
@@ -45,14 +46,8 @@ function bits(names: Iterable<string>): number {
 
 /** A route's conditions as bits, computed once per compiled policy (policies live as long as their route configuration). */
 const policyBits = new WeakMap<RetryPolicy, number>();
-function bitsOf(policy: RetryPolicy): number {
-  let b = policyBits.get(policy);
-  if (b === undefined) {
-    b = bits(policy.retryOn);
-    policyBits.set(policy, b);
-  }
-  return b;
-}
+const policyBitsOf = (policy: RetryPolicy): number => bits(policy.retryOn);
+const bitsOf = (policy: RetryPolicy): number => memoized(policyBits, policy, policyBitsOf);
 
 /** Conditions a request adds with `x-envoy-retry-on` / `x-envoy-retry-grpc-on` (0 without them, the usual case). */
 function headerBits(headers: HeaderMap): number {

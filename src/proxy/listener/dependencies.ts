@@ -6,6 +6,7 @@
  */
 import type { Proto } from '../core/contracts.ts';
 import { FILTER_TYPE } from '../../xds/type-urls.ts';
+import { memoized } from '../../util/memo.ts';
 
 export interface ListenerDependencies {
   readonly routes: readonly string[];
@@ -19,8 +20,10 @@ const cache = new WeakMap<Proto, ListenerDependencies>();
 
 /** The RDS names and TCP proxy clusters of every filter chain of `listener` (decoded Envoy Listener). */
 export function listenerDependencies(listener: Proto): ListenerDependencies {
-  let deps = cache.get(listener);
-  if (deps !== undefined) return deps;
+  return memoized(cache, listener, findDependencies);
+}
+
+function findDependencies(listener: Proto): ListenerDependencies {
   const routes = new Set<string>();
   const clusters = new Set<string>();
   const chains = [...list(listener['filterChains']), ...(obj(listener['defaultFilterChain']) ? [obj(listener['defaultFilterChain'])!] : [])];
@@ -37,7 +40,5 @@ export function listenerDependencies(listener: Proto): ListenerDependencies {
       }
     }
   }
-  deps = { routes: [...routes], clusters: [...clusters] };
-  cache.set(listener, deps);
-  return deps;
+  return { routes: [...routes], clusters: [...clusters] };
 }
