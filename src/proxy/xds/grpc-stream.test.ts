@@ -6,6 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { GrpcStream, formatStatus, type StreamOptions, type StreamStatus } from './grpc-stream.ts';
@@ -92,6 +93,18 @@ describe('GrpcStream', () => {
     const status = await open(`127.0.0.1:${port}`).status;
     assert.equal(status.code, GrpcStatus.UNAVAILABLE);
     assert.match(status.details, new RegExp(`127\\.0\\.0\\.1:${port}.*ECONNREFUSED`));
+  });
+
+  it('says so when the target is an HTTP/1.1 server rather than gRPC', async () => {
+    const h1 = http.createServer((_req, res) => res.end('not grpc'));
+    await new Promise<void>((r) => h1.listen(0, '127.0.0.1', r));
+    try {
+      const status = await open(`127.0.0.1:${(h1.address() as net.AddressInfo).port}`).status;
+      assert.equal(status.code, GrpcStatus.UNAVAILABLE);
+      assert.match(status.details, /does not speak gRPC over HTTP\/2/);
+    } finally {
+      h1.close();
+    }
   });
 
   it('ends with RESOURCE_EXHAUSTED for a response over the limit, and INTERNAL for one that does not decode', async () => {

@@ -58,7 +58,7 @@ export class GrpcStream<Req, Res> {
     this.#opts = opts;
     this.#reader = new MessageReader(opts.maxResponseBytes);
     this.#session = http2.connect(`http://${opts.target}`, { settings: { enablePush: false } });
-    this.#session.on('error', (e) => this.#finish({ code: GrpcStatus.UNAVAILABLE, details: `${opts.target}: ${e.message}` }));
+    this.#session.on('error', (e) => this.#finish({ code: GrpcStatus.UNAVAILABLE, details: connectionProblem(opts.target, e) }));
     this.#session.on('goaway', () => this.#heard());
     this.#session.on('close', () => this.#finish({ code: GrpcStatus.UNAVAILABLE, details: `connection to ${opts.target} closed` }));
     this.#stream = this.#session.request({
@@ -69,7 +69,7 @@ export class GrpcStream<Req, Res> {
     this.#stream.on('trailers', (trailers) => this.#onTrailers(trailers));
     // The server's end of the stream is the end of the call, though this side never half-closes.
     this.#stream.on('end', () => this.#finish(this.#status ?? { code: GrpcStatus.UNKNOWN, details: 'the server ended the call without a grpc-status' }));
-    this.#stream.on('error', (e) => this.#finish({ code: GrpcStatus.UNAVAILABLE, details: `${opts.target}: ${causeOf(e).message}` }));
+    this.#stream.on('error', (e) => this.#finish({ code: GrpcStatus.UNAVAILABLE, details: connectionProblem(opts.target, causeOf(e)) }));
     this.#stream.on('close', () => this.#finish(this.#status ?? this.#resetStatus()));
     if (Number.isFinite(opts.keepaliveMs)) this.#armKeepalive();
   }
@@ -196,6 +196,14 @@ export class GrpcStream<Req, Res> {
 /** The error behind a stream error (`The pending stream has been canceled (caused by: connect ECONNREFUSED …)`). */
 function causeOf(e: Error): Error {
   return e.cause instanceof Error ? e.cause : e;
+}
+
+/** What went wrong with the connection, with a hint for the usual mistakes (wrong port, nothing running). */
+function connectionProblem(target: string, e: Error): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const hint = code === 'ECONNREFUSED' ? ' (nothing listens there)'
+    : code === 'ERR_HTTP2_ERROR' ? ' (the server there does not speak gRPC over HTTP/2: is it the xDS port?)' : '';
+  return `${target}: ${e.message}${hint}`;
 }
 
 function statusOf(h: http2.IncomingHttpHeaders): StreamStatus {
