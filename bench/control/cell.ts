@@ -45,6 +45,8 @@ export interface ChangeFigures {
   readonly latencyMs?: Summary;
   /** Apply start → the last sidecar's ACK, one sample per change. */
   readonly lastAckMs?: Summary;
+  /** The same, per change in order (the first change after the previous phase is often the slowest). */
+  readonly lastAckPerChangeMs: readonly number[];
   readonly applyMs?: Summary;
   /** Size of the response carrying the change, per sidecar. */
   readonly responseBytes?: Summary;
@@ -163,7 +165,7 @@ async function measureChanges(run: Run, phase: Phase, trigger: Trigger): Promise
     addTo(triggers, after.byType('pilot_push_triggers'), before.byType('pilot_push_triggers'));
   }
   return {
-    changes: i, errors, latencyMs: summarize(latencies), lastAckMs: summarize(last), applyMs: summarize(apply), responseBytes: summarize(bytes),
+    changes: i, errors, latencyMs: summarize(latencies), lastAckMs: summarize(last), lastAckPerChangeMs: last, applyMs: summarize(apply), responseBytes: summarize(bytes),
     cpuToLastAckS, cpuTotalS, fleetCpuMs, pushTimeMs, idleGcs, received, serverPushes, triggers, missing,
   };
 }

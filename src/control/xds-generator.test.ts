@@ -6,7 +6,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { parseConfig } from '../api/index.ts';
 import { configSnapshot } from './config-snapshot.ts';
 import { buildRegistrySnapshot, servicesFromConfig, workloadsFromConfig } from '../registry/index.ts';
-import { PushContext } from './push/push-context.ts';
+import { DEFAULT_MESH, PushContext, type Reuse } from './push/push-context.ts';
 import { XdsGenerator } from './xds-generator.ts';
 import { parseProxy, type Proxy } from './proxy.ts';
 import { nodeOf, testMesh, TWO_SERVICES } from './translate/harness.ts';
@@ -18,8 +18,8 @@ const gc = runInNewContext('gc') as () => void;
 const YAML = TWO_SERVICES;
 
 const config = configSnapshot(1, parseConfig(YAML, 'mesh.yaml').resources);
-const context = (version: string) =>
-  new PushContext(version, config, buildRegistrySnapshot(Number(version), servicesFromConfig(config), workloadsFromConfig(config)));
+const context = (version: string, reuse?: Reuse) =>
+  new PushContext(version, config, buildRegistrySnapshot(Number(version), servicesFromConfig(config), workloadsFromConfig(config)), DEFAULT_MESH, reuse);
 const sidecar = (name: string, app: string): Proxy =>
   parseProxy(nodeOf({ ip: `127.0.0.${name.length + 1}`, name, labels: { app }, ports: [{ name: 'http', containerPort: 80 }] }));
 const TYPES = [TYPE.cluster, TYPE.endpoint, TYPE.listener, TYPE.route];
@@ -64,5 +64,27 @@ spec:
     assert.notEqual(routesOf(split, 'v1').version, routesOf(split, 'v2').version, 'labels matter: each gets its own');
     assert.equal(split.call('v1', { host: 'a', port: 80, path: '/' }).cluster, 'outbound|80||b.default.svc.cluster.local');
     assert.equal(split.call('v2', { host: 'a', port: 80, path: '/' }).cluster, 'outbound|80||a.default.svc.cluster.local');
+  });
+
+  it('carries outbound clusters over to the next context when the change cannot touch CDS, and rebuilds them when it can', () => {
+    const a = sidecar('a', 'a'), late = sidecar('late', 'b');
+    const first = context('1');
+    const generator = new XdsGenerator(first);
+    const outbound = (ctx: PushContext, p: Proxy) =>
+      generator.objects(ctx, p, TYPE.cluster, undefined).filter((c) => (c as { name: string }).name.startsWith('outbound|'));
+    const before = outbound(first, a);
+    assert.ok(before.length >= 2);
+    // An endpoint change (a workload joining): a proxy that connects afterwards gets the very same cluster objects.
+    const endpoints = context('2', { previous: first, changedHosts: new Set(['b.default.svc.cluster.local']), types: new Set([TYPE.endpoint]) });
+    generator.publish(endpoints, { reason: 'test', changedAt: performance.now() });
+    const carried = outbound(endpoints, late);
+    assert.equal(carried.length, before.length);
+    carried.forEach((c, i) => assert.equal(c, before[i], `${(c as { name: string }).name} is carried over`));
+    // A change that may touch CDS (here: anything) builds them anew, equal in content.
+    const any = context('3', { previous: endpoints, changedHosts: 'all', types: 'all' });
+    generator.publish(any, { reason: 'test', changedAt: performance.now() });
+    const rebuilt = outbound(any, late);
+    assert.deepEqual(rebuilt, before);
+    rebuilt.forEach((c, i) => assert.notEqual(c, before[i]));
   });
 });

@@ -321,10 +321,9 @@ export class XdsGenerator implements ResourceServer<Proxy> {
     const memoKey = `known-clusters|${key}`;
     const hit = ctx.memo.get(memoKey) as KnownClusters | undefined;
     if (hit !== undefined) return hit;
-    const previous = ctx.previousMemo(memoKey) as KnownClusters | undefined;
-    let known: KnownClusters;
-    if (previous !== undefined && !ctx.mayChange(TYPE.cluster)) known = previous;
-    else {
+    let known = ctx.carriedOver(memoKey, TYPE.cluster) as KnownClusters | undefined;
+    if (known === undefined) {
+      const previous = ctx.previousMemo(memoKey) as KnownClusters | undefined;
       const set = new Set(['PassthroughCluster', 'BlackHoleCluster', ...outboundClusterNames(ctx, proxy)]);
       known = previous !== undefined && sameSet(previous.set, set) ? previous : { set, key: `known-${++this.#knownSets}` };
     }

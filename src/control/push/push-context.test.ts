@@ -33,6 +33,25 @@ describe('PushContext', () => {
     assert.notEqual(loadAssignment(third, A, 'default'), a1, 'a full change rebuilds everything');
   });
 
+  it('keeps a result through contexts that did not ask for it, for as long as it holds', () => {
+    const first = context('1');
+    const a1 = loadAssignment(first, A, 'default');
+    const b1 = loadAssignment(first, B, 'default');
+    // A routing change: nothing asks for endpoints in it.
+    const routing = context('2', { previous: first, changedHosts: new Set(), types: new Set([TYPE.route]) });
+    // An endpoint change of b, built once the routing context is published.
+    const endpoints = context('3', { previous: routing, changedHosts: new Set(['b.default.svc.cluster.local']), types: new Set([TYPE.endpoint]) });
+    routing.releasePrevious();
+    assert.equal(loadAssignment(endpoints, A, 'default'), a1, 'a is carried through the routing context');
+    assert.notEqual(loadAssignment(endpoints, B, 'default'), b1, 'b changed since');
+    // Had the routing context's change touched a, a would be built anew.
+    const touched = context('4', { previous: first, changedHosts: new Set(['a.default.svc.cluster.local']) });
+    const next = context('5', { previous: touched, changedHosts: new Set() });
+    touched.releasePrevious();
+    assert.notEqual(loadAssignment(next, A, 'default'), a1);
+    assert.equal(loadAssignment(next, B, 'default'), b1);
+  });
+
   it('maps config kinds to the xDS types they can change', () => {
     assert.deepEqual([...(typesForKinds(['VirtualService']) as Set<string>)].sort(), [TYPE.listener, TYPE.route, TYPE.virtualHost].sort());
     assert.deepEqual([...(typesForKinds(['DestinationRule']) as Set<string>)].sort(), [TYPE.cluster, TYPE.endpoint, TYPE.route, TYPE.virtualHost].sort());

@@ -33,6 +33,9 @@ export interface Reuse {
   readonly types?: ReadonlySet<string> | 'all';
 }
 
+/** When a memoized result still holds in the next context: its host's endpoints, or its host's routes, did not change; or nothing of its xDS type did. */
+type CarryRule = { readonly host: string; readonly routes: boolean } | { readonly type: string };
+
 const byAge = <T extends { metadata: { creationTimestamp?: string; namespace: string; name: string } }>(a: T, b: T) =>
   (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
   a.metadata.namespace.localeCompare(b.metadata.namespace) || a.metadata.name.localeCompare(b.metadata.name);
@@ -54,6 +57,8 @@ export class PushContext {
   readonly #virtualServices: readonly VirtualServiceResource[];
   readonly #scopes = new Map<string, SidecarScope>();
   #reuse: Reuse | undefined;
+  /** Per memoized result a later context may take over, when it still holds (see `#carried`). */
+  readonly #rules = new Map<string, CarryRule>();
 
   /**
    * `reuse` names the previous context and the hosts that changed since: generators may take per-host
@@ -74,9 +79,24 @@ export class PushContext {
    * change; undefined otherwise.
    */
   previousFor(key: string, host: string): unknown {
-    const r = this.#reuse;
-    if (r === undefined || r.changedHosts === 'all' || r.changedHosts.has(host)) return undefined;
-    return r.previous.memo.get(key);
+    return this.#carried(key, { host, routes: false });
+  }
+
+  /**
+   * A memoized result of the previous context for `key`, when it is a virtual host of `host` and no
+   * changed route host matches `host` (the config is otherwise the same); undefined otherwise.
+   */
+  previousRouteFor(key: string, host: string): unknown {
+    return this.#carried(key, { host, routes: true });
+  }
+
+  /**
+   * The previous context's memoized result for `key` when the change since cannot have affected xDS
+   * type `typeUrl`, whose output it is (so it still holds, and keeps its identity: the encodings cached
+   * on its objects are reused); undefined otherwise.
+   */
+  carriedOver(key: string, typeUrl: string): unknown {
+    return this.#carried(key, { type: typeUrl });
   }
 
   /** The previous context's memoized result for `key` (undefined without a previous context): callers decide whether it still holds. */
@@ -90,16 +110,23 @@ export class PushContext {
     return types === 'all' || types.has(typeUrl);
   }
 
-  /**
-   * A memoized result of the previous context for `key`, when it is a virtual host of `host` and no
-   * changed route host matches `host` (the config is otherwise the same); undefined otherwise.
-   */
-  previousRouteFor(key: string, host: string): unknown {
+  /** The previous context's result for `key` if `rule` says it still holds; the rule is kept, for the next context to ask. */
+  #carried(key: string, rule: CarryRule): unknown {
+    this.#rules.set(key, rule);
     const r = this.#reuse;
-    const changed = r?.routeHosts ?? 'all';
-    if (r === undefined || changed === 'all') return undefined;
-    for (const pattern of changed) if (hostsOverlap(pattern, host)) return undefined;
-    return r.previous.memo.get(key);
+    return r !== undefined && this.#holds(rule) ? r.previous.memo.get(key) : undefined;
+  }
+
+  /** Whether a result that held in the previous context still holds in this one. */
+  #holds(rule: CarryRule): boolean {
+    const r = this.#reuse;
+    if (r === undefined) return false;
+    if ('type' in rule) return !this.mayChange(rule.type);
+    const changed = rule.routes ? r.routeHosts ?? 'all' : r.changedHosts;
+    if (changed === 'all') return false;
+    if (!rule.routes) return !changed.has(rule.host);
+    for (const pattern of changed) if (hostsOverlap(pattern, rule.host)) return false;
+    return true;
   }
 
   /**
@@ -115,7 +142,27 @@ export class PushContext {
 
   /** Drops the link to the previous context (called once the next one is built), so contexts do not chain. */
   releasePrevious(): void {
+    this.#inherit();
     this.#reuse = undefined;
+  }
+
+  /**
+   * Takes over the previous context's carried results that this one did not compute but that still
+   * hold here: a result is otherwise lost as soon as one context goes by without asking for it (an
+   * endpoint push builds no routes), and the next context that does ask builds it anew, with new
+   * objects whose encodings must be made or matched again.
+   */
+  #inherit(): void {
+    const r = this.#reuse;
+    if (r === undefined) return;
+    const previous = r.previous;
+    for (const [key, rule] of previous.#rules) {
+      if (this.#rules.has(key) || !this.#holds(rule)) continue;
+      const value = previous.memo.get(key);
+      if (value === undefined) continue;
+      this.memo.set(key, value);
+      this.#rules.set(key, rule);
+    }
   }
 
   /** The Sidecar scope of a proxy: the Sidecar selecting it, else its namespace's, else the root's. */

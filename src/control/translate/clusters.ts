@@ -9,6 +9,7 @@ import type { PushContext } from '../push/push-context.ts';
 import type { Service, ServicePort } from '../../registry/model.ts';
 import type { Proxy } from '../proxy.ts';
 import { isHttpProtocol } from '../../api/index.ts';
+import { TYPE } from '../../xds/type-urls.ts';
 import { ADS_SOURCE, socketAddress } from './proto-values.ts';
 import { jsToStruct } from '../../xds/protos.ts';
 import { BLACKHOLE_CLUSTER, inboundCluster, outboundCluster, PASSTHROUGH_CLUSTER } from './names.ts';
@@ -82,8 +83,11 @@ function outboundClusters(ctx: PushContext, proxyNamespace: string, svc: Service
 export function outboundClusterNames(ctx: PushContext, proxy: Proxy): string[] {
   const scope = ctx.sidecarScope(proxy);
   const key = `cds-out-names|${proxy.namespace}|${scope.key}`;
-  const cached = ctx.memo.get(key) as string[] | undefined;
-  if (cached !== undefined) return cached;
+  const cached = (ctx.memo.get(key) ?? ctx.carriedOver(key, TYPE.cluster)) as string[] | undefined;
+  if (cached !== undefined) {
+    ctx.memo.set(key, cached);
+    return cached;
+  }
   const out: string[] = [];
   for (const svc of ctx.visibleServices(proxy.namespace, scope)) {
     const dr = svc.hostname.includes('*') ? undefined : ctx.destinationRule(svc.hostname, proxy.namespace, svc.namespace);
@@ -98,8 +102,13 @@ export function outboundClusterNames(ctx: PushContext, proxy: Proxy): string[] {
 export function outboundClustersFor(ctx: PushContext, proxy: Proxy): EnvoyCluster[] {
   const scope = ctx.sidecarScope(proxy);
   const key = `cds-out|${proxy.namespace}|${scope.key}`;
-  const cached = ctx.memo.get(key) as EnvoyCluster[] | undefined;
-  if (cached !== undefined) return cached;
+  // Carried over when the change cannot touch clusters (routing or endpoint changes, workloads joining):
+  // the same objects keep their encodings, where rebuilt ones would each be fingerprinted again.
+  const cached = (ctx.memo.get(key) ?? ctx.carriedOver(key, TYPE.cluster)) as EnvoyCluster[] | undefined;
+  if (cached !== undefined) {
+    ctx.memo.set(key, cached);
+    return cached;
+  }
   const out: EnvoyCluster[] = [];
   for (const svc of ctx.visibleServices(proxy.namespace, scope)) {
     for (const port of svc.ports) out.push(...outboundClusters(ctx, proxy.namespace, svc, port));
