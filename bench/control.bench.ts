@@ -7,6 +7,7 @@
  * Targets (issue 3): 1,000 proxies × 1,000 services converge in ≤ 100 ms p99 after a change; RSS ≤ 300 MB.
  *
  * Options: --quick (100×100 only), --proxies 100,1000, --services 100,1000, --changes 5 (of each kind),
+ * --warmup 1 (changes of each kind made first, timed and printed apart, not counted: the first after start runs code for the first time),
  * --kind-budget 45 (s: no new change of a kind after that long, once two were made), --timeout <s per cell>, --no-pin (do not split the CPUs between control plane and sidecars),
  * --profile <dir> (V8 CPU profile of each cell's control plane; also WEFT_BENCH_CPU_PROF=<dir>),
  * --protocol delta|sotw|both (the sidecars' ADS variant; delta, as `weft proxy` speaks it, takes routes over VHDS),
@@ -29,6 +30,7 @@ const { values: args } = parseArgs({
     proxies: { type: 'string' },
     services: { type: 'string' },
     changes: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
     'kind-budget': { type: 'string', default: '45' },
     timeout: { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
@@ -74,7 +76,7 @@ console.log(`machine: ${machine()}`);
 console.log(place.pinned
   ? `CPUs: control plane pinned to CPU ${place.controlCpus} (1 core); simulated sidecars and this orchestrator on CPU ${place.fleetCpus} (${place.cores - 1} core${place.cores > 2 ? 's' : ''}); ${place.cores} in total`
   : `CPUs: not pinned: control plane, simulated sidecars and orchestrator share ${place.cores} cores`);
-console.log(`debounce ${args.debounce} ms; ${args.changes} changes of each kind per cell (fewer once a kind took ${args['kind-budget']} s)${profileDir === undefined ? '' : `; CPU profiles in ${profileDir}`}`);
+console.log(`debounce ${args.debounce} ms; ${args.changes} changes of each kind per cell, after ${args.warmup} untimed warm-up change${args.warmup === '1' ? '' : 's'} (fewer once a kind took ${args['kind-budget']} s)${profileDir === undefined ? '' : `; CPU profiles in ${profileDir}`}`);
 console.log(`changes: VirtualService = an 80/20-style split on svc-0 applied over HTTP (RDS); endpoint = svc-0's v1 WorkloadEntry moves (EDS);
          workload join = a new svc-0 sidecar connects, the registry's endpoint-only path (EDS; counts include the new sidecar's own sync)\n`);
 
@@ -83,7 +85,7 @@ for (const scoped of scopes) for (const protocol of protocols) for (const servic
   for (const proxies of proxiesList) {
     const timeoutMs = args.timeout === undefined ? 60_000 + 0.3 * proxies * services : Number(args.timeout) * 1000;
     const cell = await runCell({
-      protocol, scoped, proxies, services, changes: Number(args.changes), kindBudgetMs: Number(args['kind-budget']) * 1000, timeoutMs, debounceMs: Number(args.debounce),
+      protocol, scoped, proxies, services, changes: Number(args.changes), warmup: Number(args.warmup), kindBudgetMs: Number(args['kind-budget']) * 1000, timeoutMs, debounceMs: Number(args.debounce),
       controlCpus: place.controlCpus, fleetCpus: place.fleetCpus,
       ...(profileDir === undefined ? {} : { profileDir: join(profileDir, `${protocol}${scoped ? '-scoped' : ''}-${proxies}x${services}`) }),
     });
