@@ -168,14 +168,18 @@ export class PushContext {
   /** The Sidecar scope of a proxy: the Sidecar selecting it, else its namespace's, else the root's. */
   sidecarScope(proxy: Proxy): SidecarScope {
     const sidecars = this.config.of('Sidecar');
+    if (sidecars.length === 0) return this.#scope('default', undefined); // the common case, asked per proxy and type on every push
     const own = sidecars.filter((s) => s.metadata.namespace === proxy.namespace);
     const chosen = own.find((s) => s.spec.workloadSelector?.labels !== undefined && selects(s.spec.workloadSelector.labels, proxy.labels))
       ?? own.find((s) => s.spec.workloadSelector === undefined)
       ?? sidecars.find((s) => s.metadata.namespace === this.mesh.rootNamespace && s.spec.workloadSelector === undefined);
-    const key = chosen === undefined ? 'default' : `${chosen.metadata.namespace}/${chosen.metadata.name}`;
+    return this.#scope(chosen === undefined ? 'default' : `${chosen.metadata.namespace}/${chosen.metadata.name}`, chosen);
+  }
+
+  #scope(key: string, sidecar: ResourceOf<'Sidecar'> | undefined): SidecarScope {
     let scope = this.#scopes.get(key);
     if (scope === undefined) {
-      scope = scopeFrom(chosen, this.mesh.outboundTrafficPolicy);
+      scope = scopeFrom(sidecar, this.mesh.outboundTrafficPolicy);
       this.#scopes.set(key, scope);
     }
     return scope;
