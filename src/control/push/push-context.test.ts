@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseConfig } from '../../api/index.ts';
 import { configSnapshot } from '../config-snapshot.ts';
 import { buildRegistrySnapshot, servicesFromConfig, workloadsFromConfig } from '../../registry/index.ts';
-import { PushContext } from './push-context.ts';
+import { MAX_CARRY_AGE, PushContext } from './push-context.ts';
 import { loadAssignment } from '../translate/endpoints.ts';
 import { typesForKinds, typesForVirtualServices } from './change-scope.ts';
 import { TYPE } from '../../xds/type-urls.ts';
@@ -50,6 +50,23 @@ describe('PushContext', () => {
     touched.releasePrevious();
     assert.notEqual(loadAssignment(next, A, 'default'), a1);
     assert.equal(loadAssignment(next, B, 'default'), b1);
+  });
+
+  it('lets a carried result go once no context asked for it in MAX_CARRY_AGE contexts', () => {
+    const contexts = [context('0')];
+    const a0 = loadAssignment(contexts[0]!, A, 'default');
+    const quiet = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const previous = contexts[contexts.length - 1]!;
+        contexts.push(context(String(contexts.length), { previous, changedHosts: new Set(), types: new Set([TYPE.route]) }));
+        previous.releasePrevious();
+      }
+      return contexts[contexts.length - 1]!;
+    };
+    assert.equal(loadAssignment(quiet(MAX_CARRY_AGE), A, 'default'), a0, 'carried as long as it was asked for recently enough');
+    assert.equal(loadAssignment(quiet(MAX_CARRY_AGE + 1), A, 'default'), a0, 'asking again starts the count over');
+    const late = quiet(MAX_CARRY_AGE + 2);
+    assert.notEqual(loadAssignment(late, A, 'default'), a0, 'then let go, and built anew');
   });
 
   it('maps config kinds to the xDS types they can change', () => {

@@ -36,6 +36,9 @@ export interface Reuse {
 /** When a memoized result still holds in the next context: its host's endpoints, or its host's routes, did not change; or nothing of its xDS type did. */
 type CarryRule = { readonly host: string; readonly routes: boolean } | { readonly type: string };
 
+/** Contexts a result is carried through without being asked for before it is let go. */
+export const MAX_CARRY_AGE = 32;
+
 const byAge = <T extends { metadata: { creationTimestamp?: string; namespace: string; name: string } }>(a: T, b: T) =>
   (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
   a.metadata.namespace.localeCompare(b.metadata.namespace) || a.metadata.name.localeCompare(b.metadata.name);
@@ -59,6 +62,8 @@ export class PushContext {
   #reuse: Reuse | undefined;
   /** Per memoized result a later context may take over, when it still holds (see `#carried`). */
   readonly #rules = new Map<string, CarryRule>();
+  /** Per result taken over from an earlier context without being asked for since: how many contexts ago it was last asked for. */
+  readonly #ages = new Map<string, number>();
 
   /**
    * `reuse` names the previous context and the hosts that changed since: generators may take per-host
@@ -150,18 +155,21 @@ export class PushContext {
    * Takes over the previous context's carried results that this one did not compute but that still
    * hold here: a result is otherwise lost as soon as one context goes by without asking for it (an
    * endpoint push builds no routes), and the next context that does ask builds it anew, with new
-   * objects whose encodings must be made or matched again.
+   * objects whose encodings must be made or matched again. A result nobody asked for in MAX_CARRY_AGE
+   * contexts is let go (one keyed by proxies' labels may belong to proxies long gone).
    */
   #inherit(): void {
     const r = this.#reuse;
     if (r === undefined) return;
     const previous = r.previous;
     for (const [key, rule] of previous.#rules) {
-      if (this.#rules.has(key) || !this.#holds(rule)) continue;
+      const age = (previous.#ages.get(key) ?? 0) + 1;
+      if (age > MAX_CARRY_AGE || this.#rules.has(key) || !this.#holds(rule)) continue;
       const value = previous.memo.get(key);
       if (value === undefined) continue;
       this.memo.set(key, value);
       this.#rules.set(key, rule);
+      this.#ages.set(key, age);
     }
   }
 
