@@ -76,7 +76,7 @@ console.log(`machine: ${machine()}`);
 console.log(place.pinned
   ? `CPUs: control plane pinned to CPU ${place.controlCpus} (1 core); simulated sidecars and this orchestrator on CPU ${place.fleetCpus} (${place.cores - 1} core${place.cores > 2 ? 's' : ''}); ${place.cores} in total`
   : `CPUs: not pinned: control plane, simulated sidecars and orchestrator share ${place.cores} cores`);
-console.log(`debounce ${args.debounce} ms; ${args.changes} changes of each kind per cell, after ${args.warmup} untimed warm-up change${args.warmup === '1' ? '' : 's'} (fewer once a kind took ${args['kind-budget']} s)${profileDir === undefined ? '' : `; CPU profiles in ${profileDir}`}`);
+console.log(`debounce ${args.debounce} ms; ${args.changes} changes of each kind per cell (fewer once a kind took ${args['kind-budget']} s), after ${args.warmup} untimed warm-up change${args.warmup === '1' ? '' : 's'}${profileDir === undefined ? '' : `; CPU profiles in ${profileDir}`}`);
 console.log(`changes: VirtualService = an 80/20-style split on svc-0 applied over HTTP (RDS); endpoint = svc-0's v1 WorkloadEntry moves (EDS);
          workload join = a new svc-0 sidecar connects, the registry's endpoint-only path (EDS; counts include the new sidecar's own sync)\n`);
 

@@ -26,6 +26,13 @@ const { values: args } = parseArgs({
     port: { type: 'string' },
   },
 });
+for (const name of ['streams', 'pushes', 'bytes', 'ack-bytes'] as const) {
+  const n = Number(args[name]);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`fanout-floor: --${name} must be a positive integer, not ${JSON.stringify(args[name])}`);
+    process.exit(2);
+  }
+}
 const STREAMS = Number(args.streams);
 const BATCH = 64;
 

@@ -14,9 +14,8 @@ import { startHttpApi, type HttpApi } from './http/index.ts';
 import { XdsGenerator } from './xds-generator.ts';
 import { PushContext, DEFAULT_MESH, type MeshSettings } from './push/push-context.ts';
 import { Debouncer, type MergedChange, type Scope } from './push/debouncer.ts';
-import { feedsRegistry, kindOfKey, routeHostsForConfigChange, typesForKinds, typesForVirtualServices } from './push/change-scope.ts';
+import { changedVersions, feedsRegistry, kindOfKey, routeHostsForConfigChange, typesForKinds, typesForVirtualServices } from './push/change-scope.ts';
 import type { ConfigSnapshot } from './config-snapshot.ts';
-import { resourceKey } from './config/canonical.ts';
 import { ControlMetrics } from './metrics.ts';
 import { IdleCollector } from './idle-gc.ts';
 import { workloadOf, type Proxy } from './proxy.ts';
@@ -48,8 +47,7 @@ function configChangeTypes(before: ConfigSnapshot, after: ConfigSnapshot, change
   const others = typesForKinds(new Set(keys.map(kindOfKey).filter((k) => k !== 'VirtualService')));
   const vsKeys = new Set(keys.filter((k) => kindOfKey(k) === 'VirtualService'));
   if (others === 'all' || vsKeys.size === 0) return others;
-  const specs = [before, after].flatMap((snap) => snap.of('VirtualService')
-    .filter((vs) => vsKeys.has(resourceKey(vs))).map((vs) => vs.spec));
+  const specs = changedVersions(before, after, vsKeys, 'VirtualService').map((vs) => vs.spec);
   const vs = typesForVirtualServices(specs);
   return vs === 'all' ? vs : new Set([...others, ...vs]);
 }

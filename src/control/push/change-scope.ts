@@ -3,7 +3,7 @@
  * cds.go, eds.go…). Kinds that feed the registry (Service, ServiceEntry, WorkloadEntry, WorkloadGroup)
  * are decided by the registry's own change event (endpoint-only or not), so they map to nothing here.
  */
-import { hostsOverlap, resolveHost, type ResourceOf } from '../../api/index.ts';
+import { hostsOverlap, resolveHost, type KindName, type ResourceOf } from '../../api/index.ts';
 import { TYPE } from '../../xds/type-urls.ts';
 import type { ConfigSnapshot } from '../config-snapshot.ts';
 import type { Scope } from './debouncer.ts';
@@ -56,6 +56,19 @@ export function kindOfKey(key: string): string {
   return key.slice(0, key.indexOf('/'));
 }
 
+/** The versions before and after a change of the resources of `kind` among `changedKeys` (one absent when created or deleted). */
+export function changedVersions<K extends KindName>(before: ConfigSnapshot, after: ConfigSnapshot, changedKeys: Iterable<string>, kind: K): ResourceOf<K>[] {
+  const out: ResourceOf<K>[] = [];
+  for (const key of changedKeys) {
+    if (kindOfKey(key) !== kind) continue;
+    for (const snap of [before, after]) {
+      const r = snap.find(key);
+      if (r !== undefined) out.push(r as ResourceOf<K>);
+    }
+  }
+  return out;
+}
+
 type VirtualService = ResourceOf<'VirtualService'>;
 type Destination = { readonly host?: string };
 type RouteList = readonly { readonly route?: readonly { readonly destination?: Destination }[]; readonly mirror?: Destination; readonly mirrors?: readonly { readonly destination?: Destination }[] }[];
@@ -83,24 +96,15 @@ function destinationsOf(vs: VirtualService): string[] {
  * after). A DestinationRule change touches its host and the hosts of every VirtualService routing to it:
  * route fields taken from the destination's rule (consistent-hash policies) must follow it. Subsets
  * appearing or going need no rebuild: the consistency pass checks reused hosts against each push's
- * cluster set (consistency.ts). Registry kinds are left
- * to the registry's own change event; kinds no route depends on touch nothing; anything else (Sidecar,
+ * cluster set (consistency.ts). Registry kinds are left to the registry's own change event; kinds no
+ * route depends on touch nothing; anything else (Sidecar,
  * Gateway, a delegate VirtualService without hosts) is `all`. Generators reuse the previous push's
  * virtual hosts for every other host.
  */
 export function routeHostsForConfigChange(before: ConfigSnapshot, after: ConfigSnapshot, changedKeys: Iterable<string>): Scope {
   const out = new Set<string>();
   const changed = new Set(changedKeys);
-  const versions = <K extends 'VirtualService' | 'DestinationRule'>(kind: K): ResourceOf<K>[] => {
-    const out: ResourceOf<K>[] = [];
-    for (const snap of [before, after]) {
-      for (const key of changed) if (kindOfKey(key) === kind) {
-        const r = snap.find(key);
-        if (r !== undefined) out.push(r as ResourceOf<K>);
-      }
-    }
-    return out;
-  };
+  const versions = <K extends 'VirtualService' | 'DestinationRule'>(kind: K) => changedVersions(before, after, changed, kind);
   const hostsOf = (vs: VirtualService): readonly string[] | undefined =>
     (vs.spec.hosts ?? []).length === 0 ? undefined : vs.spec.hosts!.map((h) => resolveHost(h, vs.metadata.namespace));
   for (const key of changed) {

@@ -4,6 +4,7 @@
  * a port the service lacks) is rewritten into a 503 direct response that names the missing cluster, so
  * the failure says why instead of Envoy's bare "NC".
  */
+import { memoized } from '../../util/memo.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -35,13 +36,7 @@ function missingClusterRoute(route: Obj, missing: readonly string[]): Obj {
 const checked = new WeakMap<object, Map<string, Obj>>();
 
 function cached<T extends Obj>(o: T, knownKey: string, make: () => T): T {
-  let byKey = checked.get(o);
-  const hit = byKey?.get(knownKey);
-  if (hit !== undefined) return hit as T;
-  const result = make();
-  if (byKey === undefined) checked.set(o, (byKey = new Map()));
-  byKey.set(knownKey, result);
-  return result;
+  return memoized(memoized(checked, o, () => new Map<string, Obj>()), knownKey, make) as T;
 }
 
 /** A virtual host with its routes to unknown clusters rewritten; the same object when none is missing. */

@@ -6,6 +6,7 @@
  * thousand services). https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/vhds
  */
 import { collectionOf } from '../../xds/type-urls.ts';
+import { memoized } from '../../util/memo.ts';
 import type { RouteConfiguration } from './outbound-routes.ts';
 
 type VirtualHost = Record<string, unknown> & { name: string };
@@ -22,14 +23,7 @@ const splits = new WeakMap<RouteConfiguration, Split>();
 const renamed = new WeakMap<object, Map<string, VirtualHost>>();
 
 function vhdsForm(configName: string, vh: VirtualHost): VirtualHost {
-  let byConfig = renamed.get(vh);
-  let out = byConfig?.get(configName);
-  if (out === undefined) {
-    out = { ...vh, name: `${configName}/${vh.name}` };
-    if (byConfig === undefined) renamed.set(vh, (byConfig = new Map()));
-    byConfig.set(configName, out);
-  }
-  return out;
+  return memoized(memoized(renamed, vh, () => new Map<string, VirtualHost>()), configName, () => ({ ...vh, name: `${configName}/${vh.name}` }));
 }
 
 const isCatchAll = (vh: Record<string, unknown>): boolean => (vh['domains'] as string[] | undefined)?.includes('*') === true;
