@@ -9,7 +9,8 @@
  * Options: --quick (100×100 only), --proxies 100,1000, --services 100,1000, --changes 5 (of each kind),
  * --warmup 1 (changes of each kind made first, timed and printed apart, not counted: the first after start runs code for the first time),
  * --kind-budget 45 (s: no new change of a kind after that long, once two were made), --timeout <s per cell>, --no-pin (do not split the CPUs between control plane and sidecars),
- * --profile <dir> (V8 CPU profile of each cell's control plane; also WEFT_BENCH_CPU_PROF=<dir>),
+ * --profile <dir> (V8 CPU profile of each cell's control plane; also WEFT_BENCH_CPU_PROF=<dir>), --profile-interval <µs> (its
+ * sampling interval; V8's default is 1000), --gc-trace <dir> (V8's GC trace of each cell's control plane, one line per collection),
  * --protocol delta|sotw|both (the sidecars' ADS variant; delta, as `weft proxy` speaks it, takes routes over VHDS),
  * --sidecar-scope off|on|both (a namespace-wide Sidecar limiting each proxy to 10 services).
  */
@@ -35,6 +36,8 @@ const { values: args } = parseArgs({
     timeout: { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
     profile: { type: 'string' },
+    'profile-interval': { type: 'string' },
+    'gc-trace': { type: 'string' },
     debounce: { type: 'string', default: '10' },
     protocol: { type: 'string', default: 'delta' },
     'sidecar-scope': { type: 'string', default: 'off' },
@@ -45,6 +48,10 @@ const list = (v: string | undefined, fallback: number[]) => (v === undefined ? f
 const proxiesList = list(args.proxies, args.quick ? [100] : [100, 1000]);
 const servicesList = list(args.services, args.quick ? [100] : [100, 1000]);
 const profileDir = args.profile ?? process.env['WEFT_BENCH_CPU_PROF'];
+const profileIntervalUs = args['profile-interval'] === undefined ? undefined : Number(args['profile-interval']);
+if (profileIntervalUs !== undefined && !(Number.isInteger(profileIntervalUs) && profileIntervalUs > 0)) throw new Error(`--profile-interval: a positive number of µs (got ${JSON.stringify(args['profile-interval'])})`);
+const gcTraceDir = args['gc-trace'];
+if (gcTraceDir !== undefined) mkdirSync(gcTraceDir, { recursive: true });
 const protocols: AdsProtocol[] = args.protocol === 'both' ? ['delta', 'sotw'] : [args.protocol as AdsProtocol];
 for (const p of protocols) if (p !== 'delta' && p !== 'sotw') throw new Error(`--protocol: delta, sotw or both (got ${JSON.stringify(args.protocol)})`);
 const scopes = { off: [false], on: [true], both: [false, true] }[args['sidecar-scope'] as 'off' | 'on' | 'both'];
@@ -83,11 +90,13 @@ console.log(`changes: VirtualService = an 80/20-style split on svc-0 applied ove
 const cells: CellResult[] = [];
 for (const scoped of scopes) for (const protocol of protocols) for (const services of servicesList) {
   for (const proxies of proxiesList) {
+    const name = `${protocol}${scoped ? '-scoped' : ''}-${proxies}x${services}`;
     const timeoutMs = args.timeout === undefined ? 60_000 + 0.3 * proxies * services : Number(args.timeout) * 1000;
     const cell = await runCell({
       protocol, scoped, proxies, services, changes: Number(args.changes), warmup: Number(args.warmup), kindBudgetMs: Number(args['kind-budget']) * 1000, timeoutMs, debounceMs: Number(args.debounce),
       controlCpus: place.controlCpus, fleetCpus: place.fleetCpus,
-      ...(profileDir === undefined ? {} : { profileDir: join(profileDir, `${protocol}${scoped ? '-scoped' : ''}-${proxies}x${services}`) }),
+      ...(profileDir === undefined ? {} : { profileDir: join(profileDir, name), profileIntervalUs }),
+      ...(gcTraceDir === undefined ? {} : { gcTraceFile: join(gcTraceDir, `${name}.log`) }),
     });
     printCell(cell);
     cells.push(cell);

@@ -37,6 +37,8 @@ export interface CellOptions {
   readonly controlCpus?: string;
   readonly fleetCpus?: string;
   readonly profileDir?: string;
+  readonly profileIntervalUs?: number;
+  readonly gcTraceFile?: string;
 }
 
 export interface ChangeFigures {
@@ -255,7 +257,10 @@ export async function runCell(opts: CellOptions): Promise<CellResult> {
   let cp: ControlProcess | undefined;
   let fleet: FleetLink | undefined;
   try {
-    cp = await startControlPlane({ debounceMs: opts.debounceMs, cpus: opts.controlCpus, profileDir: opts.profileDir });
+    cp = await startControlPlane({
+      debounceMs: opts.debounceMs, cpus: opts.controlCpus, profileDir: opts.profileDir,
+      profileIntervalUs: opts.profileIntervalUs, gcTraceFile: opts.gcTraceFile,
+    });
     await applyMesh(cp, opts, result);
     fleet = await startFleet(opts.fleetCpus);
     await waitIdle(cp.pid, IDLE_MAX_MS);

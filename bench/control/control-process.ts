@@ -1,8 +1,10 @@
 /**
  * The control plane under test: a real `weft control` child process on free loopback ports, optionally
- * pinned to CPUs (taskset) and CPU-profiled (`--cpu-prof`), with the HTTP API calls the benchmark needs.
+ * pinned to CPUs (taskset), CPU-profiled (`--cpu-prof`) and GC-traced (`--trace-gc`), with the HTTP API
+ * calls the benchmark needs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +17,10 @@ export interface ControlOptions {
   readonly cpus?: string;
   /** Write a V8 CPU profile of the whole run into this folder (on exit). */
   readonly profileDir?: string;
+  /** The profile's sampling interval in µs (V8's default: 1000). */
+  readonly profileIntervalUs?: number;
+  /** Write V8's GC trace (`--trace-gc`: one line per collection, its kind, heap sizes and pause) into this file. */
+  readonly gcTraceFile?: string;
 }
 
 export interface ControlProcess {
@@ -51,7 +57,11 @@ export class Metrics {
 }
 
 function command(opts: ControlOptions, stateDir: string): [string, string[]] {
-  const node = [...(opts.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`]), BIN];
+  const profile = opts.profileDir === undefined ? [] : [
+    '--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`,
+    ...(opts.profileIntervalUs === undefined ? [] : [`--cpu-prof-interval=${opts.profileIntervalUs}`]),
+  ];
+  const node = [...profile, ...(opts.gcTraceFile === undefined ? [] : ['--trace-gc']), BIN];
   const args = [...node, 'control', '--xds', '127.0.0.1:0', '--http', '127.0.0.1:0', '--state', stateDir, '--debounce', String(opts.debounceMs)];
   return opts.cpus === undefined ? [process.execPath, args] : ['taskset', ['-c', opts.cpus, process.execPath, ...args]];
 }
@@ -79,7 +89,9 @@ async function stopChild(child: ChildProcess): Promise<void> {
 export async function startControlPlane(opts: ControlOptions): Promise<ControlProcess> {
   const stateDir = await mkdtemp(join(tmpdir(), 'weft-bench-state-'));
   const [file, args] = command(opts, stateDir);
-  const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const stdout = opts.gcTraceFile === undefined ? 'ignore' : openSync(opts.gcTraceFile, 'w'); // V8 writes its GC trace there
+  const child = spawn(file, args, { stdio: ['ignore', stdout, 'pipe'] });
+  if (typeof stdout === 'number') closeSync(stdout);
   let output = '';
   child.stderr!.on('data', (d: Buffer) => {
     output = (output + d.toString()).slice(-20_000);

@@ -38,6 +38,21 @@ export class MessageReader {
   }
 
   push(chunk: Buffer, each: OnMessage): void {
+    if (this.#buffered === 0) {
+      // Nothing pending (the usual case: a chunk holds whole messages): read them straight from it.
+      const pos = this.#direct(chunk, each);
+      if (pos === chunk.length) return;
+      if (pos < 0) {
+        // The handler said stop: keep the rest for later, as below.
+        const rest = chunk.subarray(-pos);
+        if (rest.length > 0) {
+          this.#chunks.push(rest);
+          this.#buffered = rest.length;
+        }
+        return;
+      }
+      if (pos > 0) chunk = chunk.subarray(pos);
+    }
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
     for (;;) {
@@ -58,6 +73,25 @@ export class MessageReader {
       this.#need = -1;
       if (each(compressed, body) === false) return;
     }
+  }
+
+  /**
+   * Delivers the whole messages at the start of `chunk`; returns where the rest (a partial message)
+   * starts, or its start negated when a handler said stop (-0 never happens: a message is ≥ 5 bytes).
+   */
+  #direct(chunk: Buffer, each: OnMessage): number {
+    let pos = 0;
+    while (chunk.length - pos >= 5) {
+      const length = chunk.readUInt32BE(pos + 1);
+      if (length > this.#maxBytes) throw new MessageTooLarge(length, this.#maxBytes);
+      const end = pos + 5 + length;
+      if (end > chunk.length) break;
+      const compressed = chunk[pos] !== 0;
+      const body = chunk.subarray(pos + 5, end);
+      pos = end;
+      if (each(compressed, body) === false) return -pos;
+    }
+    return pos;
   }
 
   /** Forgets what is buffered (the stream is over). */

@@ -2,7 +2,7 @@
  * One ADS stream: its lifecycle (the first request must carry an acceptable node; `connect` once,
  * `disconnect` once), writing responses with flow control, and handing requests and pushes to its
  * protocol variant. Errors in generation are reported and skip that type; nothing thrown escapes into
- * the transport.
+ * the transport (a bug in request or push handling ends the stream with INTERNAL).
  * Flow control: a response counts as in flight from `call.write()` until its write callback (the
  * socket took it, which waits on the client's flow-control window). The stream stops writing
  * while its own in-flight bytes reach `highWaterBytes`, while `call.write()` asked for 'drain', or
@@ -72,6 +72,7 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
         this.#needDrain = false;
         this.resume();
       },
+      written: (n) => this.#written(n),
     });
   }
 
@@ -85,14 +86,26 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
 
   /** Sends what changed among `types` (undefined: all) since the last response of each type. */
   push(types: ReadonlySet<string> | undefined, changedAt: number): void {
-    if (this.#closed || this.#protocol === undefined) return;
-    this.#guard(() => this.#protocol?.push(types, changedAt));
+    const protocol = this.#protocol;
+    if (this.#closed || protocol === undefined) return;
+    try {
+      protocol.push(types, changedAt);
+    } catch (err) {
+      this.#failed(err);
+    }
+    this.#updateBacklog();
   }
 
   /** Writing may go on (called by the write budget, and on this stream's own progress). */
   resume(): void {
-    if (this.#closed || this.#protocol === undefined) return;
-    this.#guard(() => this.#protocol?.flush());
+    const protocol = this.#protocol;
+    if (this.#closed || protocol === undefined) return;
+    try {
+      protocol.flush();
+    } catch (err) {
+      this.#failed(err);
+    }
+    this.#updateBacklog();
   }
 
   /** Ends the stream: with OK, or with `status` (the client sees it and reconnects). */
@@ -111,10 +124,12 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
     if (this.#closed) return;
     const receivedAt = performance.now();
     this.#host.observer.request?.({ mode: this.mode, request: req });
-    this.#guard(() => {
-      if (this.#protocol === undefined && !this.#accept(req.node)) return;
-      this.#protocol?.onRequest(req, receivedAt);
-    });
+    try {
+      if (this.#protocol !== undefined || this.#accept(req.node)) this.#protocol?.onRequest(req, receivedAt);
+    } catch (err) {
+      this.#failed(err);
+    }
+    this.#updateBacklog();
   }
 
   /** May a response be written now? When the budget says no, it resumes this stream later. */
@@ -123,13 +138,13 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
     return this.#host.budget.admit(this);
   }
 
-  #write(proxy: P, response: OutgoingResponse, info: { readonly typeUrl: string; readonly resources: number; readonly removed: number }): void {
+  #write(proxy: P, response: OutgoingResponse, typeUrl: string, resources: number, removed: number): void {
     if (this.#closed) return;
     const n = response.length;
     this.#inflight += n;
     this.#host.budget.take(this, n);
-    if (!this.#call.write(response, () => this.#written(n))) this.#needDrain = true;
-    this.#host.observer.pushSent?.({ proxyId: proxy.id, bytes: n, mode: this.mode, ...info });
+    if (!this.#call.write(response)) this.#needDrain = true;
+    this.#host.observer.pushSent?.({ proxyId: proxy.id, typeUrl, bytes: n, resources, removed, mode: this.mode });
   }
 
   /** The socket took `n` bytes: they no longer count, and writing may resume. */
@@ -175,7 +190,7 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
       get writable() {
         return writable();
       },
-      write: (response, info) => this.#write(proxy, response, info),
+      write: (response, typeUrl, resources, removed) => this.#write(proxy, response, typeUrl, resources, removed),
     };
   }
 
@@ -188,15 +203,10 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
     }
   }
 
-  /** Runs request and push handling; a bug there ends this stream with INTERNAL instead of escaping. */
-  #guard(fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      this.#report('PROTOCOL', (err as Error).message);
-      this.close({ code: GrpcStatus.INTERNAL, details: 'xDS server error' });
-    }
-    this.#updateBacklog();
+  /** Request or push handling threw (a bug): the stream ends with INTERNAL instead of the error escaping. */
+  #failed(err: unknown): void {
+    this.#report('PROTOCOL', (err as Error).message);
+    this.close({ code: GrpcStatus.INTERNAL, details: 'xDS server error' });
   }
 
   /** The call ended under us: the client went away, reset the stream, or sent what could not be read. */

@@ -204,13 +204,26 @@ class DeltaType extends Exchange {
  */
 const MAX_RESPONSE_BYTES = 128 * 1024;
 
+const entryBytes = (r: EncodedResource): number => r.body.length + r.name.length + r.version.length + 16;
+
+/** Whether `diff`'s resources fit in one response (the common case: a push changes a few resources). */
+function fitsOne(diff: Diff): boolean {
+  const changed = diff.changed;
+  let bytes = 0;
+  for (let i = 0; i < changed.length; i++) {
+    bytes += entryBytes(changed[i]!);
+    if (bytes > MAX_RESPONSE_BYTES && i > 0) return false;
+  }
+  return true;
+}
+
 /** `diff` cut into parts of at most MAX_RESPONSE_BYTES of resources (at least one each); removals go last. */
 function chunks(diff: Diff): Diff[] {
   const out: Diff[] = [];
   let part: EncodedResource[] = [];
   let bytes = 0;
   for (const r of diff.changed) {
-    const size = r.body.length + r.name.length + r.version.length + 16;
+    const size = entryBytes(r);
     if (part.length > 0 && bytes + size > MAX_RESPONSE_BYTES) {
       out.push({ changed: part, removed: [] });
       part = [];
@@ -220,7 +233,7 @@ function chunks(diff: Diff): Diff[] {
     bytes += size;
   }
   out.push({ changed: part, removed: diff.removed });
-  return out.length === 1 ? [diff] : out;
+  return out;
 }
 
 export class DeltaProtocol extends StreamProtocol<DeltaType> implements Protocol<DeltaRequest> {
@@ -260,16 +273,26 @@ export class DeltaProtocol extends StreamProtocol<DeltaType> implements Protocol
       state.commit(generated);
       return;
     }
+    state.commit(generated);
+    if (fitsOne(diff)) {
+      // One response, as almost every push is: no per-stream arrays, and the diff's own resource list
+      // (shared by the streams in step) lets the response reuse the bytes framed for the first of them.
+      const nonce = this.ctx.nextNonce();
+      state.sent(generated.version, nonce, changedAt);
+      state.earlierNonces = EMPTY;
+      this.#write(typeUrl, generated.version, nonce, diff);
+      return;
+    }
     const parts = chunks(diff);
     const nonces = parts.map(() => this.ctx.nextNonce());
-    state.commit(generated);
     state.sent(generated.version, nonces[nonces.length - 1]!, changedAt);
-    // Almost every response is one part: no set of its own, per stream and push.
-    state.earlierNonces = nonces.length === 1 ? EMPTY : new Set(nonces.slice(0, -1));
-    parts.forEach((part, i) => {
-      const response = deltaResponse(typeUrl, generated.version, nonces[i]!, part.changed, part.removed, this.ctx.controlPlane);
-      this.ctx.write(response, { typeUrl, resources: part.changed.length, removed: part.removed.length });
-    });
+    state.earlierNonces = new Set(nonces.slice(0, -1));
+    parts.forEach((part, i) => this.#write(typeUrl, generated.version, nonces[i]!, part));
+  }
+
+  #write(typeUrl: string, version: string, nonce: string, part: Diff): void {
+    const response = deltaResponse(typeUrl, version, nonce, part.changed, part.removed, this.ctx.controlPlane);
+    this.ctx.write(response, typeUrl, part.changed.length, part.removed.length);
   }
 
   status(): Record<string, TypeStatus> {

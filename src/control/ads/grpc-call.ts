@@ -14,7 +14,7 @@
 
 import http2 from 'node:http2';
 import { gunzipSync } from 'node:zlib';
-import type { FramePool } from './frame-pool.ts';
+import type { FramePool, Slab } from './frame-pool.ts';
 import { MessageReader, MessageTooLarge, writePrefix, type FramedMessage } from '../../xds/grpc-frames.ts';
 import { encodeGrpcMessage, GrpcStatus, type GrpcStatusCode } from '../../xds/grpc-status.ts';
 
@@ -33,6 +33,8 @@ export interface CallHandler<R> {
   closed(error: Error | undefined): void;
   /** Writing may go on after `write` returned false. */
   drain(): void;
+  /** HTTP/2 handed the bytes of a message written with `write` to the socket (`bytes`: its length); in write order, not after the call ended. */
+  written(bytes: number): void;
 }
 
 const { HTTP2_HEADER_STATUS, HTTP2_HEADER_CONTENT_TYPE } = http2.constants;
@@ -65,6 +67,24 @@ export class GrpcCall<R> {
   #closed = false;
   #deadline: NodeJS.Timeout | undefined;
   readonly #reader: MessageReader;
+  /**
+   * Per write not yet completed, in order (HTTP/2 completes a stream's writes in order): its slab and
+   * message length. One callback serves every write, instead of a closure per response.
+   */
+  readonly #slabs: (Slab | undefined)[] = [];
+  readonly #lengths: number[] = [];
+  readonly #afterWrite = (err: Error | null | undefined): void => {
+    const slab = this.#slabs.shift();
+    const length = this.#lengths.shift() ?? 0;
+    if (err !== undefined && err !== null) return;
+    if (slab !== undefined) this.#options.pool.give(slab);
+    this.#handler?.written(length);
+  };
+  /** Reads one complete request (bound once, for the frame reader). */
+  readonly #onMessage = (compressed: boolean, body: Buffer): boolean => {
+    this.#deliver(compressed, body);
+    return !this.#closed;
+  };
 
   constructor(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, options: GrpcCallOptions<R>) {
     this.#stream = stream;
@@ -96,22 +116,19 @@ export class GrpcCall<R> {
   }
 
   /**
-   * Frames `message` and writes it; `written` runs once HTTP/2 handed its bytes to the socket (not if the
-   * call ends first). Returns false when the stream's buffer is full: wait for `drain`.
+   * Frames `message` and writes it; the handler's `written` runs once HTTP/2 handed its bytes to the
+   * socket (not if the call ends first). Returns false when the stream's buffer is full: wait for `drain`.
    */
-  write(message: FramedMessage, written: () => void): boolean {
+  write(message: FramedMessage): boolean {
     if (this.#ended) return false;
     this.#sendHeaders();
     const size = 5 + message.length;
     const { buf, slab } = this.#options.pool.take(size);
     writePrefix(buf, message.length);
     message.writeTo(buf, 5);
-    const pool = this.#options.pool;
-    return this.#stream.write(buf, (err) => {
-      if (err !== undefined && err !== null) return;
-      if (slab !== undefined) pool.give(slab);
-      written();
-    });
+    this.#slabs.push(slab);
+    this.#lengths.push(message.length);
+    return this.#stream.write(buf, this.#afterWrite);
   }
 
   /** Ends the call with `status` (OK by default). */
@@ -156,10 +173,7 @@ export class GrpcCall<R> {
   #onData(chunk: Buffer): void {
     if (this.#closed) return;
     try {
-      this.#reader.push(chunk, (compressed, body) => {
-        this.#deliver(compressed, body);
-        return !this.#closed;
-      });
+      this.#reader.push(chunk, this.#onMessage);
     } catch (e) {
       if (!(e instanceof MessageTooLarge)) throw e;
       this.#reject(GrpcStatus.RESOURCE_EXHAUSTED, `${this.#options.messageName} of ${e.length} bytes exceeds the limit of ${e.limit}`);

@@ -61,11 +61,12 @@ describe('gRPC transport (ADS server side)', () => {
           if (text === 'end') return call.end();
           if (text === 'fail') return call.end({ code: GrpcStatus.INTERNAL, details: 'broken 100% — ü' } satisfies CallStatus);
           const reply = text === 'big' ? Buffer.alloc(SLAB_BYTES - 200, 'x') : Buffer.from(`echo:${text}`);
-          call.write({ length: reply.length, writeTo: (out, offset) => reply.copy(out, offset) }, () => {});
+          call.write({ length: reply.length, writeTo: (out, offset) => reply.copy(out, offset) });
         },
         halfClosed: () => call.end(),
         closed: (e) => closed.push(e),
         drain: () => {},
+        written: () => {},
       });
     }]]), { keepaliveMs: 50, keepaliveTimeoutMs: 100 });
     port = await server.listen('127.0.0.1', 0);

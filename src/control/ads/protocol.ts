@@ -27,8 +27,8 @@ export interface ProtocolContext {
    * and the connection calls `flush()` once writing may resume.
    */
   readonly writable: boolean;
-  /** Writes one response. */
-  write(response: OutgoingResponse, info: { readonly typeUrl: string; readonly resources: number; readonly removed: number }): void;
+  /** Writes one response of `typeUrl` carrying `resources` resources and `removed` removals (delta). */
+  write(response: OutgoingResponse, typeUrl: string, resources: number, removed: number): void;
   /** Resource-name lists shared by all streams of the server. */
   readonly names: NameInterner;
 }

@@ -3,10 +3,11 @@
  * sizes first, then copies. A response is handed to the transport as an `OutgoingResponse` and written
  * only then, straight into the framed buffer the transport sends (grpc-call.ts), so each response costs
  * one copy of its resources and no allocation of its own.
- * What many streams send alike is built once: the part of a SotW response that does not depend on the
+ * What many streams send alike is built once: the part of a response that does not depend on the
  * stream (everything but the nonce) is cached per resource list from its second use, so a Generated
- * sent to a thousand proxies is framed once and copied a thousand times; a delta `Resource` entry is
- * cached per EncodedResource. Caches are weak: they live as long as the generator keeps the objects.
+ * (SotW) or a diff (delta) sent to a thousand proxies is framed once and copied a thousand times; a
+ * delta `Resource` entry is cached per EncodedResource. Caches are weak: they live as long as the
+ * generator (or the diff) keeps the objects.
  * Both treat resource lists and resources as immutable.
  * Protobuf lets fields come in any order, so the nonce goes last, after the shared part.
  * Field numbers: envoy/service/discovery/v3/discovery.proto.
@@ -75,25 +76,75 @@ interface SharedPart {
   readonly typeUrl: string;
   readonly version: string;
   readonly controlPlane: string;
+  /** Delta only: the removed names the part carries (the same array). */
+  readonly removed: readonly string[] | undefined;
   readonly bytes: Buffer;
 }
 
-/** Per resource list (a Generated's, or a change set several streams share): its SotW response minus the nonce. */
-const sharedParts = new WeakMap<readonly EncodedResource[], SharedPart>();
-/** Lists seen once: the shared part is cached from the second use, so lists only one stream sends cost no copy. */
-const seenOnce = new WeakSet<readonly EncodedResource[]>();
+/**
+ * A response whose every field but the nonce was written before: the shared bytes, then the nonce field.
+ * A class rather than a closure, since a push makes one per stream.
+ */
+class SharedWithNonce implements OutgoingResponse {
+  readonly length: number;
+  readonly #shared: Buffer;
+  readonly #nonce: Utf8;
+
+  constructor(shared: Buffer, nonce: Utf8) {
+    this.#shared = shared;
+    this.#nonce = nonce;
+    this.length = shared.length + stringFieldSize(nonce);
+  }
+
+  writeTo(out: Buffer, offset: number): void {
+    out.set(this.#shared, offset);
+    writeStringField(out, offset + this.#shared.length, 5, this.#nonce);
+  }
+}
+
+/**
+ * Per resource list (a Generated's, or a change set several streams share), per variant: its response
+ * minus the nonce. Cached from a list's second use, so lists only one stream sends cost no copy.
+ */
+class SharedParts {
+  readonly #parts = new WeakMap<readonly EncodedResource[], SharedPart>();
+  readonly #seenOnce = new WeakSet<readonly EncodedResource[]>();
+
+  get(resources: readonly EncodedResource[], typeUrl: string, version: string, controlPlane: string, removed?: readonly string[]): Buffer | undefined {
+    const part = this.#parts.get(resources);
+    return part !== undefined && part.version === version && part.typeUrl === typeUrl && part.controlPlane === controlPlane && part.removed === removed
+      ? part.bytes : undefined;
+  }
+
+  /** Whether the list was seen before (then `keep` its shared part once written); marks it seen. */
+  seen(resources: readonly EncodedResource[]): boolean {
+    if (this.#seenOnce.has(resources)) return true;
+    this.#seenOnce.add(resources);
+    return false;
+  }
+
+  /** Keeps `out[start, end)`, just written, as the shared part of `resources`. */
+  keep(resources: readonly EncodedResource[], typeUrl: string, version: string, controlPlane: string, removed: readonly string[] | undefined, out: Buffer, start: number, end: number): void {
+    const bytes = Buffer.allocUnsafeSlow(end - start); // kept with the resource list: not from the shared pool
+    out.copy(bytes, 0, start, end);
+    this.#parts.set(resources, { typeUrl, version, controlPlane, removed, bytes });
+  }
+}
+
+const sotwParts = new SharedParts();
+const deltaParts = new SharedParts();
 
 /** Size of a SotW response without its nonce field. */
 function sotwSharedSize(prefix: Buffer, typeUrl: Utf8, version: Utf8, resources: readonly EncodedResource[], cp: Utf8): number {
   let size = stringFieldSize(version) + stringFieldSize(typeUrl) + controlPlaneSize(cp);
-  for (const r of resources) size += fieldSize(anySize(prefix.length, r.body));
+  for (let i = 0; i < resources.length; i++) size += fieldSize(anySize(prefix.length, resources[i]!.body));
   return size;
 }
 
 /** Writes a SotW response without its nonce into `buf` at `start`; returns the position after it. */
 function writeSotwShared(buf: Buffer, start: number, prefix: Buffer, typeUrl: Utf8, version: Utf8, resources: readonly EncodedResource[], cp: Utf8): number {
   let pos = writeStringField(buf, start, 1, version);
-  for (const r of resources) pos = writeAnyField(buf, pos, 2, prefix, r.body);
+  for (let i = 0; i < resources.length; i++) pos = writeAnyField(buf, pos, 2, prefix, resources[i]!.body);
   pos = writeStringField(buf, pos, 4, typeUrl);
   return writeControlPlane(buf, pos, 6, cp);
 }
@@ -103,32 +154,18 @@ export function sotwResponse(
   typeUrl: string, version: string, nonce: string, resources: readonly EncodedResource[], controlPlane: string,
 ): OutgoingResponse {
   const n = utf8(nonce);
-  const cached = sharedParts.get(resources);
-  if (cached !== undefined && cached.version === version && cached.typeUrl === typeUrl && cached.controlPlane === controlPlane) {
-    const shared = cached.bytes;
-    return {
-      length: shared.length + stringFieldSize(n),
-      writeTo(out: Buffer, offset: number): void {
-        out.set(shared, offset);
-        writeStringField(out, offset + shared.length, 5, n);
-      },
-    };
-  }
+  const shared = sotwParts.get(resources, typeUrl, version, controlPlane);
+  if (shared !== undefined) return new SharedWithNonce(shared, n);
   const prefix = anyPrefix(typeUrl);
   const [url, v, cp] = [utf8(typeUrl), utf8(version), utf8(controlPlane)];
   const sharedSize = sotwSharedSize(prefix, url, v, resources, cp);
-  const cache = seenOnce.has(resources);
-  if (!cache) seenOnce.add(resources);
+  const cache = sotwParts.seen(resources);
   return {
     length: sharedSize + stringFieldSize(n),
     writeTo(out: Buffer, offset: number): void {
       const end = writeSotwShared(out, offset, prefix, url, v, resources, cp);
       writeStringField(out, end, 5, n);
-      if (cache) {
-        const bytes = Buffer.allocUnsafeSlow(end - offset); // kept with the resource list: not from the shared pool
-        out.copy(bytes, 0, offset, end);
-        sharedParts.set(resources, { typeUrl, version, controlPlane, bytes });
-      }
+      if (cache) sotwParts.keep(resources, typeUrl, version, controlPlane, undefined, out, offset, end);
     },
   };
 }
@@ -163,19 +200,26 @@ function deltaEntry(typeUrl: string, r: EncodedResource): Buffer {
   return entry;
 }
 
-/** A DeltaDiscoveryResponse carrying `resources` (as Resource entries) and the `removed` names. */
+/**
+ * A DeltaDiscoveryResponse carrying `resources` (as Resource entries) and the `removed` names. The nonce
+ * goes last, after the part a push shares among streams (cached per resource list, as for SotW).
+ */
 export function deltaResponse(
   typeUrl: string, systemVersion: string, nonce: string, resources: readonly EncodedResource[],
   removed: readonly string[], controlPlane: string,
 ): OutgoingResponse {
+  const n = utf8(nonce);
+  const shared = deltaParts.get(resources, typeUrl, systemVersion, controlPlane, removed);
+  if (shared !== undefined) return new SharedWithNonce(shared, n);
   const entries = resources.map((r) => deltaEntry(typeUrl, r));
   const gone = removed.map(utf8);
-  const [url, v, n, cp] = [utf8(typeUrl), utf8(systemVersion), utf8(nonce), utf8(controlPlane)];
-  let size = stringFieldSize(v) + stringFieldSize(url) + stringFieldSize(n) + controlPlaneSize(cp);
+  const [url, v, cp] = [utf8(typeUrl), utf8(systemVersion), utf8(controlPlane)];
+  let size = stringFieldSize(v) + stringFieldSize(url) + controlPlaneSize(cp);
   for (const e of entries) size += e.length;
   for (const g of gone) size += stringFieldSize(g);
+  const cache = deltaParts.seen(resources);
   return {
-    length: size,
+    length: size + stringFieldSize(n),
     writeTo(out: Buffer, offset: number): void {
       let pos = writeStringField(out, offset, 1, v);
       for (const e of entries) {
@@ -183,9 +227,10 @@ export function deltaResponse(
         pos += e.length;
       }
       pos = writeStringField(out, pos, 4, url);
-      pos = writeStringField(out, pos, 5, n);
       for (const g of gone) pos = writeStringField(out, pos, 6, g);
-      writeControlPlane(out, pos, 7, cp);
+      pos = writeControlPlane(out, pos, 7, cp);
+      writeStringField(out, pos, 5, n);
+      if (cache) deltaParts.keep(resources, typeUrl, systemVersion, controlPlane, removed, out, offset, pos);
     },
   };
 }

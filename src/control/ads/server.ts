@@ -61,7 +61,9 @@ export interface ListenOptions {
 type AnyConnection<P extends ConnectedProxy> = Connection<P, SotwRequest> | Connection<P, DeltaRequest>;
 
 interface PendingPush {
-  types: Set<string> | undefined;
+  /** The event's own set until a second push merges into it (then a copy). */
+  types: ReadonlySet<string> | undefined;
+  merged: boolean;
   changedAt: number;
 }
 
@@ -78,6 +80,9 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
   readonly #connections = new Set<AnyConnection<P>>();
   readonly #byProxy = new Map<string, Set<AnyConnection<P>>>();
   readonly #pending = new Map<AnyConnection<P>, PendingPush>();
+  /** The streams of `#pending` in the order they were queued, from `#next` on (an array, not the map's iterator, on the per-stream path). */
+  #queue: AnyConnection<P>[] = [];
+  #next = 0;
   /** Streams with responses waiting for their stream (or the write budget) to have room. */
   readonly #backlogged = new Set<AnyConnection<P>>();
   readonly #budget: WriteBudget;
@@ -142,6 +147,8 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
     this.#unsubscribe = undefined;
     for (const c of [...this.#connections]) c.close({ code: GrpcStatus.UNAVAILABLE, details: 'xDS server stopping' });
     this.#pending.clear();
+    this.#queue = [];
+    this.#next = 0;
     this.#backlogged.clear();
     this.#budget.close();
     this.#wakeIdle();
@@ -205,6 +212,10 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
   #closed(c: AnyConnection<P>): void {
     if (!this.#connections.delete(c)) return;
     this.#pending.delete(c);
+    if (this.#pending.size === 0 && !this.#draining) {
+      this.#queue = [];
+      this.#next = 0;
+    }
     this.#backlogged.delete(c);
     const id = c.proxy?.id ?? '';
     const set = this.#byProxy.get(id);
@@ -218,17 +229,24 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
     const targets: Iterable<AnyConnection<P>> = event.proxies === undefined
       ? this.#connections
       : [...event.proxies].flatMap((id) => [...(this.#byProxy.get(id) ?? [])]);
+    const types = event.types === undefined ? undefined : new Set(event.types);
     for (const c of targets) {
       // Only a push that reaches a stream starts the clock: one that concerns nobody is never "done".
       this.#fanoutSince = Math.min(this.#fanoutSince, event.changedAt);
       const queued = this.#pending.get(c);
       if (queued === undefined) {
-        this.#pending.set(c, { types: event.types === undefined ? undefined : new Set(event.types), changedAt: event.changedAt });
+        this.#pending.set(c, { types, merged: false, changedAt: event.changedAt });
+        this.#queue.push(c);
         continue;
       }
       if (queued.types !== undefined) {
-        if (event.types === undefined) queued.types = undefined;
-        else for (const t of event.types) queued.types.add(t);
+        if (types === undefined) queued.types = undefined;
+        else {
+          const merged = queued.merged ? queued.types as Set<string> : new Set(queued.types);
+          for (const t of types) merged.add(t);
+          queued.types = merged;
+          queued.merged = true;
+        }
       }
       queued.changedAt = Math.min(queued.changedAt, event.changedAt);
     }
@@ -238,18 +256,29 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
   #scheduleDrain(): void {
     if (this.#draining || this.#pending.size === 0) return;
     this.#draining = true;
-    setImmediate(() => this.#drain());
+    setImmediate(this.#drainNow);
   }
+
+  readonly #drainNow = (): void => this.#drain();
 
   /** Handles up to one batch (or one time slice) of queued streams, then yields to the event loop. */
   #drain(): void {
     const start = performance.now();
+    const queue = this.#queue;
     let n = 0;
-    for (const [c, push] of this.#pending) {
-      if (n++ >= this.#batchSize || (n > 1 && performance.now() - start > this.#sliceMs)) break;
+    while (this.#next < queue.length) {
+      if (n >= this.#batchSize || (n > 0 && n % 8 === 0 && performance.now() - start > this.#sliceMs)) break;
+      const c = queue[this.#next++]!;
+      const push = this.#pending.get(c);
+      if (push === undefined) continue; // closed since it was queued
+      n++;
       this.#pending.delete(c);
       c.push(push.types, push.changedAt);
       this.#fanoutStreams++;
+    }
+    if (this.#next >= queue.length) {
+      this.#queue = [];
+      this.#next = 0;
     }
     this.#draining = false;
     if (this.#pending.size > 0) {

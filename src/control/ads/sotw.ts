@@ -132,7 +132,7 @@ export class SotwProtocol extends StreamProtocol<SotwType> implements Protocol<S
     const nonce = this.ctx.nextNonce();
     const response = sotwResponse(typeUrl, generated.version, nonce, resources, this.ctx.controlPlane);
     state.sent(generated.version, nonce, changedAt);
-    this.ctx.write(response, { typeUrl, resources: resources.length, removed: 0 });
+    this.ctx.write(response, typeUrl, resources.length, 0);
   }
 
   status(): Record<string, TypeStatus> {

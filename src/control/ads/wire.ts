@@ -53,10 +53,6 @@ function errorDetail(m: Decoded): ErrorDetail | null {
   return e === null || e === undefined ? null : { code: Number(e.code ?? 0), message: String(e.message ?? '') };
 }
 
-function node(m: Decoded): RawNode | null {
-  return (m.node as RawNode | null | undefined) ?? null;
-}
-
 /** Per decoded request, its resource_names fields as sent (see `resourceNamesBytes`). */
 const namesBytes = new WeakMap<SotwRequest, Buffer>();
 const NO_BYTES = Buffer.alloc(0);
@@ -155,16 +151,94 @@ export function decodeNames(bytes: Buffer): string[] {
   return names;
 }
 
-export function decodeDeltaRequest(bytes: Uint8Array): DeltaRequest {
-  const m = wireTypes().delta.decode(bytes) as Decoded;
+const NO_NAMES: readonly string[] = Object.freeze([]);
+const NO_VERSIONS: Readonly<Record<string, string>> = Object.freeze(Object.create(null) as Record<string, string>);
+
+/**
+ * Strings requests repeat on every message (type URLs), kept decoded: an ACK then costs no string of
+ * its own for them. Bounded: a client sending many distinct ones just gets them decoded.
+ */
+const interned: { readonly bytes: Buffer; readonly text: string }[] = [];
+const MAX_INTERNED = 32;
+
+function internedString(bytes: Buffer, start: number, end: number): string {
+  const len = end - start;
+  for (const s of interned) {
+    if (s.bytes.length !== len) continue;
+    let i = 0;
+    while (i < len && s.bytes[i] === bytes[start + i]) i++;
+    if (i === len) return s.text;
+  }
+  const text = bytes.toString('utf8', start, end);
+  if (interned.length < MAX_INTERNED) interned.push({ bytes: Buffer.from(bytes.subarray(start, end)), text });
+  return text;
+}
+
+/** The end of a length-delimited field's payload starting at the reader's position (checked against the message). */
+function payloadEnd(r: protobuf.Reader): number {
+  const len = r.uint32();
+  const end = r.pos + len;
+  if (end > r.len) throw new RangeError(`field of ${len} bytes runs past the end of the message (at ${r.pos} of ${r.len})`);
+  return end;
+}
+
+/** One initial_resource_versions map entry (key=1, value=2) into `into`. */
+function readVersionEntry(r: protobuf.Reader, into: Record<string, string>): void {
+  const end = payloadEnd(r);
+  let key = '';
+  let value = '';
+  while (r.pos < end) {
+    const t = r.uint32();
+    if (t === 0x0a) key = r.string();
+    else if (t === 0x12) value = r.string();
+    else r.skipType(t & 7);
+  }
+  if (r.pos !== end) throw new RangeError('initial_resource_versions entry overruns its length');
+  into[key] = value;
+}
+
+/**
+ * Reads a DeltaDiscoveryRequest field by field (node=1, type_url=2, resource_names_subscribe=3,
+ * resource_names_unsubscribe=4, initial_resource_versions=5, response_nonce=6, error_detail=7; resource
+ * locators and unknown fields skipped). An ACK, most of what a push brings back, is a type URL (interned)
+ * and a nonce: it costs one small object and no arrays.
+ */
+export function decodeDeltaRequest(buf: Uint8Array): DeltaRequest {
+  const bytes = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const r = protobuf.Reader.create(bytes);
+  let rawNode: RawNode | null = null;
+  let typeUrl = '';
+  let subscribe: string[] | undefined;
+  let unsubscribe: string[] | undefined;
+  let versions: Record<string, string> | undefined;
+  let responseNonce = '';
+  let detail: ErrorDetail | null = null;
+  while (r.pos < r.len) {
+    const t = r.uint32();
+    switch (t) {
+      case 0x0a: rawNode = wireTypes().node.decode(r, r.uint32()) as unknown as RawNode; break;
+      case 0x12: {
+        const end = payloadEnd(r);
+        typeUrl = internedString(bytes, r.pos, end);
+        r.pos = end;
+        break;
+      }
+      case 0x1a: (subscribe ??= []).push(r.string()); break;
+      case 0x22: (unsubscribe ??= []).push(r.string()); break;
+      case 0x2a: readVersionEntry(r, (versions ??= Object.create(null) as Record<string, string>)); break;
+      case 0x32: responseNonce = r.string(); break;
+      case 0x3a: detail = errorDetail({ errorDetail: wireTypes().status.decode(r, r.uint32()) }); break;
+      default: r.skipType(t & 7);
+    }
+  }
   return {
-    node: node(m),
-    typeUrl: m.typeUrl as string,
-    subscribe: m.resourceNamesSubscribe as string[],
-    unsubscribe: m.resourceNamesUnsubscribe as string[],
-    initialResourceVersions: m.initialResourceVersions as Record<string, string>,
-    responseNonce: m.responseNonce as string,
-    errorDetail: errorDetail(m),
+    node: rawNode,
+    typeUrl,
+    subscribe: subscribe ?? NO_NAMES,
+    unsubscribe: unsubscribe ?? NO_NAMES,
+    initialResourceVersions: versions ?? NO_VERSIONS,
+    responseNonce,
+    errorDetail: detail,
   };
 }
 
