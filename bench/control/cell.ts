@@ -68,6 +68,8 @@ export interface ChangeFigures {
   readonly pushTimeMs: readonly number[];
   /** Full collections the control plane ran while quiet (idle-gc.ts) during each change's window. */
   readonly idleGcs?: readonly number[];
+  /** Joins only: per join, the joining sidecar's own initial sync (new stream → it holds all it subscribed to). */
+  readonly joinerSyncMs?: readonly number[];
   /** Totals over all changes: responses the sidecars received, pushes the server counted, push triggers. */
   readonly received: Counters;
   readonly serverPushes: Readonly<Record<string, number>>;
@@ -135,15 +137,15 @@ type Trigger = (i: number, timeoutMs: number) => Promise<ChangeResult>;
 async function measureChanges(run: Run, phase: Phase, trigger: Trigger): Promise<ChangeFigures> {
   const { cp, fleet, opts } = run;
   const latencies: number[] = [], last: number[] = [], apply: number[] = [], bytes: number[] = [];
-  const cpuToLastAckS: number[] = [], cpuTotalS: number[] = [], fleetCpuMs: number[] = [], pushTimeMs: number[] = [], idleGcs: number[] = [];
+  const cpuToLastAckS: number[] = [], cpuTotalS: number[] = [], fleetCpuMs: number[] = [], pushTimeMs: number[] = [], idleGcs: number[] = [], joinerSyncMs: number[] = [];
   const received: Record<string, { responses: number; bytes: number }> = {};
   const serverPushes: Record<string, number> = {}, triggers: Record<string, number> = {};
   let missing = 0;
   let errors: readonly string[] = [];
-  // Warm-up: the first change of a kind after start runs code paths (and lazily compiled encoders) for
-  // the first time, in the control plane and in the simulated fleet; it is timed, reported apart, and not counted.
+  // Warm-up: the first changes of a kind after start run code paths (and lazily compiled encoders) for
+  // the first time, in the control plane and in the simulated fleet; they are timed, reported apart, and not counted.
   const warmupLastAckMs: number[] = [];
-  const warmup = opts.warmup ?? 1;
+  const warmup = opts.warmup ?? 2;
   for (let w = 0; w < warmup && missing === 0; w++) {
     const r = await trigger(w, run.left());
     await waitIdle(cp.pid, Math.min(run.left(), IDLE_MAX_MS));
@@ -169,6 +171,7 @@ async function measureChanges(run: Run, phase: Phase, trigger: Trigger): Promise
     latencies.push(...r.latenciesMs);
     if (r.latenciesMs.length > 0 && r.missing === 0) last.push(Math.max(...r.latenciesMs));
     if (r.triggerMs !== undefined) apply.push(r.triggerMs);
+    if (r.joinerSyncMs !== undefined) joinerSyncMs.push(r.joinerSyncMs);
     bytes.push(...r.bytes);
     missing += r.missing;
     errors = r.errors;
@@ -184,6 +187,7 @@ async function measureChanges(run: Run, phase: Phase, trigger: Trigger): Promise
   return {
     changes: i, errors, latencyMs: summarize(latencies), lastAckMs: summarize(last), lastAckPerChangeMs: last, warmupLastAckMs, applyMs: summarize(apply), responseBytes: summarize(bytes),
     cpuToLastAckS, cpuTotalS, fleetCpuMs, pushTimeMs, idleGcs, received, serverPushes, triggers, missing,
+    ...(joinerSyncMs.length === 0 ? {} : { joinerSyncMs }),
   };
 }
 

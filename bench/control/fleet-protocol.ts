@@ -38,6 +38,8 @@ export interface ChangeResult {
   readonly missing: number;
   readonly errors: readonly string[];
   readonly cpuMs: number;
+  /** A join only: from the new stream opening to the joining sidecar ACKing all it subscribed to (undefined: not within the timeout). */
+  readonly joinerSyncMs?: number;
 }
 
 export type Counters = Readonly<Record<string, { readonly responses: number; readonly bytes: number }>>;

@@ -36,6 +36,10 @@ class Fleet {
   /** The control plane whose HTTP API `change` has used already. */
   #warmed: string | undefined;
   #watch: AckWatch | undefined;
+  /** Told of every ACK while a join waits for the joining sidecar's own sync. */
+  #joinWatch: ((sidecar: Sidecar, ackedAt: number) => void) | undefined;
+  /** Resources per type a sidecar holds once synced. */
+  #expected: ReadonlyMap<string, number> = new Map();
 
   #onAck = (sidecar: Sidecar, head: ResponseHead, ackedAt: number): void => {
     const type = SHORT[head.typeUrl] ?? head.typeUrl;
@@ -44,7 +48,13 @@ class Fleet {
     c.bytes += head.bytes;
     this.#counters.set(type, c);
     this.#watch?.(sidecar, head, ackedAt);
+    this.#joinWatch?.(sidecar, ackedAt);
   };
+
+  #isSynced(s: Sidecar): boolean {
+    for (const [t, n] of this.#expected) if ((s.resourcesReceived.get(t) ?? 0) < n) return false;
+    return true;
+  }
 
   async connect(xdsPort: number, proxies: number, services: number, timeoutMs: number, protocol: AdsProtocol): Promise<ConnectResult> {
     const cpu = process.cpuUsage();
@@ -60,16 +70,15 @@ class Fleet {
     ];
     this.#subscriptions = new Map(names.map(([t, n]) => [t, this.#codec.subscription(t, n)]));
     this.#ackBases = new Map(names.map(([t, n]) => [t, this.#codec.ackBase(t, n)]));
-    const expected = expectedResources(services, this.#vhds);
+    this.#expected = expectedResources(services, this.#vhds);
     const bytesPerProxy: number[] = [];
     const resources: Record<string, number> = {};
     let end = 0;
     let syncedCount = 0;
-    const isSynced = (s: Sidecar): boolean => [...expected].every(([t, n]) => (s.resourcesReceived.get(t) ?? 0) >= n);
     const synced = new Promise<void>((resolve) => {
       this.#watch = (s, head, at) => {
         if (s.index === 0) resources[SHORT[head.typeUrl] ?? head.typeUrl] = s.resourcesReceived.get(head.typeUrl) ?? 0;
-        if (bytesPerProxy[s.index] !== undefined || !isSynced(s)) return;
+        if (bytesPerProxy[s.index] !== undefined || !this.#isSynced(s)) return;
         bytesPerProxy[s.index] = s.bytesReceived;
         end = at;
         if (++syncedCount === proxies) resolve();
@@ -102,12 +111,28 @@ class Fleet {
     });
   }
 
-  /** Connects a new workload of svc-0; waits for every other sidecar to ACK a new version of `typeUrl`. */
-  join(typeUrl: string, timeoutMs: number): Promise<ChangeResult> {
-    return this.#converge(typeUrl, timeoutMs, async () => {
-      this.#add(joiningWorkloadNode(this.#sidecars.length, this.#vhds));
+  /**
+   * Connects a new workload of svc-0; waits for every other sidecar to ACK a new version of `typeUrl`,
+   * then for the new one to hold all it subscribed to (its own initial sync, reported apart).
+   */
+  async join(typeUrl: string, timeoutMs: number): Promise<ChangeResult> {
+    const started = performance.now();
+    let joiner: Sidecar | undefined;
+    let joinerSyncMs: number | undefined;
+    const synced = new Promise<void>((resolve) => {
+      this.#joinWatch = (s, at) => {
+        if (s !== joiner || joinerSyncMs !== undefined || !this.#isSynced(s)) return;
+        joinerSyncMs = at - started;
+        resolve();
+      };
+    });
+    const result = await this.#converge(typeUrl, timeoutMs, async () => {
+      joiner = this.#add(joiningWorkloadNode(this.#sidecars.length, this.#vhds));
       return undefined;
     });
+    await within(synced, Math.max(0, timeoutMs - (performance.now() - started)));
+    this.#joinWatch = undefined;
+    return { ...result, ...(joinerSyncMs === undefined ? {} : { joinerSyncMs }) };
   }
 
   /**
@@ -138,7 +163,7 @@ class Fleet {
     return { triggerMs, latenciesMs, bytes, missing: expected - seen.size, errors: this.#errors(), cpuMs: cpuMsSince(cpu) };
   }
 
-  #add(node: NodeSpec): void {
+  #add(node: NodeSpec): Sidecar {
     if (this.#subscriptions === undefined || this.#ackBases === undefined) throw new Error('connect first');
     const sidecar = new Sidecar({
       index: this.#sidecars.length, target: this.#target, node: this.#codec.node(node),
@@ -146,6 +171,7 @@ class Fleet {
     });
     this.#sidecars.push(sidecar);
     sidecar.start();
+    return sidecar;
   }
 
   counters(): Counters {

@@ -42,8 +42,9 @@ function changeRow(label: string, c: ChangeFigures | undefined, proxies: number)
   return [
     `  ${label.padEnd(22)} ${cols}   ${c.changes} change${c.changes === 1 ? '' : 's'}; last ACK p50 ${ms(c.lastAckMs?.p50)} ms${c.applyMs === undefined ? '' : `, apply ${ms(c.applyMs.p50)} ms`}` +
       `${c.missing > 0 ? `   TIMED OUT: ${c.missing} of ${proxies} sidecars had not ACKed` : ''}`,
-    ...(c.warmupLastAckMs.length === 0 ? [] : [`  ${''.padEnd(22)} first change of this kind after start (warm-up, not counted above): last ACK ${c.warmupLastAckMs.map(ms).join(', ')} ms`]),
+    ...(c.warmupLastAckMs.length === 0 ? [] : [`  ${''.padEnd(22)} ${c.warmupLastAckMs.length === 1 ? 'first change' : `first ${c.warmupLastAckMs.length} changes`} of this kind after start (warm-up, not counted above): last ACK ${c.warmupLastAckMs.map(ms).join(', ')} ms`]),
     `  ${''.padEnd(22)} control plane done (every response written) after ${ms(median(c.pushTimeMs))} ms (median), the rest is delivery and the simulated sidecars`,
+    ...(c.joinerSyncMs === undefined ? [] : [`  ${''.padEnd(22)} the joining sidecar's own initial sync: ${ms(median(c.joinerSyncMs))} ms (median), ${ms(Math.max(...c.joinerSyncMs))} ms (max)`]),
     `  ${''.padEnd(22)} CPU per change: control plane ${secs(mean(c.cpuToLastAckS))} to the last ACK, ${secs(mean(c.cpuTotalS))} until quiet; sidecars ${secs((mean(c.fleetCpuMs) ?? 0) / 1000)}`,
     `  ${''.padEnd(22)} response carrying the change ${kb(c.responseBytes?.p50)} per sidecar; sent per change: ${perChange(c.serverPushes, c.changes)}; push triggers per change: ${triggers(c)}`,
   ];

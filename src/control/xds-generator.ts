@@ -175,11 +175,13 @@ export class XdsGenerator implements ResourceServer<Proxy> {
     const view = this.#viewKey(ctx, proxy, typeUrl);
     if (view === undefined) return this.#generate(ctx, proxy, typeUrl, names);
     // Proxies with the same view and subscription (the ADS server interns equal name lists, so equal
-    // subscriptions arrive as the same array) share one Generated per push context.
+    // subscriptions arrive as the same array) share one Generated per push context — and across contexts
+    // while changes leave the type alone: a proxy connecting after an endpoint change gets the clusters
+    // and routes the others hold, without generating them again.
     const memoKey = `generated|${typeUrl}|${view}`;
     let byNames = ctx.memo.get(memoKey) as WeakMap<object, Generated> | undefined;
     if (byNames === undefined) {
-      byNames = new WeakMap();
+      byNames = (ctx.carriedOver(memoKey, typeUrl) as WeakMap<object, Generated> | undefined) ?? new WeakMap();
       ctx.memo.set(memoKey, byNames);
     }
     const namesKey: object = names ?? ALL_NAMES;

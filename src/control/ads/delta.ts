@@ -164,6 +164,12 @@ class DeltaType extends Exchange {
   diff(generated: Generated): Diff {
     if (this.#known === undefined) return sharedDiff(this.#held ?? NOTHING, generated);
     const known = this.#known;
+    // Holding nothing yet (a new subscription without initial versions): `generated` was made for exactly
+    // this subscription, so all of it is new, and with one resource per subscribed name none is missing
+    // (collections are not resources: none is ever said missing).
+    if (known.size === 0 && (this.wildcard ? this.#names.size === 0 : this.#collections || generated.resources.length === this.#names.size)) {
+      return { changed: generated.resources, removed: [] };
+    }
     const changed: EncodedResource[] = [];
     const present = new Set<string>();
     for (const r of generated.resources) {

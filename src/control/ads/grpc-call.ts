@@ -56,6 +56,50 @@ export interface GrpcCallOptions<R> {
   readonly pool: FramePool;
 }
 
+/** A FIFO of (slab, length) pairs in a ring: a push/shift pair per response allocates nothing. */
+class WriteQueue {
+  #slabs: (Slab | undefined)[] = new Array<Slab | undefined>(4).fill(undefined);
+  #lengths: number[] = new Array<number>(4).fill(0);
+  #head = 0;
+  #count = 0;
+
+  get headSlab(): Slab | undefined {
+    return this.#count === 0 ? undefined : this.#slabs[this.#head];
+  }
+
+  get headLength(): number {
+    return this.#count === 0 ? 0 : this.#lengths[this.#head]!;
+  }
+
+  push(slab: Slab | undefined, length: number): void {
+    if (this.#count === this.#slabs.length) this.#grow();
+    const at = (this.#head + this.#count) % this.#slabs.length;
+    this.#slabs[at] = slab;
+    this.#lengths[at] = length;
+    this.#count++;
+  }
+
+  shift(): void {
+    if (this.#count === 0) return;
+    this.#slabs[this.#head] = undefined;
+    this.#head = (this.#head + 1) % this.#slabs.length;
+    this.#count--;
+  }
+
+  #grow(): void {
+    const n = this.#slabs.length;
+    const slabs = new Array<Slab | undefined>(n * 2).fill(undefined);
+    const lengths = new Array<number>(n * 2).fill(0);
+    for (let i = 0; i < this.#count; i++) {
+      slabs[i] = this.#slabs[(this.#head + i) % n];
+      lengths[i] = this.#lengths[(this.#head + i) % n]!;
+    }
+    this.#slabs = slabs;
+    this.#lengths = lengths;
+    this.#head = 0;
+  }
+}
+
 export class GrpcCall<R> {
   readonly peer: string;
   readonly #stream: http2.ServerHttp2Stream;
@@ -68,14 +112,15 @@ export class GrpcCall<R> {
   #deadline: NodeJS.Timeout | undefined;
   readonly #reader: MessageReader;
   /**
-   * Per write not yet completed, in order (HTTP/2 completes a stream's writes in order): its slab and
-   * message length. One callback serves every write, instead of a closure per response.
+   * Writes not yet completed, in order (HTTP/2 completes a stream's writes in order): one callback
+   * serves every write, instead of a closure per response.
    */
-  readonly #slabs: (Slab | undefined)[] = [];
-  readonly #lengths: number[] = [];
+  readonly #inFlight = new WriteQueue();
   readonly #afterWrite = (err: Error | null | undefined): void => {
-    const slab = this.#slabs.shift();
-    const length = this.#lengths.shift() ?? 0;
+    const q = this.#inFlight;
+    const slab = q.headSlab;
+    const length = q.headLength;
+    q.shift();
     if (err !== undefined && err !== null) return;
     if (slab !== undefined) this.#options.pool.give(slab);
     this.#handler?.written(length);
@@ -126,8 +171,7 @@ export class GrpcCall<R> {
     const { buf, slab } = this.#options.pool.take(size);
     writePrefix(buf, message.length);
     message.writeTo(buf, 5);
-    this.#slabs.push(slab);
-    this.#lengths.push(message.length);
+    this.#inFlight.push(slab, message.length);
     return this.#stream.write(buf, this.#afterWrite);
   }
 

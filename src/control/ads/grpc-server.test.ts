@@ -185,6 +185,25 @@ describe('gRPC transport (ADS server side)', () => {
     assert.ok(own.take(SLAB_BYTES + 1).slab === undefined, 'larger than a slab: a buffer of its own');
   });
 
+  it('closes within its grace period though a peer stopped reading with a ping outstanding', async () => {
+    const own = new GrpcServer(new Map(), { keepaliveMs: 20, keepaliveTimeoutMs: 60_000 });
+    const ownPort = await own.listen('127.0.0.1', 0);
+    const socket = net.connect(ownPort, '127.0.0.1');
+    socket.on('error', () => {});
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    // Preface and SETTINGS, then nothing is read: the server's ping (and its GOAWAY) stay unanswered.
+    socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]));
+    socket.pause();
+    await new Promise((r) => setTimeout(r, 100)); // a few keepalive ticks: pings go out
+    let closed = false;
+    const closing = own.close(100).then(() => {
+      closed = true;
+    });
+    await Promise.race([closing, new Promise((r) => setTimeout(r, 2000))]);
+    socket.destroy();
+    assert.ok(closed, 'the server closed within 2 s');
+  });
+
   it('drops a connection whose peer stops answering pings', async () => {
     // A peer that completes the HTTP/2 preface and then never reads or answers anything.
     const socket = net.connect(port, '127.0.0.1');

@@ -6,7 +6,7 @@
  */
 
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { encodeGrpcMessage, GrpcStatus } from '../../xds/grpc-status.ts';
 import { ADS_SERVICE } from '../../xds/ads-service.ts';
 
@@ -20,6 +20,9 @@ const LISTEN_BACKLOG = 65_535;
 
 /** Per connection and per stream, what a client may send before waiting for us to read (requests can list thousands of names). */
 const RECEIVE_WINDOW = 2 ** 20;
+
+/** How often due keepalive pings are sent (ms): often enough that each tick pings a small share of the connections. */
+const PING_TICK_MS = 1000;
 
 export type CallOpener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void;
 
@@ -35,6 +38,12 @@ export class GrpcServer {
   readonly #server: http2.Http2Server;
   /** Per open connection: when its last ping was answered (or it opened), and when the unanswered one went out. */
   readonly #sessions = new Map<http2.ServerHttp2Session, { answeredAt: number; sentAt: number | undefined }>();
+  /**
+   * Every accepted TCP connection, to end those still open when a close's grace period is over:
+   * destroying the HTTP/2 session is not always enough (a session destroyed while a keepalive ping was
+   * outstanding kept its socket, and the server's close never completed).
+   */
+  readonly #sockets = new Set<Socket>();
   readonly #keepaliveMs: number;
   readonly #keepaliveTimeoutMs: number;
   #keepalive: NodeJS.Timeout | undefined;
@@ -45,6 +54,10 @@ export class GrpcServer {
     this.#keepaliveTimeoutMs = options.keepaliveTimeoutMs ?? 10_000;
     // ADS sends headers once per stream: HPACK tables would only cost each of thousands of sessions memory.
     this.#server = http2.createServer({ settings: { initialWindowSize: RECEIVE_WINDOW, headerTableSize: 0 }, maxDeflateDynamicTableSize: 0 });
+    this.#server.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
     this.#server.on('session', (session) => this.#onSession(session));
     this.#server.on('stream', (stream, headers) => this.#onStream(stream, headers));
   }
@@ -57,7 +70,7 @@ export class GrpcServer {
         this.#server.off('error', reject);
         this.#server.on('error', () => {}); // after binding, errors belong to sessions
         if (this.#keepaliveMs > 0) {
-          this.#keepalive = setInterval(() => this.#ping(), Math.min(this.#keepaliveMs, this.#keepaliveTimeoutMs));
+          this.#keepalive = setInterval(() => this.#ping(), Math.min(PING_TICK_MS, this.#keepaliveMs, this.#keepaliveTimeoutMs));
           this.#keepalive.unref();
         }
         resolve((this.#server.address() as AddressInfo).port);
@@ -72,13 +85,16 @@ export class GrpcServer {
     for (const session of this.#sessions.keys()) session.close();
     const timer = setTimeout(() => {
       for (const session of this.#sessions.keys()) session.destroy();
+      for (const socket of this.#sockets) socket.destroy();
     }, graceMs);
     await closed;
     clearTimeout(timer);
   }
 
   #onSession(session: http2.ServerHttp2Session): void {
-    this.#sessions.set(session, { answeredAt: performance.now(), sentAt: undefined });
+    // The first ping goes out at a random point of the first interval: connections opened together
+    // (a fleet of proxies after a restart) are then pinged a few at a time, not all in one burst.
+    this.#sessions.set(session, { answeredAt: performance.now() - Math.random() * this.#keepaliveMs, sentAt: undefined });
     session.setLocalWindowSize(RECEIVE_WINDOW);
     session.on('error', () => {}); // the streams report what concerns them
     session.on('close', () => this.#sessions.delete(session));

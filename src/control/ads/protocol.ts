@@ -54,36 +54,54 @@ export interface Owed {
   readonly changedAt: number;
 }
 
-const rank = (t: string): number => {
-  const i = PUSH_ORDER.indexOf(t);
-  return i < 0 ? PUSH_ORDER.length : i;
-};
+/** Push-order rank of each known type URL; others come after, first come. */
+const RANK = new Map(PUSH_ORDER.map((t, i) => [t, i]));
 
 /**
  * The responses a stream owes, at most one per type: a later request or push for a type already
  * pending merges into it (force if either forces; the earliest change), so a slow client costs a few
- * flags, never queued bytes, and gets the latest state when it catches up.
+ * flags, never queued bytes, and gets the latest state when it catches up. Kept in a slot per known
+ * type (in push order) rather than a map: a push adds and takes one on every stream.
  */
 export class PendingTypes {
-  readonly #owed = new Map<string, Owed>();
+  readonly #slots: (Owed | undefined)[] = new Array<Owed | undefined>(PUSH_ORDER.length).fill(undefined);
+  /** Types outside PUSH_ORDER, in arrival order. */
+  readonly #others = new Map<string, Owed>();
+  #size = 0;
 
   add(typeUrl: string, force: boolean, changedAt: number): void {
-    const prev = this.#owed.get(typeUrl);
-    this.#owed.set(typeUrl, prev === undefined
+    const rank = RANK.get(typeUrl);
+    const prev = rank === undefined ? this.#others.get(typeUrl) : this.#slots[rank];
+    const owed: Owed = prev === undefined
       ? { typeUrl, force, changedAt }
-      : { typeUrl, force: force || prev.force, changedAt: Math.min(changedAt, prev.changedAt) });
+      : { typeUrl, force: force || prev.force, changedAt: Math.min(changedAt, prev.changedAt) };
+    if (prev === undefined) this.#size++;
+    if (rank === undefined) this.#others.set(typeUrl, owed);
+    else this.#slots[rank] = owed;
   }
 
   /** Removes and returns the first owed response in push order (then first come). */
   take(): Owed | undefined {
-    let first: Owed | undefined;
-    for (const owed of this.#owed.values()) if (first === undefined || rank(owed.typeUrl) < rank(first.typeUrl)) first = owed;
-    if (first !== undefined) this.#owed.delete(first.typeUrl);
-    return first;
+    if (this.#size === 0) return undefined;
+    const slots = this.#slots;
+    for (let i = 0; i < slots.length; i++) {
+      const owed = slots[i];
+      if (owed !== undefined) {
+        slots[i] = undefined;
+        this.#size--;
+        return owed;
+      }
+    }
+    for (const [typeUrl, owed] of this.#others) {
+      this.#others.delete(typeUrl);
+      this.#size--;
+      return owed;
+    }
+    return undefined;
   }
 
   get size(): number {
-    return this.#owed.size;
+    return this.#size;
   }
 }
 
