@@ -87,4 +87,22 @@ spec:
     assert.deepEqual(rebuilt, before);
     rebuilt.forEach((c, i) => assert.notEqual(c, before[i]));
   });
+
+  it('hands a proxy the Generated of the previous context when the change left its type alone', () => {
+    const a = sidecar('a', 'a'), twin = sidecar('aa', 'a');
+    const first = context('1');
+    const generator = new XdsGenerator(first);
+    const held = new Map(TYPES.map((t) => [t, generator.generate(a, t, undefined)]));
+    const endpoints = context('2', { previous: first, changedHosts: new Set(['b.default.svc.cluster.local']), types: new Set([TYPE.endpoint]) });
+    generator.publish(endpoints, { reason: 'test', changedAt: performance.now() });
+    // `twin` has the same view as `a` (same namespace, ports and labels): it gets what `a` holds.
+    assert.equal(generator.generate(twin, TYPE.cluster, undefined), held.get(TYPE.cluster), 'CDS untouched: the same Generated');
+    assert.equal(generator.generate(twin, TYPE.route, undefined), held.get(TYPE.route), 'RDS untouched: the same Generated');
+    assert.notEqual(generator.generate(twin, TYPE.endpoint, undefined), held.get(TYPE.endpoint), 'EDS may have changed: generated anew');
+    const any = context('3', { previous: endpoints, changedHosts: 'all', types: 'all' });
+    generator.publish(any, { reason: 'test', changedAt: performance.now() });
+    const cds = generator.generate(twin, TYPE.cluster, undefined);
+    assert.notEqual(cds, held.get(TYPE.cluster), 'a change that may touch CDS generates it anew…');
+    assert.equal(cds.version, held.get(TYPE.cluster)!.version, '…equal in content');
+  });
 });
