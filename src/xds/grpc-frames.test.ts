@@ -1,15 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MessageReader, MessageTooLarge } from './grpc-frames.ts';
+import { frameMessage, MessageReader, MessageTooLarge } from './grpc-frames.ts';
 
-const frame = (text: string, compressed = false): Buffer => {
-  const body = Buffer.from(text);
-  const out = Buffer.alloc(5 + body.length);
-  out[0] = compressed ? 1 : 0;
-  out.writeUInt32BE(body.length, 1);
-  body.copy(out, 5);
-  return out;
-};
+const frame = (text: string, compressed = false): Buffer => frameMessage(Buffer.from(text), compressed);
 
 /** Feeds `chunks` to a reader and returns what it delivered, as `text` or `gz:text`. */
 function read(chunks: readonly Buffer[], reader = new MessageReader()): string[] {

@@ -107,3 +107,12 @@ export function writePrefix(out: Buffer, length: number): void {
   out[0] = 0;
   out.writeUInt32BE(length, 1);
 }
+
+/** `body` as a length-prefixed message in a buffer of its own (flagged compressed when it is). */
+export function frameMessage(body: Uint8Array, compressed = false): Buffer {
+  const out = Buffer.allocUnsafe(5 + body.length);
+  writePrefix(out, body.length);
+  if (compressed) out[0] = 1;
+  out.set(body, 5);
+  return out;
+}

@@ -8,16 +8,10 @@ import { GrpcCall, parseGrpcTimeout } from './grpc-call.ts';
 import { encodeGrpcMessage, GrpcStatus } from '../../xds/grpc-status.ts';
 import type { CallStatus } from './grpc-call.ts';
 import { GrpcServer } from './grpc-server.ts';
+import { frameMessage } from '../../xds/grpc-frames.ts';
 
 /** A length-prefixed gRPC message. */
-function frame(body: Buffer | string, compressed = false): Buffer {
-  const b = Buffer.from(body);
-  const out = Buffer.alloc(5 + b.length);
-  out[0] = compressed ? 1 : 0;
-  out.writeUInt32BE(b.length, 1);
-  b.copy(out, 5);
-  return out;
-}
+const frame = (body: Buffer | string, compressed = false): Buffer => frameMessage(Buffer.from(body), compressed);
 
 /** Splits a received body into its messages. */
 function messages(body: Buffer): string[] {

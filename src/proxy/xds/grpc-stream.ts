@@ -12,7 +12,7 @@
  */
 
 import http2 from 'node:http2';
-import { MessageReader, MessageTooLarge, writePrefix } from '../../xds/grpc-frames.ts';
+import { frameMessage, MessageReader, MessageTooLarge } from '../../xds/grpc-frames.ts';
 import { decodeGrpcMessage, GrpcStatus, grpcStatusName } from '../../xds/grpc-status.ts';
 
 export interface StreamStatus {
@@ -77,11 +77,7 @@ export class GrpcStream<Req, Res> {
   /** Sends one request (buffered by HTTP/2 flow control when the server is slow to read). */
   write(request: Req): void {
     if (this.#done) return;
-    const body = this.#opts.encode(request);
-    const frame = Buffer.allocUnsafe(5 + body.length);
-    writePrefix(frame, body.length);
-    frame.set(body, 5);
-    this.#stream.write(frame);
+    this.#stream.write(frameMessage(this.#opts.encode(request)));
   }
 
   /** Ends the call from this side; `onStatus` is not called. */
