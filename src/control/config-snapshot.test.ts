@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig, resourceKey } from '../api/index.ts';
-import { configSnapshot } from './config-snapshot.ts';
+import { configSnapshot, orderKeyOfKey, snapshotOrderKey } from './config-snapshot.ts';
 
 test('find looks every resource up by key, and misses what is not there', () => {
   const yaml = ['b', 'a-b', 'a', 'default', 'z'].flatMap((ns) => ['r', 'q', 'r2'].map((name) => `apiVersion: networking.istio.io/v1
@@ -20,4 +20,5 @@ metadata: { name: ${name} }
   assert.equal(snap.find('DestinationRule/a/missing'), undefined);
   assert.equal(snap.find('VirtualService/a/r'), undefined);
   assert.equal(snap.find('Namespace//two')?.metadata.name, 'two');
+  for (const r of set.resources) assert.equal(orderKeyOfKey(resourceKey(r)), snapshotOrderKey(r), 'the order key follows from the key alone');
 });

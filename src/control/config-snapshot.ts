@@ -21,6 +21,12 @@ export function snapshotOrderKey(r: AnyResource): string {
   return `${r.kind}\u0000${r.metadata.namespace ?? ''}\u0000${r.metadata.name}`;
 }
 
+/** `snapshotOrderKey` of the resource whose key (`resourceKey`) is `Kind/namespace/name`. */
+export function orderKeyOfKey(key: string): string {
+  const [kind = '', namespace = '', name = ''] = key.split('/');
+  return `${kind}\u0000${namespace}\u0000${name}`;
+}
+
 /**
  * Builds a snapshot from resources (later duplicates of kind/namespace/name replace earlier ones).
  * `presorted`: the caller passes unique resources already in `snapshotOrderKey` order (the store keeps
@@ -46,10 +52,9 @@ export function configSnapshot(version: number, resources: readonly AnyResource[
     resources: sorted,
     of: <K extends KindName>(kind: K) => (byKind.get(kind) ?? []) as unknown as readonly ResourceOf<K>[],
     find: (key) => {
-      const [kind = '', namespace = '', name = ''] = key.split('/');
-      const list = byKind.get(kind);
+      const list = byKind.get(key.slice(0, key.indexOf('/')));
       if (list === undefined) return undefined;
-      const wanted = `${kind}\u0000${namespace}\u0000${name}`;
+      const wanted = orderKeyOfKey(key);
       const found = list[partitionPoint(list, (r) => snapshotOrderKey(r) < wanted)];
       return found !== undefined && snapshotOrderKey(found) === wanted ? found : undefined;
     },

@@ -179,11 +179,8 @@ export class XdsGenerator implements ResourceServer<Proxy> {
     // while changes leave the type alone: a proxy connecting after an endpoint change gets the clusters
     // and routes the others hold, without generating them again.
     const memoKey = `generated|${typeUrl}|${view}`;
-    let byNames = ctx.memo.get(memoKey) as WeakMap<object, Generated> | undefined;
-    if (byNames === undefined) {
-      byNames = (ctx.carriedOver(memoKey, typeUrl) as WeakMap<object, Generated> | undefined) ?? new WeakMap();
-      ctx.memo.set(memoKey, byNames);
-    }
+    let byNames = (ctx.memo.get(memoKey) ?? ctx.carriedOver(memoKey, typeUrl)) as WeakMap<object, Generated> | undefined;
+    if (byNames === undefined) ctx.memo.set(memoKey, (byNames = new WeakMap()));
     const namesKey: object = names ?? ALL_NAMES;
     let generated = byNames.get(namesKey);
     if (generated === undefined) {
@@ -321,14 +318,11 @@ export class XdsGenerator implements ResourceServer<Proxy> {
    */
   #knownClusters(ctx: PushContext, proxy: Proxy, key: string): KnownClusters {
     const memoKey = `known-clusters|${key}`;
-    const hit = ctx.memo.get(memoKey) as KnownClusters | undefined;
+    const hit = (ctx.memo.get(memoKey) ?? ctx.carriedOver(memoKey, TYPE.cluster)) as KnownClusters | undefined;
     if (hit !== undefined) return hit;
-    let known = ctx.carriedOver(memoKey, TYPE.cluster) as KnownClusters | undefined;
-    if (known === undefined) {
-      const previous = ctx.previousMemo(memoKey) as KnownClusters | undefined;
-      const set = new Set(['PassthroughCluster', 'BlackHoleCluster', ...outboundClusterNames(ctx, proxy)]);
-      known = previous !== undefined && sameSet(previous.set, set) ? previous : { set, key: `known-${++this.#knownSets}` };
-    }
+    const previous = ctx.previousMemo(memoKey) as KnownClusters | undefined;
+    const set = new Set(['PassthroughCluster', 'BlackHoleCluster', ...outboundClusterNames(ctx, proxy)]);
+    const known = previous !== undefined && sameSet(previous.set, set) ? previous : { set, key: `known-${++this.#knownSets}` };
     ctx.memo.set(memoKey, known);
     return known;
   }

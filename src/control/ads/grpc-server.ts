@@ -40,8 +40,8 @@ export class GrpcServer {
   readonly #sessions = new Map<http2.ServerHttp2Session, { answeredAt: number; sentAt: number | undefined }>();
   /**
    * Every accepted TCP connection, to end those still open when a close's grace period is over:
-   * destroying the HTTP/2 session is not always enough (a session destroyed while a keepalive ping was
-   * outstanding kept its socket, and the server's close never completed).
+   * destroying the HTTP/2 session is not always enough (a session closed gracefully and then destroyed
+   * while a keepalive ping was outstanding kept its socket, and the server's close never completed).
    */
   readonly #sockets = new Set<Socket>();
   readonly #keepaliveMs: number;

@@ -37,20 +37,52 @@ export interface DeltaRequest {
   readonly errorDetail: ErrorDetail | null;
 }
 
-const DELTA_REQUEST = 'envoy.service.discovery.v3.DeltaDiscoveryRequest';
 const NODE = 'envoy.config.core.v3.Node';
 const STATUS = 'google.rpc.Status';
 
-let types: { delta: Type; node: Type; status: Type } | undefined;
-function wireTypes(): { delta: Type; node: Type; status: Type } {
-  return (types ??= { delta: messageType(DELTA_REQUEST), node: messageType(NODE), status: messageType(STATUS) });
+let types: { node: Type; status: Type } | undefined;
+function wireTypes(): { node: Type; status: Type } {
+  return (types ??= { node: messageType(NODE), status: messageType(STATUS) });
 }
 
 type Decoded = Record<string, any>; // a protobufjs message: unset fields read as defaults from the prototype
 
-function errorDetail(m: Decoded): ErrorDetail | null {
-  const e = m.errorDetail as Decoded | null | undefined;
-  return e === null || e === undefined ? null : { code: Number(e.code ?? 0), message: String(e.message ?? '') };
+/** An error_detail field (google.rpc.Status) at the reader's position. */
+function readErrorDetail(r: protobuf.Reader): ErrorDetail {
+  const e = wireTypes().status.decode(r, r.uint32()) as Decoded;
+  return { code: Number(e.code ?? 0), message: String(e.message ?? '') };
+}
+
+/**
+ * Strings requests repeat on every message (type URLs), kept decoded: an ACK then costs no string of
+ * its own for them. Bounded: a client sending many distinct ones just gets them decoded.
+ */
+const interned: { readonly bytes: Buffer; readonly text: string }[] = [];
+const MAX_INTERNED = 32;
+
+/** A string field at the reader's position, interned (see `interned`). */
+function readInterned(r: protobuf.Reader, bytes: Buffer): string {
+  const end = payloadEnd(r);
+  const start = r.pos;
+  r.pos = end;
+  const len = end - start;
+  for (const s of interned) {
+    if (s.bytes.length !== len) continue;
+    let i = 0;
+    while (i < len && s.bytes[i] === bytes[start + i]) i++;
+    if (i === len) return s.text;
+  }
+  const text = bytes.toString('utf8', start, end);
+  if (interned.length < MAX_INTERNED) interned.push({ bytes: Buffer.from(bytes.subarray(start, end)), text });
+  return text;
+}
+
+/** The end of a length-delimited field's payload starting at the reader's position (checked against the message). */
+function payloadEnd(r: protobuf.Reader): number {
+  const len = r.uint32();
+  const end = r.pos + len;
+  if (end > r.len) throw new RangeError(`field of ${len} bytes runs past the end of the message (at ${r.pos} of ${r.len})`);
+  return end;
 }
 
 /** Per decoded request, its resource_names fields as sent (see `resourceNamesBytes`). */
@@ -84,9 +116,9 @@ export function decodeSotwRequest(buf: Uint8Array): SotwRequest {
         else spans.push(at, r.pos);
         break;
       }
-      case 0x22: typeUrl = r.string(); break;
+      case 0x22: typeUrl = readInterned(r, bytes); break;
       case 0x2a: responseNonce = r.string(); break;
-      case 0x32: detail = errorDetail({ errorDetail: wireTypes().status.decode(r, r.uint32()) }); break;
+      case 0x32: detail = readErrorDetail(r); break;
       default: r.skipType(t & 7);
     }
   }
@@ -154,34 +186,6 @@ export function decodeNames(bytes: Buffer): string[] {
 const NO_NAMES: readonly string[] = Object.freeze([]);
 const NO_VERSIONS: Readonly<Record<string, string>> = Object.freeze(Object.create(null) as Record<string, string>);
 
-/**
- * Strings requests repeat on every message (type URLs), kept decoded: an ACK then costs no string of
- * its own for them. Bounded: a client sending many distinct ones just gets them decoded.
- */
-const interned: { readonly bytes: Buffer; readonly text: string }[] = [];
-const MAX_INTERNED = 32;
-
-function internedString(bytes: Buffer, start: number, end: number): string {
-  const len = end - start;
-  for (const s of interned) {
-    if (s.bytes.length !== len) continue;
-    let i = 0;
-    while (i < len && s.bytes[i] === bytes[start + i]) i++;
-    if (i === len) return s.text;
-  }
-  const text = bytes.toString('utf8', start, end);
-  if (interned.length < MAX_INTERNED) interned.push({ bytes: Buffer.from(bytes.subarray(start, end)), text });
-  return text;
-}
-
-/** The end of a length-delimited field's payload starting at the reader's position (checked against the message). */
-function payloadEnd(r: protobuf.Reader): number {
-  const len = r.uint32();
-  const end = r.pos + len;
-  if (end > r.len) throw new RangeError(`field of ${len} bytes runs past the end of the message (at ${r.pos} of ${r.len})`);
-  return end;
-}
-
 /** One initial_resource_versions map entry (key=1, value=2) into `into`. */
 function readVersionEntry(r: protobuf.Reader, into: Record<string, string>): void {
   const end = payloadEnd(r);
@@ -217,17 +221,12 @@ export function decodeDeltaRequest(buf: Uint8Array): DeltaRequest {
     const t = r.uint32();
     switch (t) {
       case 0x0a: rawNode = wireTypes().node.decode(r, r.uint32()) as unknown as RawNode; break;
-      case 0x12: {
-        const end = payloadEnd(r);
-        typeUrl = internedString(bytes, r.pos, end);
-        r.pos = end;
-        break;
-      }
+      case 0x12: typeUrl = readInterned(r, bytes); break;
       case 0x1a: (subscribe ??= []).push(r.string()); break;
       case 0x22: (unsubscribe ??= []).push(r.string()); break;
       case 0x2a: readVersionEntry(r, (versions ??= Object.create(null) as Record<string, string>)); break;
       case 0x32: responseNonce = r.string(); break;
-      case 0x3a: detail = errorDetail({ errorDetail: wireTypes().status.decode(r, r.uint32()) }); break;
+      case 0x3a: detail = readErrorDetail(r); break;
       default: r.skipType(t & 7);
     }
   }

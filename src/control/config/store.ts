@@ -14,7 +14,7 @@
  * for `/debug/configz` (a file seen for the first time contributes the resources that are valid).
  */
 import { formatProblem, type AnyResource, type ConfigProblem } from '../../api/index.ts';
-import { configSnapshot, snapshotOrderKey, type ConfigSnapshot } from '../config-snapshot.ts';
+import { configSnapshot, orderKeyOfKey, type ConfigSnapshot } from '../config-snapshot.ts';
 import { fingerprint, normalize, resourceKey } from './canonical.ts';
 import { journalAppliedChanges, loadAppliedState, saveAppliedState, type AppliedRecord } from './applied-state.ts';
 import { WatchedDirectory, type FileLoad } from './watched-directory.ts';
@@ -364,31 +364,29 @@ export class ConfigStore {
   }
 
   /**
-   * Keys in force in snapshot order (`snapshotOrderKey`). A change of a few keys patches the previous
-   * order in place (a binary-search insert per added key, a removal per deleted one); the first publish and
-   * big changes sort every key.
+   * Keys in force in snapshot order (`snapshotOrderKey`, computed from the key). A change of a few keys
+   * patches the previous order in place (a binary search per added or deleted key); the first publish
+   * and big changes sort every key.
    */
   #reorder(order: SnapshotOrder | undefined, changed: ReadonlySet<string>): SnapshotOrder {
-    const sortKeyOf = (k: string) => snapshotOrderKey(this.#inForce.get(k)!.entry.resource);
     if (order === undefined || changed.size > REORDER_PATCH_LIMIT) {
-      const sorted = [...this.#inForce.keys()].map((k) => [sortKeyOf(k), k] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      const sorted = [...this.#inForce.keys()].map((k) => [orderKeyOfKey(k), k] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       return { keys: sorted.map((e) => e[1]), sortKeys: sorted.map((e) => e[0]), known: new Set(sorted.map((e) => e[1])) };
     }
     for (const k of changed) {
       const inForce = this.#inForce.has(k);
       if (inForce === order.known.has(k)) continue; // replaced in place: same key, same position
-      if (!inForce) {
-        const at = order.keys.indexOf(k);
+      const sk = orderKeyOfKey(k);
+      const at = partitionPoint(order.sortKeys, (x) => x < sk);
+      if (inForce) {
+        order.keys.splice(at, 0, k);
+        order.sortKeys.splice(at, 0, sk);
+        order.known.add(k);
+      } else {
         order.keys.splice(at, 1);
         order.sortKeys.splice(at, 1);
         order.known.delete(k);
-        continue;
       }
-      const sk = sortKeyOf(k);
-      const at = partitionPoint(order.sortKeys, (x) => x < sk);
-      order.keys.splice(at, 0, k);
-      order.sortKeys.splice(at, 0, sk);
-      order.known.add(k);
     }
     return order;
   }

@@ -115,11 +115,16 @@ export class PushContext {
     return types === 'all' || types.has(typeUrl);
   }
 
-  /** The previous context's result for `key` if `rule` says it still holds; the rule is kept, for the next context to ask. */
+  /**
+   * The previous context's result for `key` if `rule` says it still holds, memoized in this one too (so
+   * callers need not); the rule is kept, for the next context to ask.
+   */
   #carried(key: string, rule: CarryRule): unknown {
     this.#rules.set(key, rule);
     const r = this.#reuse;
-    return r !== undefined && this.#holds(rule) ? r.previous.memo.get(key) : undefined;
+    const value = r !== undefined && this.#holds(rule) ? r.previous.memo.get(key) : undefined;
+    if (value !== undefined) this.memo.set(key, value);
+    return value;
   }
 
   /** Whether a result that held in the previous context still holds in this one. */

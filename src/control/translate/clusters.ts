@@ -84,10 +84,7 @@ export function outboundClusterNames(ctx: PushContext, proxy: Proxy): string[] {
   const scope = ctx.sidecarScope(proxy);
   const key = `cds-out-names|${proxy.namespace}|${scope.key}`;
   const cached = (ctx.memo.get(key) ?? ctx.carriedOver(key, TYPE.cluster)) as string[] | undefined;
-  if (cached !== undefined) {
-    ctx.memo.set(key, cached);
-    return cached;
-  }
+  if (cached !== undefined) return cached;
   const out: string[] = [];
   for (const svc of ctx.visibleServices(proxy.namespace, scope)) {
     const dr = svc.hostname.includes('*') ? undefined : ctx.destinationRule(svc.hostname, proxy.namespace, svc.namespace);
@@ -105,10 +102,7 @@ export function outboundClustersFor(ctx: PushContext, proxy: Proxy): EnvoyCluste
   // Carried over when the change cannot touch clusters (routing or endpoint changes, workloads joining):
   // the same objects keep their encodings, where rebuilt ones would each be fingerprinted again.
   const cached = (ctx.memo.get(key) ?? ctx.carriedOver(key, TYPE.cluster)) as EnvoyCluster[] | undefined;
-  if (cached !== undefined) {
-    ctx.memo.set(key, cached);
-    return cached;
-  }
+  if (cached !== undefined) return cached;
   const out: EnvoyCluster[] = [];
   for (const svc of ctx.visibleServices(proxy.namespace, scope)) {
     for (const port of svc.ports) out.push(...outboundClusters(ctx, proxy.namespace, svc, port));

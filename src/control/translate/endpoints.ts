@@ -37,10 +37,7 @@ export function loadAssignment(ctx: PushContext, clusterName: string, proxyNames
   // An endpoint-only push keeps the previous assignment object for hosts that did not change, so its
   // encoding (cached by identity) is reused and its version stays the same.
   const previous = parsed === undefined ? undefined : ctx.previousFor(key, parsed.host) as ClusterLoadAssignment | undefined;
-  if (previous !== undefined) {
-    ctx.memo.set(key, previous);
-    return previous;
-  }
+  if (previous !== undefined) return previous;
   const result: ClusterLoadAssignment = { clusterName, endpoints: [] };
   if (parsed !== undefined) {
     let selected: Endpoint[] = [];

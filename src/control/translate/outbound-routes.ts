@@ -115,8 +115,8 @@ export function outboundRouteConfig(ctx: PushContext, proxy: Proxy, listenerPort
           routes: routesFor(ctx, proxy, svc, port, vs, listenerPort),
           includeRequestAttemptCount: true,
         };
+        ctx.memo.set(vhKey, vh);
       }
-      ctx.memo.set(vhKey, vh);
       virtualHosts.push(vh);
     }
   }
