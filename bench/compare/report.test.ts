@@ -33,7 +33,7 @@ const http1: PathRun[] = [1, 4].flatMap((c) => [
 const maxRow = (proxy: MaxRow['proxy'], rps: number, vcpu: number): MaxRow => ({ path: proxy === 'direct' ? 'direct' : `${proxy} 1 hop`, proxy, tool: 'wrk -t1', connections: 16, durationS: 10, rps, errors: 0, process: proxy, vcpu, rssMB: 10, peakMB: 10 });
 const max = [maxRow('direct', 20000, 0.9), maxRow('weft', 8000, 1.0), maxRow('nginx', 16000, 0.6), maxRow('haproxy', 15000, 0.6)];
 
-const change = (p99: number, missing = 0) => ({ changes: 5, latencyMs: { n: 5000, p50: p99 / 2, p90: p99, p99, max: p99, mean: p99 / 2 }, lastAckPerChangeMs: [p99], warmupLastAckMs: [], cpuToLastAckS: [0.1], cpuTotalS: [0.1], fleetCpuMs: [1], pushTimeMs: [12], received: {}, serverPushes: {}, triggers: {}, missing, responseBytes: { n: 1, p50: 900, p90: 900, p99: 900, max: 900, mean: 900 } });
+const change = (p99: number, missing = 0) => ({ changes: 5, latencyMs: { n: 5000, p50: p99 / 2, p90: p99, p99, max: p99, mean: p99 / 2 }, lastAckPerChangeMs: [p99], warmupLastAckMs: [], cpuToLastAckS: [0.1], cpuTotalS: [0.1], fleetCpuMs: [1], fleetGcMs: [0], pushTimeMs: [12], received: {}, serverPushes: {}, triggers: {}, missing, responseBytes: { n: 1, p50: 900, p90: 900, p99: 900, max: 900, mean: 900 } });
 function cell(proxies: number, services: number, vs: number, ep: number, peakMB: number, missing = 0): ControlRun {
   const c: CellResult = { proxies, services, protocol: 'delta', scoped: false, status: missing > 0 ? 'timed out' : 'ok', phases: [], rss: { afterConfigMB: 100, peakMB }, vsChange: change(vs, missing), endpointChange: change(ep) };
   return { proxies, services, scoped: false, cell: c, wallS: 60 };

@@ -61,6 +61,8 @@ export interface ChangeFigures {
   readonly cpuTotalS: readonly number[];
   /** Fleet CPU milliseconds per change (how busy the simulated sidecars were). */
   readonly fleetCpuMs: readonly number[];
+  /** Per change: the simulated fleet's own GC time inside the change (it delays every sidecar at once). */
+  readonly fleetGcMs: readonly number[];
   /**
    * Per change, the control plane's own push time (`pilot_xds_push_time`): from the change to every stream
    * having its responses written — convergence without the simulated sidecars' share.
@@ -137,7 +139,7 @@ type Trigger = (i: number, timeoutMs: number) => Promise<ChangeResult>;
 async function measureChanges(run: Run, phase: Phase, trigger: Trigger): Promise<ChangeFigures> {
   const { cp, fleet, opts } = run;
   const latencies: number[] = [], last: number[] = [], apply: number[] = [], bytes: number[] = [];
-  const cpuToLastAckS: number[] = [], cpuTotalS: number[] = [], fleetCpuMs: number[] = [], pushTimeMs: number[] = [], idleGcs: number[] = [], joinerSyncMs: number[] = [];
+  const cpuToLastAckS: number[] = [], cpuTotalS: number[] = [], fleetCpuMs: number[] = [], fleetGcMs: number[] = [], pushTimeMs: number[] = [], idleGcs: number[] = [], joinerSyncMs: number[] = [];
   const received: Record<string, { responses: number; bytes: number }> = {};
   const serverPushes: Record<string, number> = {}, triggers: Record<string, number> = {};
   let missing = 0;
@@ -168,6 +170,7 @@ async function measureChanges(run: Run, phase: Phase, trigger: Trigger): Promise
     cpuToLastAckS.push(cpu1 - cpu0);
     cpuTotalS.push(cpuSeconds(cp.pid) - cpu0);
     fleetCpuMs.push(r.cpuMs);
+    fleetGcMs.push(r.gcMs);
     latencies.push(...r.latenciesMs);
     if (r.latenciesMs.length > 0 && r.missing === 0) last.push(Math.max(...r.latenciesMs));
     if (r.triggerMs !== undefined) apply.push(r.triggerMs);
@@ -186,7 +189,7 @@ async function measureChanges(run: Run, phase: Phase, trigger: Trigger): Promise
   }
   return {
     changes: i, errors, latencyMs: summarize(latencies), lastAckMs: summarize(last), lastAckPerChangeMs: last, warmupLastAckMs, applyMs: summarize(apply), responseBytes: summarize(bytes),
-    cpuToLastAckS, cpuTotalS, fleetCpuMs, pushTimeMs, idleGcs, received, serverPushes, triggers, missing,
+    cpuToLastAckS, cpuTotalS, fleetCpuMs, fleetGcMs, pushTimeMs, idleGcs, received, serverPushes, triggers, missing,
     ...(joinerSyncMs.length === 0 ? {} : { joinerSyncMs }),
   };
 }

@@ -38,6 +38,8 @@ export interface ChangeResult {
   readonly missing: number;
   readonly errors: readonly string[];
   readonly cpuMs: number;
+  /** Time the fleet's main thread spent in garbage collection between the trigger and the last ACK. */
+  readonly gcMs: number;
   /** A join only: from the new stream opening to the joining sidecar ACKing all it subscribed to (undefined: not within the timeout). */
   readonly joinerSyncMs?: number;
 }

@@ -4,6 +4,7 @@
  * plane's CPU and memory can be read on their own, and it applies the changes itself so that a change's
  * start and the sidecars' ACKs are timed on one clock.
  */
+import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { SHORT, TYPE } from '../../src/xds/type-urls.ts';
 import { edsClusterNames, expectedResources, joiningWorkloadNode, sidecarNode, SIDECAR_ROUTE_NAMES } from './mesh.ts';
 import { Sidecar } from './sidecar.ts';
@@ -22,6 +23,23 @@ async function within(done: Promise<void>, ms: number): Promise<void> {
 function cpuMsSince(start: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(start);
   return (d.user + d.system) / 1000;
+}
+
+/**
+ * The fleet's own collections, as they happen (start and duration on the `performance.now()` clock): one
+ * process plays every sidecar, so one pause of its collector holds back all of them at once, which a
+ * fleet of separate Envoys never does. Each change reports how much of it fell inside its window.
+ */
+const collections: PerformanceEntry[] = [];
+new PerformanceObserver((list) => {
+  collections.push(...list.getEntries());
+  if (collections.length > 1000) collections.splice(0, collections.length - 1000);
+}).observe({ entryTypes: ['gc'] });
+
+function gcMsBetween(from: number, to: number): number {
+  let ms = 0;
+  for (const e of collections) if (e.startTime >= from && e.startTime <= to) ms += e.duration;
+  return ms;
 }
 
 class Fleet {
@@ -147,12 +165,14 @@ class Fleet {
     const bytes: number[] = [];
     const seen = new Set<number>();
     let start = 0;
+    let last = 0;
     const converged = new Promise<void>((resolve) => {
       this.#watch = (s, head, at) => {
         if (head.typeUrl !== typeUrl || s.index >= expected || seen.has(s.index) || head.versionInfo === baseline[s.index]) return;
         seen.add(s.index);
         latenciesMs.push(at - start);
         bytes.push(head.bytes);
+        last = at;
         if (seen.size === expected) resolve();
       };
     });
@@ -160,7 +180,10 @@ class Fleet {
     const triggerMs = await trigger();
     await within(converged, Math.max(0, timeoutMs - (performance.now() - start)));
     this.#watch = undefined;
-    return { triggerMs, latenciesMs, bytes, missing: expected - seen.size, errors: this.#errors(), cpuMs: cpuMsSince(cpu) };
+    // GC entries are delivered after the fact (from a later turn): let them arrive before counting.
+    await new Promise((r) => setImmediate(r));
+    const gcMs = gcMsBetween(start, last === 0 ? performance.now() : last);
+    return { triggerMs, latenciesMs, bytes, missing: expected - seen.size, errors: this.#errors(), cpuMs: cpuMsSince(cpu), gcMs };
   }
 
   #add(node: NodeSpec): Sidecar {

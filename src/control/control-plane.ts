@@ -135,7 +135,7 @@ export class ControlPlane {
         const at = performance.now();
         // Registry kinds report through the registry's own change event (endpoint-only or not); other
         // kinds leave the registry as it is, which spares rebuilding every service on a routing change.
-        if (feedsRegistry([...changedKeys].map(kindOfKey))) registry.setConfig(snap);
+        if (feedsRegistry([...changedKeys].map(kindOfKey))) registry.setConfig(snap, changedKeys);
         const types = configChangeTypes(previous, snap, changedKeys);
         const routeHosts = types === 'all' ? 'all' : routeHostsForConfigChange(previous, snap, changedKeys);
         previous = snap;

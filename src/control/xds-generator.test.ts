@@ -105,4 +105,28 @@ spec:
     assert.notEqual(cds, held.get(TYPE.cluster), 'a change that may touch CDS generates it anew…');
     assert.equal(cds.version, held.get(TYPE.cluster)!.version, '…equal in content');
   });
+
+  it('after an endpoint change, makes only the changed host\'s assignments again and ends where a full generation does', () => {
+    const a = sidecar('a', 'a');
+    const first = context('1');
+    const generator = new XdsGenerator(first);
+    const before = generator.generate(a, TYPE.endpoint, undefined);
+    // b's workload moves: an endpoint-only change of b.
+    const moved = configSnapshot(2, parseConfig(YAML.replace('{name: b-1}\nspec: {address: 10.0.0.1', '{name: b-1}\nspec: {address: 10.0.0.9'), 'mesh.yaml').resources);
+    assert.notEqual(moved.find('WorkloadEntry/default/b-1'), undefined);
+    const registry = buildRegistrySnapshot(2, servicesFromConfig(moved), workloadsFromConfig(moved));
+    const next = new PushContext('2', moved, registry, DEFAULT_MESH, { previous: first, changedHosts: new Set(['b.default.svc.cluster.local']), types: new Set([TYPE.endpoint]) });
+    generator.publish(next, { reason: 'test', changedAt: performance.now() });
+    const after = generator.generate(a, TYPE.endpoint, undefined);
+    const edsLookups = [...next.memo.keys()].filter((k) => k.startsWith('eds|'));
+    assert.deepEqual(edsLookups, ['eds|outbound|80||b.default.svc.cluster.local|default'], 'only b\'s assignment is looked up');
+    const full = new XdsGenerator(new PushContext('2', moved, registry)).generate(a, TYPE.endpoint, undefined);
+    assert.equal(after.version, full.version);
+    assert.deepEqual(after.resources.map((r) => [r.name, r.version]), full.resources.map((r) => [r.name, r.version]));
+    assert.notEqual(after.version, before.version);
+    after.resources.forEach((r, i) => {
+      if (r.name.endsWith('|a.default.svc.cluster.local')) assert.equal(r, before.resources[i], `${r.name} is kept`);
+      else assert.notEqual(r.version, before.resources[i]!.version, `${r.name} changed`);
+    });
+  });
 });

@@ -19,7 +19,7 @@ import { grpcListeners, grpcRouteConfig } from './translate/grpc.ts';
 import { withKnownClusters } from './translate/consistency.ts';
 import { splitForVhds, subscribedVirtualHosts } from './translate/vhds.ts';
 import { inboundProtocolsKey } from './translate/inbound-protocol.ts';
-import { OUTBOUND_PORT } from './translate/names.ts';
+import { OUTBOUND_PORT, parseOutboundCluster } from './translate/names.ts';
 import { memoized } from '../util/memo.ts';
 
 type Named = Record<string, unknown>;
@@ -42,6 +42,28 @@ const PRUNE_EVERY = 32;
 
 /** The memo key of a wildcard subscription. */
 const ALL_NAMES: object = Object.freeze({});
+
+/**
+ * Per EDS Generated, where each host's assignments are in its list (by position). A list patched after
+ * an endpoint change has the same names in the same places, so it shares its predecessor's index.
+ */
+const hostPositions = new WeakMap<Generated, ReadonlyMap<string, readonly number[]>>();
+
+function positionsByHost(generated: Generated): ReadonlyMap<string, readonly number[]> {
+  let index = hostPositions.get(generated);
+  if (index === undefined) {
+    const out = new Map<string, number[]>();
+    generated.resources.forEach((r, i) => {
+      const host = parseOutboundCluster(r.name)?.host;
+      if (host === undefined) return;
+      const list = out.get(host);
+      if (list === undefined) out.set(host, [i]);
+      else list.push(i);
+    });
+    hostPositions.set(generated, (index = out));
+  }
+  return index;
+}
 
 const signatures = new WeakMap<Proxy, { inbound: string; labels: string }>();
 
@@ -184,10 +206,40 @@ export class XdsGenerator implements ResourceServer<Proxy> {
     const namesKey: object = names ?? ALL_NAMES;
     let generated = byNames.get(namesKey);
     if (generated === undefined) {
-      generated = this.#generate(ctx, proxy, typeUrl, names);
+      generated = (typeUrl === TYPE.endpoint ? this.#patchedEndpoints(ctx, proxy, memoKey, namesKey) : undefined)
+        ?? this.#generate(ctx, proxy, typeUrl, names);
       byNames.set(namesKey, generated);
     }
     return generated;
+  }
+
+  /**
+   * EDS after an endpoint-only change: the previous context's list for this view and subscription with
+   * only the changed hosts' assignments made again, instead of looking up thousands of unchanged ones.
+   * It holds for the reason `previousFor` does: such a change leaves the clusters, and every other
+   * host's endpoints, as they were. Undefined when it does not apply (then the list is generated).
+   */
+  #patchedEndpoints(ctx: PushContext, proxy: Proxy, memoKey: string, namesKey: object): Generated | undefined {
+    const hosts = ctx.changedHosts;
+    if (hosts === 'all' || ctx.mayChange(TYPE.cluster)) return undefined;
+    const previous = (ctx.previousMemo(memoKey) as WeakMap<object, Generated> | undefined)?.get(namesKey);
+    if (previous === undefined) return undefined;
+    const positions = positionsByHost(previous);
+    let resources: EncodedResource[] | undefined;
+    for (const host of hosts) {
+      for (const i of positions.get(host) ?? []) {
+        resources ??= previous.resources.slice();
+        try {
+          resources[i] = this.#encode(TYPE.endpoint, loadAssignment(ctx, resources[i]!.name, proxy.namespace));
+        } catch {
+          return undefined; // generated in full, which reports the error
+        }
+      }
+    }
+    if (resources === undefined) return previous;
+    const next: Generated = { version: this.#setVersion(resources), resources };
+    hostPositions.set(next, positions);
+    return next;
   }
 
   /**

@@ -19,10 +19,15 @@ export interface RegistryChange {
 const printed = new WeakMap<object, string>();
 const print = (it: object): string => JSON.stringify(it);
 
+/** An item's fingerprint: its content as text, memoised per object. */
+export function fingerprint(item: object): string {
+  return memoized(printed, item, print);
+}
+
 /** Fingerprints of a list by key: a cheap, exact way to tell what changed between two builds. */
 export function fingerprints<T extends object>(items: readonly T[], key: (t: T) => string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const it of items) out.set(key(it), memoized(printed, it, print));
+  for (const it of items) out.set(key(it), fingerprint(it));
   return out;
 }
 

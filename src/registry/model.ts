@@ -12,6 +12,8 @@ import type { KindName, Protocol, ResourceOf } from '../api/index.ts';
  */
 export interface RegistryConfig {
   of<K extends KindName>(kind: K): readonly ResourceOf<K>[];
+  /** The resource with key `Kind/namespace/name`, if any (lets a change of a few WorkloadEntries skip a full rebuild). */
+  find?(key: string): { readonly kind: string } | undefined;
 }
 
 /** A workload that can serve traffic: a registered proxy (local mode's pod), or a WorkloadEntry. */

@@ -360,3 +360,72 @@ spec: { hosts: [reviews], http: [{ route: [{ destination: { host: reviews } }] }
     assert.match(logged[0] ?? '', /boom/);
   });
 });
+
+describe('Registry: a change of WorkloadEntries only', () => {
+  const entry = (name: string, address: string, app = 'reviews') => `---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: { name: ${name} }
+spec: { address: ${address}, labels: { app: ${app} }, ports: { http: 9080 } }
+`;
+  /** A config that can find resources by key, and counts full reads. */
+  function findable(yaml: string): RegistryConfig & { reads: number } {
+    const base = config(yaml);
+    const all = (['Service', 'ServiceEntry', 'WorkloadEntry', 'WorkloadGroup'] as const).flatMap((k) => base.of(k) as readonly { kind: string; metadata: { name: string; namespace?: string } }[]);
+    const out = {
+      reads: 0,
+      of: <K extends KindName>(kind: K) => { out.reads++; return base.of(kind); },
+      find: (key: string) => all.find((r) => `${r.kind}/${r.metadata.namespace ?? 'default'}/${r.metadata.name}` === key),
+    };
+    return out;
+  }
+  const view = (snap: RegistrySnapshot) => ({
+    workloads: snap.workloads.map((w) => `${w.namespace}/${w.name}@${w.address}`),
+    endpoints: addrs(snap, 'reviews.default.svc.cluster.local', 9080),
+  });
+
+  it('converts only the entries named, and ends where a full rebuild does', () => {
+    const steps: [string, string[]][] = [
+      [entry('a', '10.0.0.1') + entry('b', '10.0.0.2') + entry('c', '10.0.0.3'), []],
+      [entry('a', '10.0.0.1') + entry('b', '10.0.0.9') + entry('c', '10.0.0.3'), ['WorkloadEntry/default/b']],
+      [entry('a', '10.0.0.1') + entry('b', '10.0.0.9') + entry('c', '10.0.0.3') + entry('d', '10.0.0.4'), ['WorkloadEntry/default/d']],
+      [entry('a', '10.0.0.1') + entry('b', '10.0.0.9') + entry('d', '10.0.0.4'), ['WorkloadEntry/default/c']],
+      [entry('a', '10.0.0.1', 'ratings') + entry('b', '10.0.0.9') + entry('d', '10.0.0.4'), ['WorkloadEntry/default/a']],
+      // Named as changed, but equal: nothing to publish.
+      [entry('a', '10.0.0.1', 'ratings') + entry('b', '10.0.0.9') + entry('d', '10.0.0.4'), ['WorkloadEntry/default/b']],
+    ];
+    const fast = new Registry();
+    const full = new Registry();
+    const fastEvents = watchAll(fast);
+    const fullEvents = watchAll(full);
+    fast.setConfig(config(REVIEWS + steps[0]![0]));
+    full.setConfig(config(REVIEWS + steps[0]![0]));
+    for (const [yaml, keys] of steps.slice(1)) {
+      const cfg = findable(REVIEWS + yaml);
+      fast.setConfig(cfg, keys);
+      assert.equal(cfg.reads, 0, `a WorkloadEntry change reads no kind in full (${keys.join(', ')})`);
+      full.setConfig(config(REVIEWS + yaml));
+      assert.deepEqual(view(fast.snapshot()), view(full.snapshot()), `after ${keys.join(', ')}`);
+      assert.equal(fastEvents.length, fullEvents.length, `published the same changes after ${keys.join(', ')}`);
+      const [f, g] = [fastEvents.at(-1)!, fullEvents.at(-1)!];
+      assert.deepEqual([f.endpointsOnly, [...f.hosts].sort()], [g.endpointsOnly, [...g.hosts].sort()]);
+    }
+    assert.deepEqual(view(fast.snapshot()).endpoints, ['10.0.0.9:9080', '10.0.0.4:9080']);
+    assert.equal(fastEvents.length, 5, 'every step but the unchanged one published');
+  });
+
+  it('takes the full path when anything but WorkloadEntries changed', () => {
+    const reg = new Registry();
+    reg.setConfig(config(REVIEWS + entry('a', '10.0.0.1')));
+    const cfg = findable(REVIEWS.replace('port: 9080, targetPort: http', 'port: 9081, targetPort: http') + entry('a', '10.0.0.1'));
+    reg.setConfig(cfg, ['Service/default/reviews']);
+    assert.ok(cfg.reads > 0);
+    assert.deepEqual(addrs(reg.snapshot(), 'reviews.default.svc.cluster.local', 9081), ['10.0.0.1:9080']);
+  });
+
+  function watchAll(reg: Registry): RegistryChange[] {
+    const out: RegistryChange[] = [];
+    reg.onChange((_snap, change) => out.push(change));
+    return out;
+  }
+});

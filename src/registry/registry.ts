@@ -4,11 +4,12 @@
  * change. A proxy whose stream ends is removed after a grace period, so a reconnecting proxy (control
  * plane restart, network blip) does not make its endpoints flap.
  */
+import type { ResourceOf } from '../api/index.ts';
 import type { RegistryConfig, RegistrySnapshot, Service, Workload } from './model.ts';
 import { servicesFromConfig } from './services.ts';
-import { patchSortedWorkloads, sortWorkloads, workloadKey, workloadsFromConfig } from './workloads.ts';
+import { patchSortedWorkloads, sortWorkloads, workloadKey, workloadOfEntry, workloadsFromConfig } from './workloads.ts';
 import { buildRegistrySnapshot } from './snapshot.ts';
-import { changedKeys, fingerprints, hostsSelecting, serviceKey, type RegistryChange } from './changes.ts';
+import { changedKeys, fingerprint, fingerprints, hostsSelecting, serviceKey, type RegistryChange } from './changes.ts';
 
 export interface RegistryOptions {
   /** How long a disconnected proxy's workload stays registered (default 2000 ms). */
@@ -42,7 +43,8 @@ export class Registry {
   readonly #removals = new Map<string, NodeJS.Timeout>();
   #services: readonly Service[] = [];
   #serviceFingerprints = new Map<string, string>();
-  #configWorkloads: readonly Workload[] = [];
+  /** Workloads from config (WorkloadEntries, ServiceEntry endpoints) by `workloadKey`. */
+  #configWorkloads = new Map<string, Workload>();
   #workloadFingerprints = new Map<string, string>();
   #snapshot: RegistrySnapshot = buildRegistrySnapshot(0, [], []);
 
@@ -62,8 +64,15 @@ export class Registry {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Rebuilds services and config workloads from `config`; publishes when anything changed. */
-  setConfig(config: RegistryConfig): RegistrySnapshot {
+  /**
+   * Rebuilds services and config workloads from `config`; publishes when anything changed. With
+   * `changedResources`, the keys (`Kind/namespace/name`) of the resources that changed since the last call, a
+   * change of WorkloadEntries only converts and compares those entries: the services, and every other
+   * workload, are as they were.
+   */
+  setConfig(config: RegistryConfig, changedResources?: Iterable<string>): RegistrySnapshot {
+    const entries = changedResources === undefined || config.find === undefined ? undefined : workloadEntryKeys(changedResources);
+    if (entries !== undefined) return this.#setEntries(config, entries);
     const services = servicesFromConfig(config);
     const workloads = workloadsFromConfig(config);
     const serviceFps = fingerprints(services, serviceKey);
@@ -78,10 +87,35 @@ export class Registry {
       this.#services = services;
       this.#serviceFingerprints = serviceFps;
     }
-    this.#configWorkloads = workloads;
+    this.#configWorkloads = new Map(workloads.map((w) => [workloadKey(w), w]));
     this.#workloadFingerprints = workloadFps;
     const hosts = new Set(changedServices.map((k) => k.slice(k.lastIndexOf('/') + 1)));
     this.#publish({ before, gone: before.workloads.filter(changed), added: workloads.filter(changed), hosts, endpointsOnly: changedServices.length === 0, reason: 'config' });
+    return this.#snapshot;
+  }
+
+  /** `setConfig` when only the WorkloadEntries with these keys changed. */
+  #setEntries(config: RegistryConfig, keys: readonly string[]): RegistrySnapshot {
+    const gone: Workload[] = [];
+    const added: Workload[] = [];
+    for (const key of keys) {
+      const found = config.find!(key);
+      const after = found === undefined ? undefined : workloadOfEntry(found as ResourceOf<'WorkloadEntry'>);
+      const wkey = workloadKey(after ?? { origin: 'WorkloadEntry', ...nameOfKey(key) } as Workload);
+      const before = this.#configWorkloads.get(wkey);
+      if (after === undefined) this.#configWorkloads.delete(wkey);
+      else this.#configWorkloads.set(wkey, after);
+      const print = after === undefined ? undefined : fingerprint(after);
+      if (print === this.#workloadFingerprints.get(wkey)) continue;
+      if (print === undefined) this.#workloadFingerprints.delete(wkey);
+      else this.#workloadFingerprints.set(wkey, print);
+      // The snapshot holds the object of the last published version (an equal newer one is not published).
+      const held = before === undefined ? undefined : this.#snapshot.workloads.find((w) => workloadKey(w) === wkey) ?? before;
+      if (held !== undefined) gone.push(held);
+      if (after !== undefined) added.push(after);
+    }
+    if (gone.length === 0 && added.length === 0) return this.#snapshot;
+    this.#publish({ before: this.#snapshot, gone, added, hosts: new Set(), endpointsOnly: true, reason: 'config' });
     return this.#snapshot;
   }
 
@@ -128,7 +162,7 @@ export class Registry {
     // A change of a few workloads patches the previous order; a bigger one sorts again.
     const workloads = p.gone.length + p.added.length <= PATCH_LIMIT
       ? patchSortedWorkloads(p.before.workloads, p.gone, p.added)
-      : sortWorkloads([...this.#configWorkloads, ...this.#proxies.values()]);
+      : sortWorkloads([...this.#configWorkloads.values(), ...this.#proxies.values()]);
     const after = buildRegistrySnapshot(p.before.version + 1, this.#services, workloads);
     hostsSelecting(p.before, p.gone, p.hosts);
     hostsSelecting(after, p.added, p.hosts);
@@ -142,4 +176,20 @@ export class Registry {
       }
     }
   }
+}
+
+/** The keys among `changed` when all are WorkloadEntries (undefined when any other kind changed). */
+function workloadEntryKeys(changed: Iterable<string>): string[] | undefined {
+  const keys: string[] = [];
+  for (const key of changed) {
+    if (!key.startsWith('WorkloadEntry/')) return undefined;
+    keys.push(key);
+  }
+  return keys;
+}
+
+/** Namespace and name of a resource key `Kind/namespace/name`. */
+function nameOfKey(key: string): { namespace: string; name: string } {
+  const [, namespace = '', name = ''] = key.split('/');
+  return { namespace, name };
 }

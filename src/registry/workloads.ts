@@ -21,9 +21,14 @@ const fromServiceEntry = new WeakMap<object, readonly Workload[]>();
 /** Every workload declared by `config` (WorkloadEntries, then ServiceEntry endpoints). */
 export function workloadsFromConfig(config: RegistryConfig): Workload[] {
   const out: Workload[] = [];
-  for (const we of config.of('WorkloadEntry')) out.push(memoized(fromEntry, we, entryWorkload));
+  for (const we of config.of('WorkloadEntry')) out.push(workloadOfEntry(we));
   for (const se of config.of('ServiceEntry')) for (const w of memoized(fromServiceEntry, se, serviceEntryWorkloads)) out.push(w);
   return out;
+}
+
+/** The workload of one WorkloadEntry (the same object for the same resource object). */
+export function workloadOfEntry(we: ResourceOf<'WorkloadEntry'>): Workload {
+  return memoized(fromEntry, we, entryWorkload);
 }
 
 function entryWorkload(we: ResourceOf<'WorkloadEntry'>): Workload {

@@ -109,6 +109,11 @@ export class PushContext {
     return this.#reuse?.previous.memo.get(key);
   }
 
+  /** Hostnames whose services or endpoints changed since the previous context (`all` without one, or when unknown). */
+  get changedHosts(): ReadonlySet<string> | 'all' {
+    return this.#reuse?.changedHosts ?? 'all';
+  }
+
   /** Whether the change since the previous context may have affected xDS type `typeUrl` (true without a previous context). */
   mayChange(typeUrl: string): boolean {
     const types = this.#reuse?.types ?? 'all';
