@@ -37,8 +37,14 @@ export interface GeneratorHooks {
 
 const nameOf = (typeUrl: string, r: Named): string => String(typeUrl === TYPE.endpoint ? r['clusterName'] : r['name']);
 
-/** Every this many publishes, encodings not used since the previous pruning are forgotten. */
+/** An encoding no push used in about this many publishes is forgotten (see `#pruneEncodings`). */
 const PRUNE_EVERY = 32;
+
+interface LastEncoding {
+  readonly json: string;
+  readonly encoded: EncodedResource;
+  used: number;
+}
 
 /** The memo key of a wildcard subscription. */
 const ALL_NAMES: object = Object.freeze({});
@@ -139,7 +145,9 @@ export class XdsGenerator implements ResourceServer<Proxy> {
   readonly #encoded = new WeakMap<object, EncodedResource>();
   readonly #hashes = new WeakMap<EncodedResource, number>();
   /** Per `type|name`, the last encoding and the text it was made from (see `#fingerprint`). */
-  readonly #lastEncoded = new Map<string, { readonly json: string; readonly encoded: EncodedResource; used: number }>();
+  readonly #lastEncoded = new Map<string, LastEncoding>();
+  /** Where pruning `#lastEncoded` goes on from (a live iterator; see `#pruneEncodings`). */
+  #pruneCursor: Iterator<[string, LastEncoding]> | undefined;
   #publishes = 0;
   /** Distinct known-cluster sets made so far (their keys). */
   #knownSets = 0;
@@ -437,9 +445,21 @@ export class XdsGenerator implements ResourceServer<Proxy> {
     }
   }
 
-  /** Drops remembered encodings no push used lately (resources that are gone). */
+  /**
+   * Drops remembered encodings no push used lately (resources that are gone), a slice on every publish:
+   * each entry is looked at about once every PRUNE_EVERY publishes, and no single push pays for a
+   * scan of them all (~10,000 at 1,000 services: a few milliseconds).
+   */
   #pruneEncodings(): void {
-    if (++this.#publishes % PRUNE_EVERY !== 0) return;
-    for (const [key, entry] of this.#lastEncoded) if (entry.used < this.#publishes - PRUNE_EVERY) this.#lastEncoded.delete(key);
+    const stale = ++this.#publishes - PRUNE_EVERY;
+    for (let n = Math.ceil(this.#lastEncoded.size / PRUNE_EVERY); n > 0; n--) {
+      this.#pruneCursor ??= this.#lastEncoded.entries();
+      const next = this.#pruneCursor.next();
+      if (next.done === true) {
+        this.#pruneCursor = undefined;
+        return;
+      }
+      if (next.value[1].used < stale) this.#lastEncoded.delete(next.value[0]);
+    }
   }
 }
