@@ -7,7 +7,7 @@
 import type { ResourceOf } from '../api/index.ts';
 import type { RegistryConfig, RegistrySnapshot, Service, Workload } from './model.ts';
 import { servicesFromConfig } from './services.ts';
-import { patchSortedWorkloads, sortWorkloads, workloadKey, workloadOfEntry, workloadsFromConfig } from './workloads.ts';
+import { entryWorkloadKey, patchSortedWorkloads, sortWorkloads, workloadKey, workloadOfEntry, workloadsFromConfig } from './workloads.ts';
 import { buildRegistrySnapshot } from './snapshot.ts';
 import { changedKeys, fingerprint, fingerprints, hostsSelecting, serviceKey, type RegistryChange } from './changes.ts';
 
@@ -101,7 +101,7 @@ export class Registry {
     for (const key of keys) {
       const found = config.find!(key);
       const after = found === undefined ? undefined : workloadOfEntry(found as ResourceOf<'WorkloadEntry'>);
-      const wkey = workloadKey(after ?? { origin: 'WorkloadEntry', ...nameOfKey(key) } as Workload);
+      const wkey = entryWorkloadKey(key);
       const before = this.#configWorkloads.get(wkey);
       if (after === undefined) this.#configWorkloads.delete(wkey);
       else this.#configWorkloads.set(wkey, after);
@@ -186,10 +186,4 @@ function workloadEntryKeys(changed: Iterable<string>): string[] | undefined {
     keys.push(key);
   }
   return keys;
-}
-
-/** Namespace and name of a resource key `Kind/namespace/name`. */
-function nameOfKey(key: string): { namespace: string; name: string } {
-  const [, namespace = '', name = ''] = key.split('/');
-  return { namespace, name };
 }

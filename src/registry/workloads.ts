@@ -71,6 +71,11 @@ function makeWorkloadKey(w: Workload): string {
   return w.origin === 'proxy' ? `proxy:${w.proxyId ?? `${w.namespace}/${w.name}`}` : `${w.origin}:${w.namespace}/${w.name}`;
 }
 
+/** `workloadKey` of the workload of the WorkloadEntry whose resource key is `WorkloadEntry/namespace/name` (present or deleted). */
+export function entryWorkloadKey(resourceKey: string): string {
+  return `WorkloadEntry:${resourceKey.slice(resourceKey.indexOf('/') + 1)}`;
+}
+
 const orderKey = (w: Workload): string => memoized(orderKeys, w, makeOrderKey);
 const makeOrderKey = (w: Workload): string => `${w.namespace}\u0000${w.name}\u0000${workloadKey(w)}`;
 
