@@ -14,13 +14,16 @@
  * --profile <dir> (V8 CPU profile of each cell's control plane; also WEFT_BENCH_CPU_PROF=<dir>), --profile-interval <µs> (its
  * sampling interval; V8's default is 1000), --gc-trace <dir> (V8's GC trace of each cell's control plane, one line per collection),
  * --protocol delta|sotw|both (the sidecars' ADS variant; delta, as `weft proxy` speaks it, takes routes over VHDS),
- * --sidecar-scope off|on|both (a namespace-wide Sidecar limiting each proxy to 10 services).
+ * --sidecar-scope off|on|both (a namespace-wide Sidecar limiting each proxy to 10 services),
+ * --allow-cpu-idle (let the CPUs halt between changes; by default the run holds a PM QoS request that keeps
+ * them polling, see cpu-latency.ts: on this VM a halted vCPU wakes slowly, which is the host's noise).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { holdCpuLatency } from './cpu-latency.ts';
 import { machine } from './machine.ts';
 import { gitCommit } from './compare/run-info.ts';
 import { runCell, type CellResult } from './control/cell.ts';
@@ -43,6 +46,7 @@ const { values: args } = parseArgs({
     debounce: { type: 'string', default: '10' },
     protocol: { type: 'string', default: 'delta' },
     'sidecar-scope': { type: 'string', default: 'off' },
+    'allow-cpu-idle': { type: 'boolean', default: false },
   },
 });
 
@@ -77,7 +81,8 @@ function placement(): Placement {
   return { cores, pinned: true, controlCpus: '0', fleetCpus: fleet };
 }
 
-const place = placement();
+const cpuLatency = args['allow-cpu-idle'] ? { held: false, reason: '--allow-cpu-idle', release: () => undefined } : holdCpuLatency();
+const place: Placement = { ...placement(), cpuIdle: cpuLatency.held ? 'polling' : 'halting' };
 const startedAt = new Date();
 const commit = gitCommit(import.meta.dirname);
 console.log(`weft control plane at scale — ${startedAt.toISOString()}, commit ${commit}`);
@@ -85,6 +90,9 @@ console.log(`machine: ${machine()}`);
 console.log(place.pinned
   ? `CPUs: control plane pinned to CPU ${place.controlCpus} (1 core); simulated sidecars and this orchestrator on CPU ${place.fleetCpus} (${place.cores - 1} core${place.cores > 2 ? 's' : ''}); ${place.cores} in total`
   : `CPUs: not pinned: control plane, simulated sidecars and orchestrator share ${place.cores} cores`);
+console.log(cpuLatency.held
+  ? 'CPU idle: polling for the run (PM QoS request of 0 µs on /dev/cpu_dma_latency; --allow-cpu-idle to let the CPUs halt)'
+  : `CPU idle: the CPUs may halt between changes (${cpuLatency.reason}); on a VM, wake-ups add the host's noise`);
 console.log(`debounce ${args.debounce} ms; ${args.changes} changes of each kind per cell (fewer once a kind took ${args['kind-budget']} s), after ${args.warmup} untimed warm-up change${args.warmup === '1' ? '' : 's'}${profileDir === undefined ? '' : `; CPU profiles in ${profileDir}`}`);
 console.log(`changes: VirtualService = an 80/20-style split on svc-0 applied over HTTP (RDS); endpoint = svc-0's v1 WorkloadEntry moves (EDS);
          workload join = a new svc-0 sidecar connects, the registry's endpoint-only path (EDS; counts include the new sidecar's own sync)\n`);
@@ -105,6 +113,7 @@ for (const scoped of scopes) for (const protocol of protocols) for (const servic
   }
 }
 printTargets(cells);
+cpuLatency.release();
 
 const outDir = join(import.meta.dirname, 'results');
 mkdirSync(outDir, { recursive: true });

@@ -9,7 +9,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TYPE } from '../../src/xds/type-urls.ts';
-import { startControlPlane, type ControlProcess } from './control-process.ts';
+import { startControlPlane, type ControlProcess, type Metrics } from './control-process.ts';
 import { startFleet, type FleetLink } from './fleet-link.ts';
 import type { ChangeResult, Counters } from './fleet-protocol.ts';
 import { endpointChange, meshYaml, SCOPED_SERVICES, sidecarScopeYaml, virtualServiceChange } from './mesh.ts';
@@ -70,6 +70,11 @@ export interface ChangeFigures {
   readonly pushTimeMs: readonly number[];
   /** Full collections the control plane ran while quiet (idle-gc.ts) during each change's window. */
   readonly idleGcs?: readonly number[];
+  /**
+   * Per change, the control plane's GC time in its window (ms, by kind, from `nodejs_gc_duration_seconds`):
+   * `major` includes the quiet-time collections, which `idle` counts on their own.
+   */
+  readonly controlGcMs?: readonly ControlGc[];
   /** Joins only: per join, the joining sidecar's own initial sync (new stream → it holds all it subscribed to). */
   readonly joinerSyncMs?: readonly number[];
   /** Totals over all changes: responses the sidecars received, pushes the server counted, push triggers. */
@@ -126,6 +131,20 @@ function addTo(total: Record<string, number>, after: Record<string, number>, bef
   }
 }
 
+/** The control plane's GC time between two scrapes, in ms by kind (see `ChangeFigures.controlGcMs`). */
+export interface ControlGc {
+  readonly major: number;
+  readonly idle: number;
+  readonly minor: number;
+  readonly incremental: number;
+}
+
+function controlGc(before: Metrics, after: Metrics): ControlGc {
+  const ms = (series: string) => Math.round(((after.value(series) ?? 0) - (before.value(series) ?? 0)) * 10_000) / 10;
+  const kind = (k: string) => ms(`nodejs_gc_duration_seconds_sum{kind="${k}"}`);
+  return { major: kind('major'), idle: ms('weft_idle_gc_duration_seconds_sum'), minor: kind('minor'), incremental: kind('incremental') };
+}
+
 function addCounters(total: Record<string, { responses: number; bytes: number }>, c: Counters): void {
   for (const [k, v] of Object.entries(c)) {
     const t = (total[k] ??= { responses: 0, bytes: 0 });
@@ -139,6 +158,7 @@ type Trigger = (i: number, timeoutMs: number) => Promise<ChangeResult>;
 async function measureChanges(run: Run, phase: Phase, trigger: Trigger): Promise<ChangeFigures> {
   const { cp, fleet, opts } = run;
   const latencies: number[] = [], last: number[] = [], apply: number[] = [], bytes: number[] = [];
+  const controlGcMs: ControlGc[] = [];
   const cpuToLastAckS: number[] = [], cpuTotalS: number[] = [], fleetCpuMs: number[] = [], fleetGcMs: number[] = [], pushTimeMs: number[] = [], idleGcs: number[] = [], joinerSyncMs: number[] = [];
   const received: Record<string, { responses: number; bytes: number }> = {};
   const serverPushes: Record<string, number> = {}, triggers: Record<string, number> = {};
@@ -184,12 +204,13 @@ async function measureChanges(run: Run, phase: Phase, trigger: Trigger): Promise
     // The last push a change caused is what completes it; their mean understates it only when there were several.
     if (pushes > 0) pushTimeMs.push((((after.value('pilot_xds_push_time_sum') ?? 0) - (before.value('pilot_xds_push_time_sum') ?? 0)) / pushes) * 1000);
     idleGcs.push((after.value('weft_idle_gc_duration_seconds_count') ?? 0) - (before.value('weft_idle_gc_duration_seconds_count') ?? 0));
+    controlGcMs.push(controlGc(before, after));
     addTo(serverPushes, after.byType('pilot_xds_pushes'), before.byType('pilot_xds_pushes'));
     addTo(triggers, after.byType('pilot_push_triggers'), before.byType('pilot_push_triggers'));
   }
   return {
     changes: i, errors, latencyMs: summarize(latencies), lastAckMs: summarize(last), lastAckPerChangeMs: last, warmupLastAckMs, applyMs: summarize(apply), responseBytes: summarize(bytes),
-    cpuToLastAckS, cpuTotalS, fleetCpuMs, fleetGcMs, pushTimeMs, idleGcs, received, serverPushes, triggers, missing,
+    cpuToLastAckS, cpuTotalS, fleetCpuMs, fleetGcMs, pushTimeMs, idleGcs, controlGcMs, received, serverPushes, triggers, missing,
     ...(joinerSyncMs.length === 0 ? {} : { joinerSyncMs }),
   };
 }

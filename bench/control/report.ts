@@ -11,6 +11,8 @@ export interface Placement {
   readonly pinned: boolean;
   readonly controlCpus?: string;
   readonly fleetCpus?: string;
+  /** `polling`: the run held a PM QoS request keeping the CPUs out of halt (bench/cpu-latency.ts). */
+  readonly cpuIdle?: 'polling' | 'halting';
 }
 
 /** Istio's published figures, printed for scale (https://istio.io/latest/docs/ops/deployment/performance-and-scalability/). */
@@ -46,6 +48,7 @@ function changeRow(label: string, c: ChangeFigures | undefined, proxies: number)
     `  ${''.padEnd(22)} control plane done (every response written) after ${ms(median(c.pushTimeMs))} ms (median), the rest is delivery and the simulated sidecars`,
     ...(c.joinerSyncMs === undefined ? [] : [`  ${''.padEnd(22)} the joining sidecar's own initial sync: ${ms(median(c.joinerSyncMs))} ms (median), ${ms(Math.max(...c.joinerSyncMs))} ms (max)`]),
     `  ${''.padEnd(22)} CPU per change: control plane ${secs(mean(c.cpuToLastAckS))} to the last ACK, ${secs(mean(c.cpuTotalS))} until quiet; sidecars ${secs((mean(c.fleetCpuMs) ?? 0) / 1000)}`,
+    ...(c.controlGcMs === undefined ? [] : [`  ${''.padEnd(22)} control-plane GC per change (mean): young ${ms(mean(c.controlGcMs.map((g) => g.minor)))} ms, full ${ms(mean(c.controlGcMs.map((g) => Math.max(0, g.major - g.idle))))} ms, and ${ms(mean(c.controlGcMs.map((g) => g.idle)))} ms of full collections run while quiet`]),
     `  ${''.padEnd(22)} response carrying the change ${kb(c.responseBytes?.p50)} per sidecar; sent per change: ${perChange(c.serverPushes, c.changes)}; push triggers per change: ${triggers(c)}`,
   ];
 }

@@ -46,7 +46,7 @@ export function register(program: Command, io: Io, setExit: (code: number) => vo
     .option('--state <dir>', 'where applied config is kept across restarts', '.weft')
     .option('--xds <host:port>', 'xDS gRPC address', '127.0.0.1:15010')
     .option('--http <host:port>', 'HTTP API address', '127.0.0.1:15014')
-    .option('--debounce <ms>', 'quiet period before a push', '100')
+    .option('--debounce <ms>', 'quiet period that merges a burst of changes into one push (a change after a quiet time goes out at once)', '100')
     .action(async (opts: Options) => {
       const xds = parseAddress('--xds', opts.xds);
       const http = parseAddress('--http', opts.http);
