@@ -96,7 +96,8 @@ export interface CellResult {
     readonly ms: number; readonly synced: number; readonly cpuToLastAckS: number; readonly cpuTotalS: number;
     readonly bytesPerProxy?: Summary; readonly resources: Readonly<Record<string, number>>; readonly fleetCpuMs: number;
   };
-  rss?: { afterConfigMB: number; afterSyncMB?: number; peakMB?: number };
+  /** `peakByPhaseMB`: the peak so far (VmHWM) at the end of each phase, to tell which one set it. */
+  rss?: { afterConfigMB: number; afterSyncMB?: number; peakMB?: number; peakByPhaseMB?: Record<string, number> };
   /** After initial sync, as the process sees it: V8 heap in use and memory outside it (Buffers). */
   heapAfterSync?: { readonly heapUsedMB: number; readonly externalMB: number };
   vsChange?: ChangeFigures;
@@ -230,6 +231,7 @@ async function initialSync(run: Run, result: CellResult): Promise<boolean> {
     bytesPerProxy: summarize(r.bytesPerProxy), resources: r.resources, fleetCpuMs: r.cpuMs,
   };
   result.rss!.afterSyncMB = memory(cp.pid).rssMB;
+  result.rss!.peakByPhaseMB = { 'initial sync': memory(cp.pid).peakMB };
   const m = await cp.metrics();
   result.heapAfterSync = { heapUsedMB: (m.value('nodejs_heap_size_used_bytes') ?? NaN) / 1e6, externalMB: (m.value('nodejs_external_memory_bytes') ?? NaN) / 1e6 };
   if (r.errors.length > 0) result.error = `stream errors: ${r.errors.join('; ')}`;
@@ -262,6 +264,7 @@ async function steps(run: Run, result: CellResult): Promise<void> {
   for (const [phase, key, trigger] of kinds) {
     const figures = await measureChanges(run, phase, trigger);
     result[key] = figures;
+    result.rss!.peakByPhaseMB![phase] = memory(cp.pid).peakMB;
     if (figures.errors !== undefined && figures.errors.length > 0) result.error = `stream errors: ${figures.errors.join('; ')}`;
     if (figures.missing > 0) {
       result.status = 'timed out';

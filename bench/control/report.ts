@@ -68,7 +68,8 @@ export function printCell(cell: CellResult): void {
   }
   if (cell.rss !== undefined) {
     const heap = cell.heapAfterSync === undefined ? '' : ` (V8 heap in use ${mb(cell.heapAfterSync.heapUsedMB)} MB, external ${mb(cell.heapAfterSync.externalMB)} MB)`;
-    lines.push(`  control-plane memory: RSS ${mb(cell.rss.afterConfigMB)} MB with config only, ${mb(cell.rss.afterSyncMB)} MB after initial sync${heap}, peak ${mb(cell.rss.peakMB)} MB`);
+    const byPhase = Object.entries(cell.rss.peakByPhaseMB ?? {}).map(([phase, v]) => `${mb(v)} after ${phase}`).join(', ');
+    lines.push(`  control-plane memory: RSS ${mb(cell.rss.afterConfigMB)} MB with config only, ${mb(cell.rss.afterSyncMB)} MB after initial sync${heap}, peak ${mb(cell.rss.peakMB)} MB${byPhase === '' ? '' : ` (peak so far: ${byPhase})`}`);
   }
   lines.push(`  convergence (ms, apply → ACK)   p50     p90     p99     max`);
   lines.push(...changeRow('VirtualService change', cell.vsChange, cell.proxies));
