@@ -36,8 +36,10 @@ export interface AdsServerOptions<P extends ConnectedProxy> {
   readonly sliceMs?: number;
   /**
    * Response bytes in flight (written, not yet taken by HTTP/2) over all streams above which streams
-   * wait before writing more (default 32 MiB; Infinity for no cap). Bounds memory during fan-out: at 1,000
-   * proxies × 1,000 services peak RSS was 2,086 MB without a cap, 727 MB at 64 MiB, 638 MB at 8 MiB.
+   * wait before writing more (default 16 MiB; Infinity for no cap). Bounds memory during fan-out: at 1,000
+   * proxies × 1,000 services peak RSS was 2,086 MB without a cap, 727 MB at 64 MiB, 638 MB at 8 MiB (early
+   * code). Today that peak is set by the initial sync: 254–318 MB over seven runs at 32 MiB, 268 MB at 16 MiB
+   * with the sync no slower (10.9 s against 11–12 s): halving the cap lowers what it may hold by 16 MiB.
    */
   readonly maxInflightBytes?: number;
   /** Per stream: it stops writing while this many of its bytes are in flight (default 256 KiB). */
@@ -104,7 +106,7 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
     this.#maxRequestBytes = options.maxRequestBytes ?? 4 * 2 ** 20;
     this.#offerDelta = options.offerDelta ?? true;
     this.#budget = new WriteBudget({
-      limitBytes: options.maxInflightBytes ?? 32 * 2 ** 20, stallMs: options.stallMs ?? 10_000, sliceMs: this.#sliceMs,
+      limitBytes: options.maxInflightBytes ?? 16 * 2 ** 20, stallMs: options.stallMs ?? 10_000, sliceMs: this.#sliceMs,
     });
     this.#host = {
       resources: this.#resources,
