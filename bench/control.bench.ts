@@ -23,7 +23,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { holdCpuLatency } from './cpu-latency.ts';
+import { holdCpuLatency, notHeld } from './cpu-latency.ts';
 import { machine } from './machine.ts';
 import { gitCommit } from './compare/run-info.ts';
 import { runCell, type CellResult } from './control/cell.ts';
@@ -81,7 +81,7 @@ function placement(): Placement {
   return { cores, pinned: true, controlCpus: '0', fleetCpus: fleet };
 }
 
-const cpuLatency = args['allow-cpu-idle'] ? { held: false, reason: '--allow-cpu-idle', release: () => undefined } : holdCpuLatency();
+const cpuLatency = args['allow-cpu-idle'] ? notHeld('--allow-cpu-idle') : holdCpuLatency();
 const place: Placement = { ...placement(), cpuIdle: cpuLatency.held ? 'polling' : 'halting' };
 const startedAt = new Date();
 const commit = gitCommit(import.meta.dirname);

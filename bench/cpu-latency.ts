@@ -19,25 +19,26 @@ export interface CpuLatencyHold {
   release(): void;
 }
 
+/** No request held, for `reason`. */
+export function notHeld(reason: string): CpuLatencyHold {
+  return { held: false, reason, release: () => undefined };
+}
+
 export function holdCpuLatency(): CpuLatencyHold {
-  let fd: number;
+  let fd: number | undefined;
   try {
     fd = openSync(DEVICE, 'w');
+    writeSync(fd, Buffer.alloc(4)); // a 32-bit latency in µs: 0
   } catch (e) {
-    return { held: false, reason: `cannot open ${DEVICE}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, release: () => undefined };
+    if (fd !== undefined) closeSync(fd);
+    return notHeld(`cannot ${fd === undefined ? 'open' : 'write'} ${DEVICE}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  try {
-    const zero = Buffer.alloc(4); // a 32-bit latency in µs
-    writeSync(fd, zero);
-  } catch (e) {
-    closeSync(fd);
-    return { held: false, reason: `cannot write ${DEVICE}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, release: () => undefined };
-  }
+  const held = fd;
   let open = true;
   return {
     held: true,
     release: () => {
-      if (open) closeSync(fd);
+      if (open) closeSync(held);
       open = false;
     },
   };
