@@ -4,11 +4,17 @@
  * plane's CPU and memory can be read on their own, and it applies the changes itself so that a change's
  * start and the sidecars' ACKs are timed on one clock.
  */
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { setPriority } from 'node:os';
+import { join } from 'node:path';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
-import { SHORT, TYPE } from '../../src/xds/type-urls.ts';
-import { edsClusterNames, expectedResources, joiningWorkloadNode, sidecarNode, SIDECAR_ROUTE_NAMES } from './mesh.ts';
-import { Sidecar } from './sidecar.ts';
-import { RequestCodec, type AdsProtocol, type NodeSpec, type ResponseHead } from './sidecar-wire.ts';
+import { SHORT } from '../../src/xds/type-urls.ts';
+import { joiningWorkloadNode, sidecarNode } from './mesh.ts';
+import type { JoinerReply, JoinerRequest, JoinerSetup } from './joiner.ts';
+import type { Sidecar } from './sidecar.ts';
+import type { AdsProtocol, NodeSpec, ResponseHead } from './sidecar-wire.ts';
+import { Subscriptions } from './subscriptions.ts';
 import type { ChangeResult, ConnectResult, Counters, FleetMessage, FleetReply, FleetRequest } from './fleet-protocol.ts';
 
 type AckWatch = (sidecar: Sidecar, head: ResponseHead, ackedAt: number) => void;
@@ -42,22 +48,20 @@ function gcMsBetween(from: number, to: number): number {
   return ms;
 }
 
+/** The lowest scheduling priority (nice 19): the joiner runs when the fleet leaves the CPU idle. */
+const LOWEST_PRIORITY = 19;
+
 class Fleet {
-  #codec = new RequestCodec('sotw');
+  #subs: Subscriptions | undefined;
   #sidecars: Sidecar[] = [];
   #target = '';
-  /** Delta streams take outbound virtual hosts over VHDS, as `weft proxy` does. */
-  #vhds = false;
-  #subscriptions: ReadonlyMap<string, Buffer> | undefined;
-  #ackBases: ReadonlyMap<string, Buffer> | undefined;
+  /** The process of the joining sidecars (joiner.ts), started by `connect`. */
+  #joiner: ChildProcess | undefined;
+  #joins = 0;
   #counters = new Map<string, { responses: number; bytes: number }>();
   /** The control plane whose HTTP API `change` has used already. */
   #warmed: string | undefined;
   #watch: AckWatch | undefined;
-  /** Told of every ACK while a join waits for the joining sidecar's own sync. */
-  #joinWatch: ((sidecar: Sidecar, ackedAt: number) => void) | undefined;
-  /** Resources per type a sidecar holds once synced. */
-  #expected: ReadonlyMap<string, number> = new Map();
 
   #onAck = (sidecar: Sidecar, head: ResponseHead, ackedAt: number): void => {
     const type = SHORT[head.typeUrl] ?? head.typeUrl;
@@ -66,29 +70,13 @@ class Fleet {
     c.bytes += head.bytes;
     this.#counters.set(type, c);
     this.#watch?.(sidecar, head, ackedAt);
-    this.#joinWatch?.(sidecar, ackedAt);
   };
-
-  #isSynced(s: Sidecar): boolean {
-    for (const [t, n] of this.#expected) if ((s.resourcesReceived.get(t) ?? 0) < n) return false;
-    return true;
-  }
 
   async connect(xdsPort: number, proxies: number, services: number, timeoutMs: number, protocol: AdsProtocol): Promise<ConnectResult> {
     const cpu = process.cpuUsage();
     this.#target = `127.0.0.1:${xdsPort}`;
-    this.#codec = new RequestCodec(protocol);
-    this.#vhds = protocol === 'delta';
-    const names: [string, readonly string[]][] = [
-      [TYPE.cluster, []],
-      [TYPE.listener, []],
-      [TYPE.route, SIDECAR_ROUTE_NAMES],
-      ...(this.#vhds ? [[TYPE.virtualHost, SIDECAR_ROUTE_NAMES] as [string, readonly string[]]] : []),
-      [TYPE.endpoint, edsClusterNames(services)],
-    ];
-    this.#subscriptions = new Map(names.map(([t, n]) => [t, this.#codec.subscription(t, n)]));
-    this.#ackBases = new Map(names.map(([t, n]) => [t, this.#codec.ackBase(t, n)]));
-    this.#expected = expectedResources(services, this.#vhds);
+    const subs = (this.#subs = new Subscriptions(protocol, services));
+    await this.#startJoiner({ target: this.#target, protocol, services });
     const bytesPerProxy: number[] = [];
     const resources: Record<string, number> = {};
     let end = 0;
@@ -96,14 +84,14 @@ class Fleet {
     const synced = new Promise<void>((resolve) => {
       this.#watch = (s, head, at) => {
         if (s.index === 0) resources[SHORT[head.typeUrl] ?? head.typeUrl] = s.resourcesReceived.get(head.typeUrl) ?? 0;
-        if (bytesPerProxy[s.index] !== undefined || !this.#isSynced(s)) return;
+        if (bytesPerProxy[s.index] !== undefined || !subs.isSynced(s)) return;
         bytesPerProxy[s.index] = s.bytesReceived;
         end = at;
         if (++syncedCount === proxies) resolve();
       };
     });
     const start = performance.now();
-    for (let i = 0; i < proxies; i++) this.#add(sidecarNode(i, this.#vhds));
+    for (let i = 0; i < proxies; i++) this.#add(sidecarNode(i, subs.vhds));
     await within(synced, timeoutMs);
     this.#watch = undefined;
     return {
@@ -130,27 +118,31 @@ class Fleet {
   }
 
   /**
-   * Connects a new workload of svc-0; waits for every other sidecar to ACK a new version of `typeUrl`,
-   * then for the new one to hold all it subscribed to (its own initial sync, reported apart).
+   * Connects a new workload of svc-0 (in the joiner process); waits for every sidecar of the fleet to ACK
+   * a new version of `typeUrl`, then for the new one to hold all it subscribed to (its own initial sync,
+   * reported apart, and slowed by its low priority).
    */
   async join(typeUrl: string, timeoutMs: number): Promise<ChangeResult> {
-    const started = performance.now();
-    let joiner: Sidecar | undefined;
-    let joinerSyncMs: number | undefined;
-    const synced = new Promise<void>((resolve) => {
-      this.#joinWatch = (s, at) => {
-        if (s !== joiner || joinerSyncMs !== undefined || !this.#isSynced(s)) return;
-        joinerSyncMs = at - started;
-        resolve();
-      };
-    });
+    const joiner = this.#joiner;
+    if (joiner === undefined || this.#subs === undefined) throw new Error('connect first');
+    const index = this.#sidecars.length + this.#joins++;
+    const synced = once(joiner, 'message') as Promise<[JoinerReply]>;
     const result = await this.#converge(typeUrl, timeoutMs, async () => {
-      joiner = this.#add(joiningWorkloadNode(this.#sidecars.length, this.#vhds));
+      joiner.send({ join: joiningWorkloadNode(index, this.#subs!.vhds), index, timeoutMs } satisfies JoinerRequest);
       return undefined;
     });
-    await within(synced, Math.max(0, timeoutMs - (performance.now() - started)));
-    this.#joinWatch = undefined;
-    return { ...result, ...(joinerSyncMs === undefined ? {} : { joinerSyncMs }) };
+    const [{ syncMs }] = await synced;
+    return { ...result, ...(syncMs === undefined ? {} : { joinerSyncMs: syncMs }) };
+  }
+
+  async #startJoiner(setup: JoinerSetup): Promise<void> {
+    if (this.#joiner !== undefined) return;
+    const child = fork(join(import.meta.dirname, 'joiner.ts'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.#joiner = child;
+    setPriority(child.pid!, LOWEST_PRIORITY);
+    const ready = once(child, 'message');
+    child.send(setup);
+    await ready;
   }
 
   /**
@@ -187,11 +179,8 @@ class Fleet {
   }
 
   #add(node: NodeSpec): Sidecar {
-    if (this.#subscriptions === undefined || this.#ackBases === undefined) throw new Error('connect first');
-    const sidecar = new Sidecar({
-      index: this.#sidecars.length, target: this.#target, node: this.#codec.node(node),
-      subscriptions: this.#subscriptions, ackBases: this.#ackBases, codec: this.#codec, onAck: this.#onAck,
-    });
+    if (this.#subs === undefined) throw new Error('connect first');
+    const sidecar = this.#subs.sidecar(this.#sidecars.length, this.#target, node, this.#onAck);
     this.#sidecars.push(sidecar);
     sidecar.start();
     return sidecar;
@@ -206,6 +195,8 @@ class Fleet {
   close(): void {
     for (const s of this.#sidecars) s.close();
     this.#sidecars = [];
+    if (this.#joiner?.connected) this.#joiner.disconnect();
+    this.#joiner = undefined;
   }
 
   /** How many streams failed (each sidecar reconnects), with the first few distinct errors. */
