@@ -156,7 +156,20 @@ export class ControlPlane {
       }),
     ];
     unsubscribe.push(() => idle.close());
-    const ads = new AdsServer<Proxy>({ resources: generator, observer: quietWatch(metrics.observer(log), idle), controlPlaneId: `weft-control@${hostname()}` });
+    const observer = quietWatch(metrics.observer(log), idle);
+    const ads = new AdsServer<Proxy>({
+      resources: generator,
+      observer: {
+        ...observer,
+        // Once a push is out, the context takes over what it carries from the previous one now, rather
+        // than when the next change builds its successor (in that change's time to converge).
+        pushDone: (i) => {
+          observer.pushDone?.(i);
+          current?.releasePrevious();
+        },
+      },
+      controlPlaneId: `weft-control@${hostname()}`,
+    });
     const xdsAddr = opts.xds ?? { host: '127.0.0.1', port: 15010 };
     const xdsPort = await ads.start(xdsAddr);
     let ready = false;

@@ -65,7 +65,7 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
     this.#factory = factory;
     this.peer = call.peer;
     call.start({
-      message: (req) => this.#onData(req),
+      message: (req, receivedAt) => this.#onData(req, receivedAt),
       halfClosed: () => this.close(),
       closed: (err) => this.#onCallClosed(err),
       drain: () => {
@@ -120,9 +120,8 @@ export class Connection<P extends ConnectedProxy, R extends { readonly node: Raw
     return { proxyId: this.#proxy.id, connectedAt: this.connectedAt, peer: this.peer, mode: this.mode, types: this.#protocol.status() };
   }
 
-  #onData(req: R): void {
+  #onData(req: R, receivedAt: number): void {
     if (this.#closed) return;
-    const receivedAt = performance.now();
     this.#host.observer.request?.({ mode: this.mode, request: req });
     try {
       if (this.#protocol !== undefined || this.#accept(req.node)) this.#protocol?.onRequest(req, receivedAt);

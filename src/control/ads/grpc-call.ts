@@ -15,6 +15,7 @@
 import http2 from 'node:http2';
 import { gunzipSync } from 'node:zlib';
 import type { FramePool, Slab } from './frame-pool.ts';
+import type { HeldRequests, RequestGate } from './request-gate.ts';
 import { MessageReader, MessageTooLarge, writePrefix, type FramedMessage } from '../../xds/grpc-frames.ts';
 import { encodeGrpcMessage, GrpcStatus, type GrpcStatusCode } from '../../xds/grpc-status.ts';
 
@@ -25,8 +26,8 @@ export interface CallStatus {
 
 /** What the call reports; all run synchronously from HTTP/2 events. */
 export interface CallHandler<R> {
-  /** A request arrived, decoded. */
-  message(request: R): void;
+  /** A request arrived, decoded; `receivedAt` is when its bytes came (`performance.now()`; earlier than now when it was held). */
+  message(request: R, receivedAt: number): void;
   /** The client half-closed (it will send nothing more). */
   halfClosed(): void;
   /** The call is over: ended by either side, reset, or failed (`error` says why, when it was not a clean end). */
@@ -54,6 +55,8 @@ export interface GrpcCallOptions<R> {
   /** Requests larger than this end the call with RESOURCE_EXHAUSTED. */
   readonly maxRequestBytes: number;
   readonly pool: FramePool;
+  /** While shut, requests wait undecoded until it hands them back (request-gate.ts). */
+  readonly gate?: RequestGate;
 }
 
 /** A FIFO of (slab, length) pairs in a ring: a push/shift pair per response allocates nothing. */
@@ -100,7 +103,7 @@ class WriteQueue {
   }
 }
 
-export class GrpcCall<R> {
+export class GrpcCall<R> implements HeldRequests {
   readonly peer: string;
   readonly #stream: http2.ServerHttp2Stream;
   readonly #options: GrpcCallOptions<R>;
@@ -125,9 +128,20 @@ export class GrpcCall<R> {
     if (slab !== undefined) this.#options.pool.give(slab);
     this.#handler?.written(length);
   };
+  /** Requests held while the gate is shut: flag, body and arrival time, three entries per request. */
+  #held: (boolean | Buffer | number)[] | undefined;
   /** Reads one complete request (bound once, for the frame reader). */
   readonly #onMessage = (compressed: boolean, body: Buffer): boolean => {
-    this.#deliver(compressed, body);
+    const now = performance.now();
+    if (this.#held !== undefined || this.#options.gate?.shut === true) {
+      if (this.#held === undefined) {
+        this.#held = [];
+        this.#options.gate!.hold(this);
+      }
+      this.#held.push(compressed, body, now);
+      return true;
+    }
+    this.#deliver(compressed, body, now);
     return !this.#closed;
   };
 
@@ -151,6 +165,7 @@ export class GrpcCall<R> {
     const stream = this.#stream;
     stream.on('data', (chunk: Buffer) => this.#onData(chunk));
     stream.on('end', () => {
+      this.release();
       if (!this.#closed) handler.halfClosed();
     });
     stream.on('drain', () => {
@@ -199,9 +214,18 @@ export class GrpcCall<R> {
     this.#stream.respond({ [HTTP2_HEADER_STATUS]: 200, [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc', 'grpc-accept-encoding': 'identity,gzip' }, { waitForTrailers: true });
   }
 
+  /** Hands the held requests to the handler, in arrival order (the gate calls it; so does the client's half-close). */
+  release(): void {
+    const held = this.#held;
+    if (held === undefined) return;
+    this.#held = undefined;
+    for (let i = 0; i < held.length && !this.#closed; i += 3) this.#deliver(held[i] as boolean, held[i + 1] as Buffer, held[i + 2] as number);
+  }
+
   #close(error: Error | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#held = undefined;
     this.#ended = true;
     clearTimeout(this.#deadline);
     this.#reader.clear();
@@ -224,7 +248,7 @@ export class GrpcCall<R> {
     }
   }
 
-  #deliver(compressed: boolean, body: Buffer): void {
+  #deliver(compressed: boolean, body: Buffer, receivedAt: number): void {
     let request: R;
     try {
       if (compressed && !this.#gzip) throw new Error('compressed message without grpc-encoding: gzip');
@@ -233,6 +257,6 @@ export class GrpcCall<R> {
       this.#reject(GrpcStatus.INVALID_ARGUMENT, `malformed ${this.#options.messageName}: ${(e as Error).message}`);
       return;
     }
-    this.#handler?.message(request);
+    this.#handler?.message(request, receivedAt);
   }
 }

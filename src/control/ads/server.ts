@@ -23,6 +23,7 @@ import { SotwProtocol } from './sotw.ts';
 import type { AdsObserver, StreamStatus } from './types.ts';
 import { decodeDeltaRequest, decodeSotwRequest } from './wire.ts';
 import type { DeltaRequest, SotwRequest } from './wire.ts';
+import { RequestGate } from './request-gate.ts';
 import { WriteBudget } from './write-budget.ts';
 
 export interface AdsServerOptions<P extends ConnectedProxy> {
@@ -52,6 +53,11 @@ export interface AdsServerOptions<P extends ConnectedProxy> {
   readonly offerDelta?: boolean;
   /** A request larger than this ends its stream with RESOURCE_EXHAUSTED (default 4 MiB, gRPC's usual limit). */
   readonly maxRequestBytes?: number;
+  /**
+   * Requests that arrive while a push fans out wait until it is over (request-gate.ts), at most this long
+   * (ms, default 100; 0 handles them at once, between the fan-out's writes).
+   */
+  readonly maxRequestHoldMs?: number;
 }
 
 export interface ListenOptions {
@@ -88,6 +94,7 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
   /** Streams with responses waiting for their stream (or the write budget) to have room. */
   readonly #backlogged = new Set<AnyConnection<P>>();
   readonly #budget: WriteBudget;
+  readonly #gate: RequestGate | undefined;
   readonly #names = new NameInterner();
   #draining = false;
   /** The earliest change among pushes not yet fully handed out, and the streams handled for them. */
@@ -105,6 +112,8 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
     this.#keepalive = options.keepalive;
     this.#maxRequestBytes = options.maxRequestBytes ?? 4 * 2 ** 20;
     this.#offerDelta = options.offerDelta ?? true;
+    const holdMs = options.maxRequestHoldMs ?? 100;
+    this.#gate = holdMs > 0 ? new RequestGate(holdMs) : undefined;
     this.#budget = new WriteBudget({
       limitBytes: options.maxInflightBytes ?? 16 * 2 ** 20, stallMs: options.stallMs ?? 10_000, sliceMs: this.#sliceMs,
     });
@@ -137,7 +146,7 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
   #opener<R extends SotwRequest | DeltaRequest>(
     mode: 'sotw' | 'delta', messageName: string, decode: (b: Buffer) => R, factory: ProtocolFactory<R>,
   ): CallOpener {
-    const options = { decode, messageName, maxRequestBytes: this.#maxRequestBytes, pool: this.#pool };
+    const options = { decode, messageName, maxRequestBytes: this.#maxRequestBytes, pool: this.#pool, ...(this.#gate === undefined ? {} : { gate: this.#gate }) };
     return (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
       new Connection<P, R>(new GrpcCall(stream, headers, options), this.#host, mode, factory);
     };
@@ -217,6 +226,7 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
     if (this.#pending.size === 0 && !this.#draining) {
       this.#queue = [];
       this.#next = 0;
+      this.#gate?.open();
     }
     this.#backlogged.delete(c);
     const id = c.proxy?.id ?? '';
@@ -239,6 +249,7 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
       if (queued === undefined) {
         this.#pending.set(c, { types, merged: false, changedAt: event.changedAt });
         this.#queue.push(c);
+        this.#gate?.shutNow();
         continue;
       }
       if (queued.types !== undefined) {
@@ -284,9 +295,11 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
     }
     this.#draining = false;
     if (this.#pending.size > 0) {
+      this.#gate?.check(performance.now());
       this.#scheduleDrain();
       return;
     }
+    this.#gate?.open();
     if (Number.isFinite(this.#fanoutSince)) {
       this.#observer.pushDone?.({ latencyMs: performance.now() - this.#fanoutSince, streams: this.#fanoutStreams });
       this.#fanoutSince = Infinity;

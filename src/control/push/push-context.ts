@@ -155,7 +155,12 @@ export class PushContext {
     return cache;
   }
 
-  /** Drops the link to the previous context (called once the next one is built), so contexts do not chain. */
+  /**
+   * Takes over what this context carries and drops the link to the previous one, so contexts do not
+   * chain. Called once its push is out, or at the latest when the next context is built (then it does
+   * nothing). Results generated here later, for a proxy that connects afterwards, are made in full rather
+   * than patched from the previous context's.
+   */
   releasePrevious(): void {
     this.#inherit();
     this.#reuse = undefined;

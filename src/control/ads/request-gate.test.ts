@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import { after, before, describe, it } from 'node:test';
+import { FramePool } from './frame-pool.ts';
+import { GrpcCall } from './grpc-call.ts';
+import { GrpcServer } from './grpc-server.ts';
+import { RequestGate, type HeldRequests } from './request-gate.ts';
+import { frameMessage } from '../../xds/grpc-frames.ts';
+
+/** Polls `cond` once per event-loop turn until it holds (the test's own timeout bounds it). */
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setImmediate(r));
+}
+
+describe('RequestGate', () => {
+  const recorder = (log: string[], name: string): HeldRequests => ({ release: () => log.push(name) });
+
+  it('hands streams back in the order they first held, once, when the fan-out is over', () => {
+    const gate = new RequestGate(1000);
+    const log: string[] = [];
+    assert.equal(gate.shut, false);
+    gate.shutNow();
+    gate.hold(recorder(log, 'a'));
+    gate.hold(recorder(log, 'b'));
+    assert.equal(gate.holding, 2);
+    gate.check(performance.now());
+    assert.deepEqual(log, [], 'nothing waited long enough yet');
+    gate.open();
+    assert.deepEqual(log, ['a', 'b']);
+    assert.equal(gate.shut, false);
+    gate.open();
+    assert.deepEqual(log, ['a', 'b'], 'released once');
+  });
+
+  it('releases what waited maxHoldMs while the fan-out goes on, and stays shut', () => {
+    const gate = new RequestGate(50);
+    const log: string[] = [];
+    gate.shutNow();
+    const t0 = performance.now();
+    gate.hold(recorder(log, 'a'));
+    gate.check(t0 + 10_000);
+    assert.deepEqual(log, ['a']);
+    assert.equal(gate.shut, true);
+    assert.equal(gate.holding, 0);
+  });
+});
+
+describe('GrpcCall behind a shut gate', { timeout: 10_000 }, () => {
+  const gate = new RequestGate(60_000);
+  const received: { text: string; at: number }[] = [];
+  /** Per call, in order: the requests handed over and '<end>' for the client's half-close. */
+  const calls: string[][] = [];
+  let server: GrpcServer;
+  let client: http2.ClientHttp2Session;
+
+  before(async () => {
+    server = new GrpcServer(new Map([['/t.T/Echo', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+      const call = new GrpcCall(stream, headers, { decode: (b) => b.toString(), messageName: 'EchoRequest', maxRequestBytes: 64, pool: new FramePool(4), gate });
+      const log: string[] = [];
+      calls.push(log);
+      call.start({
+        message: (text, at) => {
+          received.push({ text, at });
+          log.push(text);
+        },
+        halfClosed: () => {
+          log.push('<end>');
+          call.end();
+        },
+        closed: () => {},
+        drain: () => {},
+        written: () => {},
+      });
+    }]]));
+    const port = await server.listen('127.0.0.1', 0);
+    client = http2.connect(`http://127.0.0.1:${port}`);
+  });
+  after(async () => {
+    client.close();
+    await server.close(100);
+  });
+
+  const open = () => {
+    const req = client.request({ ':method': 'POST', ':path': '/t.T/Echo', 'content-type': 'application/grpc', te: 'trailers' });
+    req.on('data', () => {});
+    req.on('error', () => {}); // the streams a test leaves open are reset when the server closes
+    return req;
+  };
+
+  it('holds requests undecoded while shut and hands them over in order, stamped with their arrival, when it opens', async () => {
+    gate.shutNow();
+    const req = open();
+    const sentAt = performance.now();
+    req.write(Buffer.concat([frameMessage(Buffer.from('a')), frameMessage(Buffer.from('b'))]));
+    await until(() => gate.holding === 1);
+    req.write(frameMessage(Buffer.from('c')));
+    // A second stream of the same connection: once its request is held, 'c' (sent before it) has arrived too.
+    const other = open();
+    other.write(frameMessage(Buffer.from('z')));
+    await until(() => gate.holding === 2);
+    assert.equal(received.length, 0, 'nothing is handed over while the gate is shut');
+    const openedAt = performance.now();
+    gate.open();
+    await until(() => received.length === 4);
+    assert.deepEqual(received.map((r) => r.text), ['a', 'b', 'c', 'z'], "'c' waits behind its stream's earlier requests");
+    for (const r of received) assert.ok(r.at >= sentAt && r.at < openedAt, `arrival time ${r.at} is when the bytes came, before ${openedAt}`);
+    other.close();
+    req.close();
+  });
+
+  it('hands held requests over before the client half-close', async () => {
+    gate.shutNow();
+    const req = open();
+    req.end(Buffer.concat([frameMessage(Buffer.from('x')), frameMessage(Buffer.from('y'))]));
+    const mine = () => calls.find((log) => log.includes('<end>') && log[0] !== 'a' && log[0] !== 'z');
+    await until(() => mine() !== undefined);
+    assert.deepEqual(mine(), ['x', 'y', '<end>']);
+    gate.open();
+  });
+});
