@@ -21,9 +21,10 @@ export interface FleetLink {
 
 export async function startFleet(cpus: string | undefined): Promise<FleetLink> {
   // taskset execs node in place, so fork's IPC channel still reaches the fleet.
+  // --expose-gc: the fleet collects its own garbage before each change (see fleet.ts).
   const child: ChildProcess = cpus === undefined
-    ? fork(FLEET, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-    : fork(FLEET, [], { execPath: 'taskset', execArgv: ['-c', cpus, process.execPath], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    ? fork(FLEET, [], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    : fork(FLEET, [], { execPath: 'taskset', execArgv: ['-c', cpus, process.execPath, '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   const exited = new Promise<void>((resolve) => child.once('exit', () => {
