@@ -62,6 +62,8 @@ describe('GrpcCall behind a shut gate', { timeout: 10_000 }, () => {
         message: (text, at) => {
           received.push({ text, at });
           log.push(text);
+          // A stream's first request is answered (as ADS answers a subscription).
+          if (text.startsWith('hello')) call.write({ length: 2, writeTo: (out, offset) => out.write('hi', offset) });
         },
         halfClosed: () => {
           log.push('<end>');
@@ -82,20 +84,39 @@ describe('GrpcCall behind a shut gate', { timeout: 10_000 }, () => {
 
   const open = () => {
     const req = client.request({ ':method': 'POST', ':path': '/t.T/Echo', 'content-type': 'application/grpc', te: 'trailers' });
-    req.on('data', () => {});
     req.on('error', () => {}); // the streams a test leaves open are reset when the server closes
     return req;
   };
 
-  it('holds requests undecoded while shut and hands them over in order, stamped with their arrival, when it opens', async () => {
-    gate.shutNow();
+  /** A stream that sent `hello` and got its answer (the gate holds only streams that were answered). */
+  async function answered(hello: string): Promise<http2.ClientHttp2Stream> {
     const req = open();
+    const reply = new Promise((resolve) => req.once('data', resolve));
+    req.on('data', () => {});
+    req.write(frameMessage(Buffer.from(hello)));
+    await reply;
+    return req;
+  }
+
+  it('does not hold the requests of a stream it has not answered yet (a proxy connecting)', async () => {
+    gate.shutNow();
+    const req = await answered('hello-0');
+    assert.equal(gate.holding, 0);
+    assert.deepEqual(calls.at(-1), ['hello-0']);
+    req.close();
+    gate.open();
+  });
+
+  it('holds requests undecoded while shut and hands them over in order, stamped with their arrival, when it opens', async () => {
+    const req = await answered('hello-1');
+    const other = await answered('hello-2');
+    received.length = 0;
+    gate.shutNow();
     const sentAt = performance.now();
     req.write(Buffer.concat([frameMessage(Buffer.from('a')), frameMessage(Buffer.from('b'))]));
     await until(() => gate.holding === 1);
     req.write(frameMessage(Buffer.from('c')));
-    // A second stream of the same connection: once its request is held, 'c' (sent before it) has arrived too.
-    const other = open();
+    // The second stream of the same connection: once its request is held, 'c' (sent before it) has arrived too.
     other.write(frameMessage(Buffer.from('z')));
     await until(() => gate.holding === 2);
     assert.equal(received.length, 0, 'nothing is handed over while the gate is shut');
@@ -109,12 +130,12 @@ describe('GrpcCall behind a shut gate', { timeout: 10_000 }, () => {
   });
 
   it('hands held requests over before the client half-close', async () => {
+    const req = await answered('hello-3');
     gate.shutNow();
-    const req = open();
     req.end(Buffer.concat([frameMessage(Buffer.from('x')), frameMessage(Buffer.from('y'))]));
-    const mine = () => calls.find((log) => log.includes('<end>') && log[0] !== 'a' && log[0] !== 'z');
+    const mine = () => calls.find((log) => log[0] === 'hello-3' && log.includes('<end>'));
     await until(() => mine() !== undefined);
-    assert.deepEqual(mine(), ['x', 'y', '<end>']);
+    assert.deepEqual(mine(), ['hello-3', 'x', 'y', '<end>']);
     gate.open();
   });
 });

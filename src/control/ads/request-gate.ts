@@ -4,7 +4,8 @@
  * bookkeeping, metrics) between the writes delays the last proxies' responses by all of them. While the
  * gate is shut, streams hold the requests they receive, undecoded and stamped with their arrival time;
  * they get them back in order when the fan-out is over, or once the oldest has waited `maxHoldMs`, so a
- * stream of pushes that never ends cannot starve requests.
+ * stream of pushes that never ends cannot starve requests. A stream that has not been answered yet (a
+ * proxy connecting) is not held: its first configuration does not wait for the others' pushes.
  */
 
 /** A stream with held requests: `release` hands them all to its handler, in arrival order. */
