@@ -21,7 +21,7 @@ import type { AdsProtocol } from './sidecar-wire.ts';
 export interface CellOptions {
   readonly proxies: number;
   readonly services: number;
-  /** Changes of each kind made first and not counted: the first after start runs code for the first time (default 1). */
+  /** Changes of each kind made first and not counted: the first after start runs code for the first time (default 2). */
   readonly warmup?: number;
   /** Changes of each kind… */
   readonly changes: number;

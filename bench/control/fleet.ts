@@ -126,12 +126,19 @@ class Fleet {
     const joiner = this.#joiner;
     if (joiner === undefined || this.#subs === undefined) throw new Error('connect first');
     const index = this.#sidecars.length + this.#joins++;
-    const synced = once(joiner, 'message') as Promise<[JoinerReply]>;
+    const synced = new Promise<JoinerReply>((resolve, reject) => {
+      const exited = (code: number | null) => reject(new Error(`the joining sidecars' process exited (code ${String(code)})`));
+      joiner.once('exit', exited);
+      joiner.once('message', (reply: JoinerReply) => {
+        joiner.off('exit', exited);
+        resolve(reply);
+      });
+    });
     const result = await this.#converge(typeUrl, timeoutMs, async () => {
       joiner.send({ join: joiningWorkloadNode(index, this.#subs!.vhds), index, timeoutMs } satisfies JoinerRequest);
       return undefined;
     });
-    const [{ syncMs }] = await synced;
+    const { syncMs } = await synced;
     return { ...result, ...(syncMs === undefined ? {} : { joinerSyncMs: syncMs }) };
   }
 

@@ -12,7 +12,7 @@
  * https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md
  */
 import http2 from 'node:http2';
-import { MessageReader, writePrefix } from '../../src/xds/grpc-frames.ts';
+import { frameMessage, MessageReader } from '../../src/xds/grpc-frames.ts';
 import { DELTA_ADS_PATH, SOTW_ADS_PATH } from '../../src/xds/ads-service.ts';
 import { readResponseHead, type RequestCodec, type ResponseHead } from './sidecar-wire.ts';
 
@@ -39,14 +39,6 @@ const WINDOW = 16 * 2 ** 20;
 /** Envoy's ADS retry back-off: 500 ms doubling to 30 s, each wait drawn uniformly below its ceiling. */
 const RETRY_BASE_MS = 500;
 const RETRY_MAX_MS = 30_000;
-
-/** A gRPC length-prefixed message: compressed flag 0, big-endian length, the message. */
-function frame(message: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(5 + message.length);
-  writePrefix(out, message.length);
-  message.copy(out, 5);
-  return out;
-}
 
 export class Sidecar {
   readonly index: number;
@@ -92,7 +84,7 @@ export class Sidecar {
     this.#stream = stream;
     let first = true;
     for (const sub of this.#options.subscriptions.values()) {
-      stream.write(frame(first ? Buffer.concat([this.#options.node, sub]) : sub));
+      stream.write(frameMessage(first ? Buffer.concat([this.#options.node, sub]) : sub));
       first = false;
     }
   }
@@ -132,7 +124,7 @@ export class Sidecar {
     this.resourcesReceived.set(head.typeUrl, (this.resourcesReceived.get(head.typeUrl) ?? 0) + head.resources);
     const base = this.#options.ackBases.get(head.typeUrl);
     if (base === undefined) return;
-    this.#stream?.write(frame(Buffer.concat([base, this.#options.codec.ack(head.versionInfo, head.nonce)])));
+    this.#stream?.write(frameMessage(Buffer.concat([base, this.#options.codec.ack(head.versionInfo, head.nonce)])));
     this.acked.set(head.typeUrl, head.versionInfo);
     this.#options.onAck(this, head, performance.now());
   }

@@ -223,11 +223,7 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
   #closed(c: AnyConnection<P>): void {
     if (!this.#connections.delete(c)) return;
     this.#pending.delete(c);
-    if (this.#pending.size === 0 && !this.#draining) {
-      this.#queue = [];
-      this.#next = 0;
-      this.#gate?.open();
-    }
+    if (this.#pending.size === 0 && !this.#draining) this.#fanoutEnded();
     this.#backlogged.delete(c);
     const id = c.proxy?.id ?? '';
     const set = this.#byProxy.get(id);
@@ -249,7 +245,6 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
       if (queued === undefined) {
         this.#pending.set(c, { types, merged: false, changedAt: event.changedAt });
         this.#queue.push(c);
-        this.#gate?.shutNow();
         continue;
       }
       if (queued.types !== undefined) {
@@ -263,6 +258,7 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
       }
       queued.changedAt = Math.min(queued.changedAt, event.changedAt);
     }
+    if (this.#pending.size > 0) this.#gate?.shutNow();
     this.#scheduleDrain();
   }
 
@@ -289,23 +285,26 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
       c.push(push.types, push.changedAt);
       this.#fanoutStreams++;
     }
-    if (this.#next >= queue.length) {
-      this.#queue = [];
-      this.#next = 0;
-    }
     this.#draining = false;
     if (this.#pending.size > 0) {
       this.#gate?.check(performance.now());
       this.#scheduleDrain();
       return;
     }
-    this.#gate?.open();
+    this.#fanoutEnded();
     if (Number.isFinite(this.#fanoutSince)) {
       this.#observer.pushDone?.({ latencyMs: performance.now() - this.#fanoutSince, streams: this.#fanoutStreams });
       this.#fanoutSince = Infinity;
       this.#fanoutStreams = 0;
     }
     if (this.#isIdle()) this.#wakeIdle();
+  }
+
+  /** No stream is queued any more: the queue starts over, and held requests are handed back. */
+  #fanoutEnded(): void {
+    this.#queue = [];
+    this.#next = 0;
+    this.#gate?.open();
   }
 
   #wakeIdle(): void {
