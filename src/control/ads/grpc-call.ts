@@ -55,7 +55,7 @@ export interface GrpcCallOptions<R> {
   /** Requests larger than this end the call with RESOURCE_EXHAUSTED. */
   readonly maxRequestBytes: number;
   readonly pool: FramePool;
-  /** While shut, requests wait undecoded until it hands them back (request-gate.ts), once the call sent a response. */
+  /** While shut, requests wait undecoded until it hands them back (request-gate.ts). */
   readonly gate?: RequestGate;
 }
 
@@ -133,8 +133,9 @@ export class GrpcCall<R> implements HeldRequests {
   /** Reads one complete request (bound once, for the frame reader). */
   readonly #onMessage = (compressed: boolean, body: Buffer): boolean => {
     const now = performance.now();
-    // A stream not answered yet (a proxy connecting) is not held: its first configuration does not wait.
-    if (this.#held !== undefined || (this.#headersSent && this.#options.gate?.shut === true)) {
+    // A connecting proxy's first requests are held too: it serves no traffic until it is synced, while
+    // the proxies of the fan-out serve with stale config until their push is out.
+    if (this.#held !== undefined || this.#options.gate?.shut === true) {
       if (this.#held === undefined) {
         this.#held = [];
         this.#options.gate!.hold(this);

@@ -4,8 +4,11 @@
  * bookkeeping, metrics) between the writes delays the last proxies' responses by all of them. While the
  * gate is shut, streams hold the requests they receive, undecoded and stamped with their arrival time;
  * they get them back in order when the fan-out is over, or once the oldest has waited `maxHoldMs`, so a
- * stream of pushes that never ends cannot starve requests. A stream that has not been answered yet (a
- * proxy connecting) is not held: its first configuration does not wait for the others' pushes.
+ * stream of pushes that never ends cannot starve requests. A proxy that connects during a fan-out waits
+ * too: it serves nothing until it holds its whole configuration, whereas every proxy of the fan-out
+ * serves traffic with stale configuration until its push is out. (In the control-plane benchmark,
+ * answering a connecting proxy at once left its multi-megabyte initial sync competing with the fan-out
+ * its own arrival causes, and workload joins missed their target.)
  */
 
 /** A stream with held requests: `release` hands them all to its handler, in arrival order. */
