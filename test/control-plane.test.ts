@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlPlane } from '../src/control/control-plane.ts';
-import { AdsTestClient, type Obj, type TestStream } from '../src/control/ads/testing.ts';
+import { AdsTestClient, SlowSotwClient, type Obj, type TestStream } from '../src/control/ads/testing.ts';
 import { TYPE } from '../src/xds/type-urls.ts';
 import { jsToStruct } from '../src/xds/protos.ts';
 import { nodeOf, type NodeSpec } from '../src/control/translate/harness.ts';
@@ -115,6 +115,23 @@ describe('weft control (in-process) with raw ADS sidecars', () => {
     b.stream.cancel();
     const left = await a.until(TYPE.endpoint, (r) => endpointsOf(r).length === 1);
     assert.deepEqual(endpointsOf(left), ['127.0.1.2:9080']);
+  });
+
+  it("answers a connecting proxy's subscriptions after the push its registration causes: its first EDS has itself", async () => {
+    const c = new SlowSotwClient(cp.xdsPort);
+    const n = nodeOf(reviews('v3', '127.0.1.4'));
+    // Sent in one write, as Envoy's first requests often are: the second is read in the turn that
+    // registers the workload, and waits for that registration's push instead of being answered from the
+    // view without it.
+    c.sendTogether([
+      { node: { id: n.id, cluster: n.cluster, metadata: jsToStruct(n.metadata) }, typeUrl: TYPE.cluster },
+      { typeUrl: TYPE.endpoint, resourceNames: [REVIEWS_CLUSTER] },
+    ]);
+    let eds: Obj;
+    do eds = await c.next(); while (eds.typeUrl !== TYPE.endpoint);
+    assert.ok(endpointsOf(eds).includes('127.0.1.4:9080'), `first EDS answer: ${endpointsOf(eds).join(', ')}`);
+    c.close();
+    await waitFor('reviews-v3 to leave the registry', async () => JSON.stringify(await get('/debug/registryz')).includes('reviews-v3') ? undefined : true);
   });
 
   it('hot-reloads watched files; an invalid edit keeps the last good config and is reported', async () => {

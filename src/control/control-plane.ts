@@ -13,7 +13,7 @@ import { AdsServer, type AdsObserver } from './ads/index.ts';
 import { startHttpApi, type HttpApi } from './http/index.ts';
 import { XdsGenerator } from './xds-generator.ts';
 import { PushContext, DEFAULT_MESH, type MeshSettings } from './push/push-context.ts';
-import { Debouncer, type MergedChange, type Scope } from './push/debouncer.ts';
+import { Debouncer, type Change, type MergedChange, type Scope } from './push/debouncer.ts';
 import { changedVersions, feedsRegistry, kindOfKey, routeHostsForConfigChange, typesForKinds, typesForVirtualServices } from './push/change-scope.ts';
 import type { ConfigSnapshot } from './config-snapshot.ts';
 import { ControlMetrics } from './metrics.ts';
@@ -129,6 +129,12 @@ export class ControlPlane {
       generator.publish(context(b.hosts, b.routeHosts, b.types), { ...(b.types === 'all' ? {} : { types: b.types }), reason: [...b.reasons].join(','), changedAt: b.at });
     };
     const debouncer = new Debouncer(opts.debounceMs ?? 100, flush);
+    /** Set once the ADS server exists: requests wait for the push a change is to cause (`AdsServer.expectPush`). */
+    let pushComing = (): void => {};
+    const changed = (c: Change): void => {
+      debouncer.add(c);
+      pushComing();
+    };
     let previous = store.snapshot();
     const unsubscribe = [
       store.onChange((snap, changedKeys) => {
@@ -140,7 +146,7 @@ export class ControlPlane {
         const routeHosts = types === 'all' ? 'all' : routeHostsForConfigChange(previous, snap, changedKeys);
         previous = snap;
         if (types === 'all' || types.size > 0) {
-          debouncer.add({ types, hosts: types === 'all' || types.has(TYPE.endpoint) ? 'all' : new Set(), routeHosts, reason: 'config', at });
+          changed({ types, hosts: types === 'all' || types.has(TYPE.endpoint) ? 'all' : new Set(), routeHosts, reason: 'config', at });
         }
       }),
       registry.onChange((snap, change) => {
@@ -149,7 +155,7 @@ export class ControlPlane {
         const endpointsOnly = change.endpointsOnly && !dns;
         // A workload no service selects (a client-only sidecar joining) changes no proxy's config.
         if (endpointsOnly && change.hosts.size === 0) return;
-        debouncer.add({
+        changed({
           types: endpointsOnly ? new Set([TYPE.endpoint]) : 'all', hosts: endpointsOnly ? change.hosts : 'all',
           routeHosts: endpointsOnly ? new Set() : 'all', reason: change.reason, at: performance.now(),
         });
@@ -170,6 +176,7 @@ export class ControlPlane {
       },
       controlPlaneId: `weft-control@${hostname()}`,
     });
+    pushComing = () => ads.expectPush();
     const xdsAddr = opts.xds ?? { host: '127.0.0.1', port: 15010 };
     const xdsPort = await ads.start(xdsAddr);
     let ready = false;

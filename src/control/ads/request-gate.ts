@@ -20,8 +20,19 @@ export class RequestGate {
   readonly #maxHoldMs: number;
   #shut = false;
   #held: HeldRequests[] = [];
-  /** `performance.now()` of the oldest held request. */
-  #since = 0;
+  /** Hands back what has waited `maxHoldMs`, whether or not the gate opened. */
+  #timer: NodeJS.Timeout | undefined;
+  /** A release scheduled by `open`. */
+  #releasing: NodeJS.Immediate | undefined;
+  readonly #releaseAll = (): void => {
+    clearTimeout(this.#timer);
+    clearImmediate(this.#releasing);
+    this.#timer = this.#releasing = undefined;
+    const held = this.#held;
+    if (held.length === 0) return;
+    this.#held = [];
+    for (const stream of held) stream.release();
+  };
 
   constructor(maxHoldMs: number) {
     this.#maxHoldMs = maxHoldMs;
@@ -37,32 +48,27 @@ export class RequestGate {
     return this.#held.length;
   }
 
-  /** A fan-out begins: requests are held from now on. */
+  /** A push is coming or fanning out: requests are held from now on. */
   shutNow(): void {
     this.#shut = true;
   }
 
   /** Called by a stream when it holds its first request (it holds later ones on its own until released). */
   hold(stream: HeldRequests): void {
-    if (this.#held.length === 0) this.#since = performance.now();
+    if (this.#held.length === 0 && this.#timer === undefined) {
+      this.#timer = setTimeout(this.#releaseAll, this.#maxHoldMs);
+      this.#timer.unref();
+    }
     this.#held.push(stream);
   }
 
-  /** The fan-out is over: every held request is handed back, and requests are no longer held. */
+  /**
+   * The fan-out is over: requests are no longer held, and the held ones are handed back at the next
+   * event-loop turn, once the fan-out's last writes have gone to the sockets. (A stream that holds keeps
+   * holding until then, so its requests stay in order.)
+   */
   open(): void {
     this.#shut = false;
-    this.#releaseAll();
-  }
-
-  /** The fan-out goes on: hands back what has been held for too long (then holds again). */
-  check(now: number): void {
-    if (this.#held.length > 0 && now - this.#since >= this.#maxHoldMs) this.#releaseAll();
-  }
-
-  #releaseAll(): void {
-    const held = this.#held;
-    if (held.length === 0) return;
-    this.#held = [];
-    for (const stream of held) stream.release();
+    if (this.#held.length > 0 && this.#releasing === undefined) this.#releasing = setImmediate(this.#releaseAll);
   }
 }

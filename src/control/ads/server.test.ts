@@ -3,7 +3,7 @@ import { afterEach, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { FakeResourceServer } from '../../xds/fake-resource-server.ts';
 import { TYPE } from '../../xds/type-urls.ts';
-import { cluster, endpoints, harness, names, node } from './fixtures.ts';
+import { cluster, endpoints, harness, names, node, until } from './fixtures.ts';
 import type { Harness } from './fixtures.ts';
 import { AdsServer } from './server.ts';
 import { AdsTestClient } from './testing.ts';
@@ -86,6 +86,39 @@ describe('ADS server', () => {
     assert.equal(h.resources.generated.filter((g) => g.proxy === 'pa').length, 1, 'pa was not regenerated');
     a.end();
     b.end();
+  });
+
+  it('holds requests from expectPush until the push that follows has fanned out: a proxy connecting with the change gets it in its first answer', async () => {
+    h = await harness();
+    const a = h.client.sotw();
+    a.send({ node: node('pa'), typeUrl: TYPE.cluster });
+    await a.next();
+    h.server.expectPush();
+    const b = h.client.sotw();
+    b.send({ node: node('pb'), typeUrl: TYPE.cluster });
+    await until(() => h!.server.flow.heldStreams === 1);
+    assert.equal(h.resources.connected.some((p) => p.id === 'pb'), false, 'the held request is not decoded');
+    h.resources.set(TYPE.cluster, [cluster('c9')]);
+    h.resources.push();
+    assert.deepEqual(names(await a.next()), ['c9']);
+    assert.deepEqual(names(await b.next()), ['c9'], "the newcomer's first answer is made after the push");
+    const order = h.resources.generated.map((g) => g.proxy);
+    assert.ok(order.lastIndexOf('pa') < order.indexOf('pb'), `the fan-out went first: ${order.join(',')}`);
+    a.end();
+    b.end();
+  });
+
+  it('hands requests held since expectPush back when the push reaches no stream', async () => {
+    h = await harness({ maxRequestHoldMs: 60_000 });
+    const a = h.client.sotw();
+    a.send({ node: node('pa'), typeUrl: TYPE.cluster });
+    await a.next();
+    h.server.expectPush();
+    a.send({ typeUrl: TYPE.endpoint, resourceNames: ['c1'] });
+    await until(() => h!.server.flow.heldStreams === 1);
+    h.resources.push({ proxies: ['nobody'] });
+    assert.deepEqual(names(await a.next()), ['c1']);
+    a.end();
   });
 
   it('hands the resource server the identical frozen names array for equal subscriptions, SotW and delta alike', async () => {

@@ -169,6 +169,17 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
     await server?.close(1000);
   }
 
+  /**
+   * A change was made and its push will follow (after the debounce): requests wait from now on, as
+   * they do while a push fans out, so that the requests that come with a change are answered from the
+   * view that includes it (a connecting proxy's subscriptions, read in the turn that registered it, are
+   * not answered from the old view only to be pushed the new one right after). The gate opens when the
+   * push has fanned out or reached nobody, or after `maxRequestHoldMs` at the latest.
+   */
+  expectPush(): void {
+    this.#gate?.shutNow();
+  }
+
   get connectionCount(): number {
     return this.#connections.size;
   }
@@ -183,9 +194,12 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
     return out;
   }
 
-  /** Flow control figures: bytes in flight, streams waiting for the budget, streams with responses waiting. */
-  get flow(): { readonly inflightBytes: number; readonly waitingStreams: number; readonly backloggedStreams: number } {
-    return { inflightBytes: this.#budget.inflight, waitingStreams: this.#budget.waiting, backloggedStreams: this.#backlogged.size };
+  /**
+   * Flow control figures: bytes in flight, streams waiting for the budget, streams with responses
+   * waiting, streams whose requests wait for a push to fan out.
+   */
+  get flow(): { readonly inflightBytes: number; readonly waitingStreams: number; readonly backloggedStreams: number; readonly heldStreams: number } {
+    return { inflightBytes: this.#budget.inflight, waitingStreams: this.#budget.waiting, backloggedStreams: this.#backlogged.size, heldStreams: this.#gate?.holding ?? 0 };
   }
 
   /** Resources names shared by the streams (identical arrays for equal subscriptions). */
@@ -258,7 +272,9 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
       }
       queued.changedAt = Math.min(queued.changedAt, event.changedAt);
     }
+    // A push that reaches no stream ends at once (requests held since `expectPush` go on).
     if (this.#pending.size > 0) this.#gate?.shutNow();
+    else this.#gate?.open();
     this.#scheduleDrain();
   }
 
@@ -287,7 +303,6 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
     }
     this.#draining = false;
     if (this.#pending.size > 0) {
-      this.#gate?.check(performance.now());
       this.#scheduleDrain();
       return;
     }
