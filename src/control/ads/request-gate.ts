@@ -1,14 +1,16 @@
 /**
- * Puts a push's fan-out ahead of the requests that arrive while it runs. During a push to a thousand
- * proxies their ACKs come back while the server is still writing to the rest, and handling each (decode,
- * bookkeeping, metrics) between the writes delays the last proxies' responses by all of them. While the
- * gate is shut, streams hold the requests they receive, undecoded and stamped with their arrival time;
- * they get them back in order when the fan-out is over, or once the oldest has waited `maxHoldMs`, so a
- * stream of pushes that never ends cannot starve requests. A proxy that connects during a fan-out waits
- * too: it serves nothing until it holds its whole configuration, whereas every proxy of the fan-out
- * serves traffic with stale configuration until its push is out. (In the control-plane benchmark,
- * answering a connecting proxy at once left its multi-megabyte initial sync competing with the fan-out
- * its own arrival causes, and workload joins missed their target.)
+ * Puts a push's fan-out ahead of the requests that arrive while it is coming. During a push to a
+ * thousand proxies their ACKs come back while the server is still writing to the rest, and handling each
+ * (decode, bookkeeping, metrics) between the writes delays the last proxies' responses by all of them.
+ * The gate shuts when a change is recorded (`AdsServer.expectPush`) or a push starts to fan out; while it
+ * is shut, streams hold the requests they receive, undecoded and stamped with their arrival time. They
+ * get them back in order at the turn after the fan-out is over, or once the oldest has waited
+ * `maxHoldMs`, so a stream of pushes that never ends cannot starve requests.
+ * A proxy that connects meanwhile waits too: it serves nothing until it holds its whole configuration,
+ * whereas every proxy of the fan-out serves traffic with stale configuration until its push is out; and
+ * when its own registration is the change, its subscriptions are answered once, from the view that
+ * includes it. (In the control-plane benchmark, answering a connecting proxy at once left its
+ * multi-megabyte initial sync competing with the fan-out its own arrival causes.)
  */
 
 /** A stream with held requests: `release` hands them all to its handler, in arrival order. */
