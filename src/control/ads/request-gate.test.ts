@@ -16,7 +16,7 @@ describe('RequestGate', { timeout: 10_000 }, () => {
   const recorder = (log: string[], name: string): HeldRequests => ({ release: () => log.push(name) });
 
   it('hands streams back in the order they first held, once, at the turn after the fan-out is over', async () => {
-    const gate = new RequestGate(60_000);
+    const gate = new RequestGate(60_000, () => true);
     const log: string[] = [];
     assert.equal(gate.shut, false);
     gate.shutNow();
@@ -33,8 +33,8 @@ describe('RequestGate', { timeout: 10_000 }, () => {
     assert.deepEqual(log, ['a', 'b'], 'released once');
   });
 
-  it('releases what waited maxHoldMs while the gate stays shut', async () => {
-    const gate = new RequestGate(20);
+  it('releases what waited maxHoldMs while the fan-out goes on, and stays shut', async () => {
+    const gate = new RequestGate(20, () => true);
     const log: string[] = [];
     gate.shutNow();
     const t0 = performance.now();
@@ -48,10 +48,19 @@ describe('RequestGate', { timeout: 10_000 }, () => {
     await until(() => log.length > 1);
     assert.deepEqual(log, ['a', 'b'], 'a later hold gets its own deadline');
   });
+
+  it('opens after maxHoldMs when no fan-out came (a push expected, and nothing to push)', async () => {
+    const gate = new RequestGate(20, () => false);
+    const log: string[] = [];
+    gate.shutNow();
+    gate.hold(recorder(log, 'a'));
+    await until(() => log.length > 0);
+    assert.equal(gate.shut, false);
+  });
 });
 
 describe('GrpcCall behind a shut gate', { timeout: 10_000 }, () => {
-  const gate = new RequestGate(60_000);
+  const gate = new RequestGate(60_000, () => true);
   const received: { text: string; at: number }[] = [];
   /** Per call, in order: the requests handed over and '<end>' for the client's half-close. */
   const calls: string[][] = [];

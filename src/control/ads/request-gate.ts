@@ -20,10 +20,16 @@ export interface HeldRequests {
 
 export class RequestGate {
   readonly #maxHoldMs: number;
+  readonly #fanningOut: () => boolean;
   #shut = false;
   #held: HeldRequests[] = [];
   /** Hands back what has waited `maxHoldMs`, whether or not the gate opened. */
   #timer: NodeJS.Timeout | undefined;
+  readonly #timedOut = (): void => {
+    // A push that was expected and never came (nothing to push after all) must not keep the gate shut.
+    if (!this.#fanningOut()) this.#shut = false;
+    this.#releaseAll();
+  };
   /** A release scheduled by `open`. */
   #releasing: NodeJS.Immediate | undefined;
   readonly #releaseAll = (): void => {
@@ -36,8 +42,10 @@ export class RequestGate {
     for (const stream of held) stream.release();
   };
 
-  constructor(maxHoldMs: number) {
+  /** `fanningOut`: whether a push is fanning out now (the gate then stays shut when requests time out). */
+  constructor(maxHoldMs: number, fanningOut: () => boolean) {
     this.#maxHoldMs = maxHoldMs;
+    this.#fanningOut = fanningOut;
   }
 
   /** Whether requests are held now. */
@@ -58,7 +66,7 @@ export class RequestGate {
   /** Called by a stream when it holds its first request (it holds later ones on its own until released). */
   hold(stream: HeldRequests): void {
     if (this.#held.length === 0 && this.#timer === undefined) {
-      this.#timer = setTimeout(this.#releaseAll, this.#maxHoldMs);
+      this.#timer = setTimeout(this.#timedOut, this.#maxHoldMs);
       this.#timer.unref();
     }
     this.#held.push(stream);

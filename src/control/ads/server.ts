@@ -113,7 +113,7 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
     this.#maxRequestBytes = options.maxRequestBytes ?? 4 * 2 ** 20;
     this.#offerDelta = options.offerDelta ?? true;
     const holdMs = options.maxRequestHoldMs ?? 100;
-    this.#gate = holdMs > 0 ? new RequestGate(holdMs) : undefined;
+    this.#gate = holdMs > 0 ? new RequestGate(holdMs, () => this.#pending.size > 0) : undefined;
     this.#budget = new WriteBudget({
       limitBytes: options.maxInflightBytes ?? 16 * 2 ** 20, stallMs: options.stallMs ?? 10_000, sliceMs: this.#sliceMs,
     });
