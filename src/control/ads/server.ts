@@ -54,8 +54,9 @@ export interface AdsServerOptions<P extends ConnectedProxy> {
   /** A request larger than this ends its stream with RESOURCE_EXHAUSTED (default 4 MiB, gRPC's usual limit). */
   readonly maxRequestBytes?: number;
   /**
-   * Requests that arrive while a push fans out wait until it is over (request-gate.ts), at most this long
-   * (ms, default 100; 0 handles them at once, between the fan-out's writes).
+   * Requests that arrive from a change (`expectPush`) until its push has fanned out wait
+   * (request-gate.ts), at most this long (ms, default 100; 0 handles them at once, between the fan-out's
+   * writes).
    */
   readonly maxRequestHoldMs?: number;
 }
