@@ -155,7 +155,7 @@ describe('HCM failures and resilience', () => {
   it('UC: an upstream that resets before answering is a 503 naming host and cluster', async () => {
     const r = await request(`${proxy.url}/reset`);
     assert.equal(r.status, 503);
-    assert.match(String(r.headers['x-weft-error']), new RegExp(`^upstream reset before response headers from 127\\.0\\.0\\.1:${resetter.port} in resetter: UND_ERR_SOCKET$`));
+    assert.match(String(r.headers['x-weft-error']), new RegExp(`^upstream reset before response headers from 127\\.0\\.0\\.1:${resetter.port} in resetter: connection_termination$`));
     await waitFor(() => proxy.log.some((l) => l.path === '/reset' && logLine(l).startsWith('503 UC ')));
   });
 

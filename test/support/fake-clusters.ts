@@ -1,7 +1,8 @@
 /**
  * The fake cluster manager every proxy test uses in place of the real one: clusters are lists of real
  * `host:port` endpoints (or ORIGINAL_DST: the request's destination), picked round robin skipping
- * unhealthy and excluded hosts; HTTP goes through real undici pools (HTTP/1.1) or h2c clients per host,
+ * unhealthy and excluded hosts; HTTP goes through weft's own HTTP/1.1 pool (what the proxy runs on) or
+ * undici's h2c client per host,
  * TCP through `net.connect` with the cluster's connect timeout. Counts
  * `cluster.<name>.upstream_cx_total` and `upstream_cx_connect_fail` for TCP connects, and every pick
  * context is kept for assertions. A cluster can hold its TCP connects behind a gate, so tests control
@@ -10,8 +11,9 @@
  */
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import { H2CClient, Pool, type Dispatcher } from 'undici';
-import type { ClusterHandle, ClusterManager, PickContext, RouteStore, Subscriptions, UpstreamHost } from '../../src/proxy/core/contracts.ts';
+import { H2CClient } from 'undici';
+import { H1Pool } from '../../src/proxy/upstream/http1/pool.ts';
+import type { ClusterHandle, ClusterManager, PickContext, RouteStore, Subscriptions, UpstreamDispatcher, UpstreamHost } from '../../src/proxy/core/contracts.ts';
 import type { Stats } from '../../src/proxy/core/stats.ts';
 
 export interface FakeHost {
@@ -44,7 +46,7 @@ export class FakeCluster implements ClusterHandle {
   /** Every pick context seen, for assertions (hash, original destination, excluded hosts). */
   readonly picks: (PickContext | undefined)[] = [];
   readonly #stats: Stats;
-  readonly #pools = new Map<string, Dispatcher>();
+  readonly #pools = new Map<string, UpstreamDispatcher & { destroy(): Promise<void> }>();
   #next = 0;
 
   constructor(spec: ClusterSpec, stats: Stats) {
@@ -77,12 +79,23 @@ export class FakeCluster implements ClusterHandle {
     return usable[this.#next++ % usable.length];
   }
 
-  dispatcher(host: UpstreamHost): Dispatcher {
+  dispatcher(host: UpstreamHost): UpstreamDispatcher {
     const key = `${host.address}:${host.port}`;
     let d = this.#pools.get(key);
     if (d === undefined) {
-      const origin = `http://${host.address}:${host.port}`;
-      d = this.http2 ? new H2CClient(origin) : new Pool(origin, { connections: 16 });
+      d = this.http2 ? new H2CClient(`http://${key}`) : new H1Pool({
+        authority: key,
+        maxConnections: 16,
+        idleTimeoutMs: 0,
+        connect: (cb) => {
+          const socket = connect({ host: host.address, port: host.port, noDelay: true });
+          socket.once('error', (err) => cb(err, null));
+          socket.once('connect', () => {
+            socket.removeAllListeners('error');
+            cb(null, socket);
+          });
+        },
+      });
       this.#pools.set(key, d);
     }
     return d;

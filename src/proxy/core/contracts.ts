@@ -57,6 +57,12 @@ export interface PickContext {
   readonly originalDestination?: string;
 }
 
+/** Where the router sends a request: undici's dispatcher API, the only part of it the router relies on. */
+export interface UpstreamDispatcher {
+  /** Starts the request; every outcome reaches `handler` (never thrown once dispatched). */
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
+}
+
 /** A cluster, as the router and the TCP proxy use it. Valid until the cluster is removed or replaced. */
 export interface ClusterHandle {
   readonly name: string;
@@ -66,7 +72,7 @@ export interface ClusterHandle {
   /** A host by the cluster's load-balancing policy, or undefined when none is healthy. */
   pick(ctx?: PickContext): UpstreamHost | undefined;
   /** The pooled HTTP dispatcher for a host (keep-alive HTTP/1.1 or multiplexed HTTP/2), kept across EDS updates. */
-  dispatcher(host: UpstreamHost): Dispatcher;
+  dispatcher(host: UpstreamHost): UpstreamDispatcher;
   /** A TCP connection to a host (TCP proxy, CONNECT), failing after the connect timeout. */
   connect(host: UpstreamHost): Promise<Socket>;
   /**
@@ -75,7 +81,7 @@ export interface ClusterHandle {
    */
   readonly useDownstreamProtocol?: boolean;
   /** The pooled dispatcher speaking HTTP/2 (`true`) or HTTP/1.1 to a host, whatever the cluster's default. */
-  dispatcherFor?(host: UpstreamHost, http2: boolean): Dispatcher;
+  dispatcherFor?(host: UpstreamHost, http2: boolean): UpstreamDispatcher;
   /**
    * ORIGINAL_DST clusters with `use_http_header`: the (lower-case) header whose `ip:port` value the router
    * passes as `PickContext.originalDestination`.

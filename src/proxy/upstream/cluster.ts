@@ -6,13 +6,12 @@
  * are unchanged, so kept-alive connections survive config changes as well as endpoint changes.
  */
 import type { Socket } from 'node:net';
-import type { Dispatcher } from 'undici';
 import type { ClusterHandle, PickContext, UpstreamHost } from '../core/contracts.ts';
 import type { Stats } from '../core/stats.ts';
 import type { ClusterConfig } from './cluster-config.ts';
 import { ClusterStats } from './cluster-stats.ts';
 import type { PoolContext } from './connection-pool.ts';
-import { closeHost, connectTcp, destroyHost, hostDispatcher, poolSettingsKey } from './connection-pool.ts';
+import { closeHost, connectTcp, destroyHost, hostDispatcher, poolSettingsKey, type HostDispatcher } from './connection-pool.ts';
 import type { DnsResolver } from './dns.ts';
 import { DnsTarget } from './dns.ts';
 import type { Assignment, LocalityGroup } from './endpoints.ts';
@@ -198,12 +197,12 @@ export class Cluster implements ClusterHandle {
     return state;
   }
 
-  dispatcher(host: UpstreamHost): Dispatcher {
+  dispatcher(host: UpstreamHost): HostDispatcher {
     return hostDispatcher(this.#state(host), this.pool, this.http2);
   }
 
   /** The dispatcher speaking HTTP/2 or HTTP/1.1, for clusters that follow the downstream protocol. */
-  dispatcherFor(host: UpstreamHost, http2: boolean): Dispatcher {
+  dispatcherFor(host: UpstreamHost, http2: boolean): HostDispatcher {
     return hostDispatcher(this.#state(host), this.pool, http2);
   }
 

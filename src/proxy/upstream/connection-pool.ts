@@ -1,25 +1,26 @@
 /**
- * Connections to one upstream host, on undici: per host a `Pool` of keep-alive HTTP/1.1 connections
- * (at most `max_connections`) or one prior-knowledge HTTP/2 connection (h2c, up to
- * `max_concurrent_streams` streams, further requests queue), created on first use and kept across EDS
- * updates; plain TCP
- * connections for the TCP proxy and CONNECT. Connections go through weft's connector, which dials the
- * host's current address (LOGICAL_DNS), applies the connect timeout and keeps the connection counters;
- * requests go through `HostDispatcher`, which keeps the request counters (active, pending, totals) that
- * circuit breakers and LEAST_REQUEST read.
- * Timeouts on requests (headers, body) are the router's: the pools set none.
+ * Connections to one upstream host: per host weft's own pool of keep-alive HTTP/1.1 connections (at
+ * most `max_connections`, `http1/pool.ts`) or undici's pool holding one prior-knowledge HTTP/2
+ * connection (h2c, up to `max_concurrent_streams` streams, further requests queue), created on first
+ * use and kept across EDS updates; plain TCP connections for the TCP proxy and CONNECT. Every
+ * connection is dialed here, to the host's current address (LOGICAL_DNS), with the connect timeout and
+ * the connection counters; requests go through `HostDispatcher`, which keeps the request counters
+ * (active, pending, totals) that circuit breakers and LEAST_REQUEST read. Both pools take requests
+ * through undici's dispatcher API. Timeouts on requests (headers, body) are the router's: the pools set
+ * none.
  */
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { buildConnector as BuildConnector, Dispatcher, Pool as UndiciPool } from 'undici';
+import { H1Pool } from './http1/pool.ts';
 import type { ClusterStats } from './cluster-stats.ts';
 import { UpstreamError } from './errors.ts';
 import type { HostState } from './host.ts';
 import { addressString } from './host.ts';
 import type { HttpOptions } from './protocol-options.ts';
-import { buildConnector, DispatcherBase, Pool } from './undici.ts';
+import { undiciConnector, undiciPool } from './undici.ts';
 
 /** Everything about a cluster that shapes its pools; clusters with equal settings can share host pools. */
 export interface PoolSettings {
@@ -116,26 +117,28 @@ class TrackingHandler implements Dispatcher.DispatchHandler {
   }
 }
 
+/** What the router dispatches to: weft's HTTP/1.1 pool or undici's HTTP/2 pool. */
+interface RequestPool {
+  readonly closed: boolean;
+  readonly stats: { readonly connected: number; readonly free: number };
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
+  close(): Promise<void>;
+  destroy(err?: Error | null): Promise<void>;
+}
+
 /** The dispatcher handed to the router for one host: the pool, with request accounting. */
-export class HostDispatcher extends DispatcherBase {
-  readonly pool: UndiciPool;
+export class HostDispatcher {
+  readonly pool: RequestPool;
   readonly #state: HostState;
   readonly #stats: ClusterStats;
 
-  constructor(pool: UndiciPool, state: HostState, stats: ClusterStats) {
-    super();
+  constructor(pool: RequestPool, state: HostState, stats: ClusterStats) {
     this.pool = pool;
     this.#state = state;
     this.#stats = stats;
-    // Callers that honour dispatch()'s backpressure (false) wait for 'drain' on this dispatcher.
-    const source = pool as unknown as NodeJS.EventEmitter;
-    const target = this as unknown as NodeJS.EventEmitter;
-    for (const event of ['drain', 'connect', 'disconnect', 'connectionError']) {
-      source.on(event, (...args: unknown[]) => target.emit(event, ...args));
-    }
   }
 
-  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     const c = this.#state.counters;
     c.rqActive++;
     c.rqTotal++;
@@ -148,21 +151,12 @@ export class HostDispatcher extends DispatcherBase {
     return this.pool.dispatch(options, new TrackingHandler(handler, this.#state, s));
   }
 
-  override close(): Promise<void>;
-  override close(callback: () => void): void;
-  override close(callback?: () => void): Promise<void> | void {
-    if (callback !== undefined) return this.pool.close(callback);
+  close(): Promise<void> {
     return this.pool.close();
   }
 
-  override destroy(): Promise<void>;
-  override destroy(err: Error | null): Promise<void>;
-  override destroy(callback: () => void): void;
-  override destroy(err: Error | null, callback: () => void): void;
-  override destroy(a?: Error | null | (() => void), b?: () => void): Promise<void> | void {
-    if (typeof a === 'function') return this.pool.destroy(a);
-    if (b !== undefined) return this.pool.destroy(a ?? null, b);
-    return this.pool.destroy(a ?? null);
+  destroy(): Promise<void> {
+    return this.pool.destroy(null);
   }
 }
 
@@ -197,53 +191,96 @@ function timeoutError(ms: number): Error {
 }
 
 /**
- * undici's connector, dialing the host's current address, with weft's own connect timer: undici's
- * timers tick every ~0.5 s, too coarse for Envoy's millisecond connect timeouts.
+ * Dials the host's current address with the cluster's connect timeout (Envoy's millisecond
+ * `connect_timeout`) and source address; counts the connection once it is up. `keepAliveMs`: TCP
+ * keepalive probes after that much idle time.
  */
-function connector(ctx: PoolContext, state: HostState, http2: boolean): BuildConnector.connector {
+function dial(ctx: PoolContext, state: HostState, keepAliveMs: number | undefined, callback: (err: UpstreamError | null, socket: Socket | null) => void): void {
+  const socket = netConnect({
+    host: state.dialAddress,
+    port: state.port,
+    noDelay: true,
+    ...(keepAliveMs !== undefined ? { keepAlive: true, keepAliveInitialDelay: keepAliveMs } : {}),
+    ...(ctx.settings.sourceAddress !== undefined ? { localAddress: ctx.settings.sourceAddress } : {}),
+  });
+  const fail = (err: Error): void => {
+    clearTimeout(timer);
+    socket.destroy();
+    callback(connectError(ctx, state, err), null);
+  };
+  const timer = setTimeout(() => fail(timeoutError(ctx.settings.connectTimeoutMs)), ctx.settings.connectTimeoutMs);
+  socket.once('error', fail);
+  socket.once('connect', () => {
+    clearTimeout(timer);
+    socket.off('error', fail);
+    countConnection(ctx, state, socket, false);
+    callback(null, socket);
+  });
+}
+
+/**
+ * undici's connector for HTTP/2 pools, dialing the host's current address, with weft's own connect
+ * timer: undici's timers tick every ~0.5 s, too coarse for Envoy's millisecond connect timeouts.
+ */
+function h2Connector(ctx: PoolContext, state: HostState): BuildConnector.connector {
   const options = {
     timeout: null,
-    allowH2: http2,
-    useH2c: http2,
+    allowH2: true,
+    useH2c: true,
     keepAlive: true,
     keepAliveInitialDelay: ctx.settings.tcpKeepaliveMs ?? 60_000,
   } as unknown as BuildConnector.BuildOptions;
-  const base = buildConnector(options) as (o: BuildConnector.Options, cb: BuildConnector.Callback) => Socket;
+  const base = undiciConnector()(options) as (o: BuildConnector.Options, cb: BuildConnector.Callback) => Socket;
   const ms = ctx.settings.connectTimeoutMs;
   return (opts, callback) => {
     let timer: NodeJS.Timeout | undefined;
     const socket = base({ ...opts, hostname: state.dialAddress }, (err, socket) => {
       clearTimeout(timer);
       if (err !== null) return callback(connectError(ctx, state, err), null);
-      countConnection(ctx, state, socket as Socket, http2);
+      countConnection(ctx, state, socket as Socket, true);
       callback(null, socket);
     });
     timer = setTimeout(() => socket.destroy(timeoutError(ms)), ms);
   };
 }
 
-function createPool(ctx: PoolContext, state: HostState, http2: boolean): UndiciPool {
-  const { http, maxConnections, sourceAddress } = ctx.settings;
-  const idle = http.idleTimeoutMs > 0 ? http.idleTimeoutMs : 2_147_483_647;
+function idleTimeoutMs(http: HttpOptions): number {
+  return http.idleTimeoutMs > 0 ? http.idleTimeoutMs : 0;
+}
+
+function createH1Pool(ctx: PoolContext, state: HostState): H1Pool {
+  const { http, maxConnections } = ctx.settings;
+  return new H1Pool({
+    connect: (cb) => dial(ctx, state, ctx.settings.tcpKeepaliveMs ?? 60_000, cb),
+    authority: addressString(state.dialAddress, state.port),
+    maxConnections,
+    idleTimeoutMs: idleTimeoutMs(http),
+    maxRequestsPerConnection: http.maxRequestsPerConnection,
+    maxConnectionDurationMs: http.maxConnectionDurationMs,
+  });
+}
+
+function createH2Pool(ctx: PoolContext, state: HostState): UndiciPool {
+  const { http, sourceAddress } = ctx.settings;
+  const idle = idleTimeoutMs(http) || 2_147_483_647;
+  const Pool = undiciPool();
   return new Pool(`http://${addressString(state.dialAddress, state.port)}`, {
-    connect: connector(ctx, state, http2),
-    allowH2: http2,
-    // HTTP/2: one multiplexed connection per host. undici's pool opens a new connection whenever the
-    // others are connecting or busy, so a cold-start burst would open one per request; Envoy keeps one
-    // until max_concurrent_streams are in use, weft keeps one and queues beyond that.
-    connections: http2 ? 1 : maxConnections,
-    pipelining: http2 ? http.maxConcurrentStreams : 1,
+    connect: h2Connector(ctx, state),
+    allowH2: true,
+    // One multiplexed connection per host. undici's pool opens a new connection whenever the others
+    // are connecting or busy, so a cold-start burst would open one per request; Envoy keeps one until
+    // max_concurrent_streams are in use, weft keeps one and queues beyond that.
+    connections: 1,
+    pipelining: http.maxConcurrentStreams,
     headersTimeout: 0,
     bodyTimeout: 0,
     keepAliveTimeout: idle,
     keepAliveMaxTimeout: Math.max(idle, 600_000),
     ...(http.maxRequestsPerConnection !== undefined ? { maxRequestsPerClient: http.maxRequestsPerConnection } : {}),
     ...(http.maxConnectionDurationMs !== undefined ? { clientTtl: http.maxConnectionDurationMs } : {}),
-    ...(http2 ? {
-      maxConcurrentStreams: http.maxConcurrentStreams,
-      ...(http.initialStreamWindowSize !== undefined ? { initialWindowSize: http.initialStreamWindowSize } : {}),
-      ...(http.initialConnectionWindowSize !== undefined ? { connectionWindowSize: http.initialConnectionWindowSize } : {}),
-    } : {}),
+    maxConcurrentStreams: http.maxConcurrentStreams,
+    ...(http.initialStreamWindowSize !== undefined ? { initialWindowSize: http.initialStreamWindowSize } : {}),
+    ...(http.initialConnectionWindowSize !== undefined ? { connectionWindowSize: http.initialConnectionWindowSize } : {}),
     ...(sourceAddress !== undefined ? { localAddress: sourceAddress } : {}),
   });
 }
@@ -253,7 +290,8 @@ export function hostDispatcher(state: HostState, ctx: PoolContext, http2: boolea
   const slot = http2 ? 1 : 0;
   const existing = state.pools[slot] as HostDispatcher | undefined;
   if (existing !== undefined) return existing;
-  const d = new HostDispatcher(createPool(ctx, state, http2), state, ctx.stats);
+  const pool = http2 ? createH2Pool(ctx, state) as unknown as RequestPool : createH1Pool(ctx, state);
+  const d = new HostDispatcher(pool, state, ctx.stats);
   state.pools[slot] = d;
   return d;
 }
@@ -285,26 +323,5 @@ export function connectTcp(state: HostState, ctx: PoolContext): Promise<Socket> 
     ctx.stats.c.upstream_cx_overflow.value++;
     return Promise.reject(new UpstreamError('UPSTREAM_OVERFLOW', ctx.cluster, host, `max_connections (${ctx.settings.maxConnections}) reached in ${ctx.cluster}`));
   }
-  return new Promise((resolve, reject) => {
-    const socket = netConnect({
-      host: state.dialAddress,
-      port: state.port,
-      noDelay: true,
-      ...(ctx.settings.tcpKeepaliveMs !== undefined ? { keepAlive: true, keepAliveInitialDelay: ctx.settings.tcpKeepaliveMs } : {}),
-      ...(ctx.settings.sourceAddress !== undefined ? { localAddress: ctx.settings.sourceAddress } : {}),
-    });
-    const fail = (err: Error): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(connectError(ctx, state, err));
-    };
-    const timer = setTimeout(() => fail(timeoutError(ctx.settings.connectTimeoutMs)), ctx.settings.connectTimeoutMs);
-    socket.once('error', fail);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.off('error', fail);
-      countConnection(ctx, state, socket, false);
-      resolve(socket);
-    });
-  });
+  return new Promise((resolve, reject) => dial(ctx, state, ctx.settings.tcpKeepaliveMs, (err, socket) => (err !== null ? reject(err) : resolve(socket!))));
 }

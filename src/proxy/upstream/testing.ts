@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { request, type Dispatcher } from 'undici';
 import { decodeResource, encodeResource } from '../../xds/protos.ts';
 import { TYPE } from '../../xds/type-urls.ts';
-import type { Proto, Subscriptions } from '../core/contracts.ts';
+import type { Proto, Subscriptions, UpstreamDispatcher } from '../core/contracts.ts';
 import { Stats } from '../core/stats.ts';
 import { ClusterManagerImpl } from './cluster-manager.ts';
 import type { DnsResolver } from './dns.ts';
@@ -191,17 +191,17 @@ export async function blackholePort(): Promise<{ port: number; close: () => Prom
 }
 
 /** Sends a GET through a dispatcher and returns status and body. */
-export async function get(d: Dispatcher, path = '/'): Promise<{ status: number; body: string }> {
-  // undici's `request` with the dispatcher given: the proxy loads undici's dispatcher without its request API.
-  const res = await request(`http://upstream${path}`, { dispatcher: d, method: 'GET', headers: { host: 'upstream' } });
+export async function get(d: UpstreamDispatcher, path = '/'): Promise<{ status: number; body: string }> {
+  // undici's `request` API over the host's dispatcher: it needs nothing but `dispatch`.
+  const res = await request(`http://upstream${path}`, { dispatcher: d as unknown as Dispatcher, method: 'GET', headers: { host: 'upstream' } });
   return { status: res.statusCode, body: await res.body.text() };
 }
 
 /**
- * Resolves once every connection of a host's pool is idle again. undici marks a connection free a tick
- * after the response body ends; a request sent in between would open a second connection.
+ * Resolves once every connection of a host's pool is idle again (a connection is free once both its
+ * request and response are complete; a request sent before that would open a second connection).
  */
-export async function idle(d: Dispatcher): Promise<void> {
+export async function idle(d: UpstreamDispatcher): Promise<void> {
   const pool = (d as HostDispatcher).pool;
   while (pool.stats.free < pool.stats.connected) await new Promise((r) => setImmediate(r));
 }

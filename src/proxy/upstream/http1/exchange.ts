@@ -1,0 +1,140 @@
+/**
+ * One request on weft's HTTP/1.1 upstream pool, from dispatch to its end: the undici dispatch
+ * controller the router's handler holds (abort, pause, resume) and the sink its connection's parser
+ * reports the response to. It waits in the pool's queue until a connection takes it, then belongs to
+ * that connection. Every path ends in exactly one of `onResponseEnd`, `onResponseError` or
+ * `onRequestUpgrade` on the handler; exceptions thrown by the handler are not caught here (the
+ * router's handler never throws: `UpstreamAttempt` catches its owner's).
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { RequestHead } from './request-head.ts';
+import type { ResponseSink } from './response-parser.ts';
+
+/** What an exchange needs from the connection running it. */
+export interface ExchangeHost {
+  /** The exchange gives up (aborted by its handler): the connection must not be reused. */
+  abandon(ex: Exchange, reason: Error): void;
+  /** The handler paused or resumed the response body. */
+  readingChanged(ex: Exchange): void;
+}
+
+export class Exchange implements Dispatcher.DispatchController, ResponseSink {
+  readonly options: Dispatcher.DispatchOptions;
+  readonly handler: Dispatcher.DispatchHandler;
+  readonly head: RequestHead;
+  /** The connection running it, once taken from the queue. */
+  host: ExchangeHost | undefined;
+  #aborted = false;
+  #paused = false;
+  #reason: Error | null = null;
+  /** Ended: the handler heard its last callback. */
+  over = false;
+  /** The response head has arrived. */
+  responded = false;
+
+  constructor(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler, head: RequestHead) {
+    this.options = options;
+    this.handler = handler;
+    this.head = head;
+  }
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  get reason(): Error | null {
+    return this.#reason;
+  }
+
+  get upgrade(): boolean {
+    return typeof this.options.upgrade === 'string';
+  }
+
+  /** A connection takes it: the request is about to be written. */
+  start(host: ExchangeHost): void {
+    this.host = host;
+    this.handler.onRequestStart?.(this, null);
+  }
+
+  /**
+   * The handler gives up. Handlers get the controller from `onRequestStart` on, so an exchange is
+   * never aborted while it waits in the queue (one that were is skipped when its turn comes).
+   */
+  abort(reason: Error): void {
+    if (this.over || this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.host?.abandon(this, reason);
+    this.fail(reason);
+  }
+
+  pause(): void {
+    if (this.#paused || this.over) return;
+    this.#paused = true;
+    this.host?.readingChanged(this);
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (!this.over) this.host?.readingChanged(this);
+  }
+
+  /** Ends it with an error (connection failure, reset, abort). */
+  fail(err: Error): void {
+    if (this.over) return;
+    this.over = true;
+    this.handler.onResponseError?.(this, err);
+  }
+
+  /** Ends it by handing the connection's socket over (a 101 to an upgrade request). */
+  upgraded(status: number, headers: IncomingHttpHeaders, socket: Duplex): void {
+    if (this.over) {
+      socket.destroy();
+      return;
+    }
+    this.over = true;
+    this.handler.onRequestUpgrade?.(this, status, headers, socket);
+  }
+
+  // ResponseSink: the parser's callbacks. Returning false stops the parser (paused, or the exchange ended).
+
+  #head: { status: number; headers: IncomingHttpHeaders; statusText: string } | undefined;
+
+  onHead(status: number, headers: IncomingHttpHeaders, statusText: string): boolean {
+    if (this.over) return false;
+    if (status === 101) {
+      // Handed over by the connection once the parser stopped (it owns the socket and the bytes after the head).
+      this.#head = { status, headers, statusText };
+      return false;
+    }
+    this.responded = true;
+    this.handler.onResponseStart?.(this, status, headers, statusText);
+    return !this.over && !this.#paused;
+  }
+
+  /** The 101 head kept for the hand-over. */
+  takeUpgradeHead(): { status: number; headers: IncomingHttpHeaders } | undefined {
+    const h = this.#head;
+    this.#head = undefined;
+    return h;
+  }
+
+  onBody(chunk: Buffer): boolean {
+    if (this.over) return false;
+    this.handler.onResponseData?.(this, chunk);
+    return !this.over && !this.#paused;
+  }
+
+  onEnd(trailers: IncomingHttpHeaders): void {
+    if (this.over) return;
+    this.over = true;
+    this.handler.onResponseEnd?.(this, trailers);
+  }
+}
