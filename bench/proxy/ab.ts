@@ -1,9 +1,11 @@
 /**
- * `node bench/proxy/ab.ts [--variant "label|node args|K=V,…|bin/weft.js"]… [--floor] [--tcp-floor] [--rounds 3] [--seconds 10]
+ * `node bench/proxy/ab.ts [--variant "label|node args|K=V,…|bin/weft.js"]… [--floor] [--tcp-floor]
+ * [--floor-script label=path.ts]… [--rounds 3] [--seconds 10]
  * [--rate 1000] [--connections 4]`: a paired comparison for a noisy machine. Every variant is a
  * one-hop sidecar (`weft proxy` with the given Node options and environment, from another checkout's
  * bin/weft.js when given — e.g. `git archive HEAD` unpacked elsewhere; `--floor` adds
- * floor-proxy.ts, bare node:http + undici; `--tcp-floor` adds tcp-floor.ts, a byte relay without HTTP,
+ * floor-proxy.ts, bare node:http + weft's HTTP/1.1 pool; `--floor-script` any script with
+ * floor-proxy.ts's argv and IPC contract (an experiment); `--tcp-floor` adds tcp-floor.ts, a byte relay without HTTP,
  * the least any Node proxy costs) in front of the same app, and all of them take the same
  * open-loop load at the same time, so whatever else runs on the machine hits them alike. Proxies share
  * the second CPU, generators and the app the first. Prints per round and variant the proxy's CPU per
@@ -12,7 +14,7 @@
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startControlPlane } from '../control/control-process.ts';
 import type { OpenLoopResult, Target } from './generator.ts';
@@ -24,6 +26,7 @@ const { values: args } = parseArgs({
     variant: { type: 'string', multiple: true, default: [] },
     floor: { type: 'boolean', default: false },
     'tcp-floor': { type: 'boolean', default: false },
+    'floor-script': { type: 'string', multiple: true, default: [] },
     rounds: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '10' },
     rate: { type: 'string', default: '1000' },
@@ -50,8 +53,8 @@ async function startFloor(appPort: number, label: string, script: string): Promi
   // Like a sidecar (bin/weft.js), a floor runs from Node's compile cache, warmed by a first start, so
   // neither carries the TypeScript stripper (~13 MB) into the comparison.
   const env = { ...process.env, NODE_COMPILE_CACHE: join(tmpdir(), 'weft-bench-floor-cache') };
-  execFileSync(process.execPath, [join(import.meta.dirname, script), '--warm'], { env, stdio: 'ignore' });
-  const child = fork(join(import.meta.dirname, script), [String(appPort), String(port)], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  execFileSync(process.execPath, [resolve(import.meta.dirname, script), '--warm'], { env, stdio: 'ignore' });
+  const child = fork(resolve(import.meta.dirname, script), [String(appPort), String(port)], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise((resolve, reject) => {
     child.once('message', resolve);
     child.once('exit', (code) => reject(new Error(`${script} exited (${code})`)));
@@ -78,7 +81,11 @@ try {
     await until(`${v.label} to answer`, async () => (await probe(target))?.status === 200, 30_000, () => proc.log());
     participants.push({ label: v.label, pid: proc.pid, target, child });
   }
-  const floors = [...(args.floor ? [['floor', 'floor-proxy.ts']] : []), ...(args['tcp-floor'] ? [['tcp floor', 'tcp-floor.ts']] : [])];
+  const floors = [
+    ...(args.floor ? [['floor', 'floor-proxy.ts']] : []),
+    ...(args['tcp-floor'] ? [['tcp floor', 'tcp-floor.ts']] : []),
+    ...args['floor-script'].map((spec) => [spec.slice(0, spec.indexOf('=')), spec.slice(spec.indexOf('=') + 1)]),
+  ];
   for (const [label, script] of floors) {
     const floor = await startFloor(app.port, label!, script!);
     children.push(floor.child);

@@ -1,20 +1,31 @@
 /**
- * The floor a Node proxy stands on: a forward proxy with nothing but node:http's server and an undici
- * Pool (what weft's HTTP/1.1 path is built on), copying status, headers and body. No routing, stats,
- * timeouts or header rules. `ab.ts --floor` runs it beside weft to show how much of weft's CPU the two
- * libraries alone cost. argv: upstream port, listen port; sends `up` over IPC once listening.
+ * The floor a Node proxy stands on: a forward proxy with nothing but node:http's server and weft's
+ * HTTP/1.1 upstream pool (what weft's HTTP/1.1 path is built on), copying status, headers and body.
+ * No routing, stats, timeouts or header rules. `ab.ts --floor` runs it beside weft to show how much
+ * of weft's CPU the server and the pool alone cost. argv: upstream port, listen port; sends `up` over
+ * IPC once listening.
  */
-import { createRequire } from 'node:module';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Pool as PoolType } from 'undici';
+import { connect } from 'node:net';
+import { H1Pool } from '../../src/proxy/upstream/http1/pool.ts';
 
-const require = createRequire(import.meta.url);
-const Pool = require('undici/lib/dispatcher/pool.js') as typeof PoolType;
 const http = process.getBuiltinModule('node:http');
 
 if (process.argv[2] === '--warm') process.exit(0); // ab.ts: fills Node's compile cache
 const [upstreamPort, listenPort] = [Number(process.argv[2]), Number(process.argv[3])];
-const pool = new Pool(`http://127.0.0.1:${upstreamPort}`, { connections: 64, pipelining: 1 });
+const pool = new H1Pool({
+  authority: `127.0.0.1:${upstreamPort}`,
+  maxConnections: 64,
+  idleTimeoutMs: 0,
+  connect: (cb) => {
+    const socket = connect({ host: '127.0.0.1', port: upstreamPort, noDelay: true });
+    socket.once('error', (err) => cb(err, null));
+    socket.once('connect', () => {
+      socket.removeAllListeners('error');
+      cb(null, socket);
+    });
+  },
+});
 
 const server = http.createServer((req, res) => {
   const headers: string[] = [];
@@ -23,7 +34,7 @@ const server = http.createServer((req, res) => {
     if (name !== 'connection' && name !== 'keep-alive' && name !== 'proxy-connection') headers.push(name, req.rawHeaders[i + 1]!);
   }
   const path = req.url!.startsWith('http') ? new URL(req.url!).pathname : req.url!;
-  pool.dispatch({ path, method: req.method!, headers }, {
+  pool.dispatch({ path, method: req.method as 'GET', headers }, {
     onRequestStart() {},
     onResponseStart(_c: unknown, status: number, h: IncomingHttpHeaders) {
       delete h['connection'];
