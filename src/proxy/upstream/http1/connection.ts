@@ -13,11 +13,13 @@ import type { Exchange, ExchangeHost } from './exchange.ts';
 import { InvalidRequestError } from './request-head.ts';
 import { HttpParseError, ResponseParser, type ParserLimits } from './response-parser.ts';
 
-/** The pool's side of a connection. Called outside of any parser or socket callback chain of the exchange's handler. */
+/** The pool's side of a connection. */
 export interface ConnectionOwner {
-  /** The connection finished an exchange and may take another. */
+  /** The connection finished an exchange (or one aborted before writing) and may take another. */
   released(c: H1Connection): void;
-  /** The connection closed (or was handed over by an upgrade); it takes no more exchanges. */
+  /** The connection is closing: it takes no more exchanges (its socket's 'close' follows). */
+  closing(c: H1Connection): void;
+  /** The connection's socket closed (or was handed over by an upgrade). */
   gone(c: H1Connection): void;
 }
 
@@ -353,11 +355,16 @@ export class H1Connection implements ExchangeHost {
     this.#owner.gone(this);
   }
 
-  /** Closes the connection (idempotent); the pool hears `gone` when the socket has closed. */
+  /**
+   * Closes the connection (idempotent) and stops taking exchanges at once: the socket's 'close' comes
+   * only in a later phase of the event loop, and an idle connection still listed until then could be
+   * handed a request in between.
+   */
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.socket.destroy();
+    this.#owner.closing(this);
   }
 
   /** Closes it now if idle, else after its exchange (pool closing, max duration). */

@@ -84,6 +84,18 @@ async function rawServer(onRequest: (socket: Socket, request: string, index: num
       }
     });
   });
+  return listening(server, connections);
+}
+
+async function httpServer(handler: http.RequestListener): Promise<Server> {
+  const connections: Socket[] = [];
+  const server = http.createServer(handler);
+  server.on('connection', (s: Socket) => connections.push(s));
+  return listening(server, connections);
+}
+
+/** Listens on a free loopback port; `close` cuts every connection the server accepted. */
+async function listening(server: net.Server, connections: Socket[]): Promise<Server> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
@@ -91,22 +103,6 @@ async function rawServer(onRequest: (socket: Socket, request: string, index: num
     connections,
     close: async () => {
       for (const s of connections) s.destroy();
-      await new Promise((r) => server.close(r));
-    },
-  };
-}
-
-async function httpServer(handler: http.RequestListener): Promise<Server> {
-  const connections: Socket[] = [];
-  const server = http.createServer(handler);
-  server.on('connection', (s: Socket) => connections.push(s));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    port: (server.address() as AddressInfo).port,
-    connections,
-    close: async () => {
-      server.closeAllConnections();
       await new Promise((r) => server.close(r));
     },
   };

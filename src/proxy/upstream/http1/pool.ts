@@ -74,7 +74,7 @@ export class H1Pool implements ConnectionOwner {
       return true;
     }
     const idle = this.#idle.pop();
-    if (idle !== undefined) {
+    if (idle !== undefined && !idle.closed) {
       idle.run(ex);
       return true;
     }
@@ -160,10 +160,14 @@ export class H1Pool implements ConnectionOwner {
     this.#idle.push(c);
   }
 
-  gone(c: H1Connection): void {
-    if (!this.#connections.delete(c)) return;
+  closing(c: H1Connection): void {
     const i = this.#idle.lastIndexOf(c);
     if (i >= 0) this.#idle.splice(i, 1);
+  }
+
+  gone(c: H1Connection): void {
+    if (!this.#connections.delete(c)) return;
+    this.closing(c);
     if (!this.#destroyed) this.#grow();
     this.#settleClose();
   }
