@@ -227,7 +227,7 @@ export class H1Connection implements ExchangeHost {
   }
 
   readingChanged(ex: Exchange): void {
-    if (ex !== this.#current || this.#closed) return;
+    if (ex !== this.#current || ex.over || this.#closed) return;
     if (ex.paused) {
       this.socket.pause();
       return;
@@ -252,6 +252,9 @@ export class H1Connection implements ExchangeHost {
   #release(): void {
     this.#current = undefined;
     this.#held = undefined;
+    // A handler may have paused on the last chunk and will never resume an ended exchange: reading
+    // is the connection's again (a paused socket would hang the next exchange).
+    if (this.socket.isPaused()) this.socket.resume();
     if (!this.#reusable || !this.#parser.keepAlive || this.#closed || !this.#followHint()) {
       this.#close();
       return;

@@ -272,6 +272,17 @@ describe('weft HTTP/1.1 upstream pool', () => {
     assert.equal(out.body.length, big.length);
   });
 
+  it('a response paused on its last chunk still frees the connection for the next request', async () => {
+    const s = track(await httpServer((req, res) => res.end(`ok ${req.url}`)));
+    const pool = track(poolTo(s.port, { maxConnections: 1 }));
+    // The router pauses when the client is slow and resumes on 'drain': here the drain never comes.
+    const first = await call(pool, { path: '/first' }, { onData: (c) => c.pause() });
+    assert.equal(first.body, 'ok /first');
+    const second = await call(pool, { path: '/second' });
+    assert.equal(second.body, 'ok /second');
+    assert.equal(s.connections.length, 1);
+  });
+
   it('hands the socket over on a 101, with the bytes that came after the head', async () => {
     const s = track(await rawServer((socket, req) => {
       assert.match(req, /\r\nconnection: upgrade\r\nupgrade: websocket\r\n/);
