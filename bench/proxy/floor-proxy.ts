@@ -6,8 +6,7 @@
  * IPC once listening.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { connect } from 'node:net';
-import { H1Pool } from '../../src/proxy/upstream/http1/pool.ts';
+import { H1Pool, plainConnector } from '../../src/proxy/upstream/http1/pool.ts';
 
 const http = process.getBuiltinModule('node:http');
 
@@ -17,14 +16,7 @@ const pool = new H1Pool({
   authority: `127.0.0.1:${upstreamPort}`,
   maxConnections: 64,
   idleTimeoutMs: 0,
-  connect: (cb) => {
-    const socket = connect({ host: '127.0.0.1', port: upstreamPort, noDelay: true });
-    socket.once('error', (err) => cb(err, null));
-    socket.once('connect', () => {
-      socket.removeAllListeners('error');
-      cb(null, socket);
-    });
-  },
+  connect: plainConnector('127.0.0.1', upstreamPort),
 });
 
 const server = http.createServer((req, res) => {

@@ -12,7 +12,7 @@
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { H2CClient } from 'undici';
-import { H1Pool } from '../../src/proxy/upstream/http1/pool.ts';
+import { H1Pool, plainConnector } from '../../src/proxy/upstream/http1/pool.ts';
 import type { ClusterHandle, ClusterManager, PickContext, RouteStore, Subscriptions, UpstreamDispatcher, UpstreamHost } from '../../src/proxy/core/contracts.ts';
 import type { Stats } from '../../src/proxy/core/stats.ts';
 
@@ -87,14 +87,7 @@ export class FakeCluster implements ClusterHandle {
         authority: key,
         maxConnections: 16,
         idleTimeoutMs: 0,
-        connect: (cb) => {
-          const socket = connect({ host: host.address, port: host.port, noDelay: true });
-          socket.once('error', (err) => cb(err, null));
-          socket.once('connect', () => {
-            socket.removeAllListeners('error');
-            cb(null, socket);
-          });
-        },
+        connect: plainConnector(host.address, host.port),
       });
       this.#pools.set(key, d);
     }

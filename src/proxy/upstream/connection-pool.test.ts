@@ -79,6 +79,21 @@ describe('connection pools', () => {
     assert.equal(c.counter('upstream_rq_pending_active').value, 0);
   });
 
+  it('shutdown fails a request in flight with an error that names the pool', async () => {
+    const u = upstream(await http1Upstream());
+    h = harness();
+    h.clusters([staticCluster('bye', u.port)]);
+    const c = h.manager.cluster('bye')!;
+    const inFlight = get(c.dispatcher(c.pick()!), '/hold').then(() => undefined, (e: unknown) => e);
+    await u.held();
+    await h.close();
+    h = undefined;
+    const err = await inFlight;
+    assert.ok(err instanceof Error, String(err));
+    assert.match(err.message, /connection pool to 127\.0\.0\.1:\d+ was destroyed/);
+    u.release();
+  });
+
   it('circuit breakers: admit() refuses past max_requests and max_pending_requests, counting the overflow', async () => {
     const u = upstream(await http1Upstream());
     h = harness();

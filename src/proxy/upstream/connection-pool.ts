@@ -123,7 +123,7 @@ interface RequestPool {
   readonly stats: { readonly connected: number; readonly free: number };
   dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
   close(): Promise<void>;
-  destroy(err?: Error | null): Promise<void>;
+  destroy(): Promise<void>;
 }
 
 /** The dispatcher handed to the router for one host: the pool, with request accounting. */
@@ -156,7 +156,7 @@ export class HostDispatcher {
   }
 
   destroy(): Promise<void> {
-    return this.pool.destroy(null);
+    return this.pool.destroy();
   }
 }
 

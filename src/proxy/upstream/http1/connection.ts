@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Exchange, ExchangeHost } from './exchange.ts';
 import { InvalidRequestError } from './request-head.ts';
-import { HttpParseError, ResponseParser, type ParserLimits } from './response-parser.ts';
+import { ResponseParser, type ParserLimits } from './response-parser.ts';
 
 /** The pool's side of a connection. */
 export interface ConnectionOwner {
@@ -32,6 +32,10 @@ export class UpstreamResetError extends Error {
   }
 }
 
+function terminated(): UpstreamResetError {
+  return new UpstreamResetError('connection_termination', 'upstream closed the connection before the response was complete');
+}
+
 const CHUNK_END = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
 
@@ -42,8 +46,6 @@ export class H1Connection implements ExchangeHost {
   #current: Exchange | undefined;
   /** The request (head and body) is on the wire. */
   #sent = false;
-  /** The response has ended (parser reported the end). */
-  #received = false;
   /** Bytes read while the handler had paused the body: resumed from `#heldAt`. */
   #held: Buffer | undefined;
   #heldAt = 0;
@@ -84,10 +86,6 @@ export class H1Connection implements ExchangeHost {
     },
   };
 
-  get busy(): boolean {
-    return this.#current !== undefined;
-  }
-
   get closed(): boolean {
     return this.#closed;
   }
@@ -96,7 +94,6 @@ export class H1Connection implements ExchangeHost {
   run(ex: Exchange): void {
     this.#current = ex;
     this.#sent = false;
-    this.#received = false;
     this.exchanges++;
     this.#parser.expect(ex, ex.options.method === 'HEAD', ex.upgrade);
     this.#pristine = true;
@@ -180,7 +177,6 @@ export class H1Connection implements ExchangeHost {
   #requestSent(ex: Exchange): void {
     this.#sent = true;
     ex.handler.onRequestSent?.();
-    if (this.#received && this.#current === ex) this.#release();
   }
 
   #onData(chunk: Buffer): void {
@@ -209,7 +205,6 @@ export class H1Connection implements ExchangeHost {
     if (ex.over) {
       // The response ended: anything after it was not asked for.
       if (pos < chunk.length) this.#reusable = false;
-      this.#received = true;
       // A response before the whole request (an early 413, say): the upstream no longer reads the
       // body, and the connection cannot be reused mid-request (Envoy closes it too).
       if (this.#sent) this.#release();
@@ -241,6 +236,7 @@ export class H1Connection implements ExchangeHost {
     this.socket.resume();
   }
 
+  /** Ends the connection after a response that cannot be followed by another (the body still being sent is dropped). */
   #abortBody(): void {
     this.#reusable = false;
     this.#body?.destroy();
@@ -333,27 +329,24 @@ export class H1Connection implements ExchangeHost {
 
   #onEnd(): void {
     const ex = this.#current;
-    if (ex !== undefined && this.#parser.readsUntilClose) {
-      this.#parser.finish();
-      this.#received = true;
-      this.#current = undefined;
-      this.#close();
-      return;
+    if (ex === undefined) this.#close();
+    else if (this.#parser.readsUntilClose) {
+      this.#parser.finish(); // the body ran to the close: the response is complete
+      this.#abortBody();
+    } else {
+      this.#fail(ex, terminated());
     }
-    if (ex !== undefined) this.#fail(ex, new UpstreamResetError('connection_termination', 'upstream closed the connection before the response was complete'));
-    else this.#close();
   }
 
   #onSocketError(err: Error): void {
     const ex = this.#current;
-    const code = (err as { code?: string }).code ?? 'connection_failure';
-    if (ex !== undefined) this.#fail(ex, err instanceof HttpParseError || err instanceof InvalidRequestError ? err : new UpstreamResetError(code, `upstream connection error: ${err.message}`, { cause: err }));
-    else this.#close();
+    if (ex === undefined) this.#close();
+    else this.#fail(ex, new UpstreamResetError((err as { code?: string }).code ?? 'connection_failure', `upstream connection error: ${err.message}`, { cause: err }));
   }
 
   #onClose(): void {
     const ex = this.#current;
-    if (ex !== undefined) this.#fail(ex, new UpstreamResetError('connection_termination', 'upstream closed the connection before the response was complete'));
+    if (ex !== undefined) this.#fail(ex, terminated());
     this.#closed = true;
     this.#owner.gone(this);
   }

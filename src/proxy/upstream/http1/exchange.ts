@@ -31,8 +31,6 @@ export class Exchange implements Dispatcher.DispatchController, ResponseSink {
   #reason: Error | null = null;
   /** Ended: the handler heard its last callback. */
   over = false;
-  /** The response head has arrived. */
-  responded = false;
 
   constructor(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler, head: RequestHead) {
     this.options = options;
@@ -114,7 +112,6 @@ export class Exchange implements Dispatcher.DispatchController, ResponseSink {
       this.#head = { status, headers, statusText };
       return false;
     }
-    this.responded = true;
     this.handler.onResponseStart?.(this, status, headers, statusText);
     return !this.over && !this.#paused;
   }

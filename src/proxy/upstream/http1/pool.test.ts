@@ -7,7 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Readable, type Duplex } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
 import type { Dispatcher } from 'undici';
-import { H1Pool, PoolClosedError, type H1PoolOptions } from './pool.ts';
+import { H1Pool, plainConnector, PoolClosedError, type H1PoolOptions } from './pool.ts';
 
 interface Outcome {
   status?: number;
@@ -113,14 +113,7 @@ function poolTo(port: number, options: Partial<H1PoolOptions> = {}): H1Pool {
     authority: `127.0.0.1:${port}`,
     maxConnections: 4,
     idleTimeoutMs: 0,
-    connect: (cb) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
-      socket.once('error', (err) => cb(err, null));
-      socket.once('connect', () => {
-        socket.removeAllListeners('error');
-        cb(null, socket);
-      });
-    },
+    connect: plainConnector('127.0.0.1', port),
     ...options,
   });
 }
@@ -329,6 +322,13 @@ describe('weft HTTP/1.1 upstream pool', () => {
     const r = await call(pool, {});
     assert.equal(r.body, 'abc');
     assert.equal((r.error as { code?: string }).code, 'connection_termination');
+  });
+
+  it('a request it cannot write reaches the handler as an error (never thrown), naming the header', async () => {
+    const pool = track(poolTo(1));
+    const r = await call(pool, { headers: ['x-bad', 'a\r\nx-injected: 1'] });
+    assert.match(String(r.error?.message), /CR, LF or NUL\) in value of header "x-bad"/);
+    assert.equal(pool.stats.connected, 0, 'nothing was dialled');
   });
 
   it('a failed connect fails the requests waiting for it', async () => {

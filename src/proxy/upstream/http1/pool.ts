@@ -13,11 +13,16 @@
  * that error (Envoy purges its pending requests the same way); while others are still connecting,
  * only the requests those cannot serve fail.
  */
-import type { Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { H1Connection, type ConnectionOwner } from './connection.ts';
 import { Exchange } from './exchange.ts';
-import { requestHead } from './request-head.ts';
+import { requestHead, type RequestHead } from './request-head.ts';
+
+/** The controller handed with an error to a request refused before it had one. */
+function refused(reason: Error): Dispatcher.DispatchController {
+  return { aborted: true, paused: false, reason, abort() {}, pause() {}, resume() {} };
+}
 
 export interface H1PoolOptions {
   /** Opens a connection (dial address, connect timeout, counters): calls back once with a socket or the error. */
@@ -29,6 +34,22 @@ export interface H1PoolOptions {
   readonly idleTimeoutMs: number;
   readonly maxRequestsPerConnection?: number | undefined;
   readonly maxConnectionDurationMs?: number | undefined;
+}
+
+/**
+ * A connector to a fixed address with none of a cluster's settings (no timeout, counters or source
+ * address): for tests, benchmarks and tools. The proxy dials through `connection-pool.ts`.
+ */
+export function plainConnector(host: string, port: number): H1PoolOptions['connect'] {
+  return (callback) => {
+    const socket = netConnect({ host, port, noDelay: true });
+    const fail = (err: Error): void => callback(err, null);
+    socket.once('error', fail);
+    socket.once('connect', () => {
+      socket.off('error', fail);
+      callback(null, socket);
+    });
+  };
 }
 
 /** A request refused because the pool is closing or destroyed. */
@@ -58,16 +79,25 @@ export class H1Pool implements ConnectionOwner {
     return this.#closing || this.#destroyed;
   }
 
-  /** Connection and request counts, shaped like undici's `pool.stats`. */
-  get stats(): { connected: number; free: number; pending: number; running: number; size: number } {
+  /** Connection and request counts, named as undici's `pool.stats`. */
+  get stats(): { connected: number; free: number; pending: number; running: number } {
     const connected = this.#connections.size;
     const free = this.#idle.length;
-    return { connected, free, pending: this.#waiting, running: connected - free, size: this.#waiting + connected - free };
+    return { connected, free, pending: this.#waiting, running: connected - free };
   }
 
-  /** Starts a request. Throws `InvalidRequestError` (before anything is sent) for a request that cannot be written. */
+  /**
+   * Starts a request; every outcome reaches `handler`, including a request that cannot be written
+   * (`InvalidRequestError`, before anything is sent), so callers' accounting always ends.
+   */
   dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const head = requestHead(options, this.#options.authority);
+    let head: RequestHead;
+    try {
+      head = requestHead(options, this.#options.authority);
+    } catch (err) {
+      handler.onResponseError?.(refused(err as Error), err as Error);
+      return true;
+    }
     const ex = new Exchange(options, handler, head);
     if (this.closed) {
       ex.fail(new PoolClosedError(`connection pool to ${this.#options.authority} is closed`));

@@ -44,6 +44,8 @@ const State = { Idle: 0, Head: 1, Length: 2, ChunkSize: 3, ChunkData: 4, ChunkDa
 type State = (typeof State)[keyof typeof State];
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+const CRLF = Buffer.from('\r\n');
+const LF = Buffer.from('\n');
 const MAX_CHUNK_LINE = 4096;
 const NO_TRAILERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
 
@@ -144,12 +146,19 @@ export class ResponseParser {
           if (this.#stopped) return pos;
           break;
         }
-        case State.Length: {
+        case State.Length:
+        case State.ChunkData: {
           const n = Math.min(this.#remaining, end - pos);
           this.#remaining -= n;
           const go = this.#sink!.onBody(buf.subarray(pos, pos + n));
           pos += n;
-          if (this.#remaining === 0) this.#finish(NO_TRAILERS);
+          if (this.#remaining === 0) {
+            if (this.#state === State.Length) this.#finish(NO_TRAILERS);
+            else {
+              this.#state = State.ChunkDataEnd;
+              this.#remaining = 2;
+            }
+          }
           if (!go) return pos;
           break;
         }
@@ -157,18 +166,6 @@ export class ResponseParser {
           const next = this.#readChunkSize(buf, pos);
           if (next < 0) return end;
           pos = next;
-          break;
-        }
-        case State.ChunkData: {
-          const n = Math.min(this.#remaining, end - pos);
-          this.#remaining -= n;
-          const go = this.#sink!.onBody(buf.subarray(pos, pos + n));
-          pos += n;
-          if (this.#remaining === 0) {
-            this.#state = State.ChunkDataEnd;
-            this.#remaining = 2;
-          }
-          if (!go) return pos;
           break;
         }
         case State.ChunkDataEnd: {
@@ -204,30 +201,35 @@ export class ResponseParser {
     if (this.#state !== State.Idle && this.#state !== State.Upgraded) throw new HttpParseError(this.#state === State.Head ? 'upstream closed the connection before a complete response head' : 'upstream closed the connection before the response body was complete');
   }
 
+  /**
+   * The bytes from `pos` up to and including the next `delimiter`, joined with what earlier reads left
+   * (`#partial`); undefined when the delimiter has not arrived (the bytes are kept). `next` is the
+   * offset in `buf` just after the delimiter. More than `limit` bytes before it is an error (`what`).
+   */
+  #span(buf: Buffer, pos: number, delimiter: Buffer, limit: number, what: string): { block: Buffer; from: number; at: number; next: number } | undefined {
+    const partial = this.#partial;
+    const block = partial === undefined ? buf : Buffer.concat([partial, buf.subarray(pos)]);
+    const from = partial === undefined ? pos : 0;
+    const searchFrom = partial === undefined ? pos : Math.max(0, partial.length - delimiter.length + 1);
+    const at = block.indexOf(delimiter, searchFrom);
+    if (at < 0 ? block.length - from > limit : at - from > limit) throw new HttpParseError(`upstream sent ${what} over ${limit} bytes`);
+    if (at < 0) {
+      // Split over reads (rare): keep a copy of what came so far.
+      this.#partial = partial === undefined ? Buffer.from(buf.subarray(pos)) : block;
+      return undefined;
+    }
+    this.#partial = undefined;
+    const after = at + delimiter.length;
+    return { block, from, at, next: partial === undefined ? after : pos + after - partial.length };
+  }
+
   /** Returns the offset after the head, or -1 when the head is not complete yet (bytes kept). */
   #readHead(buf: Buffer, pos: number): number {
-    let block = buf;
-    let from = pos;
-    let searchFrom = pos;
-    const partial = this.#partial;
-    if (partial !== undefined) {
-      block = Buffer.concat([partial, buf.subarray(pos)]);
-      from = 0;
-      searchFrom = Math.max(0, partial.length - 3);
-    }
-    const at = block.indexOf(CRLFCRLF, searchFrom);
-    if (at < 0) {
-      if (block.length - from > this.#limits.maxHeadBytes) throw new HttpParseError(`upstream response head exceeds ${this.#limits.maxHeadBytes} bytes`);
-      // A head split over reads (rare): keep a copy of what came so far.
-      this.#partial = partial === undefined ? Buffer.from(buf.subarray(pos)) : block;
-      return -1;
-    }
-    if (at - from > this.#limits.maxHeadBytes) throw new HttpParseError(`upstream response head exceeds ${this.#limits.maxHeadBytes} bytes`);
-    this.#partial = undefined;
+    const span = this.#span(buf, pos, CRLFCRLF, this.#limits.maxHeadBytes, 'a response head');
+    if (span === undefined) return -1;
     this.#stopped = false;
-    this.#onHead(block.toString('latin1', from, at + 2));
-    // Offset in `buf` just after the blank line.
-    return partial === undefined ? at + 4 : pos + (at + 4 - partial.length);
+    this.#onHead(span.block.toString('latin1', span.from, span.at + 2));
+    return span.next;
   }
 
   #onHead(head: string): void {
@@ -370,20 +372,9 @@ export class ResponseParser {
 
   /** Reads "hex[;ext]\r\n"; returns the offset after it, or -1 when the line is incomplete (kept). */
   #readChunkSize(buf: Buffer, pos: number): number {
-    let line = buf;
-    let from = pos;
-    const partial = this.#partial;
-    if (partial !== undefined) {
-      line = Buffer.concat([partial, buf.subarray(pos)]);
-      from = 0;
-    }
-    const lf = line.indexOf(0x0a, from);
-    if (lf < 0) {
-      if (line.length - from > MAX_CHUNK_LINE) throw new HttpParseError('upstream sent a chunk-size line that is too long');
-      this.#partial = Buffer.from(line.subarray(from));
-      return -1;
-    }
-    if (lf - from > MAX_CHUNK_LINE) throw new HttpParseError('upstream sent a chunk-size line that is too long');
+    const span = this.#span(buf, pos, LF, MAX_CHUNK_LINE, 'a chunk-size line');
+    if (span === undefined) return -1;
+    const { block: line, from, at: lf } = span;
     if (lf === from || line[lf - 1] !== 0x0d) throw new HttpParseError('upstream sent a chunk-size line not ended by CRLF');
     let size = 0;
     let i = from;
@@ -401,40 +392,25 @@ export class ResponseParser {
       const c = line[i]!;
       if ((c < 0x20 && c !== 0x09) || c === 0x7f) throw new HttpParseError('upstream sent a control character in a chunk extension');
     }
-    this.#partial = undefined;
-    if (size === 0) this.#state = State.Trailers;
-    else {
+    if (size === 0) {
+      // The trailer section is read up to CRLFCRLF; starting it with the last-chunk line's own CRLF
+      // makes an empty one ("\r\n") end the same way.
+      this.#state = State.Trailers;
+      this.#partial = CRLF;
+    } else {
       this.#state = State.ChunkData;
       this.#remaining = size;
     }
-    return partial === undefined ? lf + 1 : pos + (lf + 1 - partial.length);
+    return span.next;
   }
 
   /** Reads the trailer section after the last chunk; returns the offset after it, or -1 (kept). */
   #readTrailers(buf: Buffer, pos: number): number {
-    let block = buf;
-    let from = pos;
-    const partial = this.#partial;
-    if (partial !== undefined) {
-      block = Buffer.concat([partial, buf.subarray(pos)]);
-      from = 0;
-    }
-    // No trailers: the blank line follows at once.
-    if (block.length - from >= 2 && block[from] === 0x0d && block[from + 1] === 0x0a) {
-      this.#partial = undefined;
-      this.#finish(NO_TRAILERS);
-      return partial === undefined ? from + 2 : pos + (2 - partial.length);
-    }
-    const at = block.indexOf(CRLFCRLF, from);
-    if (at < 0) {
-      if (block.length - from > this.#limits.maxHeadBytes) throw new HttpParseError(`upstream response trailers exceed ${this.#limits.maxHeadBytes} bytes`);
-      this.#partial = Buffer.from(block.subarray(from));
-      return -1;
-    }
-    this.#partial = undefined;
-    const trailers = this.#fields(block.toString('latin1', from, at), 0, undefined);
-    this.#finish(trailers);
-    return partial === undefined ? at + 4 : pos + (at + 4 - partial.length);
+    const span = this.#span(buf, pos, CRLFCRLF, this.#limits.maxHeadBytes, 'response trailers');
+    if (span === undefined) return -1;
+    // From + 2: past the CRLF the section was started with.
+    this.#finish(span.at === span.from ? NO_TRAILERS : this.#fields(span.block.toString('latin1', span.from + 2, span.at), 0, undefined));
+    return span.next;
   }
 
   #finish(trailers: IncomingHttpHeaders): void {
