@@ -119,12 +119,18 @@ async function dispatch(routes: readonly Route[], req: IncomingMessage, res: Ser
   }
 }
 
+/** Responses not yet sent, so a shutdown can make them the last on their connections. */
+const unanswered = new Set<ServerResponse>();
+
 function installShutdown(server: Server, name: string, onClose: (() => void) | undefined): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
     logLine(`${name} stopping (${signal})`);
+    // Node's server.close() waits for every connection, and a request in flight leaves its keep-alive
+    // connection open after the answer: answer it with `connection: close` so the proxy's pool closes it.
+    for (const res of unanswered) if (!res.headersSent) res.shouldKeepAlive = false;
     server.close(() => {
       onClose?.();
       process.exit(0);
@@ -146,6 +152,8 @@ export function startApp(options: AppOptions): Server {
   const routes = [health, ...options.routes];
   const server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => {
     const start = performance.now();
+    unanswered.add(res);
+    res.once('close', () => unanswered.delete(res));
     res.once('close', () => logRequest(req.method ?? '-', req.url ?? '-', res.statusCode, performance.now() - start, !res.writableFinished));
     void dispatch(routes, req, res);
   });
