@@ -373,6 +373,12 @@ export class ActiveStream implements FilterStream, DownstreamListener {
     this.#finish();
   }
 
+  requestTimedOut(): void {
+    if (this.#done) return;
+    this.rt.stats.rqTimeout.value++;
+    this.sendLocalReply({ status: 408, flags: 0, details: 'request_overall_timeout', cause: 'request timeout' });
+  }
+
   /** The codec's report that the exchange is over: counts it and hands the StreamInfo to the access log. */
   downstreamClosed(): void {
     this.#finish();

@@ -1,29 +1,27 @@
 /**
  * The HTTP connection manager network filter for one HCM config: takes accepted connections from the
- * listener, picks the codec (`codec_type`, ALPN, or the HTTP/2 preface), feeds the socket to a node:http
- * or node:http2 server that never listens itself (`emit('connection')`, replaying bytes read ahead), and
- * runs an ActiveStream per request. It owns connection-level behaviour: codec errors as 400/431/408 local
- * replies with `x-weft-error` (DPE), idle timeout, max requests and max duration per connection, and
- * draining (HTTP/1 `Connection: close`, HTTP/2 GOAWAY).
+ * listener, picks the codec (`codec_type`, ALPN, or the HTTP/2 preface), runs HTTP/1.x on weft's own
+ * codec (`H1Connection`) and HTTP/2 on a node:http2 server that never listens itself
+ * (`emit('connection')`, replaying bytes read ahead), and runs an ActiveStream per request. It owns
+ * connection-level behaviour: codec errors as 400/408/431/501 replies with `x-weft-error` (DPE) in the
+ * access log, the timeout sweep of HTTP/1 connections, idle timeout, max requests and max duration per
+ * connection, and draining (HTTP/1 `Connection: close`, HTTP/2 GOAWAY).
  * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/http/http_connection_management
  */
-import type { IncomingMessage, Server as H1Server, ServerResponse } from 'node:http';
 import http2, { type IncomingHttpHeaders as H2Headers, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
-import { http } from '../core/builtins.ts';
 import type { ConnectionInfo, NetworkFilter } from '../core/contracts.ts';
 import { ActiveStream, type HcmRuntime } from './active-stream.ts';
 import { alpnCodec, sniffCodec, type Codec } from './codec-detect.ts';
-import { H1Downstream, type H1ConnectionState } from './downstream-h1.ts';
 import { H2Downstream } from './downstream-h2.ts';
 import type { ConnectionFacts } from './filter-stream.ts';
-import { ERROR_HEADER, headerSafe } from './local-reply.ts';
+import { H1Connection, type H1Hooks, type H1Settings } from './h1-connection.ts';
 import { FLAG, StreamInfo } from './stream-info.ts';
 
 interface Connection {
   readonly socket: Socket;
   readonly facts: ConnectionFacts;
-  readonly h1: H1ConnectionState;
+  h1: H1Connection | undefined;
   session: ServerHttp2Session | undefined;
   codec: Codec | undefined;
   requests: number;
@@ -37,7 +35,10 @@ export class HttpConnectionManager implements NetworkFilter {
   readonly #release: () => void;
   readonly #connections = new Set<Connection>();
   readonly #bySocket = new WeakMap<Socket, Connection>();
-  #h1: H1Server | undefined;
+  #h1Settings: H1Settings | undefined;
+  /** Checks HTTP/1 connections' timeouts while any is open. */
+  #sweep: NodeJS.Timeout | undefined;
+  #h1Count = 0;
   #h2: http2.Http2Server | undefined;
   /** The connection being handed to the HTTP/2 server ('session' fires synchronously inside emit). */
   #handing: Connection | undefined;
@@ -55,7 +56,7 @@ export class HttpConnectionManager implements NetworkFilter {
     const conn: Connection = {
       socket,
       facts: { remoteAddress: info.remoteAddress, remotePort: info.remotePort, localAddress: info.localAddress, localPort: info.localPort, tls: info.transport === 'tls' },
-      h1: { closeAfterResponse: this.#draining },
+      h1: undefined,
       session: undefined,
       codec: undefined,
       requests: 0,
@@ -98,16 +99,50 @@ export class HttpConnectionManager implements NetworkFilter {
     }
     s.cxHttp1Total.value++;
     s.cxHttp1Active.value++;
-    this.#h1Server().emit('connection', socket);
-    // node:http parses straight from the socket handle; bytes already read are fed to its parser here.
-    if (bytes.length > 0) socket.emit('data', bytes);
-    socket.resume();
+    this.#h1Count++;
+    const settings = this.#settingsH1();
+    conn.h1 = new H1Connection(socket, bytes, settings, this.#hooks(conn), this.#draining);
+    if (this.#sweep === undefined) {
+      const tick = sweepInterval(settings);
+      if (tick > 0) this.#sweep = setInterval(() => this.#checkTimers(), tick).unref();
+    }
+  }
+
+  #hooks(conn: Connection): H1Hooks {
+    return {
+      countRequest: () => this.#countRequest(conn),
+      exchange: (ex) => new ActiveStream(this.#rt, ex, conn.facts).start(),
+      codecError: (status, cause) => this.#codecError(conn, status, cause),
+      idleTimeout: () => this.#rt.stats.cxIdleTimeout.value++,
+    };
+  }
+
+  #settingsH1(): H1Settings {
+    if (this.#h1Settings !== undefined) return this.#h1Settings;
+    const c = this.#rt.config;
+    // Field count is checked by the stream (431 naming the count and the limit); the head size here.
+    this.#h1Settings = {
+      limits: { maxHeadBytes: c.maxRequestHeadersBytes, maxFields: Math.max(10_000, c.maxHeadersCount) },
+      requestHeadersTimeoutMs: c.requestHeadersTimeoutMs,
+      requestTimeoutMs: c.requestTimeoutMs,
+      idleTimeoutMs: c.idleTimeoutMs,
+    };
+    return this.#h1Settings;
+  }
+
+  #checkTimers(): void {
+    const now = performance.now();
+    for (const conn of this.#connections) conn.h1?.checkTimers(now);
   }
 
   #closed(conn: Connection): void {
     const s = this.#rt.stats;
     s.cxActive.value--;
     if (conn.codec !== undefined) (conn.codec === 'h2' ? s.cxHttp2Active : s.cxHttp1Active).value--;
+    if (conn.codec === 'h1' && --this.#h1Count === 0 && this.#sweep !== undefined) {
+      clearInterval(this.#sweep);
+      this.#sweep = undefined;
+    }
     if (conn.timer !== undefined) clearTimeout(conn.timer);
     this.#connections.delete(conn);
   }
@@ -119,61 +154,17 @@ export class HttpConnectionManager implements NetworkFilter {
   }
 
   #drainConnection(conn: Connection): void {
-    conn.h1.closeAfterResponse = true;
     if (conn.session !== undefined) {
       if (!conn.session.closed) conn.session.close();
-    } else if (this.#h1 !== undefined && (conn.socket as { _httpMessage?: unknown })._httpMessage == null) {
-      // No response in flight on this HTTP/1 connection: close it now.
-      conn.socket.end();
-    }
+    } else conn.h1?.drain();
   }
 
   drain(): void {
     if (this.#draining) return;
     this.#draining = true;
     this.#release();
+    // Responses in flight still finish, with `Connection: close` (HTTP/1) or after GOAWAY (HTTP/2).
     for (const conn of this.#connections) this.#drainConnection(conn);
-    // Stops node's per-server timeout checker (an interval that would keep this filter alive forever);
-    // responses in flight still finish, with `Connection: close`.
-    this.#h1?.close(noop);
-  }
-
-  #h1Server(): H1Server {
-    if (this.#h1 !== undefined) return this.#h1;
-    const c = this.#rt.config;
-    const server = http.createServer({
-      maxHeaderSize: c.maxRequestHeadersBytes,
-      requestTimeout: c.requestTimeoutMs,
-      headersTimeout: c.requestHeadersTimeoutMs > 0 ? c.requestHeadersTimeoutMs : c.requestTimeoutMs,
-      keepAliveTimeout: c.idleTimeoutMs,
-      connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor((c.requestHeadersTimeoutMs || c.requestTimeoutMs || 30_000) / 4))),
-    });
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.#onH1Request(req, res));
-    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.#onH1Raw(req, socket, head));
-    server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => this.#onH1Raw(req, socket, head));
-    server.on('clientError', (err: Error, socket: Socket) => this.#onClientError(err, socket));
-    // Node checks header and request timeouts only for servers that emitted 'listening'; this one never listens.
-    server.emit('listening');
-    this.#h1 = server;
-    return server;
-  }
-
-  #onH1Request(req: IncomingMessage, res: ServerResponse): void {
-    const conn = this.#bySocket.get(req.socket);
-    if (conn === undefined) {
-      res.destroy();
-      return;
-    }
-    new ActiveStream(this.#rt, new H1Downstream(req, res, conn.h1, this.#countRequest(conn)), conn.facts).start();
-  }
-
-  #onH1Raw(req: IncomingMessage, socket: Socket, head: Buffer): void {
-    const conn = this.#bySocket.get(socket);
-    if (conn === undefined) {
-      socket.destroy();
-      return;
-    }
-    new ActiveStream(this.#rt, new H1Downstream(req, undefined, conn.h1, this.#countRequest(conn), { socket, head }), conn.facts).start();
   }
 
   /** Counts a request on `conn`; true when it is the last one max_requests_per_connection allows. */
@@ -186,23 +177,14 @@ export class HttpConnectionManager implements NetworkFilter {
     return true;
   }
 
-  /** A request node's parser rejected (smuggling, bad framing, oversized or slow headers): answer and close. */
-  #onClientError(err: Error & { code?: string; reason?: string }, socket: Socket): void {
-    const code = err.code ?? '';
+  /** A request the codec could not read, or whose headers came too slowly (the codec answered it). */
+  #codecError(conn: Connection, status: number, cause: string): void {
     const s = this.#rt.stats;
-    if (code === 'ECONNRESET' || !socket.writable || (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true) {
-      socket.destroy();
-      return;
-    }
-    const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     if (status === 408) s.rqHeaderTimeout.value++;
     else s.cxProtocolError.value++;
     if (status === 431) s.rqTooLarge.value++;
-    const cause = headerSafe(status === 408 ? 'request headers timeout' : `malformed HTTP request: ${code}${err.reason !== undefined ? ` (${err.reason})` : ''}`);
-    const body = `${cause}\n`;
-    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${ERROR_HEADER}: ${cause}\r\n\r\n${body}`);
     s.status(status);
-    this.#logCodecError(socket, status, cause);
+    this.#logCodecError(conn.socket, status, cause);
   }
 
   #logCodecError(socket: Socket, status: number, cause: string): void {
@@ -280,3 +262,10 @@ export class HttpConnectionManager implements NetworkFilter {
 }
 
 const sessionConnections = new WeakMap<ServerHttp2Session, Connection>();
+
+/** How often HTTP/1 timeouts are checked: a quarter of the shortest, between 25 ms and 1 s; 0 when none is set. */
+function sweepInterval(s: H1Settings): number {
+  let shortest = Infinity;
+  for (const ms of [s.requestHeadersTimeoutMs, s.requestTimeoutMs, s.idleTimeoutMs]) if (ms > 0 && ms < shortest) shortest = ms;
+  return shortest === Infinity ? 0 : Math.max(25, Math.min(1000, Math.floor(shortest / 4)));
+}

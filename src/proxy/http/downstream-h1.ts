@@ -1,25 +1,36 @@
 /**
- * HTTP/1.x downstream exchanges over node:http's strict parser (llhttp: rejects CL+TE, bad chunking,
- * invalid header characters). Two shapes: ordinary requests (`IncomingMessage` + `ServerResponse`), and
- * requests node hands over with the raw socket (`Upgrade` and `CONNECT`), where a `ServerResponse`
- * assigned to the socket serves local replies and `tunnel()` writes the 101/200 head itself.
+ * One HTTP/1.x downstream exchange on weft's own codec: the request as `RequestParser` read it, its body
+ * as a paused stream, and the response written straight to the socket with the framing this side
+ * chooses (RFC 9112 §6): `content-length` when the response declares it, chunked for HTTP/1.1
+ * otherwise (trailers ride on the last chunk), close-delimited for HTTP/1.0; no body for HEAD, 1xx,
+ * 204 and 304. The head and the body bytes written in the same tick leave in one system call. Upgrade
+ * and CONNECT requests hand the socket over through `tunnel`, with the bytes read past their head.
  */
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { http } from '../core/builtins.ts';
-import { splitAbsoluteForm, type Downstream, type DownstreamListener } from './downstream.ts';
+import type { RequestParser } from '../codec/http1/request-parser.ts';
+import { TOKEN } from '../codec/http1/message-parser.ts';
+import { splitAbsoluteForm, type BodyStream, type Downstream, type DownstreamListener } from './downstream.ts';
 import { firstValue, type HeaderMap } from './headers.ts';
 import type { HttpProtocol } from './stream-info.ts';
 
-/** The codec state shared by all exchanges on one connection. */
-export interface H1ConnectionState {
+/** The connection, as its exchanges see it. */
+export interface H1Link {
+  readonly socket: Socket;
   /** Close the connection after the current response (draining, max requests, max duration). */
   closeAfterResponse: boolean;
+  /** The response is complete (or the exchange ended without one). */
+  exchangeDone(ex: H1Downstream): void;
+  /** The body's reader wants bytes again. */
+  resumeBody(): void;
+  /** Takes the socket away from the codec for a tunnel; returns the bytes read past the head. */
+  handOver(): Buffer | undefined;
 }
 
-const DOWNSTREAM = Symbol('weft.downstream');
-type TaggedResponse = ServerResponse & { [DOWNSTREAM]?: H1Downstream };
+const Framing = { None: 0, Length: 1, Chunked: 2, UntilClose: 3 } as const;
+type Framing = (typeof Framing)[keyof typeof Framing];
 
 export class H1Downstream implements Downstream {
   readonly protocol: HttpProtocol;
@@ -32,119 +43,228 @@ export class H1Downstream implements Downstream {
   readonly upgrade: string | undefined;
   readonly connect: boolean;
   readonly hasBody: boolean;
-  readonly body: IncomingMessage;
-  readonly #res: ServerResponse;
-  readonly #conn: H1ConnectionState;
-  /** The connection's last request (max_requests_per_connection): its response closes the connection. */
-  readonly #last: boolean;
-  /** Set for upgrade/CONNECT exchanges: the raw socket and bytes read past the head. */
-  readonly #socket: Socket | undefined;
-  readonly #head: Buffer | undefined;
+  /** When the head was read (performance.now()), for the request timeout. */
+  readonly startedAt: number;
+  readonly #link: H1Link;
+  readonly #socket: Socket;
+  /** The client lets the connection carry another request, and this is not its last. */
+  readonly #keepAlive: boolean;
+  #body: H1RequestBody | undefined;
+  #requestDone = false;
+  #headersSent = false;
+  #framing: Framing = Framing.None;
+  #remaining = 0;
+  /** This response closes the connection. */
+  #close = false;
   #closed = false;
   #aborted = false;
+  #tunnelled = false;
   #listener: DownstreamListener | undefined;
 
-  /** The response's 'close' and 'error' listener: one function for every response, finding its exchange by a tag. */
-  static readonly #onResponseEnd = function (this: TaggedResponse): void {
-    const down = this[DOWNSTREAM];
-    if (down !== undefined) down.#finish();
-  };
-
-  constructor(req: IncomingMessage, res: ServerResponse | undefined, conn: H1ConnectionState, last: boolean, raw?: { socket: Socket; head: Buffer }) {
-    this.#last = last;
-    this.protocol = req.httpVersionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
-    this.method = req.method ?? 'GET';
-    this.headers = req.headers;
-    this.headerCount = req.rawHeaders.length >>> 1;
-    this.body = req;
-    this.#conn = conn;
-    this.#socket = raw?.socket;
-    this.#head = raw?.head;
-    const url = req.url ?? '/';
-    this.connect = this.method === 'CONNECT';
-    const abs = this.connect ? undefined : splitAbsoluteForm(url);
+  constructor(link: H1Link, p: RequestParser, last: boolean, now: number) {
+    this.#link = link;
+    this.#socket = link.socket;
+    this.startedAt = now;
+    this.protocol = p.http10 ? 'HTTP/1.0' : 'HTTP/1.1';
+    this.method = p.method;
+    this.headers = p.headers;
+    this.headerCount = p.fieldCount;
+    this.connect = p.connect;
+    this.upgrade = p.upgrade;
+    this.hasBody = p.hasBody;
+    this.#keepAlive = p.keepAlive && !last && !p.connect && p.upgrade === undefined;
+    const target = p.target;
+    const abs = this.connect ? undefined : splitAbsoluteForm(target);
     this.absoluteForm = abs !== undefined;
-    this.authority = this.connect ? url : (abs?.authority ?? firstValue(req.headers, 'host') ?? '');
-    this.path = this.connect ? '' : (abs?.path ?? url);
-    this.upgrade = raw !== undefined && !this.connect ? (firstValue(req.headers, 'upgrade') ?? '').toLowerCase() || undefined : undefined;
-    this.hasBody = raw === undefined && (req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0'));
-    const response: TaggedResponse = res ?? this.#rawResponse(req, raw!.socket);
-    this.#res = response;
-    response[DOWNSTREAM] = this;
-    response.on('close', H1Downstream.#onResponseEnd);
-    response.on('error', H1Downstream.#onResponseEnd);
+    this.authority = this.connect ? target : (abs?.authority ?? firstValue(p.headers, 'host') ?? '');
+    this.path = this.connect ? '' : (abs?.path ?? target);
   }
 
-  #rawResponse(req: IncomingMessage, socket: Socket): ServerResponse {
-    const res = new http.ServerResponse(req);
-    res.assignSocket(socket);
-    res.shouldKeepAlive = false;
-    res.once('finish', () => socket.end());
-    socket.once('close', () => this.#finish());
-    return res;
+  get body(): BodyStream {
+    return (this.#body ??= new H1RequestBody(this.#link));
   }
-
-  #finish(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (!this.#res.writableFinished && !this.#tunnelled) {
-      this.#aborted = true;
-      this.#listener?.downstreamAborted();
-    }
-    this.#listener?.downstreamClosed();
-  }
-
-  #tunnelled = false;
 
   get headersSent(): boolean {
-    return this.#res.headersSent || this.#tunnelled;
+    return this.#headersSent;
   }
 
   get closed(): boolean {
     return this.#closed;
   }
 
-  writeHead(status: number, headers: OutgoingHttpHeaders, endStream: boolean): void {
-    if (this.#closed || this.headersSent) return;
-    try {
-      if (this.#last || this.#conn.closeAfterResponse) this.#res.shouldKeepAlive = false;
-      this.#res.writeHead(status, headers);
-      if (endStream) this.#res.end();
-    } catch {
-      this.reset();
+  get requestDone(): boolean {
+    return this.#requestDone;
+  }
+
+  /** Whether the connection may carry the next request after this exchange. */
+  get reusable(): boolean {
+    return !this.#close && this.#requestDone && !this.#tunnelled && !this.#aborted;
+  }
+
+  /** Body bytes from the parser; false stops it (nobody reads yet, or the reader paused). */
+  bodyBytes(chunk: Buffer): boolean {
+    return (this.#body ??= new H1RequestBody(this.#link)).push(chunk);
+  }
+
+  get bodyPaused(): boolean {
+    return this.#body !== undefined && this.#body.stalled;
+  }
+
+  #timedOut = false;
+
+  /** The request did not arrive in time (once). */
+  requestTimedOut(): void {
+    if (this.#timedOut || this.#closed) return;
+    this.#timedOut = true;
+    this.#listener?.requestTimedOut();
+  }
+
+  /** The request is complete. */
+  requestEnded(): void {
+    this.#requestDone = true;
+    this.#body?.end();
+  }
+
+  /** The connection is gone, or the request could not be read: the exchange ends here. */
+  abort(err: Error): void {
+    this.#body?.fail(err);
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!this.#tunnelled) {
+      this.#aborted = true;
+      this.#listener?.downstreamAborted();
     }
+    this.#listener?.downstreamClosed();
+  }
+
+  writeHead(status: number, headers: OutgoingHttpHeaders, endStream: boolean): void {
+    if (this.#closed || this.#headersSent) return;
+    let head: string;
+    try {
+      head = this.#head(status, headers, endStream);
+    } catch {
+      this.reset(); // a field the codec cannot write (control characters): nothing was sent
+      return;
+    }
+    this.#headersSent = true;
+    const socket = this.#socket;
+    // Corked until the end of the tick, so the head leaves with the body bytes written right after it.
+    socket.cork();
+    socket.write(head, 'latin1');
+    process.nextTick(uncork, socket);
+    if (endStream) this.#complete();
+  }
+
+  #head(status: number, headers: OutgoingHttpHeaders, endStream: boolean): string {
+    let head = statusLine(status);
+    let length = -1;
+    let date = false;
+    for (const name in headers) {
+      const value = headers[name];
+      if (value === undefined) continue;
+      switch (name) {
+        case 'content-length': {
+          const n = Number(Array.isArray(value) ? value[0] : value);
+          if (Number.isSafeInteger(n) && n >= 0) length = n;
+          continue;
+        }
+        case 'connection': case 'transfer-encoding': case 'keep-alive':
+          continue; // framing and persistence are the codec's
+        case 'date':
+          date = true;
+          break;
+        default:
+      }
+      checkName(name);
+      if (Array.isArray(value)) {
+        for (const v of value) head += `${name}: ${checkValue(v)}\r\n`;
+      } else head += `${name}: ${typeof value === 'number' ? value : checkValue(value)}\r\n`;
+    }
+    if (!date) head += `date: ${httpDate()}\r\n`;
+    let close = this.#link.closeAfterResponse || !this.#keepAlive || !this.#requestDone;
+    if (this.method === 'HEAD' || status === 204 || status === 304 || status < 200) {
+      if (length >= 0 && status !== 204) head += `content-length: ${length}\r\n`;
+    } else if (endStream) {
+      head += 'content-length: 0\r\n';
+    } else if (length >= 0) {
+      head += `content-length: ${length}\r\n`;
+      this.#framing = Framing.Length;
+      this.#remaining = length;
+    } else if (this.protocol === 'HTTP/1.1') {
+      head += 'transfer-encoding: chunked\r\n';
+      this.#framing = Framing.Chunked;
+    } else {
+      this.#framing = Framing.UntilClose;
+      close = true;
+    }
+    this.#close = close;
+    if (close) head += 'connection: close\r\n';
+    else if (this.protocol === 'HTTP/1.0') head += 'connection: keep-alive\r\n';
+    return `${head}\r\n`;
   }
 
   expectTrailers(): void {
-    // HTTP/1.1 carries trailers only in chunked framing, which node uses when no content-length is set.
+    // Trailers ride on the last chunk; a response with a declared length drops them.
   }
 
   write(chunk: Buffer): boolean {
-    if (this.#closed) return true;
-    try {
-      return this.#res.write(chunk);
-    } catch {
-      this.reset();
-      return true;
+    if (this.#closed || !this.#headersSent) return true;
+    const socket = this.#socket;
+    switch (this.#framing) {
+      case Framing.Length: {
+        if (this.#remaining === 0) return true;
+        const part = chunk.length > this.#remaining ? chunk.subarray(0, this.#remaining) : chunk;
+        this.#remaining -= part.length;
+        return socket.write(part);
+      }
+      case Framing.Chunked: {
+        if (chunk.length === 0) return true;
+        socket.cork();
+        socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+        socket.write(chunk);
+        const ok = socket.write('\r\n', 'latin1');
+        socket.uncork();
+        return ok;
+      }
+      case Framing.UntilClose:
+        return socket.write(chunk);
+      default:
+        return true;
     }
   }
 
   end(trailers?: OutgoingHttpHeaders): void {
     if (this.#closed) return;
-    try {
-      if (trailers !== undefined && this.protocol === 'HTTP/1.1') this.#res.addTrailers(trailers as Record<string, string>);
-    } catch {
-      // Trailers that node cannot write (invalid characters) are dropped; the body is complete.
+    if (!this.#headersSent) {
+      this.writeHead(200, {}, true);
+      return;
     }
-    try {
-      this.#res.end();
-    } catch {
-      this.reset();
+    if (this.#framing === Framing.Chunked) {
+      let last = '0\r\n';
+      if (trailers !== undefined) {
+        for (const name in trailers) {
+          const value = trailers[name];
+          if (value === undefined || !validName(name)) continue;
+          for (const v of Array.isArray(value) ? value : [String(value)]) if (validValue(v)) last += `${name}: ${v}\r\n`;
+        }
+      }
+      this.#socket.write(`${last}\r\n`, 'latin1');
+    } else if (this.#framing === Framing.Length && this.#remaining > 0) {
+      this.reset(); // fewer bytes than declared: the client must see the response cut, not complete
+      return;
     }
+    this.#complete();
+  }
+
+  #complete(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listener?.downstreamClosed();
+    this.#link.exchangeDone(this);
   }
 
   onDrain(cb: () => void): void {
-    this.#res.once('drain', cb);
+    this.#socket.once('drain', cb);
   }
 
   attach(listener: DownstreamListener): void {
@@ -154,23 +274,164 @@ export class H1Downstream implements Downstream {
   }
 
   reset(): void {
-    if (this.#socket !== undefined) this.#socket.destroy();
-    else this.#res.destroy();
-    this.#finish();
+    // An HTTP/1 stream cannot be reset alone: the connection goes, which aborts this exchange.
+    this.#socket.destroy();
   }
 
   tunnel(status: number, headers: OutgoingHttpHeaders): Duplex | undefined {
-    const socket = this.#socket;
-    if (socket === undefined || this.#closed || this.headersSent) return undefined;
-    this.#tunnelled = true;
-    let head = `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Unknown'}\r\n`;
-    for (const [name, value] of Object.entries(headers)) {
-      if (value === undefined) continue;
-      if (Array.isArray(value)) for (const v of value) head += `${name}: ${v}\r\n`;
-      else head += `${name}: ${value}\r\n`;
+    if ((!this.connect && this.upgrade === undefined) || this.#closed || this.#headersSent) return undefined;
+    let head = statusLine(status);
+    try {
+      for (const name in headers) {
+        const value = headers[name];
+        if (value === undefined) continue;
+        checkName(name);
+        if (Array.isArray(value)) for (const v of value) head += `${name}: ${checkValue(v)}\r\n`;
+        else head += `${name}: ${typeof value === 'number' ? value : checkValue(value)}\r\n`;
+      }
+    } catch {
+      this.reset();
+      return undefined;
     }
-    socket.write(`${head}\r\n`);
-    if (this.#head !== undefined && this.#head.length > 0) socket.unshift(this.#head);
+    // The exchange stays open as long as the tunnel: the connection's close ends it (not as an abort).
+    this.#tunnelled = true;
+    this.#headersSent = true;
+    const socket = this.#socket;
+    const early = this.#link.handOver();
+    socket.write(`${head}\r\n`, 'latin1');
+    if (early !== undefined && early.length > 0) socket.unshift(early);
     return socket;
   }
+}
+
+/**
+ * The request body as a paused stream, in the shape `RequestBody` reads (`BodyStream`). Bytes that
+ * arrive while nobody reads, or while the reader is paused, are held here and the parser stops, so the
+ * socket stops being read: backpressure reaches the client through TCP.
+ */
+class H1RequestBody implements BodyStream {
+  readonly #link: H1Link;
+  #onData: ((chunk: Buffer) => void) | undefined;
+  #onEnd: (() => void) | undefined;
+  #onError: ((err: Error) => void) | undefined;
+  #held: Buffer[] = [];
+  #paused = true;
+  #ended = false;
+  #endSent = false;
+
+  constructor(link: H1Link) {
+    this.#link = link;
+  }
+
+  /** Whether bytes are waiting for the reader (the parser must stop). */
+  get stalled(): boolean {
+    return this.#paused || this.#onData === undefined;
+  }
+
+  on(event: 'data', cb: (chunk: Buffer) => void): this {
+    if (event === 'data') this.#onData = cb;
+    return this;
+  }
+
+  once(event: 'end' | 'error', cb: (() => void) | ((err: Error) => void)): this {
+    if (event === 'end') this.#onEnd = cb as () => void;
+    else this.#onError = cb as (err: Error) => void;
+    return this;
+  }
+
+  pause(): this {
+    this.#paused = true;
+    return this;
+  }
+
+  resume(): this {
+    if (!this.#paused) return this;
+    this.#paused = false;
+    const held = this.#held;
+    while (held.length > 0 && !this.#paused && this.#onData !== undefined) this.#onData(held.shift()!);
+    if (this.#paused) return this;
+    if (held.length === 0 && this.#ended) this.#sendEnd();
+    else this.#link.resumeBody();
+    return this;
+  }
+
+  push(chunk: Buffer): boolean {
+    if (this.stalled || this.#held.length > 0) {
+      this.#held.push(chunk);
+      return false;
+    }
+    this.#onData!(chunk);
+    return !this.#paused;
+  }
+
+  end(): void {
+    this.#ended = true;
+    if (!this.stalled && this.#held.length === 0) this.#sendEnd();
+  }
+
+  fail(err: Error): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#endSent = true;
+    this.#onError?.(err);
+  }
+
+  #sendEnd(): void {
+    if (this.#endSent) return;
+    this.#endSent = true;
+    this.#onEnd?.();
+  }
+}
+
+function uncork(socket: Socket): void {
+  socket.uncork();
+}
+
+const statusLines: string[] = [];
+
+function statusLine(status: number): string {
+  return (statusLines[status] ??= `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Unknown'}\r\n`);
+}
+
+let dateSecond = -1;
+let dateValue = '';
+
+/** The `date` field value, formatted once per second. */
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateValue = new Date(now).toUTCString();
+  }
+  return dateValue;
+}
+
+/** Field names already checked (they repeat across responses). */
+const goodNames = new Set<string>();
+
+function validName(name: string): boolean {
+  if (goodNames.has(name)) return true;
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 128 || TOKEN[c] === 0) return false;
+  }
+  if (goodNames.size < 4096) goodNames.add(name);
+  return true;
+}
+
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+function validValue(value: string): boolean {
+  return !BAD_VALUE.test(value);
+}
+
+function checkName(name: string): void {
+  if (!validName(name)) throw new TypeError(`invalid response header name ${JSON.stringify(name)}`);
+}
+
+function checkValue(value: string): string {
+  if (!validValue(value)) throw new TypeError('invalid character in a response header value');
+  return value;
 }

@@ -1,14 +1,26 @@
 /**
- * One downstream request/response exchange, the same shape for every codec (HTTP/1.x from node:http,
- * HTTP/2 from node:http2's core stream API), so the connection manager and the router never branch on
+ * One downstream request/response exchange, the same shape for every codec (HTTP/1.x from weft's own
+ * codec, HTTP/2 from node:http2's core stream API), so the connection manager and the router never branch on
  * the protocol. Implementations: `downstream-h1.ts`, `downstream-h2.ts`. Every method is safe to call in
  * any state: writes after a reset are dropped, and codec errors are swallowed (the stream is reset
  * instead), so nothing here throws into the event loop.
  */
 import type { OutgoingHttpHeaders } from 'node:http';
-import type { Duplex, Readable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import type { HeaderMap } from './headers.ts';
 import type { HttpProtocol } from './stream-info.ts';
+
+/**
+ * A request body as `RequestBody` reads it: the part of a Readable it uses (node:http2's streams are
+ * Readables; the HTTP/1 codec has its own).
+ */
+export interface BodyStream {
+  on(event: 'data', cb: (chunk: Buffer) => void): unknown;
+  once(event: 'end', cb: () => void): unknown;
+  once(event: 'error', cb: (err: Error) => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+}
 
 /** What the stream hears from its codec (one listener per exchange, set by `attach`). */
 export interface DownstreamListener {
@@ -16,6 +28,8 @@ export interface DownstreamListener {
   downstreamAborted(): void;
   /** The exchange is over, for any reason. */
   downstreamClosed(): void;
+  /** The whole request did not arrive within the HCM's `request_timeout`. */
+  requestTimedOut(): void;
 }
 
 export interface Downstream {
@@ -37,7 +51,7 @@ export interface Downstream {
   /** Whether a request body follows the headers. */
   readonly hasBody: boolean;
   /** The request body (not for upgrades and CONNECT, which use `tunnel`). Starts paused. */
-  readonly body: Readable;
+  readonly body: BodyStream;
   readonly headersSent: boolean;
   /** Whether the exchange ended: response complete, reset, or the client went away. */
   readonly closed: boolean;

@@ -27,6 +27,7 @@ export class HcmStats {
   readonly rqTxReset: Counter;
   readonly rqIdleTimeout: Counter;
   readonly rqHeaderTimeout: Counter;
+  readonly rqTimeout: Counter;
   readonly rqTooLarge: Counter;
   readonly rqWsOnNonWsRoute: Counter;
   readonly noRoute: Counter;
@@ -58,6 +59,7 @@ export class HcmStats {
     this.rqTxReset = c('downstream_rq_tx_reset');
     this.rqIdleTimeout = c('downstream_rq_idle_timeout');
     this.rqHeaderTimeout = c('downstream_rq_header_timeout');
+    this.rqTimeout = c('downstream_rq_timeout');
     this.rqTooLarge = c('downstream_rq_too_large');
     this.rqWsOnNonWsRoute = c('downstream_rq_ws_on_non_ws_route');
     this.noRoute = c('no_route');

@@ -7,9 +7,10 @@
  * touches the downstream stream (which would kill the connection before the local reply).
  */
 import { Readable } from 'node:stream';
+import type { BodyStream } from './downstream.ts';
 
 export class RequestBody {
-  readonly #source: Readable;
+  readonly #source: BodyStream;
   #chunks: Buffer[] = [];
   #retain: boolean;
   readonly #limit: number;
@@ -21,13 +22,13 @@ export class RequestBody {
   #discarded = false;
 
   /** `retainLimit` 0: stream only, no replay. */
-  constructor(source: Readable, retainLimit: number) {
+  constructor(source: BodyStream, retainLimit: number) {
     this.#source = source;
     this.#retain = retainLimit > 0;
     this.#limit = retainLimit;
     source.on('data', (chunk: Buffer) => this.#onData(chunk));
     source.once('end', () => this.#onEnd());
-    source.once('error', (err) => this.#reader?.destroy(err));
+    source.once('error', (err: Error) => this.#reader?.destroy(err));
     source.pause();
   }
 

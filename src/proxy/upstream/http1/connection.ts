@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Exchange, ExchangeHost } from './exchange.ts';
 import { InvalidRequestError } from './request-head.ts';
-import { ResponseParser, type ParserLimits } from './response-parser.ts';
+import { ResponseParser, type ParserLimits } from '../../codec/http1/response-parser.ts';
 
 /** The pool's side of a connection. */
 export interface ConnectionOwner {

@@ -10,7 +10,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { RequestHead } from './request-head.ts';
-import type { ResponseSink } from './response-parser.ts';
+import type { ResponseSink } from '../../codec/http1/response-parser.ts';
 
 /** What an exchange needs from the connection running it. */
 export interface ExchangeHost {

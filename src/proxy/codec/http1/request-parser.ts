@@ -1,0 +1,131 @@
+/**
+ * An incremental, strict HTTP/1.1 request parser for weft's downstream connections (RFC 9112), one
+ * request at a time: the connection asks for the next request only when the previous response is done,
+ * which keeps pipelined responses in order. Field and body grammar are `MessageParser`'s.
+ *
+ * What a server must refuse, and does here (400 unless said otherwise):
+ * - a request line that is not `method SP target SP HTTP/1.x` (method a token; target without spaces or
+ *   control characters);
+ * - Content-Length together with Transfer-Encoding (request smuggling), Transfer-Encoding in HTTP/1.0,
+ *   and codings other than `chunked` (501, as Envoy);
+ * - an HTTP/1.1 request with no Host, or more than one (RFC 9112 §3.2), except CONNECT and absolute-form;
+ * - heads over the configured size (431).
+ * Requests have no close-delimited bodies: neither header means no body. CONNECT and upgrade requests
+ * (`Connection: upgrade` + `Upgrade`, except h2c) end at their head; what follows belongs to the tunnel.
+ */
+import type { HeaderMap } from '../../http/headers.ts';
+import { Framing, MessageParser, NO_TRAILERS, State, TOKEN, type ParserLimits } from './message-parser.ts';
+
+export { HttpParseError } from './message-parser.ts';
+
+/** Receives requests: `onRequest` for each head (read it from the parser), then body and end. */
+export interface RequestSink {
+  /** False stops the parser after the head. */
+  onRequest(parser: RequestParser): boolean;
+  onBody(chunk: Buffer): boolean;
+  onEnd(trailers: HeaderMap): void;
+}
+
+const CODE = 'WEFT_DOWNSTREAM_PROTOCOL_ERROR';
+
+export class RequestParser extends MessageParser {
+  readonly #sink: RequestSink;
+  /** The last request's head. */
+  method = '';
+  target = '';
+  http10 = false;
+  headers: HeaderMap = NO_TRAILERS;
+  fieldCount = 0;
+  /** Whether the client lets the connection carry another request after this one. */
+  keepAlive = false;
+  /** Lowercase upgrade token of an upgrade request, else undefined. */
+  upgrade: string | undefined;
+  connect = false;
+  expectContinue = false;
+  hasBody = false;
+
+  constructor(sink: RequestSink, limits: ParserLimits) {
+    super(limits, 'client', CODE, 'a request head');
+    this.#sink = sink;
+    this.beginHead();
+  }
+
+  /** Starts reading the next request (after the previous response is done). */
+  next(): void {
+    this.beginHead();
+  }
+
+  protected override onHeadText(text: string): void {
+    // Empty lines before a request line are ignored (RFC 9112 §2.2).
+    let start = 0;
+    while (text.charCodeAt(start) === 0x0d && text.charCodeAt(start + 1) === 0x0a) start += 2;
+    const lineEnd = text.indexOf('\r\n', start);
+    if (lineEnd < 0) throw this.fail('an empty request');
+    const sp1 = text.indexOf(' ', start);
+    const sp2 = sp1 < 0 ? -1 : text.indexOf(' ', sp1 + 1);
+    if (sp1 <= start || sp2 < 0 || sp2 > lineEnd || sp2 === sp1 + 1 || lineEnd - sp2 !== 9 || !text.startsWith('HTTP/1.', sp2 + 1)) {
+      throw this.fail(`a malformed request line ${JSON.stringify(text.slice(start, Math.min(lineEnd, start + 60)))}`);
+    }
+    const minor = text.charCodeAt(lineEnd - 1);
+    if (minor !== 0x31 && minor !== 0x30) throw this.fail(`an unsupported HTTP version ${JSON.stringify(text.slice(sp2 + 1, lineEnd))}`, 505);
+    for (let i = start; i < sp1; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 128 || TOKEN[c] === 0) throw this.fail(`an invalid method ${JSON.stringify(text.slice(start, sp1))}`);
+    }
+    for (let i = sp1 + 1; i < sp2; i++) {
+      const c = text.charCodeAt(i);
+      if (c <= 0x20 || c === 0x7f) throw this.fail('a control character or space in the request target');
+    }
+    const method = text.slice(start, sp1);
+    const target = text.slice(sp1 + 1, sp2);
+    const http10 = minor === 0x30;
+    const framing = new Framing();
+    const { headers, count } = this.fields(text, lineEnd + 2, framing);
+    const connect = method === 'CONNECT';
+    if (!http10 && framing.hosts !== 1 && !(framing.hosts === 0 && (connect || target.charCodeAt(0) !== 0x2f))) {
+      throw this.fail(framing.hosts === 0 ? 'an HTTP/1.1 request without a host header' : 'more than one host header');
+    }
+    let length = 0;
+    let chunked = false;
+    if (framing.transferEncoding) {
+      if (framing.contentLength >= 0) throw this.fail('both content-length and transfer-encoding');
+      if (http10) throw this.fail('transfer-encoding in an HTTP/1.0 request');
+      if (!framing.onlyChunked) throw this.fail(`an unsupported transfer-encoding ${JSON.stringify(headers['transfer-encoding'])}`, 501);
+      chunked = true;
+    } else if (framing.contentLength > 0) length = framing.contentLength;
+    let upgrade: string | undefined;
+    if (!connect && framing.upgradeToken && !http10) {
+      const u = headers['upgrade'];
+      const token = (Array.isArray(u) ? u[0] : u)?.toLowerCase();
+      if (token !== undefined && token !== '' && token !== 'h2c') upgrade = token;
+    }
+    this.method = method;
+    this.target = target;
+    this.http10 = http10;
+    this.headers = headers;
+    this.fieldCount = count;
+    this.keepAlive = http10 ? framing.keepAlive && !framing.close : !framing.close;
+    this.upgrade = upgrade;
+    this.connect = connect;
+    this.expectContinue = framing.expectContinue && !http10;
+    const tunnel = connect || upgrade !== undefined;
+    this.hasBody = !tunnel && (chunked || length > 0);
+    const go = this.#sink.onRequest(this);
+    if (tunnel) {
+      this.state = State.Upgraded;
+      this.stopped = true;
+      return;
+    }
+    if (chunked) this.frameChunked();
+    else this.frameLength(length);
+    if (!go) this.stopped = true;
+  }
+
+  protected override onBodyBytes(chunk: Buffer): boolean {
+    return this.#sink.onBody(chunk);
+  }
+
+  protected override onMessageEnd(trailers: HeaderMap): void {
+    this.#sink.onEnd(trailers);
+  }
+}
