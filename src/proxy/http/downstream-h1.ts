@@ -96,9 +96,19 @@ export class H1Downstream implements Downstream {
     return this.#requestDone;
   }
 
-  /** Whether the connection may carry the next request after this exchange. */
+  /** Whether the connection may carry the next request after this exchange (once its request is read). */
   get reusable(): boolean {
-    return !this.#close && this.#requestDone && !this.#tunnelled && !this.#aborted;
+    return !this.#close && !this.#tunnelled && !this.#aborted;
+  }
+
+  /** The response is complete before the request: the rest of its body is read and dropped. */
+  discardBody(): void {
+    (this.#body ??= new H1RequestBody(this.#link)).discard();
+  }
+
+  /** Body bytes dropped by `discardBody`. */
+  get discardedBytes(): number {
+    return this.#body?.dropped ?? 0;
   }
 
   /** Body bytes from the parser; false stops it (nobody reads yet, or the reader paused). */
@@ -181,7 +191,7 @@ export class H1Downstream implements Downstream {
       } else head += `${name}: ${typeof value === 'number' ? value : checkValue(value)}\r\n`;
     }
     if (!date) head += `date: ${httpDate()}\r\n`;
-    let close = this.#link.closeAfterResponse || !this.#keepAlive || !this.#requestDone;
+    let close = this.#link.closeAfterResponse || !this.#keepAlive;
     if (this.method === 'HEAD' || status === 204 || status === 304 || status < 200) {
       if (length >= 0 && status !== 204) head += `content-length: ${length}\r\n`;
     } else if (endStream) {
@@ -318,6 +328,8 @@ class H1RequestBody implements BodyStream {
   #paused = true;
   #ended = false;
   #endSent = false;
+  #drop = false;
+  dropped = 0;
 
   constructor(link: H1Link) {
     this.#link = link;
@@ -325,7 +337,14 @@ class H1RequestBody implements BodyStream {
 
   /** Whether bytes are waiting for the reader (the parser must stop). */
   get stalled(): boolean {
-    return this.#paused || this.#onData === undefined;
+    return !this.#drop && (this.#paused || this.#onData === undefined);
+  }
+
+  /** From now on bytes are counted and dropped. */
+  discard(): void {
+    this.#drop = true;
+    for (const chunk of this.#held) this.dropped += chunk.length;
+    this.#held = [];
   }
 
   on(event: 'data', cb: (chunk: Buffer) => void): this {
@@ -356,6 +375,10 @@ class H1RequestBody implements BodyStream {
   }
 
   push(chunk: Buffer): boolean {
+    if (this.#drop) {
+      this.dropped += chunk.length;
+      return true;
+    }
     if (this.stalled || this.#held.length > 0) {
       this.#held.push(chunk);
       return false;

@@ -41,8 +41,13 @@ export interface H1Hooks {
 
 /** Pipelined bytes held while a response is pending, before the socket stops being read. */
 const PIPELINE_LIMIT = 64 * 1024;
-/** How long a closing connection keeps reading (and dropping) what the client still sends. */
+/**
+ * How long a closing connection keeps reading (and dropping) what the client still sends, and how long
+ * the rest of a request answered early may take to arrive before the connection closes.
+ */
 const LINGER_MS = 1000;
+/** How much of a request answered early is read and dropped to keep the connection. */
+const DISCARD_LIMIT = 1024 * 1024;
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
 export class H1Connection implements H1Link, RequestSink {
@@ -93,23 +98,40 @@ export class H1Connection implements H1Link, RequestSink {
   }
 
   onBody(chunk: Buffer): boolean {
-    return this.#exchange!.bodyBytes(chunk);
+    const ex = this.#exchange!;
+    const go = ex.bodyBytes(chunk);
+    if (ex.closed && ex.discardedBytes > DISCARD_LIMIT) {
+      this.#close(); // answered early, and the rest of the request is too long to wait for
+      return false;
+    }
+    return go;
   }
 
   onEnd(_trailers: HeaderMap): void {
-    this.#exchange!.requestEnded();
+    const ex = this.#exchange!;
+    ex.requestEnded();
+    if (ex.closed) this.exchangeDone(ex); // the response was complete first: the connection is free now
   }
 
   // ---- H1Link: called by exchanges ----
 
   exchangeDone(ex: H1Downstream): void {
     if (ex !== this.#exchange) return;
-    this.#exchange = undefined;
     if (!ex.reusable || this.closeAfterResponse || this.#parser.upgraded) {
+      this.#exchange = undefined;
       this.#close();
       return;
     }
     this.#idleSince = performance.now();
+    if (!ex.requestDone) {
+      // Answered before the request was read (a local reply to a POST, say): the rest of the body is
+      // read and dropped, so the connection can carry the next request (bounded in bytes and time).
+      ex.discardBody();
+      if (this.socket.isPaused()) this.socket.resume();
+      if (this.#buf !== undefined && !this.#pumping) process.nextTick(pumpLater, this);
+      return;
+    }
+    this.#exchange = undefined;
     if (this.#buf !== undefined) {
       this.#headSince = this.#idleSince;
       if (!this.#pumping) process.nextTick(pumpLater, this);
@@ -153,6 +175,8 @@ export class H1Connection implements H1Link, RequestSink {
         this.#hooks.idleTimeout();
         this.#close();
       }
+    } else if (ex.closed) {
+      if (now - this.#idleSince >= LINGER_MS) this.#close(); // the rest of a request answered early is late
     } else if (s.requestTimeoutMs > 0 && !ex.requestDone && now - ex.startedAt >= s.requestTimeoutMs) {
       ex.requestTimedOut();
     }

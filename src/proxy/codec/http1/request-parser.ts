@@ -60,7 +60,10 @@ export class RequestParser extends MessageParser {
     let start = 0;
     while (text.charCodeAt(start) === 0x0d && text.charCodeAt(start + 1) === 0x0a) start += 2;
     const lineEnd = text.indexOf('\r\n', start);
-    if (lineEnd < 0) throw this.fail('an empty request');
+    if (lineEnd < 0) {
+      this.beginHead(); // only empty lines so far: the request line is still to come
+      return;
+    }
     const sp1 = text.indexOf(' ', start);
     const sp2 = sp1 < 0 ? -1 : text.indexOf(' ', sp1 + 1);
     if (sp1 <= start || sp2 < 0 || sp2 > lineEnd || sp2 === sp1 + 1 || lineEnd - sp2 !== 9 || !text.startsWith('HTTP/1.', sp2 + 1)) {
