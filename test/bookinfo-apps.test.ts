@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { serviceBaseUrl } from '../samples/bookinfo/lib/env.ts';
@@ -334,12 +334,23 @@ describe('bookinfo apps behind a recording mesh proxy', () => {
     assert.throws(() => serviceBaseUrl('ratings', { RATINGS_SERVICE_PORT: 'x' }), /RATINGS_SERVICE_PORT: expected a port number 1-65535, got "x"/);
   });
 
-  test('SIGTERM stops every app cleanly with exit code 0', async () => {
+  test('SIGTERM stops every app cleanly with exit code 0, at once, even with a connection that never sent a request', async () => {
+    // A proxy's pool may hold a connection it opened for a request that went elsewhere; Node's
+    // closeIdleConnections() does not count it as idle, so it would hold server.close() for the grace period.
+    const silent = await Promise.all(Object.values(apps).map((app) => new Promise<ReturnType<typeof connect>>((resolve) => {
+      const s = connect(app.port, '127.0.0.1', () => resolve(s));
+      s.on('error', () => {});
+    })));
+    const start = performance.now();
     const exits = Object.values(apps).map((app) => new Promise<[string, number | null, string | null]>((resolve) => {
       app.child.once('exit', (code, signal) => resolve([app.name, code, signal]));
       app.child.kill('SIGTERM');
     }));
     for (const [name, code, signal] of await Promise.all(exits)) assert.deepEqual({ name, code, signal }, { name, code: 0, signal: null });
+    const ms = performance.now() - start;
+    for (const s of silent) s.destroy();
     assert.match(apps.productpage.output(), /^productpage stopping \(SIGTERM\)$/m);
+    for (const app of Object.values(apps)) assert.doesNotMatch(app.output(), /still in flight/, app.name);
+    assert.ok(ms < 3000, `the apps took ${ms.toFixed(0)} ms to stop`);
   });
 });

@@ -278,6 +278,8 @@ describe('weft demo: Istio\'s bookinfo tasks through the ingress gateway', { tim
     // On failure, show the lifecycle lines (the whole output is mostly request logs).
     const lifecycle = output.split('\n').filter((l) => !/\] (GET|POST) \//.test(l)).slice(-60).join('\n');
     for (const w of ['productpage-v1', 'details-v1', 'reviews-v1', 'reviews-v2', 'reviews-v3', 'ratings-v1']) assert.match(output, new RegExp(`\\[${w}/proxy\\] weft run: app exited with code 0`), lifecycle);
+    // An app names what it had to cut when its grace ran out: nothing may be left hanging.
+    assert.doesNotMatch(output, /still in flight/, lifecycle);
     const [host, port] = api.split(':');
     assert.equal(await new Promise((resolve) => net.connect(Number(port), host).once('connect', () => resolve(true)).once('error', () => resolve(false))), false);
   });

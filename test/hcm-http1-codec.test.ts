@@ -143,3 +143,24 @@ describe('HTTP/1.x downstream codec', () => {
     assert.equal(proxy.counter('http.test.downstream_cx_idle_timeout'), before + 1);
   });
 });
+
+describe('HTTP/1.x downstream codec without a headers timeout', () => {
+  it('closes a connection whose request head never completes within idle_timeout (no slow-loris hold)', async () => {
+    const up = await h1Server(echo('up'));
+    const proxy = await startProxy(hcm({
+      routeConfig: routeConfig([{ match: { prefix: '/' }, route: { cluster: 'up' } }]),
+      commonHttpProtocolOptions: { idleTimeout: { seconds: 0, nanos: 300_000_000 } },
+    }), (c) => c.add({ name: 'up', hosts: [{ address: '127.0.0.1', port: up.port }] }));
+    try {
+      const c = await rawConnection(proxy.port);
+      c.write('GET / HTTP/1.1\r\nHost: x\r\n');
+      const trickle = setInterval(() => c.socket.writable && c.write('x-slow: 1\r\n'), 50);
+      await c.closed;
+      clearInterval(trickle);
+      assert.equal(proxy.counter('http.test.downstream_cx_idle_timeout'), 1);
+    } finally {
+      await proxy.close();
+      await up.close();
+    }
+  });
+});

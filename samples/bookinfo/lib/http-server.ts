@@ -5,6 +5,7 @@
  * SIGTERM/SIGINT.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { logError, logLine, logRequest } from './log.ts';
 
@@ -35,8 +36,12 @@ export interface AppOptions {
   readonly onClose?: () => void;
 }
 
-/** How long in-flight requests may run after SIGTERM/SIGINT before their connections are cut. */
-const SHUTDOWN_GRACE_MS = 5000;
+/**
+ * How long in-flight requests may run after SIGTERM/SIGINT before their connections are cut: less than
+ * the 5 s `weft run` (like Kubernetes' grace period) waits before SIGKILL, so the app always gets to
+ * say what it cut.
+ */
+const SHUTDOWN_GRACE_MS = 4000;
 
 /**
  * Idle keep-alive connections stay open this long. A proxy in front reuses pooled connections; if
@@ -119,24 +124,36 @@ async function dispatch(routes: readonly Route[], req: IncomingMessage, res: Ser
   }
 }
 
-/** Responses not yet sent, so a shutdown can make them the last on their connections. */
-const unanswered = new Set<ServerResponse>();
+/** Responses not yet sent (with their request line and start), so a shutdown can make them the last on their connections. */
+const unanswered = new Map<ServerResponse, string>();
+/** Set at SIGTERM: every response from then on closes its connection. */
+let stopping = false;
+/** Open connections, and those with a request in progress. */
+const sockets = new Set<Socket>();
+const busy = new WeakMap<Socket, number>();
 
 function installShutdown(server: Server, name: string, onClose: (() => void) | undefined): void {
-  let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
     logLine(`${name} stopping (${signal})`);
     // Node's server.close() waits for every connection, and a request in flight leaves its keep-alive
     // connection open after the answer: answer it with `connection: close` so the proxy's pool closes it.
-    for (const res of unanswered) if (!res.headersSent) res.shouldKeepAlive = false;
+    // Requests still arriving (a draining sidecar keeps serving its open connections) get the same.
+    for (const res of unanswered.keys()) if (!res.headersSent) res.shouldKeepAlive = false;
     server.close(() => {
       onClose?.();
       process.exit(0);
     });
+    // Node's closeIdleConnections() skips a connection that has not sent a request yet (a proxy's pool
+    // may hold one it opened for a request that went elsewhere): that too would hold server.close().
     server.closeIdleConnections();
-    setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
+    for (const socket of sockets) if ((busy.get(socket) ?? 0) === 0) socket.destroy();
+    setTimeout(() => {
+      const open = [...unanswered.values()];
+      logError(`${name}: ${open.length} request(s) still in flight ${SHUTDOWN_GRACE_MS} ms after ${signal}${open.length > 0 ? `: ${open.join(', ')}` : ' (an idle connection held the server)'}; closing every connection`);
+      server.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS).unref();
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
@@ -152,10 +169,18 @@ export function startApp(options: AppOptions): Server {
   const routes = [health, ...options.routes];
   const server = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => {
     const start = performance.now();
-    unanswered.add(res);
+    if (stopping) res.shouldKeepAlive = false;
+    const socket = req.socket;
+    busy.set(socket, (busy.get(socket) ?? 0) + 1);
+    res.once('close', () => busy.set(socket, (busy.get(socket) ?? 1) - 1));
+    unanswered.set(res, `${req.method} ${req.url} since ${new Date().toISOString()}`);
     res.once('close', () => unanswered.delete(res));
     res.once('close', () => logRequest(req.method ?? '-', req.url ?? '-', res.statusCode, performance.now() - start, !res.writableFinished));
     void dispatch(routes, req, res);
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
   });
   server.on('error', (err) => {
     logError(`${options.name}: cannot listen on 127.0.0.1:${options.port}: ${err.message}`);

@@ -168,10 +168,11 @@ export class H1Connection implements H1Link, RequestSink {
     const s = this.#settings;
     const ex = this.#exchange;
     if (ex === undefined) {
-      if (this.#headSince > 0) {
-        const limit = s.requestHeadersTimeoutMs || s.requestTimeoutMs;
-        if (limit > 0 && now - this.#headSince >= limit) this.#reject(408, 'request headers timeout');
-      } else if (s.idleTimeoutMs > 0 && now - this.#idleSince >= s.idleTimeoutMs) {
+      const limit = s.requestHeadersTimeoutMs || s.requestTimeoutMs;
+      if (this.#headSince > 0 && limit > 0) {
+        if (now - this.#headSince >= limit) this.#reject(408, 'request headers timeout');
+      } else if (s.idleTimeoutMs > 0 && now - Math.max(this.#idleSince, this.#headSince) >= s.idleTimeoutMs) {
+        // Without a headers timeout, a head that never completes is idleness too (no slow-loris hold).
         this.#hooks.idleTimeout();
         this.#close();
       }
@@ -223,19 +224,18 @@ export class H1Connection implements H1Link, RequestSink {
           this.socket.pause();
           return;
         }
-        let pos: number;
         try {
-          pos = parser.execute(buf, this.#pos);
+          const pos = parser.execute(buf, this.#pos);
+          if (pos >= buf.length) this.#buf = undefined;
+          else this.#pos = pos;
+          const fresh = this.#fresh;
+          if (fresh !== undefined) {
+            this.#fresh = undefined;
+            this.#hooks.exchange(fresh);
+          }
         } catch (err) {
           this.#codecError(err);
           return;
-        }
-        if (pos >= buf.length) this.#buf = undefined;
-        else this.#pos = pos;
-        const fresh = this.#fresh;
-        if (fresh !== undefined) {
-          this.#fresh = undefined;
-          this.#hooks.exchange(fresh);
         }
       }
     } finally {
@@ -244,8 +244,8 @@ export class H1Connection implements H1Link, RequestSink {
   }
 
   #codecError(err: unknown): void {
-    if (!(err instanceof HttpParseError)) throw err;
-    this.#reject(err.status, `malformed HTTP request: ${err.message}`);
+    if (err instanceof HttpParseError) this.#reject(err.status, `malformed HTTP request: ${err.message}`);
+    else this.socket.destroy(); // a bug below the codec costs this connection, never the process
   }
 
   /** Answers a request the codec gives up on (when no response has started), then closes. */

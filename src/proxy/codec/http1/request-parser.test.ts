@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { HeaderMap } from '../../http/headers.ts';
 import { HttpParseError, RequestParser, type RequestSink } from './request-parser.ts';
+import { rng, splitAt } from './fixtures.ts';
 
 interface Seen {
   method: string;
@@ -44,13 +45,7 @@ function parse(wire: string, cuts: number[] = [], pauses = 0): { requests: Seen[
   const sink = new Recorder();
   sink.pauses = pauses;
   const parser = new RequestParser(sink, { maxHeadBytes: 8192, maxFields: 100 });
-  let last = 0;
-  const pieces: Buffer[] = [];
-  for (const c of [...cuts].sort((a, b) => a - b)) {
-    pieces.push(bytes.subarray(last, c));
-    last = c;
-  }
-  pieces.push(bytes.subarray(last));
+  const pieces = splitAt(bytes, cuts);
   let rest = Buffer.alloc(0);
   for (const piece of pieces) {
     let pos = 0;
@@ -68,15 +63,6 @@ function rejects(wire: string, pattern: RegExp, status = 400): void {
   assert.throws(() => parse(wire), (err: unknown) => err instanceof HttpParseError && pattern.test(err.message) && err.status === status);
 }
 
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 describe('HTTP/1.1 request parser', () => {
   it('reads pipelined requests in order: bodiless, content-length, chunked with trailers, HTTP/1.0', () => {

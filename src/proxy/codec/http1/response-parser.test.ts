@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, it } from 'node:test';
 import { HttpParseError, ResponseParser, type ResponseSink } from './response-parser.ts';
+import { rng, splitAt } from './fixtures.ts';
 
 interface Seen {
   status?: number;
@@ -35,13 +36,7 @@ function parse(wire: string | Buffer, cuts: number[] = [], opts: { head?: boolea
   const sink = new Recorder();
   sink.pauses = opts.pauses ?? 0;
   parser.expect(sink, opts.head === true, opts.upgrade === true);
-  const pieces: Buffer[] = [];
-  let last = 0;
-  for (const c of [...cuts].sort((a, b) => a - b)) {
-    pieces.push(bytes.subarray(last, c));
-    last = c;
-  }
-  pieces.push(bytes.subarray(last));
+  const pieces = splitAt(bytes, cuts);
   let rest = Buffer.alloc(0);
   for (const piece of pieces) {
     let pos = 0;
@@ -56,16 +51,6 @@ function parse(wire: string | Buffer, cuts: number[] = [], opts: { head?: boolea
   return { ...sink.seen, rest, parser };
 }
 
-/** A seeded PRNG, so a failing case can be replayed. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 function rejects(wire: string, pattern: RegExp, opts: { upgrade?: boolean } = {}): void {
   assert.throws(() => parse(wire, [], opts), (err: unknown) => err instanceof HttpParseError && pattern.test(err.message));
