@@ -52,7 +52,7 @@ export function nextSteps(r: BenchResults): string[] {
     // one write, one writev and two reads per proxied request), so that share is the kernel's loopback
     // TCP path, which every proxy pays; what can still go is the JavaScript around it.
     const first = writes >= 0.2
-      ? `the work around the socket writes (${f(100 * writes, 0)}% of the sidecar's time is in write system calls, already one per message: \`strace -c\` shows one write and one writev per proxied request, so that part is the kernel's): a hand-written HTTP/1.1 downstream codec in place of node:http's server (compare with \`node bench/proxy/ab.ts --floor --floor-script\`), then `
+      ? `the work around the socket writes (${f(100 * writes, 0)}% of the sidecar's time is in write system calls, already one per message: \`strace -c\` shows one write and one writev per proxied request, so that part is the kernel's; both HTTP/1.1 codecs are weft's own, so compare with the TCP byte relay, \`node bench/proxy/ab.ts --tcp-floor\`, for what is left above the floor), then `
       : '';
     lines.push(`1. Per-request CPU of the sidecar: ${first}the weft functions with the most self time (${hottest(p?.weftBySelf, p?.ranking, 3, 'selfMs')}) and the allocations behind the garbage collector's share. Every 0.01 CPU-s per 1000 requests is 10 µs of one core per request; the same CPU time caps maximum throughput and, through garbage-collection pauses and queueing, the p99.`);
   }
