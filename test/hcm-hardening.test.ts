@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
-import { echo, h1Server, hcm, raw, rawBody, rawConnection, request, routeConfig, startProxy, waitFor, type Proxy } from './support/hcm-harness.ts';
+import { echo, echoProxy, h1Server, hcm, raw, rawBody, rawConnection, request, routeConfig, startProxy, waitFor, type Proxy } from './support/hcm-harness.ts';
 
 type Server = Awaited<ReturnType<typeof h1Server>>;
 
@@ -102,11 +102,7 @@ describe('HCM hardening (edge proxy)', () => {
 
 describe('HCM max connection duration', () => {
   it('closes HTTP/1.1 connections at their next response, and sends HTTP/2 GOAWAY', async () => {
-    const up = await h1Server(echo('up'));
-    const proxy = await startProxy(hcm({
-      routeConfig: routeConfig([{ match: { prefix: '/' }, route: { cluster: 'up' } }]),
-      commonHttpProtocolOptions: { maxConnectionDuration: { seconds: 0, nanos: 100_000_000 } },
-    }), (c) => c.add({ name: 'up', hosts: [{ address: '127.0.0.1', port: up.port }] }));
+    const { proxy, close } = await echoProxy({ commonHttpProtocolOptions: { maxConnectionDuration: { seconds: 0, nanos: 100_000_000 } } });
     try {
       const session = http2.connect(proxy.url);
       const goaway = new Promise<void>((resolve) => session.once('goaway', () => resolve()));
@@ -118,28 +114,20 @@ describe('HCM max connection duration', () => {
       await waitFor(() => proxy.counter('http.test.downstream_cx_max_duration_reached') === 2);
       await c.closed;
     } finally {
-      await proxy.close();
-      await up.close();
+      await close();
     }
   });
 });
 
 describe('HCM draining and connection limits', () => {
-  let up: Server;
   let proxy: Proxy;
+  let close: () => Promise<void>;
 
   before(async () => {
-    up = await h1Server(echo('up'));
-    proxy = await startProxy(hcm({
-      routeConfig: routeConfig([{ match: { prefix: '/' }, route: { cluster: 'up' } }]),
-      commonHttpProtocolOptions: { maxRequestsPerConnection: { value: 2 } },
-    }), (c) => c.add({ name: 'up', hosts: [{ address: '127.0.0.1', port: up.port }] }));
+    ({ proxy, close } = await echoProxy({ commonHttpProtocolOptions: { maxRequestsPerConnection: { value: 2 } } }));
   });
 
-  after(async () => {
-    await proxy.close();
-    await up.close();
-  });
+  after(() => close());
 
   it('closes an HTTP/1.1 connection after max_requests_per_connection', async () => {
     const out = await raw(proxy.port, 'GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\nGET /3 HTTP/1.1\r\nHost: x\r\n\r\n');

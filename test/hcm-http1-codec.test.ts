@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { echo, h1Server, hcm, logLine, raw, rawBody, rawConnection, routeConfig, startProxy, type Proxy } from './support/hcm-harness.ts';
+import { echo, echoProxy, h1Server, hcm, logLine, raw, rawBody, rawConnection, routeConfig, startProxy, type Proxy } from './support/hcm-harness.ts';
 
 type Server = Awaited<ReturnType<typeof h1Server>>;
 
@@ -146,11 +146,7 @@ describe('HTTP/1.x downstream codec', () => {
 
 describe('HTTP/1.x downstream codec without a headers timeout', () => {
   it('closes a connection whose request head never completes within idle_timeout (no slow-loris hold)', async () => {
-    const up = await h1Server(echo('up'));
-    const proxy = await startProxy(hcm({
-      routeConfig: routeConfig([{ match: { prefix: '/' }, route: { cluster: 'up' } }]),
-      commonHttpProtocolOptions: { idleTimeout: { seconds: 0, nanos: 300_000_000 } },
-    }), (c) => c.add({ name: 'up', hosts: [{ address: '127.0.0.1', port: up.port }] }));
+    const { proxy, close } = await echoProxy({ commonHttpProtocolOptions: { idleTimeout: { seconds: 0, nanos: 300_000_000 } } });
     try {
       const c = await rawConnection(proxy.port);
       c.write('GET / HTTP/1.1\r\nHost: x\r\n');
@@ -159,8 +155,7 @@ describe('HTTP/1.x downstream codec without a headers timeout', () => {
       clearInterval(trickle);
       assert.equal(proxy.counter('http.test.downstream_cx_idle_timeout'), 1);
     } finally {
-      await proxy.close();
-      await up.close();
+      await close();
     }
   });
 });

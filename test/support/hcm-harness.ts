@@ -12,6 +12,7 @@ import { Stats } from '../../src/proxy/core/stats.ts';
 import { builtinFilters, httpConnectionManagerFactory, RouteConfigStore, type StreamInfo } from '../../src/proxy/http/index.ts';
 import { formatFlags } from '../../src/proxy/http/stream-info.ts';
 import { FakeClusters, RecordingSubscriptions } from './fake-clusters.ts';
+import { echo, h1Server } from './http-peers.ts';
 
 export { FakeCluster, FakeClusters, RecordingSubscriptions } from './fake-clusters.ts';
 export type { ClusterSpec, FakeHost } from './fake-clusters.ts';
@@ -117,6 +118,19 @@ export async function startProxy(config: Proto, setup: (c: FakeClusters) => void
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await clusters.close();
+    },
+  };
+}
+
+/** A proxy (the HCM settings in `extra`, every path to cluster `up`) in front of one `echo('up')` upstream; `close` stops both. */
+export async function echoProxy(extra: Record<string, unknown>): Promise<{ proxy: Proxy; close(): Promise<void> }> {
+  const up = await h1Server(echo('up'));
+  const proxy = await startProxy(hcm({ routeConfig: routeConfig([{ match: { prefix: '/' }, route: { cluster: 'up' } }]), ...extra }), (c) => c.add({ name: 'up', hosts: [{ address: '127.0.0.1', port: up.port }] }));
+  return {
+    proxy,
+    async close() {
+      await proxy.close();
+      await up.close();
     },
   };
 }
