@@ -36,9 +36,8 @@ export class HttpConnectionManager implements NetworkFilter {
   readonly #connections = new Set<Connection>();
   readonly #bySocket = new WeakMap<Socket, Connection>();
   #h1Settings: H1Settings | undefined;
-  /** Checks HTTP/1 connections' timeouts while any is open. */
+  /** Checks HTTP/1 connections' timeouts while the filter has connections. */
   #sweep: NodeJS.Timeout | undefined;
-  #h1Count = 0;
   #h2: http2.Http2Server | undefined;
   /** The connection being handed to the HTTP/2 server ('session' fires synchronously inside emit). */
   #handing: Connection | undefined;
@@ -99,7 +98,6 @@ export class HttpConnectionManager implements NetworkFilter {
     }
     s.cxHttp1Total.value++;
     s.cxHttp1Active.value++;
-    this.#h1Count++;
     const settings = this.#settingsH1();
     conn.h1 = new H1Connection(socket, bytes, settings, this.#hooks(conn), this.#draining);
     if (this.#sweep === undefined) {
@@ -139,12 +137,12 @@ export class HttpConnectionManager implements NetworkFilter {
     const s = this.#rt.stats;
     s.cxActive.value--;
     if (conn.codec !== undefined) (conn.codec === 'h2' ? s.cxHttp2Active : s.cxHttp1Active).value--;
-    if (conn.codec === 'h1' && --this.#h1Count === 0 && this.#sweep !== undefined) {
+    if (conn.timer !== undefined) clearTimeout(conn.timer);
+    this.#connections.delete(conn);
+    if (this.#connections.size === 0 && this.#sweep !== undefined) {
       clearInterval(this.#sweep);
       this.#sweep = undefined;
     }
-    if (conn.timer !== undefined) clearTimeout(conn.timer);
-    this.#connections.delete(conn);
   }
 
   #maxDuration(conn: Connection): void {

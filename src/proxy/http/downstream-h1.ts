@@ -59,6 +59,7 @@ export class H1Downstream implements Downstream {
   #closed = false;
   #aborted = false;
   #tunnelled = false;
+  #timedOut = false;
   #listener: DownstreamListener | undefined;
 
   constructor(link: H1Link, p: RequestParser, last: boolean, now: number) {
@@ -81,6 +82,10 @@ export class H1Downstream implements Downstream {
   }
 
   get body(): BodyStream {
+    return this.#stream();
+  }
+
+  #stream(): H1RequestBody {
     return (this.#body ??= new H1RequestBody(this.#link));
   }
 
@@ -103,7 +108,7 @@ export class H1Downstream implements Downstream {
 
   /** The response is complete before the request: the rest of its body is read and dropped. */
   discardBody(): void {
-    (this.#body ??= new H1RequestBody(this.#link)).discard();
+    this.#stream().discard();
   }
 
   /** Body bytes dropped by `discardBody`. */
@@ -113,14 +118,12 @@ export class H1Downstream implements Downstream {
 
   /** Body bytes from the parser; false stops it (nobody reads yet, or the reader paused). */
   bodyBytes(chunk: Buffer): boolean {
-    return (this.#body ??= new H1RequestBody(this.#link)).push(chunk);
+    return this.#stream().push(chunk);
   }
 
   get bodyPaused(): boolean {
     return this.#body !== undefined && this.#body.stalled;
   }
-
-  #timedOut = false;
 
   /** The request did not arrive in time (once). */
   requestTimedOut(): void {
@@ -185,10 +188,7 @@ export class H1Downstream implements Downstream {
           break;
         default:
       }
-      checkName(name);
-      if (Array.isArray(value)) {
-        for (const v of value) head += `${name}: ${checkValue(v)}\r\n`;
-      } else head += `${name}: ${typeof value === 'number' ? value : checkValue(value)}\r\n`;
+      head += fieldLines(name, value);
     }
     if (!date) head += `date: ${httpDate()}\r\n`;
     let close = this.#link.closeAfterResponse || !this.#keepAlive;
@@ -254,8 +254,12 @@ export class H1Downstream implements Downstream {
       if (trailers !== undefined) {
         for (const name in trailers) {
           const value = trailers[name];
-          if (value === undefined || !validName(name)) continue;
-          for (const v of Array.isArray(value) ? value : [String(value)]) if (validValue(v)) last += `${name}: ${v}\r\n`;
+          if (value === undefined) continue;
+          try {
+            last += fieldLines(name, value);
+          } catch {
+            // A trailer the codec cannot write is dropped; the body is complete.
+          }
         }
       }
       this.#socket.write(`${last}\r\n`, 'latin1');
@@ -294,10 +298,7 @@ export class H1Downstream implements Downstream {
     try {
       for (const name in headers) {
         const value = headers[name];
-        if (value === undefined) continue;
-        checkName(name);
-        if (Array.isArray(value)) for (const v of value) head += `${name}: ${checkValue(v)}\r\n`;
-        else head += `${name}: ${typeof value === 'number' ? value : checkValue(value)}\r\n`;
+        if (value !== undefined) head += fieldLines(name, value);
       }
     } catch {
       this.reset();
@@ -446,15 +447,15 @@ function validName(name: string): boolean {
 
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
-function validValue(value: string): boolean {
-  return !BAD_VALUE.test(value);
-}
-
-function checkName(name: string): void {
-  if (!validName(name)) throw new TypeError(`invalid response header name ${JSON.stringify(name)}`);
-}
-
-function checkValue(value: string): string {
-  if (!validValue(value)) throw new TypeError('invalid character in a response header value');
-  return value;
+/** `name: value\r\n` for each value; throws for a name that is not a token or a value with control characters. */
+function fieldLines(name: string, value: string | number | readonly string[]): string {
+  if (!validName(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
+  if (typeof value === 'number') return `${name}: ${value}\r\n`;
+  if (typeof value === 'string') {
+    if (BAD_VALUE.test(value)) throw new TypeError(`invalid character in header ${name}`);
+    return `${name}: ${value}\r\n`;
+  }
+  let lines = '';
+  for (const v of value) lines += fieldLines(name, v);
+  return lines;
 }

@@ -88,8 +88,7 @@ export class H1Connection implements H1Link, RequestSink {
   // ---- RequestSink: called by the parser ----
 
   onRequest(p: RequestParser): boolean {
-    const now = performance.now();
-    const ex = new H1Downstream(this, p, this.#hooks.countRequest(), this.#headSince || now);
+    const ex = new H1Downstream(this, p, this.#hooks.countRequest(), this.#headSince || performance.now());
     this.#headSince = 0;
     this.#exchange = ex;
     this.#fresh = ex;

@@ -105,11 +105,6 @@ export abstract class MessageParser {
     return this.state === State.UntilClose;
   }
 
-  /** Whether part of a head has arrived (the head is not complete). */
-  get inHead(): boolean {
-    return this.state === State.Head && this.#partial !== undefined;
-  }
-
   /** A parse error naming the sender: "upstream sent …". */
   protected fail(what: string, status = 400): HttpParseError {
     return new HttpParseError(`${this.#peer} sent ${what}`, this.#code, status);
