@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { keepControlResults, parseCells, runControlCell, type ControlRun } from './compare/control-plane.ts';
 import { goals } from './compare/goals.ts';
 import { runH2, type H2Results } from './compare/h2.ts';
-import { runMatrix, type PathRun } from './compare/http1.ts';
+import { runMatrix, settle, type PathRun } from './compare/http1.ts';
 import { renderMarkdown } from './compare/markdown.ts';
 import { runMaxThroughput, type MaxRow } from './compare/max.ts';
 import type { PeerKind } from './compare/peers.ts';
@@ -32,6 +32,8 @@ const HELP = `npm run bench [-- options]: weft vs direct, nginx and HAProxy, and
   --connections LIST      HTTP/1.1 connection counts (1,4,16,64; quick 4)
   --duration S            recorded seconds per open-loop run (8; quick 2)
   --warmup S              warm-up seconds before each run (2; quick 1)
+  --settle S              seconds of load through every two-hop path before the first recorded run,
+                          so that V8 has compiled the proxies' hot code (10; quick 2; 0 skips)
   --max-connections N     wrk connections for maximum throughput (16)
   --max-duration S        wrk seconds, 0 skips (8; quick 2)
   --h2-connections N      HTTP/2 connections of the open loop (4)
@@ -55,6 +57,7 @@ const { values: a } = parseArgs({
     connections: { type: 'string' },
     duration: { type: 'string' },
     warmup: { type: 'string' },
+    settle: { type: 'string' },
     'max-connections': { type: 'string', default: '16' },
     'max-duration': { type: 'string' },
     'h2-connections': { type: 'string', default: '4' },
@@ -93,6 +96,7 @@ const settings: Settings = {
   quick: q, rate: num('rate', a.rate, 1000), bodyBytes: 1024, peers,
   connections: (a.connections ?? (q ? '4' : '1,4,16,64')).split(',').map((c) => num('connections', c, 4)),
   warmupS: num('warmup', a.warmup, q ? 1 : 2), durationS: num('duration', a.duration, q ? 2 : 8),
+  settleS: num('settle', a.settle, q ? 2 : 10),
   max: { connections: num('max-connections', a['max-connections'], 16), durationS: num('max-duration', a['max-duration'], q ? 2 : 8) },
   h2: { connections: num('h2-connections', a['h2-connections'], 4), durationS: num('h2-duration', a['h2-duration'], q ? 2 : 8), maxClients: 16, maxStreams: 4, maxDurationS: num('h2load-duration', a['h2load-duration'], q ? 0 : 5) },
   control: { cells: cells.map((c) => `${c.proxies}x${c.services}${c.scoped ? 's' : ''}`), protocol: a['control-protocol'], changes: num('control-changes', a['control-changes'], q ? 3 : 5), kindBudgetS: num('control-kind-budget', a['control-kind-budget'], 10) },
@@ -138,6 +142,7 @@ async function section<T>(name: string, run: () => Promise<T>): Promise<T | unde
 }
 
 let http1: PathRun[] = [];
+let settling: PathRun[] = [];
 let max: MaxRow[] = [];
 let h2: H2Results | undefined;
 let processes: readonly string[] = [];
@@ -146,7 +151,9 @@ await section('data plane', async () => {
   try {
     processes = topo.processes;
     console.log(`\nprocesses:\n${processes.map((p) => `  ${p}`).join('\n')}`);
-    http1 = (await section('HTTP/1.1 open loop', () => runMatrix(topo.paths, settings.connections, { rate: settings.rate, warmupS: settings.warmupS, durationS: settings.durationS, cpus: where?.client }))) ?? [];
+    const load = { rate: settings.rate, warmupS: settings.warmupS, durationS: settings.durationS, cpus: where?.client };
+    settling = (await section('settling', () => settle(topo.paths, settings.settleS ?? 0, load))) ?? [];
+    http1 = (await section('HTTP/1.1 open loop', () => runMatrix(topo.paths, settings.connections, load))) ?? [];
     if (settings.max.durationS > 0) {
       console.log(`\nmaximum throughput of one proxy (wrk -t1, ${settings.max.connections} connections, ${settings.max.durationS} s; wrk on the server side)`);
       max = (await section('maximum throughput', () => runMaxThroughput(topo.paths, topo.appPid, { connections: settings.max.connections, durationS: settings.max.durationS, useWrk: has(tools, 'wrk'), cpus: where?.server }))) ?? [];
@@ -185,7 +192,7 @@ for (const c of cells) {
 restoreControlResults();
 
 const results: BenchResults = {
-  info, settings, placement: where, tools, processes, http1, max, h2, control, profile, problems,
+  info, settings, placement: where, tools, processes, http1, settle: settling, max, h2, control, profile, problems,
   goals: goals({ http1, max, control }), loadAtEnd: loadavg().map((x) => Math.round(x * 100) / 100), wallS: (performance.now() - started) / 1000,
 };
 const outDir = join(ROOT, 'bench', 'results');

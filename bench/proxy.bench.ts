@@ -18,7 +18,8 @@
  * this code would have (a sidecar's first start after a code change also loads the TypeScript stripper).
  *
  * Options: --quick (4 connections, 10 s each), --rate 1000, --connections 1,4,16,64, --duration <s>
- * (15; quick 10), --warmup <s> (2), --max-connections 16, --max-duration <s> (10; 0 skips it),
+ * (15; quick 10), --warmup <s> (2), --settle <s> (10; quick 3: load through both proxies before the
+ * first recorded run, so that V8 has compiled their hot code; its CPU is printed, not recorded), --max-connections 16, --max-duration <s> (10; 0 skips it),
  * --placement split|generator-alone, --no-pin (leave every process unpinned).
  *
  * Companions in bench/proxy/ for deciding changes on a shared, noisy machine: `probe.ts` (where a
@@ -46,6 +47,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string' },
     duration: { type: 'string' },
     warmup: { type: 'string', default: '2' },
+    settle: { type: 'string' },
     'max-connections': { type: 'string', default: '16' },
     'max-duration': { type: 'string', default: '10' },
     pin: { type: 'boolean', default: true },
@@ -58,6 +60,7 @@ const rate = Number(args.rate);
 const connectionsList = (args.connections ?? (args.quick ? '4' : '1,4,16,64')).split(',').map(Number);
 const durationS = Number(args.duration ?? (args.quick ? 10 : 15));
 const warmupS = Number(args.warmup);
+const settleS = Number(args.settle ?? (args.quick ? 3 : 10));
 const maxDurationS = Number(args['max-duration']);
 
 if (args.placement !== 'generator-alone' && args.placement !== 'split') throw new Error(`--placement: generator-alone or split (got ${JSON.stringify(args.placement)})`);
@@ -67,10 +70,10 @@ function warmCompileCache(): void {
   execFileSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'weft.js'), 'proxy', '--help'], { stdio: 'ignore' });
 }
 
-async function scenario(mesh: Mesh, name: ScenarioName, target: Target, connections: number, direct: OpenLoopResult | undefined): Promise<ScenarioResult> {
+async function scenario(mesh: Mesh, name: ScenarioName, target: Target, connections: number, direct: OpenLoopResult | undefined, time = { warmupS, durationS }): Promise<ScenarioResult> {
   const watch = name === 'direct' ? [] : name === 'one proxy' ? [mesh.a] : [mesh.a, mesh.b];
-  const spec = { ...target, rate, connections, warmupMs: warmupS * 1000, durationMs: durationS * 1000, drainMs: 5000 };
-  const { result, usage } = await runJob<OpenLoopResult>({ kind: 'open', spec }, watch.map((p) => ({ name: p.name, pid: p.pid })), (warmupS + durationS) * 1000 + 60_000, mesh.placement?.client);
+  const spec = { ...target, rate, connections, warmupMs: time.warmupS * 1000, durationMs: time.durationS * 1000, drainMs: 5000 };
+  const { result, usage } = await runJob<OpenLoopResult>({ kind: 'open', spec }, watch.map((p) => ({ name: p.name, pid: p.pid })), (time.warmupS + time.durationS) * 1000 + 60_000, mesh.placement?.client);
   const added = direct === undefined ? undefined : addedOver(direct.corrected, result.corrected);
   return { scenario: name, connections, rate, load: result, proxies: usage, ...(added === undefined ? {} : { added }) };
 }
@@ -79,7 +82,7 @@ const startedAt = new Date();
 const commit = gitCommit(import.meta.dirname);
 console.log(`weft proxy data plane — ${startedAt.toISOString()}, commit ${commit}`);
 console.log(`machine: ${machine()}`);
-console.log(`load: open loop, ${rate} rps, HTTP/1.1 GET, 1 KiB replies, connections ${connectionsList.join('/')}, ${warmupS} s warm-up + ${durationS} s recorded per run`);
+console.log(`load: open loop, ${rate} rps, HTTP/1.1 GET, 1 KiB replies, connections ${connectionsList.join('/')}, ${warmupS} s warm-up + ${durationS} s recorded per run, after ${settleS} s of settling load`);
 console.log(where === undefined ? 'placement: every process unpinned' : `placement (taskset, ${where.name}): ${where.description}; max throughput: sidecar A alone on CPU ${where.client}, wrk + app on CPU ${where.server}`);
 console.log('paths: direct = client → app; one proxy = client → A:15001 → app (WorkloadEntry, no sidecar); two proxies = client → A:15001 → B:9080 → app');
 const wrkStatus = maxDurationS > 0 ? ensureWrk() : { available: false, note: 'skipped' };
@@ -93,6 +96,10 @@ try {
   console.log(`mesh up: control pid ${mesh.control.pid}, app pid ${mesh.appPid}, ${mesh.a.name} ${mesh.a.ip} pid ${mesh.a.pid}, ${mesh.b.name} ${mesh.b.ip} pid ${mesh.b.pid}`);
   idle = await sampleIdle([mesh.a, mesh.b], 3000);
   console.log(`idle (3 s, no traffic): ${idle.map((u) => `${u.name} ${u.vcpu.toFixed(3)} vCPU, RSS ${u.rssMB.toFixed(1)} MB (anon ${u.anonMB.toFixed(1)}, file ${u.fileMB.toFixed(1)}; peak ${u.peakMB.toFixed(1)})`).join('; ')}`);
+  if (settleS > 0) {
+    const { proxies } = await scenario(mesh, 'two proxies', mesh.targets.twoProxies, 4, undefined, { warmupS: 0, durationS: settleS });
+    console.log(`settling (${settleS} s through both proxies, 4 connections, not recorded): ${proxies.map((u) => `${u.name} ${(u.vcpu / (rate / 1000)).toFixed(3)} vCPU per 1000 rps`).join('; ')}`);
+  }
   for (const connections of connectionsList) {
     const direct = await scenario(mesh, 'direct', mesh.targets.direct, connections, undefined);
     const one = await scenario(mesh, 'one proxy', mesh.targets.oneProxy, connections, direct.load);
@@ -118,6 +125,6 @@ const list = targets(rows, max);
 printTargets(list);
 const outDir = join(import.meta.dirname, 'results');
 mkdirSync(outDir, { recursive: true });
-const config = { rate, connections: connectionsList, durationS, warmupS, bodyBytes: 1024, placement: where ?? 'unpinned', maxThroughput: { connections: Number(args['max-connections']), durationS: maxDurationS, tool: wrkStatus.note } };
+const config = { rate, connections: connectionsList, durationS, warmupS, settleS, bodyBytes: 1024, placement: where ?? 'unpinned', maxThroughput: { connections: Number(args['max-connections']), durationS: maxDurationS, tool: wrkStatus.note } };
 writeFileSync(join(outDir, 'proxy.json'), `${JSON.stringify({ date: startedAt.toISOString(), commit, machine: machine(), quick: args.quick, config, idle, scenarios: rows, maxThroughput: max, targets: list }, null, 2)}\n`);
 console.log(`\nraw figures: ${join('bench', 'results', 'proxy.json')}`);

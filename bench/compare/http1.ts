@@ -76,6 +76,25 @@ export function printRun(r: PathRun): void {
   for (const e of r.load.errorSamples) console.log(`      error: ${e}`);
 }
 
+/**
+ * Load before anything is recorded: `seconds` at the fixed rate over 4 connections through every
+ * two-hop path (which crosses every proxy process), one path at a time. A Node proxy's first seconds
+ * cost more CPU while V8 compiles its hot functions (about 0.4 vCPU per 1000 rps in the first second,
+ * settling after ~10 s); a sidecar lives for days, so the recorded runs measure it settled, and these
+ * runs are returned so that the report shows what the first seconds cost.
+ */
+export async function settle(paths: readonly LoadPath[], seconds: number, s: LoadSettings): Promise<PathRun[]> {
+  const runs: PathRun[] = [];
+  if (seconds <= 0) return runs;
+  console.log(`\nsettling: ${seconds} s at ${s.rate} rps over 4 connections through every two-hop path, not recorded in the tables`);
+  for (const p of paths.filter((x) => x.hops === 2)) {
+    const r = await runPath(p, 4, { ...s, warmupS: 0, durationS: seconds }, undefined);
+    printRun(r);
+    runs.push(r);
+  }
+  return runs;
+}
+
 /** Every path at every connection count, direct first at each count. */
 export async function runMatrix(paths: readonly LoadPath[], connectionsList: readonly number[], s: LoadSettings): Promise<PathRun[]> {
   const direct = paths.find((p) => p.proxy === 'direct');

@@ -34,13 +34,21 @@ function goalsSection(goals: readonly Goal[]): string[] {
   return ['## Goals', '', table(['goal', 'anchor', 'measured', 'verdict'], goals.map((g) => [esc(g.goal), esc(g.anchor), esc(g.measured), g.met === true ? `✅ ${g.verdict}` : g.met === false ? `❌ ${esc(g.verdict)}` : esc(g.verdict)]), ['l', 'l', 'l', 'l'])];
 }
 
+/** What the settling runs before the tables cost: a Node proxy's first seconds, JIT compilation included. */
+function settleNote(r: BenchResults): string[] {
+  const runs = r.settle ?? [];
+  if (runs.length === 0) return [];
+  const cost = runs.map((run) => `${run.proxy === 'weft' ? 'weft' : run.proxy === 'nginx' ? 'nginx' : 'HAProxy'} ${(run.instances.reduce((sum, i) => sum + i.cpuPer1000, 0) / Math.max(1, run.instances.length)).toFixed(3)}`).join(', ');
+  return ['', `Before the first recorded run, every two-hop path took ${r.settings.settleS} s of the same load over 4 connections, not recorded above: V8 compiles a Node proxy's hot code in its first seconds, and a sidecar lives for days. What those first ${r.settings.settleS} s cost, in CPU-s per 1000 requests per proxy: ${cost}.`];
+}
+
 function dataPlane(r: BenchResults): string[] {
   const s = r.settings;
   if (r.http1.length === 0) return ['## Data plane', '', 'Not measured in this run (see Problems).'];
   const out = [
     '## Data plane: HTTP/1.1 through weft, nginx and HAProxy',
     '',
-    `Open loop at a fixed ${s.rate} rps (request k is scheduled at k / rate; latency counts from the scheduled send time, so a stalled proxy shows as latency: coordinated omission corrected), GET, ${s.bodyBytes}-byte responses, keep-alive connections ${s.connections.join(' / ')}, ${s.warmupS} s warm-up then ${s.durationS} s recorded per run, microsecond HDR histograms. Paths: direct = client → app; one hop = client → proxy A → app; two hops = client → proxy A → proxy B → app (weft: sidecar A's outbound listener 15001 as the client's HTTP proxy, then sidecar B's inbound 9080; nginx ${r.tools.status.nginx?.version ?? ''} with one worker and upstream keep-alive; HAProxy ${r.tools.status.haproxy?.version ?? ''} with one thread and \`http-reuse always\`; plaintext, as weft has no mTLS yet; no access logs). The peers' configuration files are written by bench/compare/peer-configs.ts (shown at the end).`,
+    `Open loop at a fixed ${s.rate} rps (request k is scheduled at k / rate; latency counts from the scheduled send time, so a stalled proxy shows as latency: coordinated omission corrected), GET, ${s.bodyBytes}-byte responses, keep-alive connections ${s.connections.join(' / ')}, ${s.warmupS} s warm-up then ${s.durationS} s recorded per run${(s.settleS ?? 0) > 0 ? ` (after ${s.settleS} s of settling load: see Cost per proxy)` : ''}, microsecond HDR histograms. Paths: direct = client → app; one hop = client → proxy A → app; two hops = client → proxy A → proxy B → app (weft: sidecar A's outbound listener 15001 as the client's HTTP proxy, then sidecar B's inbound 9080; nginx ${r.tools.status.nginx?.version ?? ''} with one worker and upstream keep-alive; HAProxy ${r.tools.status.haproxy?.version ?? ''} with one thread and \`http-reuse always\`; plaintext, as weft has no mTLS yet; no access logs). The peers' configuration files are written by bench/compare/peer-configs.ts (shown at the end).`,
     '',
     'Processes:',
     '',
@@ -57,6 +65,7 @@ function dataPlane(r: BenchResults): string[] {
     'CPU seconds per 1000 requests (= vCPU per 1000 rps) of each proxy process on the path (mean over the path\'s proxies; nginx: master + worker), from `/proc/<pid>/stat` over exactly the recorded window; peak RSS is VmHWM of the process carrying the traffic (anonymous memory in parentheses: what is not shared file pages).',
     '',
     costTable(r.http1),
+    ...settleNote(r),
     '',
     '### Ratios: weft ÷ nginx and weft ÷ HAProxy',
     '',

@@ -18,6 +18,8 @@ export interface Settings {
   readonly connections: readonly number[];
   readonly warmupS: number;
   readonly durationS: number;
+  /** Seconds of load through every two-hop path before the first recorded run (absent: none). */
+  readonly settleS?: number;
   readonly bodyBytes: number;
   readonly peers: readonly string[];
   readonly max: { readonly connections: number; readonly durationS: number };
@@ -41,6 +43,8 @@ export interface BenchResults {
   /** What ran where, one line per process (pids, addresses, CPUs). */
   readonly processes: readonly string[];
   readonly http1: readonly PathRun[];
+  /** The settling runs before `http1` (absent or empty: none). */
+  readonly settle?: readonly PathRun[];
   readonly max: readonly MaxRow[];
   readonly h2: H2Results | undefined;
   readonly control: readonly ControlRun[];
