@@ -43,8 +43,8 @@ describe('weft proxy startup', () => {
   });
 
   it('re-executes a proxy in place with its V8 flags, and keeps a flag the user set', { skip: process.platform !== 'linux' }, async () => {
-    const start = async (env: Record<string, string>) => {
-      const child = spawn(process.execPath, [BIN, 'proxy', '--control', '127.0.0.1:9', '--name', 'startup', '--ip', '127.0.0.1', '--admin-port', '0', '--health-port', '0', '--prometheus-port', '0'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    const start = async (env: Record<string, string>, nodeArgs: string[] = []) => {
+      const child = spawn(process.execPath, [...nodeArgs, BIN, 'proxy', '--control', '127.0.0.1:9', '--name', 'startup', '--ip', '127.0.0.1', '--admin-port', '0', '--health-port', '0', '--prometheus-port', '0'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
       let err = '';
       await new Promise<void>((resolve, reject) => {
         child.stderr.on('data', (d: Buffer) => {
@@ -60,9 +60,11 @@ describe('weft proxy startup', () => {
       return cmdline;
     };
     const own = await start({});
-    assert.ok(own.includes('--max-semi-space-size=1'), `flags in ${own.join(' ')}`);
+    assert.ok(own.includes('--max-semi-space-size=1') && own.includes('--no-maglev'), `flags in ${own.join(' ')}`);
     assert.ok(own.includes(BIN), 'the same pid now runs bin/weft.js with the flags');
     const user = await start({ NODE_OPTIONS: '--max-semi-space-size=4' });
     assert.ok(!user.includes('--max-semi-space-size=1'), `the user's setting wins: ${user.join(' ')}`);
+    const maglev = await start({}, ['--maglev']);
+    assert.ok(!maglev.includes('--no-maglev') && maglev.includes('--max-semi-space-size=1'), `the user's --maglev wins over --no-maglev: ${maglev.join(' ')}`);
   });
 });
