@@ -74,6 +74,9 @@ try {
   const taken = new Set<string>();
   const participants: Participant[] = [];
   for (const [i, v] of variants.entries()) {
+    // A first start fills Node's compile cache for this checkout and these V8 flags (the cache is keyed
+    // by both), so that no variant carries the TypeScript stripper into the comparison.
+    execFileSync(process.execPath, [...v.nodeArgs, resolve(v.bin ?? join(import.meta.dirname, '..', '..', 'bin', 'weft.js')), 'proxy', '--help'], { env: { ...process.env, ...v.env }, stdio: 'ignore' });
     const ip = await freeLoopback(taken);
     const { proc, child } = startProxy(`client-${i}`, ip, control.xdsPort, ['--labels', `app=client-${i}`], { proxyNodeArgs: v.nodeArgs, proxyEnv: v.env, ...(v.bin === undefined ? {} : { proxyBin: v.bin }) }, PROXY_CPU);
     children.push(child);
