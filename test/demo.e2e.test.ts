@@ -250,11 +250,11 @@ describe('weft demo: Istio\'s bookinfo tasks through the ingress gateway', { tim
   it('circuit breaking: destination-rule-productpage-circuit-breaker.yaml → concurrent requests beyond the limits get 503 (UO)', async () => {
     await apply('destination-rule-productpage-circuit-breaker.yaml', 'weft');
     const burst = async () => {
-      const replies = await Promise.all(Array.from({ length: 12 }, () => new Promise<{ status: number; error: string }>((resolve) => {
+      const replies = await Promise.all(Array.from({ length: 12 }, () => new Promise<{ status: number; error: string; overloaded?: string }>((resolve) => {
         // A connection each (no keep-alive agent): the gateway sees them at once.
         http.get(page, { agent: false }, (res) => {
           res.resume();
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, error: String(res.headers['x-weft-error'] ?? '') }));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, error: String(res.headers['x-weft-error'] ?? ''), overloaded: res.headers['x-envoy-overloaded'] as string | undefined }));
         }).on('error', () => resolve({ status: 0, error: 'connection failed' }));
       })));
       return replies;
@@ -265,7 +265,7 @@ describe('weft demo: Istio\'s bookinfo tasks through the ingress gateway', { tim
       return r.some((x) => x.status === 503) ? r : undefined;
     }, 15_000);
     assert.ok(replies.some((r) => r.status === 200), 'requests within the limits still pass');
-    assert.ok(replies.filter((r) => r.status === 503).every((r) => /upstream overflow \(circuit breaker open\) in outbound\|9080\|\|productpage/.test(r.error)), JSON.stringify(replies));
+    assert.ok(replies.filter((r) => r.status === 503).every((r) => /upstream overflow \(circuit breaker open\) in outbound\|9080\|\|productpage/.test(r.error) && r.overloaded === 'true'), JSON.stringify(replies));
     assert.ok(replies.every((r) => r.status === 200 || r.status === 503), JSON.stringify(replies));
     await apply('destination-rule-all.yaml');
   });

@@ -192,6 +192,7 @@ describe('HCM failures and resilience', () => {
     admit = true;
     assert.equal(r.status, 503);
     assert.equal(r.headers['x-weft-error'], 'upstream overflow (circuit breaker open) in guarded');
+    assert.equal(r.headers['x-envoy-overloaded'], 'true', 'Envoy marks a circuit breaker 503 so that nobody retries into the overload');
     assert.equal(proxy.counter('cluster.guarded.upstream_rq_pending_overflow'), 1);
   });
 

@@ -10,15 +10,15 @@ import type { ActiveStream } from './active-stream.ts';
 import { clusterStats } from './cluster-stats.ts';
 import { authorityWithPort } from './headers.ts';
 import { FLAG } from './stream-info.ts';
-import { errorName } from './upstream-attempt.ts';
+import { errorName, overflowReply } from './upstream-attempt.ts';
 
 /** Starts the tunnel; returns a function that abandons it (the stream ended first). */
-export function connectTunnel(s: ActiveStream, cluster: ClusterHandle): () => void {
+export function connectTunnel(s: ActiveStream, cluster: ClusterHandle, suppressEnvoyHeaders: boolean): () => void {
   const stats = clusterStats(cluster);
   s.info.cluster = cluster.name;
   if (!cluster.admit()) {
     stats.rqPendingOverflow.value++;
-    s.sendLocalReply({ status: 503, flags: FLAG.UO, details: 'upstream_overflow', cause: `upstream overflow (circuit breaker open) in ${cluster.name}` });
+    s.sendLocalReply(overflowReply(cluster.name, suppressEnvoyHeaders));
     return () => {};
   }
   const host = cluster.pick({ originalDestination: authorityWithPort(s.request.authority, 'https') });

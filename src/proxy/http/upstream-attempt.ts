@@ -152,6 +152,16 @@ export function errorName(err: Error): string {
   return code !== undefined && code !== '' ? code : err.message || err.name;
 }
 
+/**
+ * The 503 for a request a circuit breaker turned away (UO). Envoy marks it `x-envoy-overloaded: true`
+ * (so that a client or another proxy does not retry into the overload) unless the router suppresses
+ * its `x-envoy-*` headers.
+ */
+export function overflowReply(cluster: string, suppressEnvoyHeaders: boolean): LocalReply {
+  const reply = { status: 503, flags: FLAG.UO, details: 'upstream_overflow', cause: `upstream overflow (circuit breaker open) in ${cluster}` };
+  return suppressEnvoyHeaders ? reply : { ...reply, headers: { 'x-envoy-overloaded': 'true' } };
+}
+
 /** The local reply for a try that failed before any response (UF or UC), counted on the cluster. */
 export function describeFailure(kind: ResetKind, host: UpstreamHost, cluster: string, err: Error, stats: ClusterStats): LocalReply {
   const where = `${host.address}:${host.port} in ${cluster}`;

@@ -25,7 +25,7 @@ import type { RouteDecision } from './router/types.ts';
 import { RouteRequestView } from './route-request.ts';
 import { FLAG } from './stream-info.ts';
 import { computeTimeouts, type CallTimeouts } from './timeouts.ts';
-import { classifyFailure, describeFailure, UpstreamAttempt, type AttemptOwner } from './upstream-attempt.ts';
+import { classifyFailure, describeFailure, overflowReply, UpstreamAttempt, type AttemptOwner } from './upstream-attempt.ts';
 import { downstreamResponseHeaders, headerCommands, RequestHeaderEditor, ResponseHeaderEditor, trailersOf, upstreamRequestHeaders } from './upstream-headers.ts';
 
 export interface RouterSettings {
@@ -125,7 +125,7 @@ export class UpstreamCall implements AttemptOwner {
     const name = this.#cluster.name;
     if (!this.#cluster.admit()) {
       this.#stats.rqPendingOverflow.value++;
-      this.#fail({ status: 503, flags: FLAG.UO, details: 'upstream_overflow', cause: `upstream overflow (circuit breaker open) in ${name}` });
+      this.#fail(overflowReply(name, this.#settings.suppressEnvoyHeaders));
       return;
     }
     const host = this.#pick();

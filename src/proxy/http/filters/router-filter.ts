@@ -91,7 +91,7 @@ class RouterFilter implements HttpFilter {
     const upgrade = s.down.connect ? 'connect' : s.down.upgrade === 'h2c' ? undefined : s.down.upgrade;
     if (upgrade !== undefined && !this.#upgradeAllowed(s, d, upgrade)) return;
     if (upgrade === 'connect') {
-      this.#active = { cancel: connectTunnel(s, cluster) };
+      this.#active = { cancel: connectTunnel(s, cluster, this.#settings.suppressEnvoyHeaders) };
       return;
     }
     const call = new UpstreamCall(s, d, cluster, this.#settings);
