@@ -25,7 +25,9 @@
  * Companions in bench/proxy/ for deciding changes on a shared, noisy machine: `probe.ts` (where a
  * sidecar's memory and CPU go: /proc split, V8 spaces, malloc arenas, CPU and allocation profiles),
  * `ab.ts` (paired runs of proxy variants under the same load at the same time, with the bare
- * node:http + undici floor), `request-path.ts` (weft's own per-request CPU and allocations, in memory).
+ * node:http + undici floor), `max-ab.ts` (maximum throughput of checkouts against each other: at
+ * saturation, the inverse of the CPU per request without the wake-up cost, so small changes show),
+ * `request-path.ts` (weft's own per-request CPU and allocations, in memory).
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';

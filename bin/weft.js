@@ -8,20 +8,17 @@ if (major < 24) {
 }
 
 /**
- * V8 settings for a proxy process:
- * - a young generation capped at 1 MB per semi-space. By default V8 grows it to 64 MB under load, and a
- *   sidecar's RSS reached ~300 MB; a proxy's per-request garbage dies young, and a scavenge costs about
- *   the same whatever the size (its fixed part dominates), so the small one keeps RSS near 130 MB at the
- *   same CPU;
- * - no Maglev, V8's middle compiler tier: a sidecar's hot code is small and runs for days, so TurboFan
- *   reaches it anyway; without the middle tier's code, feedback and compile zones, anonymous memory under
- *   load is ~10 MB lower (47.6 → 37.1 MB) at the same CPU per request.
- * Measured with paired runs (bench/proxy/ab.ts, each variant with its own warmed compile cache: the cache
- * is keyed by V8's flags); larger semi-spaces, --heap-growing-percent, --v8-pool-size,
- * --optimize-for-size, --max-opt, --single-threaded-gc (+27 MB) and MALLOC_ARENA_MAX measured no better.
- * A flag the user set (command line or NODE_OPTIONS) wins.
+ * V8 settings for a proxy process: a young generation capped at 1 MB per semi-space. By default V8 grows
+ * it to 64 MB under load, and a sidecar's RSS reached ~300 MB; a proxy's per-request garbage dies
+ * young, and a scavenge costs about the same whatever the size (its fixed part dominates), so the small
+ * one keeps RSS near 130 MB at the same CPU. Measured with paired runs (bench/proxy/ab.ts, each variant
+ * with its compile cache warmed: the cache is keyed by V8's flags, and a cold one loads the TypeScript
+ * stripper, ~10 MB); larger semi-spaces, --heap-growing-percent, --v8-pool-size, --optimize-for-size,
+ * --max-opt, --single-threaded-gc (+27 MB) and MALLOC_ARENA_MAX measured no better, and --no-maglev
+ * saved no memory but cost 9% of the maximum throughput (bench/proxy/max-ab.ts). A flag the user set
+ * (command line or NODE_OPTIONS) wins.
  */
-const PROXY_V8_FLAGS = ['--max-semi-space-size=1', '--no-maglev'];
+const PROXY_V8_FLAGS = ['--max-semi-space-size=1'];
 
 /**
  * The control plane's: a young generation of at most 4 MB per semi-space, and glibc's allocator told to
