@@ -2,11 +2,13 @@
  * How a sidecar process starts (its memory depends on it): `weft proxy` loads the proxy's modules and
  * nothing of the config API, control plane or their libraries, no Node built-in it does not use
  * (Node's bundled undici and WebCrypto come along with ES imports of `node:http` and `node:crypto`),
- * and bin/weft.js re-executes it in place with the proxy's V8 flags unless the user set them.
+ * and bin/weft.js re-executes it in place with the proxy's V8 flags unless the user set them, and once
+ * more after a start from a cold compile cache (which loads Node's TypeScript stripper for good).
  */
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
@@ -26,6 +28,27 @@ function loadedBy(entry: string): { urls: string[]; builtins: string[] } {
   return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' })) as { urls: string[]; builtins: string[] };
 }
 
+/** Starts `weft proxy` (no control plane: it keeps retrying), waits for its admin server, stops it. */
+async function startProxy(env: Record<string, string>, nodeArgs: string[] = []): Promise<{ cmdline: string[]; environ: string[]; anonKB: number }> {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, 'proxy', '--control', '127.0.0.1:9', '--name', 'startup', '--ip', '127.0.0.1', '--admin-port', '0', '--health-port', '0', '--prometheus-port', '0'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  let err = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.includes('admin http://')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`weft proxy exited (${code}):\n${err}`)));
+  });
+  const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+  // The environment the process image last started with (execve), not later changes.
+  const environ = readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0');
+  const anonKB = Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN);
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+  return { cmdline, environ, anonKB };
+}
+
 describe('weft proxy startup', () => {
   it('loads the proxy and nothing of the config API, the control plane or libraries it does not use', () => {
     const { urls, builtins } = loadedBy(join(ROOT, 'src', 'cli', 'proxy-main.ts'));
@@ -43,28 +66,28 @@ describe('weft proxy startup', () => {
   });
 
   it('re-executes a proxy in place with its V8 flags, and keeps a flag the user set', { skip: process.platform !== 'linux' }, async () => {
-    const start = async (env: Record<string, string>, nodeArgs: string[] = []) => {
-      const child = spawn(process.execPath, [...nodeArgs, BIN, 'proxy', '--control', '127.0.0.1:9', '--name', 'startup', '--ip', '127.0.0.1', '--admin-port', '0', '--health-port', '0', '--prometheus-port', '0'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
-      let err = '';
-      await new Promise<void>((resolve, reject) => {
-        child.stderr.on('data', (d: Buffer) => {
-          err += d.toString();
-          if (err.includes('admin http://')) resolve();
-        });
-        child.once('exit', (code) => reject(new Error(`weft proxy exited (${code}):\n${err}`)));
-      });
-      const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-      return cmdline;
-    };
-    const own = await start({});
+    const own = (await startProxy({})).cmdline;
     assert.ok(own.includes('--max-semi-space-size=1'), `flags in ${own.join(' ')}`);
     assert.ok(own.includes(BIN), 'the same pid now runs bin/weft.js with the flags');
-    const user = await start({ NODE_OPTIONS: '--max-semi-space-size=4' });
+    const user = (await startProxy({ NODE_OPTIONS: '--max-semi-space-size=4' })).cmdline;
     assert.ok(!user.includes('--max-semi-space-size=1'), `the user's setting wins: ${user.join(' ')}`);
-    const spelled = await start({}, ['--max_semi_space_size=2']);
+    const spelled = (await startProxy({}, ['--max_semi_space_size=2'])).cmdline;
     assert.ok(!spelled.includes('--max-semi-space-size=1'), `V8's underscore spelling counts as the user's setting: ${spelled.join(' ')}`);
+  });
+
+  it('starts over once from a cold compile cache, so that the TypeScript stripper does not stay in the sidecar', { skip: process.platform !== 'linux' }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-compile-cache-'));
+    try {
+      const cold = await startProxy({ NODE_COMPILE_CACHE: dir });
+      assert.ok(cold.environ.includes('WEFT_COMPILE_CACHE_RESTART=1'), 'a cold cache: written, then the same pid started over from it');
+      const warm = await startProxy({ NODE_COMPILE_CACHE: dir });
+      assert.ok(!warm.environ.includes('WEFT_COMPILE_CACHE_RESTART=1'), 'a warm cache: no second start');
+      rmSync(dir, { recursive: true, force: true });
+      // What the restart saves: the same cold start without it keeps the stripper (~24 MB here).
+      const kept = await startProxy({ NODE_COMPILE_CACHE: dir, WEFT_COMPILE_CACHE_RESTART: '1' });
+      assert.ok(cold.anonKB < kept.anonKB - 8_000, `anonymous memory ${cold.anonKB} kB after the restart vs ${kept.anonKB} kB with the stripper`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
