@@ -13,7 +13,7 @@ if (major < 24) {
  * young, and a scavenge costs about the same whatever the size (its fixed part dominates), so the small
  * one keeps RSS near 130 MB at the same CPU. Measured with paired runs (bench/proxy/ab.ts, each variant
  * with its compile cache warmed: the cache is keyed by V8's flags, and a cold one loads the TypeScript
- * stripper, ~10 MB); larger semi-spaces, --heap-growing-percent, --v8-pool-size, --optimize-for-size,
+ * stripper, see restartIfStripped); larger semi-spaces, --heap-growing-percent, --v8-pool-size, --optimize-for-size,
  * --max-opt, --single-threaded-gc (+27 MB) and MALLOC_ARENA_MAX measured no better, and --no-maglev
  * saved no memory but cost 9% of the maximum throughput (bench/proxy/max-ab.ts). A flag the user set
  * (command line or NODE_OPTIONS) wins.
@@ -33,7 +33,7 @@ const CONTROL_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072', M
 
 /** Re-executes this process (same pid and stdio) with V8 flags and environment, unless already set. */
 function reexecWith(flags, env = {}) {
-  // A V8 flag's name without its value and "no-" (the user's --maglev overrides our --no-maglev).
+  // A V8 flag's name without its value or "no-" (a user's --foo overrides our --no-foo), in one spelling.
   const nameOf = (f) => f.split('=')[0].replace(/^--(no-)?/, '').replaceAll('_', '-');
   const given = new Set(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`.split(/\s+/).filter((f) => f.startsWith('--')).map(nameOf));
   const missing = flags.filter((f) => !given.has(nameOf(f)));
@@ -45,8 +45,8 @@ function reexecWith(flags, env = {}) {
 
 /**
  * A cold compile cache (the first start after an install or a code change) made Node load its
- * TypeScript stripper, which then stays for the life of the process (~10 MB of a sidecar's anonymous
- * memory, paired runs). Writes the cache and starts over from it, once, in place (same pid): the
+ * TypeScript stripper, which then stays for the life of the process (an idle sidecar's anonymous memory
+ * ~51 MB instead of ~27, the control plane's ~65 instead of ~53). Writes the cache and starts over from it, once, in place (same pid): the
  * sidecar then runs without the stripper, and only a cold start pays the extra ~0.15 s.
  */
 function restartIfStripped(cacheWritable, flush) {
