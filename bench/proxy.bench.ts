@@ -42,8 +42,23 @@ import { ensureWrk, maxThroughput, type MaxThroughput } from './proxy/max-throug
 import { addedOver, printConnections, printTargets, targets, type ScenarioName, type ScenarioResult } from './proxy/report.ts';
 import { runJob, sampleIdle, type ProcessUsage } from './proxy/run.ts';
 
+const HELP = `npm run bench:proxy [-- options]: weft's data plane in Istio's benchmark shape → bench/results/proxy.json
+  --quick                 4 connections, 10 s runs, 3 s of settling
+  --rate N                fixed request rate of the open loop (1000)
+  --connections LIST      keep-alive connection counts (1,4,16,64; quick 4)
+  --duration S            recorded seconds per run (15; quick 10)
+  --warmup S              unrecorded seconds before each run (2)
+  --settle S              seconds through both proxies before the first run, so that V8 has compiled
+                          their hot code; its CPU is printed apart (10; quick 3; 0 skips)
+  --max-connections N     wrk connections for the maximum throughput of one proxy (16)
+  --max-duration S        wrk seconds, 0 skips (10)
+  --placement P           split: generator + sidecar A on the first CPUs, the rest on the others;
+                          generator-alone: the generator on the first CPUs, the whole data path on the others
+  --no-pin                leave every process unpinned`;
+
 const { values: args } = parseArgs({
   options: {
+    help: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
     rate: { type: 'string', default: '1000' },
     connections: { type: 'string' },
@@ -57,6 +72,10 @@ const { values: args } = parseArgs({
   },
   allowNegative: true,
 });
+if (args.help) {
+  console.log(HELP);
+  process.exit(0);
+}
 
 const rate = Number(args.rate);
 const connectionsList = (args.connections ?? (args.quick ? '4' : '1,4,16,64')).split(',').map(Number);
