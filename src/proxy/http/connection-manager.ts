@@ -34,7 +34,6 @@ export class HttpConnectionManager implements NetworkFilter {
   readonly #rt: HcmRuntime;
   readonly #release: () => void;
   readonly #connections = new Set<Connection>();
-  readonly #bySocket = new WeakMap<Socket, Connection>();
   #h1Settings: H1Settings | undefined;
   /** Checks HTTP/1 connections' timeouts while the filter has connections. */
   #sweep: NodeJS.Timeout | undefined;
@@ -65,7 +64,6 @@ export class HttpConnectionManager implements NetworkFilter {
     s.cxTotal.value++;
     s.cxActive.value++;
     this.#connections.add(conn);
-    this.#bySocket.set(socket, conn);
     socket.once('close', () => this.#closed(conn));
     const maxMs = this.#rt.config.maxConnectionDurationMs;
     if (maxMs > 0) conn.timer = setTimeout(() => this.#maxDuration(conn), maxMs);

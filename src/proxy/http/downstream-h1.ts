@@ -11,7 +11,8 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { http } from '../core/builtins.ts';
 import type { RequestParser } from '../codec/http1/request-parser.ts';
-import { TOKEN } from '../codec/http1/message-parser.ts';
+import { isToken } from '../codec/http1/message-parser.ts';
+import { writeChunk } from '../codec/http1/chunk.ts';
 import { splitAbsoluteForm, type BodyStream, type Downstream, type DownstreamListener } from './downstream.ts';
 import { firstValue, type HeaderMap } from './headers.ts';
 import type { HttpProtocol } from './stream-info.ts';
@@ -227,15 +228,8 @@ export class H1Downstream implements Downstream {
         this.#remaining -= part.length;
         return socket.write(part);
       }
-      case Framing.Chunked: {
-        if (chunk.length === 0) return true;
-        socket.cork();
-        socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-        socket.write(chunk);
-        const ok = socket.write('\r\n', 'latin1');
-        socket.uncork();
-        return ok;
-      }
+      case Framing.Chunked:
+        return chunk.length === 0 || writeChunk(socket, chunk);
       case Framing.UntilClose:
         return socket.write(chunk);
       default:
@@ -436,11 +430,7 @@ const goodNames = new Set<string>();
 
 function validName(name: string): boolean {
   if (goodNames.has(name)) return true;
-  if (name.length === 0) return false;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c >= 128 || TOKEN[c] === 0) return false;
-  }
+  if (!isToken(name)) return false;
   if (goodNames.size < 4096) goodNames.add(name);
   return true;
 }

@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Exchange, ExchangeHost } from './exchange.ts';
 import { InvalidRequestError } from './request-head.ts';
+import { writeChunk } from '../../codec/http1/chunk.ts';
 import { ResponseParser, type ParserLimits } from '../../codec/http1/response-parser.ts';
 
 /** The pool's side of a connection. */
@@ -36,7 +37,6 @@ function terminated(): UpstreamResetError {
   return new UpstreamResetError('connection_termination', 'upstream closed the connection before the response was complete');
 }
 
-const CHUNK_END = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
 
 export class H1Connection implements ExchangeHost {
@@ -133,11 +133,8 @@ export class H1Connection implements ExchangeHost {
       this.#bodyBytes += chunk.length;
       let ok: boolean;
       if (chunked) {
-        socket.cork();
-        socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-        socket.write(chunk);
-        ok = socket.write(CHUNK_END, 'latin1');
-        socket.uncork();
+        if (chunk.length === 0) return;
+        ok = writeChunk(socket, chunk);
       } else {
         ok = socket.write(chunk);
       }

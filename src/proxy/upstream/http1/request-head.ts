@@ -5,6 +5,7 @@
  * a rewrite must not split the request in two.
  */
 import type { Dispatcher } from 'undici';
+import { isToken } from '../../codec/http1/message-parser.ts';
 
 /** A request that cannot be written as given (the message names what and where). */
 export class InvalidRequestError extends Error {
@@ -22,8 +23,6 @@ export interface RequestHead {
 
 /** Characters never allowed in a field value or request target: NUL, CR, LF. */
 const FORBIDDEN_IN_VALUE = /[\0\r\n]/;
-/** RFC 9110 tokens (method, field names). */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Request targets: visible ASCII and obs-text, no spaces or controls. */
 const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
 /** Methods whose requests carry content: without a body they get `content-length: 0` (RFC 9110 §8.6). */
@@ -32,7 +31,7 @@ const EXPECTS_BODY = new Set(['POST', 'PUT', 'PATCH']);
 type Body = Dispatcher.DispatchOptions['body'];
 
 function checkField(name: string, value: string): void {
-  if (!TOKEN.test(name)) throw new InvalidRequestError(`invalid header name ${JSON.stringify(name)} in upstream request`);
+  if (!isToken(name)) throw new InvalidRequestError(`invalid header name ${JSON.stringify(name)} in upstream request`);
   if (FORBIDDEN_IN_VALUE.test(value)) throw new InvalidRequestError(`invalid character (CR, LF or NUL) in value of header ${JSON.stringify(name)} in upstream request`);
 }
 
@@ -51,7 +50,7 @@ export function fixedBodyLength(body: Body): number {
 export function requestHead(options: Dispatcher.DispatchOptions, defaultHost: string): RequestHead {
   const method = options.method;
   const path = options.path;
-  if (!TOKEN.test(method)) throw new InvalidRequestError(`invalid method ${JSON.stringify(method)} in upstream request`);
+  if (!isToken(method)) throw new InvalidRequestError(`invalid method ${JSON.stringify(method)} in upstream request`);
   if (!TARGET.test(path)) throw new InvalidRequestError(`invalid request target ${JSON.stringify(path)} in upstream request`);
   let text = `${method} ${path} HTTP/1.1\r\n`;
   let host = false;
