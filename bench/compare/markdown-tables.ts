@@ -26,7 +26,7 @@ const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 const ORDER = ['direct', 'weft 1 hop', 'nginx 1 hop', 'haproxy 1 hop', 'weft 2 hops', 'nginx 2 hops', 'haproxy 2 hops'];
 const byOrder = (a: string, b: string) => (ORDER.indexOf(a) === -1 ? 99 : ORDER.indexOf(a)) - (ORDER.indexOf(b) === -1 ? 99 : ORDER.indexOf(b));
-const label = (path: string) => path.replace('haproxy', 'HAProxy');
+export const label = (path: string) => path.replace('haproxy', 'HAProxy');
 
 function connectionsOf(runs: readonly PathRun[]): number[] {
   return [...new Set(runs.map((r) => r.connections))];
@@ -53,7 +53,8 @@ export function latencyTable(runs: readonly PathRun[]): string {
   return table(['path', ...counts.map((c) => `${c} conn: p50 / p90 / p99 (ms)`)], rows);
 }
 
-const meanCpu = (r: PathRun): number => r.instances.reduce((s, i) => s + i.cpuPer1000, 0) / Math.max(1, r.instances.length);
+/** CPU-s per 1000 requests, mean over the path's proxies. */
+export const meanCpu = (r: PathRun): number => r.instances.reduce((s, i) => s + i.cpuPer1000, 0) / Math.max(1, r.instances.length);
 function peak(rs: readonly PathRun[], field: 'peakMB' | 'anonMB' = 'peakMB'): number {
   const values = rs.flatMap((r) => r.instances.map((i) => i[field]));
   return values.length === 0 ? NaN : Math.max(...values);

@@ -8,7 +8,7 @@ import type { FunctionTime, Ranking } from '../control/cpu-profile.ts';
 import type { Goal } from './goals.ts';
 import { nextSteps } from './next-steps.ts';
 import { haproxyConfig, nginxConfig } from './peer-configs.ts';
-import { controlTable, costTable, fixed, fnLabel, h2MaxTable, h2Table, latencyTable, maxTable, proxyRatioTable, ratioTable, table } from './markdown-tables.ts';
+import { controlTable, costTable, fixed, fnLabel, h2MaxTable, h2Table, label, latencyTable, maxTable, meanCpu, proxyRatioTable, ratioTable, table } from './markdown-tables.ts';
 import type { ProxyProfile } from './profile.ts';
 import type { BenchResults } from './results.ts';
 import { BUSY_LOAD_PER_CPU } from './run-info.ts';
@@ -38,7 +38,7 @@ function goalsSection(goals: readonly Goal[]): string[] {
 function settleNote(r: BenchResults): string[] {
   const runs = r.settle ?? [];
   if (runs.length === 0) return [];
-  const cost = runs.map((run) => `${run.proxy === 'weft' ? 'weft' : run.proxy === 'nginx' ? 'nginx' : 'HAProxy'} ${(run.instances.reduce((sum, i) => sum + i.cpuPer1000, 0) / Math.max(1, run.instances.length)).toFixed(3)}`).join(', ');
+  const cost = runs.map((run) => `${label(run.proxy)} ${meanCpu(run).toFixed(3)}`).join(', ');
   return ['', `Before the first recorded run, every two-hop path took ${r.settings.settleS} s of the same load over 4 connections, not recorded above: V8 compiles a Node proxy's hot code in its first seconds, and a sidecar lives for days. What those first ${r.settings.settleS} s cost, in CPU-s per 1000 requests per proxy: ${cost}.`];
 }
 
