@@ -6,7 +6,8 @@
  * `--rate` through both proxies, and idle again. `--profile DIR` starts the proxies with `--cpu-prof`
  * (profiles land in DIR when they exit); `--alloc DIR` preloads alloc-profile.ts and writes an
  * allocation profile and allocated bytes of the loaded window; `--node-args` and `--env` compare V8
- * or malloc settings; `--log-dir DIR` keeps each proxy's output there; `--hold <s>` keeps the mesh up that long at the end (pids printed) for other tools.
+ * or malloc settings; `--log-dir DIR` keeps each proxy's output there; `--hold <s>` keeps the mesh up that long at the end, `--pause <s>` waits that long before the load
+ * (pids printed), for other tools.
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -26,6 +27,7 @@ const { values: args } = parseArgs({
     profile: { type: 'string' },
     alloc: { type: 'string' },
     hold: { type: 'string', default: '0' },
+    pause: { type: 'string', default: '0' },
     'log-dir': { type: 'string' },
     placement: { type: 'string', default: 'split' },
     pin: { type: 'boolean', default: true },
@@ -81,6 +83,10 @@ try {
   const proxies = [mesh.a, mesh.b];
   await new Promise((r) => setTimeout(r, 2000));
   await print('configured, idle', proxies);
+  if (Number(args.pause) > 0) {
+    console.log(`pausing ${args.pause} s before the load: ${proxies.map((p) => `${p.name} pid ${p.pid}`).join(', ')}`);
+    await new Promise((r) => setTimeout(r, Number(args.pause) * 1000));
+  }
   const seconds = Number(args.seconds);
   const rate = Number(args.rate);
   const spec = { ...mesh.targets.twoProxies, rate, connections: Number(args.connections), warmupMs: 1000, durationMs: seconds * 1000, drainMs: 5000 };

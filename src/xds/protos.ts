@@ -5,20 +5,22 @@
  * `google.protobuf.Any` is written and read as `{'@type': 'type.googleapis.com/<message>', ...fields}`
  * (protobufjs's Any wrapper).
  *
- * Loading is per type, on first use: a message name (`envoy.config.route.v3.VirtualHost`) names its
- * package folder (`envoy/config/route/v3/`, Envoy's layout), the file there that declares the top-level
- * type is loaded with its imports, and the type is looked up again. So a process pays only for the
- * types it touches (a sidecar never loads RBAC, JWT or the control plane's service definitions);
- * `preloadProtos()` pays for the usual set at once, at startup.
+ * The types every sidecar decodes come from a precompiled descriptor (proto-descriptor.ts), not from
+ * parsing `.proto` text. Every other type loads on first use: a message name
+ * (`envoy.extensions.filters.http.rbac.v3.RBAC`) names its package folder (Envoy's layout), the file
+ * there that declares the top-level type is loaded with its imports, and the type is looked up again.
+ * So a process pays only for the types it touches (a sidecar without policies never loads RBAC or JWT,
+ * nor the control plane's service definitions); `preloadProtos()` pays for the usual set at once.
  */
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import protobuf from 'protobufjs';
 import protojson from 'protobufjs/ext/protojson.js';
 import type { IConversionOptions, Message, Root, Type } from 'protobufjs';
 import { checkMessage } from './proto-check.ts';
+import { readDescriptor } from './proto-descriptor.ts';
+import { includeDirs, resolveImportsIn, WELL_KNOWN } from './proto-source.ts';
 import { XdsEncodeError, XdsError } from './errors.ts';
 import { messageName } from './type-urls.ts';
 
@@ -53,17 +55,6 @@ export const PROTO_FILES: readonly string[] = [
   'envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config.proto',
 ];
 
-/** Well-known types every root gets (protobufjs bundles them): tiny, and named by many Envoy fields. */
-const WELL_KNOWN = ['any', 'duration', 'struct', 'wrappers', 'timestamp', 'empty'].map((n) => `google/protobuf/${n}.proto`);
-
-/** Folders searched for imports, in order: Envoy, xds/udpa, googleapis, protoc-gen-validate, protobufjs (descriptor.proto). */
-function includeDirs(): string[] {
-  const require = createRequire(import.meta.url);
-  const deps = path.join(path.dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
-  const pbjs = path.dirname(require.resolve('protobufjs/package.json'));
-  return [path.join(deps, 'envoy-api'), path.join(deps, 'xds'), path.join(deps, 'googleapis'), path.join(deps, 'protoc-gen-validate'), pbjs];
-}
-
 interface Loader {
   readonly root: Root;
   readonly dirs: readonly string[];
@@ -93,14 +84,7 @@ function loadFiles(l: Loader, files: readonly string[]): void {
 function createLoader(): Loader {
   const dirs = includeDirs();
   const root = new protobuf.Root();
-  root.resolvePath = (_origin: string, target: string): string => {
-    if (path.isAbsolute(target)) return target;
-    for (const dir of dirs) {
-      const candidate = path.join(dir, target);
-      if (existsSync(candidate)) return candidate;
-    }
-    return target; // protobufjs serves its bundled google/protobuf/*.proto by this name
-  };
+  resolveImportsIn(root, dirs);
   const l: Loader = { root, dirs, files: new Set(), ms: 0 };
   // protojson reads Any contents through root.lookupType: let it load what it names, too.
   const lookupType = root.lookupType.bind(root);
@@ -108,6 +92,17 @@ function createLoader(): Loader {
     if (typeof name === 'string') ensureDeclared(l, name.replace(/^\./, ''));
     return lookupType(name);
   };
+  const start = performance.now();
+  const descriptor = readDescriptor();
+  if (descriptor !== undefined) {
+    root.addJSON(descriptor.nested);
+    // Marked as loaded, by the name protobufjs keys each file with, so that no import parses one again.
+    for (const f of descriptor.files) {
+      l.files.add(f);
+      root.files.push(Object.hasOwn(protobuf.common, f) ? f : root.resolvePath('', f)!);
+    }
+  }
+  l.ms += performance.now() - start;
   loadFiles(l, WELL_KNOWN);
   return l;
 }
