@@ -1,26 +1,26 @@
 /**
  * Connections to one upstream host: per host weft's own pool of keep-alive HTTP/1.1 connections (at
- * most `max_connections`, `http1/pool.ts`) or undici's pool holding one prior-knowledge HTTP/2
- * connection (h2c, up to `max_concurrent_streams` streams, further requests queue), created on first
- * use and kept across EDS updates; plain TCP connections for the TCP proxy and CONNECT. Every
- * connection is dialed here, to the host's current address (LOGICAL_DNS), with the connect timeout and
- * the connection counters; requests go through `HostDispatcher`, which keeps the request counters
- * (active, pending, totals) that circuit breakers and LEAST_REQUEST read. Both pools take requests
- * through undici's dispatcher API. Timeouts on requests (headers, body) are the router's: the pools set
- * none.
+ * most `max_connections`, `http1/pool.ts`) or of one prior-knowledge HTTP/2 session (h2c, up to
+ * `max_concurrent_streams` streams, further requests queue, `http2/pool.ts`), created on first use and
+ * kept across EDS updates; plain TCP connections for the TCP proxy and CONNECT. Every connection is
+ * dialed here, to the host's current address (LOGICAL_DNS), with the connect timeout and the
+ * connection counters; requests go through `HostDispatcher`, which keeps the request counters (active,
+ * pending, totals) that circuit breakers and LEAST_REQUEST read. Both pools take requests through
+ * undici's dispatcher API (its types only: undici itself is not loaded). Timeouts on requests (headers,
+ * body) are the router's: the pools set none.
  */
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { buildConnector as BuildConnector, Dispatcher, Pool as UndiciPool } from 'undici';
+import type { Dispatcher } from 'undici';
 import { H1Pool } from './http1/pool.ts';
+import { H2Pool } from './http2/pool.ts';
 import type { ClusterStats } from './cluster-stats.ts';
 import { UpstreamError } from './errors.ts';
 import type { HostState } from './host.ts';
 import { addressString } from './host.ts';
 import type { HttpOptions } from './protocol-options.ts';
-import { undiciConnector, undiciPool } from './undici.ts';
 
 /** Everything about a cluster that shapes its pools; clusters with equal settings can share host pools. */
 export interface PoolSettings {
@@ -117,7 +117,7 @@ class TrackingHandler implements Dispatcher.DispatchHandler {
   }
 }
 
-/** What the router dispatches to: weft's HTTP/1.1 pool or undici's HTTP/2 pool. */
+/** What the router dispatches to: weft's HTTP/1.1 or HTTP/2 pool. */
 interface RequestPool {
   readonly closed: boolean;
   readonly stats: { readonly connected: number; readonly free: number };
@@ -195,7 +195,7 @@ function timeoutError(ms: number): Error {
  * `connect_timeout`) and source address; counts the connection once it is up. `keepAliveMs`: TCP
  * keepalive probes after that much idle time.
  */
-function dial(ctx: PoolContext, state: HostState, keepAliveMs: number | undefined, callback: (err: UpstreamError | null, socket: Socket | null) => void): void {
+function dial(ctx: PoolContext, state: HostState, keepAliveMs: number | undefined, callback: (err: UpstreamError | null, socket: Socket | null) => void, http2 = false): void {
   const socket = netConnect({
     host: state.dialAddress,
     port: state.port,
@@ -213,35 +213,9 @@ function dial(ctx: PoolContext, state: HostState, keepAliveMs: number | undefine
   socket.once('connect', () => {
     clearTimeout(timer);
     socket.off('error', fail);
-    countConnection(ctx, state, socket, false);
+    countConnection(ctx, state, socket, http2);
     callback(null, socket);
   });
-}
-
-/**
- * undici's connector for HTTP/2 pools, dialing the host's current address, with weft's own connect
- * timer: undici's timers tick every ~0.5 s, too coarse for Envoy's millisecond connect timeouts.
- */
-function h2Connector(ctx: PoolContext, state: HostState): BuildConnector.connector {
-  const options = {
-    timeout: null,
-    allowH2: true,
-    useH2c: true,
-    keepAlive: true,
-    keepAliveInitialDelay: ctx.settings.tcpKeepaliveMs ?? 60_000,
-  } as unknown as BuildConnector.BuildOptions;
-  const base = undiciConnector()(options) as (o: BuildConnector.Options, cb: BuildConnector.Callback) => Socket;
-  const ms = ctx.settings.connectTimeoutMs;
-  return (opts, callback) => {
-    let timer: NodeJS.Timeout | undefined;
-    const socket = base({ ...opts, hostname: state.dialAddress }, (err, socket) => {
-      clearTimeout(timer);
-      if (err !== null) return callback(connectError(ctx, state, err), null);
-      countConnection(ctx, state, socket as Socket, true);
-      callback(null, socket);
-    });
-    timer = setTimeout(() => socket.destroy(timeoutError(ms)), ms);
-  };
 }
 
 function idleTimeoutMs(http: HttpOptions): number {
@@ -260,28 +234,17 @@ function createH1Pool(ctx: PoolContext, state: HostState): H1Pool {
   });
 }
 
-function createH2Pool(ctx: PoolContext, state: HostState): UndiciPool {
-  const { http, sourceAddress } = ctx.settings;
-  const idle = idleTimeoutMs(http) || 2_147_483_647;
-  const Pool = undiciPool();
-  return new Pool(`http://${addressString(state.dialAddress, state.port)}`, {
-    connect: h2Connector(ctx, state),
-    allowH2: true,
-    // One multiplexed connection per host. undici's pool opens a new connection whenever the others
-    // are connecting or busy, so a cold-start burst would open one per request; Envoy keeps one until
-    // max_concurrent_streams are in use, weft keeps one and queues beyond that.
-    connections: 1,
-    pipelining: http.maxConcurrentStreams,
-    headersTimeout: 0,
-    bodyTimeout: 0,
-    keepAliveTimeout: idle,
-    keepAliveMaxTimeout: Math.max(idle, 600_000),
-    ...(http.maxRequestsPerConnection !== undefined ? { maxRequestsPerClient: http.maxRequestsPerConnection } : {}),
-    ...(http.maxConnectionDurationMs !== undefined ? { clientTtl: http.maxConnectionDurationMs } : {}),
+function createH2Pool(ctx: PoolContext, state: HostState): H2Pool {
+  const { http } = ctx.settings;
+  return new H2Pool({
+    connect: (cb) => dial(ctx, state, ctx.settings.tcpKeepaliveMs ?? 60_000, cb, true),
+    authority: addressString(state.dialAddress, state.port),
     maxConcurrentStreams: http.maxConcurrentStreams,
-    ...(http.initialStreamWindowSize !== undefined ? { initialWindowSize: http.initialStreamWindowSize } : {}),
-    ...(http.initialConnectionWindowSize !== undefined ? { connectionWindowSize: http.initialConnectionWindowSize } : {}),
-    ...(sourceAddress !== undefined ? { localAddress: sourceAddress } : {}),
+    idleTimeoutMs: idleTimeoutMs(http),
+    maxRequestsPerConnection: http.maxRequestsPerConnection,
+    maxConnectionDurationMs: http.maxConnectionDurationMs,
+    initialStreamWindowSize: http.initialStreamWindowSize,
+    initialConnectionWindowSize: http.initialConnectionWindowSize,
   });
 }
 
@@ -290,7 +253,7 @@ export function hostDispatcher(state: HostState, ctx: PoolContext, http2: boolea
   const slot = http2 ? 1 : 0;
   const existing = state.pools[slot] as HostDispatcher | undefined;
   if (existing !== undefined) return existing;
-  const pool = http2 ? createH2Pool(ctx, state) as unknown as RequestPool : createH1Pool(ctx, state);
+  const pool = http2 ? createH2Pool(ctx, state) : createH1Pool(ctx, state);
   const d = new HostDispatcher(pool, state, ctx.stats);
   state.pools[slot] = d;
   return d;

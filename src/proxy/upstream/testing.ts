@@ -4,10 +4,13 @@
  * balancer tests, a seeded random source, loopback HTTP/1.1 and HTTP/2 upstreams that record their
  * connections, a listener whose accept queue is full (connect timeouts), and a manager harness.
  */
+import assert from 'node:assert/strict';
 import http from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { request, type Dispatcher } from 'undici';
 import { decodeResource, encodeResource } from '../../xds/protos.ts';
@@ -267,4 +270,62 @@ export function harness(options: { env?: LbEnv; dns?: DnsResolver } = {}): Harne
     },
     close: () => manager.close(false),
   };
+}
+
+/** Everything one dispatched request reported. */
+export interface Outcome {
+  status?: number;
+  headers?: IncomingHttpHeaders;
+  body: string;
+  trailers?: IncomingHttpHeaders;
+  error?: Error;
+  upgrade?: { status: number; socket: Duplex };
+}
+
+/** Hooks to act on the controller as the response arrives. */
+export interface CallHooks {
+  onData?: (c: Dispatcher.DispatchController, chunk: Buffer) => void;
+  onStart?: (c: Dispatcher.DispatchController) => void;
+}
+
+/** Dispatches a request (GET / with `host: test` unless `options` say otherwise) with a handler recording everything; asserts a single outcome. */
+export function dispatchCall(pool: { dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean }, options: Partial<Dispatcher.DispatchOptions>, hooks: CallHooks = {}): Promise<Outcome> & { controller: () => Dispatcher.DispatchController | undefined } {
+  const out: Outcome = { body: '' };
+  let controller: Dispatcher.DispatchController | undefined;
+  let ends = 0;
+  const done = new Promise<Outcome>((resolve) => {
+    const end = (): void => {
+      ends++;
+      assert.equal(ends, 1, 'one outcome per request');
+      resolve(out);
+    };
+    pool.dispatch({ path: '/', method: 'GET', headers: ['host', 'test'], ...options } as Dispatcher.DispatchOptions, {
+      onRequestStart(c) {
+        controller = c;
+        hooks.onStart?.(c);
+      },
+      onResponseStart(c, status, headers) {
+        controller = c;
+        out.status = status;
+        out.headers = headers;
+      },
+      onResponseData(c, chunk) {
+        out.body += chunk.toString('latin1');
+        hooks.onData?.(c, chunk);
+      },
+      onResponseEnd(_c, trailers) {
+        out.trailers = trailers;
+        end();
+      },
+      onResponseError(_c, error) {
+        out.error = error;
+        end();
+      },
+      onRequestUpgrade(_c, status, _headers, socket) {
+        out.upgrade = { status, socket };
+        end();
+      },
+    });
+  });
+  return Object.assign(done, { controller: () => controller });
 }

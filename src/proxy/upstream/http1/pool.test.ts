@@ -1,63 +1,17 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import http from 'node:http';
-import type { IncomingHttpHeaders } from 'node:http';
 import net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
-import { Readable, type Duplex } from 'node:stream';
+import { Readable } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
 import type { Dispatcher } from 'undici';
+import { dispatchCall, type CallHooks } from '../testing.ts';
 import { H1Pool, plainConnector, PoolClosedError, type H1PoolOptions } from './pool.ts';
 
-interface Outcome {
-  status?: number;
-  headers?: IncomingHttpHeaders;
-  body: string;
-  trailers?: IncomingHttpHeaders;
-  error?: Error;
-  upgrade?: { status: number; socket: Duplex };
-}
-
-/** A handler recording everything, with hooks to act on the controller as the response arrives. */
-function call(pool: H1Pool, options: Partial<Dispatcher.DispatchOptions>, hooks: { onData?: (c: Dispatcher.DispatchController, chunk: Buffer) => void; onStart?: (c: Dispatcher.DispatchController) => void } = {}): Promise<Outcome> & { controller: () => Dispatcher.DispatchController | undefined } {
-  const out: Outcome = { body: '' };
-  let controller: Dispatcher.DispatchController | undefined;
-  let ends = 0;
-  const done = new Promise<Outcome>((resolve) => {
-    const end = (): void => {
-      ends++;
-      assert.equal(ends, 1, 'one outcome per request');
-      resolve(out);
-    };
-    pool.dispatch({ path: '/', method: 'GET', headers: ['host', 'test'], ...options } as Dispatcher.DispatchOptions, {
-      onRequestStart(c) {
-        controller = c;
-        hooks.onStart?.(c);
-      },
-      onResponseStart(c, status, headers) {
-        controller = c;
-        out.status = status;
-        out.headers = headers;
-      },
-      onResponseData(c, chunk) {
-        out.body += chunk.toString('latin1');
-        hooks.onData?.(c, chunk);
-      },
-      onResponseEnd(_c, trailers) {
-        out.trailers = trailers;
-        end();
-      },
-      onResponseError(_c, error) {
-        out.error = error;
-        end();
-      },
-      onRequestUpgrade(_c, status, _headers, socket) {
-        out.upgrade = { status, socket };
-        end();
-      },
-    });
-  });
-  return Object.assign(done, { controller: () => controller });
+/** The HTTP/1.1 pool's calls, with its request defaults (a Host field). */
+function call(pool: H1Pool, options: Partial<Dispatcher.DispatchOptions>, hooks: CallHooks = {}): ReturnType<typeof dispatchCall> {
+  return dispatchCall(pool, options, hooks);
 }
 
 interface Server {

@@ -30,7 +30,7 @@ const EXPECTS_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
 type Body = Dispatcher.DispatchOptions['body'];
 
-function checkField(name: string, value: string): void {
+export function checkField(name: string, value: string): void {
   if (!isToken(name)) throw new InvalidRequestError(`invalid header name ${JSON.stringify(name)} in upstream request`);
   if (FORBIDDEN_IN_VALUE.test(value)) throw new InvalidRequestError(`invalid character (CR, LF or NUL) in value of header ${JSON.stringify(name)} in upstream request`);
 }

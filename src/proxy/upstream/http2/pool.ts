@@ -1,0 +1,323 @@
+/**
+ * weft's HTTP/2 connection pool for one upstream host, behind undici's dispatcher API like the
+ * HTTP/1.1 pool, on node:http2's client sessions (prior knowledge, h2c). One session carries every
+ * request, up to `maxConcurrentStreams` (and the peer's SETTINGS_MAX_CONCURRENT_STREAMS) at once;
+ * further requests wait in FIFO order. A session that received GOAWAY, served
+ * `maxRequestsPerConnection` streams or reached `maxConnectionDurationMs` takes no new streams and
+ * closes once its streams are done; the next request opens a new one. A session idle for
+ * `idleTimeoutMs` closes.
+ *
+ * Why not undici's HTTP/2 client: its per-request layers (request object, abort signal with a
+ * DOMException, async-resource binding, body pipelines) cost more CPU than the proxy's own work for a
+ * gRPC call, and undici's modules several MB of every sidecar that has an HTTP/2 cluster.
+ *
+ * Connect failures: the requests waiting for that session fail with the connect error (Envoy purges
+ * its pending requests the same way).
+ */
+import http2, { type ClientHttp2Session } from 'node:http2';
+import type { Socket } from 'node:net';
+import type { Dispatcher } from 'undici';
+import { InvalidRequestError } from '../http1/request-head.ts';
+import { PoolClosedError } from '../http1/pool.ts';
+import { H2Exchange, type StreamOwner } from './exchange.ts';
+import { h2RequestHeaders } from './request-headers.ts';
+
+/** The controller handed with an error to a request refused before it had one. */
+function refused(reason: Error): Dispatcher.DispatchController {
+  return { aborted: true, paused: false, reason, abort() {}, pause() {}, resume() {} };
+}
+
+function noop(): void {}
+
+export interface H2PoolOptions {
+  /** Opens a connection (dial address, connect timeout, counters): calls back once with a socket or the error. */
+  readonly connect: (callback: (err: Error | null, socket: Socket | null) => void) => void;
+  /** `:authority` when the request has no Host field. */
+  readonly authority: string;
+  /** Streams at once on a session (the peer's limit applies too). */
+  readonly maxConcurrentStreams: number;
+  /** A session without streams closes after this long; 0: never. */
+  readonly idleTimeoutMs: number;
+  readonly maxRequestsPerConnection?: number | undefined;
+  readonly maxConnectionDurationMs?: number | undefined;
+  /** SETTINGS_INITIAL_WINDOW_SIZE weft announces (per stream). */
+  readonly initialStreamWindowSize?: number | undefined;
+  /** The session's receive window. */
+  readonly initialConnectionWindowSize?: number | undefined;
+}
+
+class PooledSession implements StreamOwner {
+  readonly session: ClientHttp2Session;
+  readonly #pool: H2Pool;
+  active = 0;
+  started = 0;
+  retired = false;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #ttlTimer: NodeJS.Timeout | undefined;
+
+  constructor(session: ClientHttp2Session, pool: H2Pool, ttlMs: number | undefined) {
+    this.session = session;
+    this.#pool = pool;
+    if (ttlMs !== undefined) {
+      this.#ttlTimer = setTimeout(() => this.retire(), ttlMs);
+      this.#ttlTimer.unref();
+    }
+  }
+
+  /** Room for another stream now. */
+  hasRoom(max: number): boolean {
+    if (this.retired || this.session.closed || this.session.destroyed) return false;
+    const peer = this.session.remoteSettings.maxConcurrentStreams ?? Number.MAX_SAFE_INTEGER;
+    return this.active < Math.min(max, peer);
+  }
+
+  run(ex: H2Exchange, maxRequests: number | undefined): boolean {
+    if (!ex.start(this)) {
+      this.retire();
+      return false;
+    }
+    this.active++;
+    this.started++;
+    if (this.#idleTimer !== undefined) {
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = undefined;
+    }
+    if (maxRequests !== undefined && this.started >= maxRequests) this.retire();
+    return true;
+  }
+
+  streamClosed(): void {
+    this.active--;
+    this.#pool.released(this);
+  }
+
+  idleFor(ms: number): void {
+    if (ms <= 0 || this.active > 0 || this.#idleTimer !== undefined) return;
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.active === 0) this.retire();
+    }, ms);
+    this.#idleTimer.unref();
+  }
+
+  /** No new streams; closes once the running ones are done. */
+  retire(): void {
+    if (this.retired) return;
+    this.retired = true;
+    this.clearTimers();
+    if (!this.session.closed && !this.session.destroyed) this.session.close();
+  }
+
+  clearTimers(): void {
+    clearTimeout(this.#idleTimer);
+    clearTimeout(this.#ttlTimer);
+    this.#idleTimer = undefined;
+    this.#ttlTimer = undefined;
+  }
+}
+
+export class H2Pool {
+  readonly #options: H2PoolOptions;
+  readonly #sessions = new Set<PooledSession>();
+  /** Requests waiting for room on a session, FIFO from `#head`. */
+  #queue: (H2Exchange | undefined)[] = [];
+  #head = 0;
+  #connecting = false;
+  #closing = false;
+  #destroyed = false;
+  #closeWaiters: (() => void)[] = [];
+
+  constructor(options: H2PoolOptions) {
+    this.#options = options;
+  }
+
+  get closed(): boolean {
+    return this.#closing || this.#destroyed;
+  }
+
+  /** Session and request counts, named as undici's `pool.stats`. */
+  get stats(): { connected: number; free: number; pending: number; running: number } {
+    let free = 0;
+    let running = 0;
+    for (const s of this.#sessions) {
+      if (s.active === 0) free++;
+      running += s.active;
+    }
+    return { connected: this.#sessions.size, free, pending: this.#waiting, running };
+  }
+
+  /** Starts a request; every outcome reaches `handler`, including one that cannot be sent (`InvalidRequestError`). */
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    let headers;
+    try {
+      headers = h2RequestHeaders(options, this.#options.authority);
+    } catch (err) {
+      const e = err instanceof InvalidRequestError ? err : new InvalidRequestError((err as Error).message);
+      handler.onResponseError?.(refused(e), e);
+      return true;
+    }
+    const ex = new H2Exchange(options, handler, headers);
+    if (this.closed) {
+      ex.fail(new PoolClosedError(`connection pool to ${this.#options.authority} is closed`));
+      return true;
+    }
+    if (this.#waiting === 0 && this.#runOnSession(ex)) return true;
+    this.#queue.push(ex);
+    this.#grow();
+    return true;
+  }
+
+  #runOnSession(ex: H2Exchange): boolean {
+    const max = this.#options.maxConcurrentStreams;
+    for (const s of this.#sessions) {
+      if (s.hasRoom(max) && s.run(ex, this.#options.maxRequestsPerConnection)) return true;
+    }
+    return false;
+  }
+
+  /** Opens a session when requests wait and no usable one is there or being opened. */
+  #grow(): void {
+    if (this.#destroyed || this.#connecting || this.#waiting === 0) return;
+    for (const s of this.#sessions) if (!s.retired && !s.session.closed && !s.session.destroyed) return;
+    this.#open();
+  }
+
+  #open(): void {
+    this.#connecting = true;
+    this.#options.connect((err, socket) => {
+      this.#connecting = false;
+      if (err !== null || socket === null) {
+        this.#connectFailed(err ?? new Error('connect failed'));
+        return;
+      }
+      if (this.#destroyed) {
+        socket.destroy();
+        this.#settleClose();
+        return;
+      }
+      this.#start(socket);
+    });
+  }
+
+  #start(socket: Socket): void {
+    const o = this.#options;
+    const settings: http2.Settings = { enablePush: false };
+    if (o.initialStreamWindowSize !== undefined) settings.initialWindowSize = o.initialStreamWindowSize;
+    const session = http2.connect(`http://${o.authority}`, { createConnection: () => socket, settings });
+    const s = new PooledSession(session, this, o.maxConnectionDurationMs);
+    this.#sessions.add(s);
+    session.on('error', noop); // its streams fail on their own; the session then closes
+    session.once('connect', () => {
+      if (o.initialConnectionWindowSize !== undefined) {
+        try {
+          session.setLocalWindowSize(o.initialConnectionWindowSize);
+        } catch {
+          // Out of range: the default window stays.
+        }
+      }
+    });
+    session.on('remoteSettings', () => this.#drain());
+    session.once('goaway', () => {
+      s.retire();
+      this.#grow();
+    });
+    session.once('close', () => {
+      s.retired = true;
+      s.clearTimers();
+      this.#sessions.delete(s);
+      if (!this.#destroyed) {
+        this.#drain();
+        this.#grow();
+      }
+      this.#settleClose();
+    });
+    this.#drain();
+    this.#grow();
+  }
+
+  /** Moves waiting requests onto sessions with room. */
+  #drain(): void {
+    while (this.#waiting > 0) {
+      const ex = this.#peek();
+      if (ex === undefined) break;
+      if (!this.#runOnSession(ex)) break;
+      this.#shift();
+    }
+    if (this.#waiting > 0) this.#grow();
+    if (this.#closing) for (const s of this.#sessions) if (s.active === 0) s.retire();
+  }
+
+  #connectFailed(err: Error): void {
+    for (let ex = this.#shift(); ex !== undefined; ex = this.#shift()) ex.fail(err);
+    this.#settleClose();
+  }
+
+  /** The first waiting request still wanted (aborted ones are dropped). */
+  #peek(): H2Exchange | undefined {
+    const q = this.#queue;
+    while (this.#head < q.length) {
+      const ex = q[this.#head]!;
+      if (!ex.over) return ex;
+      this.#advance();
+    }
+    return undefined;
+  }
+
+  #shift(): H2Exchange | undefined {
+    const ex = this.#peek();
+    if (ex !== undefined) this.#advance();
+    return ex;
+  }
+
+  #advance(): void {
+    const q = this.#queue;
+    q[this.#head++] = undefined;
+    if (this.#head === q.length) {
+      q.length = 0;
+      this.#head = 0;
+    } else if (this.#head > 64 && this.#head * 2 > q.length) {
+      this.#queue = q.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  get #waiting(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  /** A stream on `s` closed. */
+  released(s: PooledSession): void {
+    if (this.#waiting > 0) this.#drain();
+    if (s.active > 0) return;
+    if (this.#closing || this.#destroyed) s.retire();
+    else s.idleFor(this.#options.idleTimeoutMs);
+  }
+
+  #settleClose(): void {
+    if (!this.closed || this.#waiting > 0 || this.#sessions.size > 0 || this.#connecting) return;
+    for (const w of this.#closeWaiters.splice(0)) w();
+  }
+
+  /** Refuses new requests, serves the waiting ones, closes every session once its streams are done. */
+  close(): Promise<void> {
+    this.#closing = true;
+    for (const s of this.#sessions) if (s.active === 0 && this.#waiting === 0) s.retire();
+    const done = new Promise<void>((resolve) => this.#closeWaiters.push(resolve));
+    this.#settleClose();
+    return done;
+  }
+
+  /** Fails every request (waiting and running) with `err` and closes every session now. */
+  destroy(err: Error = new PoolClosedError(`connection pool to ${this.#options.authority} was destroyed`)): Promise<void> {
+    this.#destroyed = true;
+    for (let ex = this.#shift(); ex !== undefined; ex = this.#shift()) ex.fail(err);
+    for (const s of [...this.#sessions]) {
+      s.retired = true;
+      s.clearTimers();
+      s.session.destroy(err);
+    }
+    const done = new Promise<void>((resolve) => this.#closeWaiters.push(resolve));
+    this.#settleClose();
+    return done;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The header block of an upstream HTTP/2 request (RFC 9113 §8.3), from undici's dispatch options as the
+ * router gives them: pseudo-headers first (`:authority` from the Host field, or the host's address),
+ * then the fields, lowercase, without the connection-specific ones HTTP/2 forbids (RFC 9113 §8.2.2:
+ * `te` passes only as `trailers`). Every name and value is checked as for HTTP/1.1, so a bad header
+ * rule fails the request with a message naming it instead of resetting the connection.
+ */
+import type { OutgoingHttpHeaders } from 'node:http2';
+import type { Dispatcher } from 'undici';
+import { isToken } from '../../codec/http1/message-parser.ts';
+import { checkField, InvalidRequestError } from '../http1/request-head.ts';
+
+/** Fields that belong to one HTTP/1.1 connection and never go on an HTTP/2 stream. */
+const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'host']);
+/** Request targets: visible ASCII and obs-text, no spaces or controls. */
+const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
+
+function add(out: OutgoingHttpHeaders, name: string, value: string): void {
+  const prev = out[name];
+  if (prev === undefined) out[name] = value;
+  else if (Array.isArray(prev)) prev.push(value);
+  else out[name] = [String(prev), value];
+}
+
+/** Builds the header block; throws `InvalidRequestError` naming what cannot be sent. */
+export function h2RequestHeaders(options: Dispatcher.DispatchOptions, defaultAuthority: string): OutgoingHttpHeaders {
+  const { method, path } = options;
+  if (typeof options.upgrade === 'string' || method === 'CONNECT') {
+    throw new InvalidRequestError(`${method === 'CONNECT' ? 'CONNECT' : `upgrade to ${options.upgrade}`} is not supported on an HTTP/2 upstream connection`);
+  }
+  if (!isToken(method)) throw new InvalidRequestError(`invalid method ${JSON.stringify(method)} in upstream request`);
+  if (!TARGET.test(path)) throw new InvalidRequestError(`invalid request target ${JSON.stringify(path)} in upstream request`);
+  const out: OutgoingHttpHeaders = { ':method': method, ':scheme': 'http', ':authority': defaultAuthority, ':path': path };
+  const field = (rawName: string, value: string): void => {
+    checkField(rawName, value);
+    const name = rawName.toLowerCase();
+    if (name === 'host') out[':authority'] = value;
+    else if (name === 'te') {
+      if (value.trim().toLowerCase() === 'trailers') add(out, name, 'trailers');
+    } else if (!CONNECTION_SPECIFIC.has(name)) add(out, name, value);
+  };
+  const headers = options.headers;
+  if (Array.isArray(headers)) {
+    for (let i = 0; i + 1 < headers.length; i += 2) field(String(headers[i]), String(headers[i + 1]));
+  } else if (headers !== null && headers !== undefined) {
+    for (const [name, value] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
+      if (value === undefined) continue;
+      if (Array.isArray(value)) for (const v of value) field(name, v);
+      else field(name, String(value));
+    }
+  }
+  return out;
+}
