@@ -19,7 +19,7 @@ import protobuf from 'protobufjs';
 import protojson from 'protobufjs/ext/protojson.js';
 import type { IConversionOptions, Message, Root, Type } from 'protobufjs';
 import { checkMessage } from './proto-check.ts';
-import { readDescriptor } from './proto-descriptor.ts';
+import { DESCRIPTOR_FILES, readDescriptor } from './proto-descriptor.ts';
 import { includeDirs, resolveImportsIn, WELL_KNOWN } from './proto-source.ts';
 import { XdsEncodeError, XdsError } from './errors.ts';
 import { messageName } from './type-urls.ts';
@@ -30,27 +30,11 @@ export type { StructObject, ValueObject } from './struct.ts';
 // `import … from 'node:crypto'` would build its ES namespace, which loads WebCrypto (see src/proxy/core/builtins.ts).
 const { createHash } = process.getBuiltinModule('node:crypto');
 
-/** The proto files weft's generators and filters use, which `preloadProtos()` loads at once (their imports come along). */
+/** The proto files weft's generators and filters use, which `preloadProtos()` loads at once (their imports come along): the descriptor's and the rest. */
 export const PROTO_FILES: readonly string[] = [
-  'envoy/service/discovery/v3/ads.proto',
-  'envoy/service/discovery/v3/discovery.proto',
-  'envoy/config/listener/v3/listener.proto',
-  'envoy/config/route/v3/route.proto',
-  'envoy/config/cluster/v3/cluster.proto',
-  'envoy/config/endpoint/v3/endpoint.proto',
-  'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
-  'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',
-  'envoy/extensions/filters/http/router/v3/router.proto',
-  'envoy/extensions/filters/http/fault/v3/fault.proto',
-  'envoy/extensions/filters/http/cors/v3/cors.proto',
+  ...DESCRIPTOR_FILES,
   'envoy/extensions/filters/http/rbac/v3/rbac.proto',
   'envoy/extensions/filters/http/jwt_authn/v3/config.proto',
-  'envoy/extensions/transport_sockets/tls/v3/tls.proto',
-  'envoy/extensions/transport_sockets/tls/v3/secret.proto',
-  'envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.proto',
-  'envoy/extensions/filters/listener/http_inspector/v3/http_inspector.proto',
-  'envoy/extensions/filters/listener/original_dst/v3/original_dst.proto',
-  'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
   'envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto',
   'envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config.proto',
 ];

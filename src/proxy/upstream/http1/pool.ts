@@ -15,14 +15,10 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
+import { refusedController, WaitQueue } from '../wait-queue.ts';
 import { H1Connection, type ConnectionOwner } from './connection.ts';
 import { Exchange } from './exchange.ts';
 import { requestHead, type RequestHead } from './request-head.ts';
-
-/** The controller handed with an error to a request refused before it had one. */
-function refused(reason: Error): Dispatcher.DispatchController {
-  return { aborted: true, paused: false, reason, abort() {}, pause() {}, resume() {} };
-}
 
 export interface H1PoolOptions {
   /** Opens a connection (dial address, connect timeout, counters): calls back once with a socket or the error. */
@@ -62,9 +58,8 @@ export class H1Pool implements ConnectionOwner {
   readonly #connections = new Set<H1Connection>();
   /** Idle connections, most recently used last. */
   readonly #idle: H1Connection[] = [];
-  /** Requests waiting for a connection, FIFO from `#head`. */
-  #queue: (Exchange | undefined)[] = [];
-  #head = 0;
+  /** Requests waiting for a connection. */
+  readonly #queue = new WaitQueue<Exchange>();
   #connecting = 0;
   #closing = false;
   #destroyed = false;
@@ -83,7 +78,7 @@ export class H1Pool implements ConnectionOwner {
   get stats(): { connected: number; free: number; pending: number; running: number } {
     const connected = this.#connections.size;
     const free = this.#idle.length;
-    return { connected, free, pending: this.#waiting, running: connected - free };
+    return { connected, free, pending: this.#queue.size, running: connected - free };
   }
 
   /**
@@ -95,7 +90,7 @@ export class H1Pool implements ConnectionOwner {
     try {
       head = requestHead(options, this.#options.authority);
     } catch (err) {
-      handler.onResponseError?.(refused(err as Error), err as Error);
+      handler.onResponseError?.(refusedController(err as Error), err as Error);
       return true;
     }
     const ex = new Exchange(options, handler, head);
@@ -115,7 +110,7 @@ export class H1Pool implements ConnectionOwner {
 
   /** Opens a connection when requests wait that the connections being opened will not serve. */
   #grow(): void {
-    if (this.#waiting > this.#connecting && this.#connections.size + this.#connecting < this.#options.maxConnections) this.#open();
+    if (this.#queue.size > this.#connecting && this.#connections.size + this.#connecting < this.#options.maxConnections) this.#open();
   }
 
   #open(): void {
@@ -141,34 +136,12 @@ export class H1Pool implements ConnectionOwner {
 
   #connectFailed(err: Error): void {
     // Requests the remaining connection attempts would serve keep waiting.
-    while (this.#waiting > this.#connecting) {
-      const ex = this.#shift();
+    while (this.#queue.size > this.#connecting) {
+      const ex = this.#queue.shift();
       if (ex === undefined) break;
       ex.fail(err);
     }
     this.#settleClose();
-  }
-
-  #shift(): Exchange | undefined {
-    const q = this.#queue;
-    while (this.#head < q.length) {
-      const ex = q[this.#head]!;
-      q[this.#head++] = undefined;
-      if (this.#head === q.length) {
-        q.length = 0;
-        this.#head = 0;
-      } else if (this.#head > 64 && this.#head * 2 > q.length) {
-        this.#queue = q.slice(this.#head);
-        this.#head = 0;
-      }
-      if (!ex.over) return ex;
-    }
-    return undefined;
-  }
-
-  /** Requests waiting for a connection. */
-  get #waiting(): number {
-    return this.#queue.length - this.#head;
   }
 
   released(c: H1Connection): void {
@@ -178,7 +151,7 @@ export class H1Pool implements ConnectionOwner {
       this.#grow();
       return;
     }
-    const next = this.#shift();
+    const next = this.#queue.shift();
     if (next !== undefined) {
       c.run(next);
       return;
@@ -203,7 +176,7 @@ export class H1Pool implements ConnectionOwner {
   }
 
   #settleClose(): void {
-    if (!this.closed || this.#waiting > 0 || this.#connections.size > 0 || this.#connecting > 0) return;
+    if (!this.closed || this.#queue.size > 0 || this.#connections.size > 0 || this.#connecting > 0) return;
     for (const w of this.#closeWaiters.splice(0)) w();
   }
 
@@ -219,7 +192,7 @@ export class H1Pool implements ConnectionOwner {
   /** Fails every request (waiting and running) with `err` and closes every connection now. */
   destroy(err: Error = new PoolClosedError(`connection pool to ${this.#options.authority} was destroyed`)): Promise<void> {
     this.#destroyed = true;
-    for (let ex = this.#shift(); ex !== undefined; ex = this.#shift()) ex.fail(err);
+    for (let ex = this.#queue.shift(); ex !== undefined; ex = this.#queue.shift()) ex.fail(err);
     this.#idle.length = 0;
     for (const c of [...this.#connections]) c.destroy(err);
     const done = new Promise<void>((resolve) => this.#closeWaiters.push(resolve));

@@ -17,15 +17,11 @@
 import http2, { type ClientHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
+import { refusedController, WaitQueue } from '../wait-queue.ts';
 import { InvalidRequestError } from '../http1/request-head.ts';
 import { PoolClosedError } from '../http1/pool.ts';
 import { H2Exchange, type StreamOwner } from './exchange.ts';
 import { h2RequestHeaders } from './request-headers.ts';
-
-/** The controller handed with an error to a request refused before it had one. */
-function refused(reason: Error): Dispatcher.DispatchController {
-  return { aborted: true, paused: false, reason, abort() {}, pause() {}, resume() {} };
-}
 
 function noop(): void {}
 
@@ -119,9 +115,8 @@ class PooledSession implements StreamOwner {
 export class H2Pool {
   readonly #options: H2PoolOptions;
   readonly #sessions = new Set<PooledSession>();
-  /** Requests waiting for room on a session, FIFO from `#head`. */
-  #queue: (H2Exchange | undefined)[] = [];
-  #head = 0;
+  /** Requests waiting for room on a session. */
+  readonly #queue = new WaitQueue<H2Exchange>();
   #connecting = false;
   #closing = false;
   #destroyed = false;
@@ -143,7 +138,7 @@ export class H2Pool {
       if (s.active === 0) free++;
       running += s.active;
     }
-    return { connected: this.#sessions.size, free, pending: this.#waiting, running };
+    return { connected: this.#sessions.size, free, pending: this.#queue.size, running };
   }
 
   /** Starts a request; every outcome reaches `handler`, including one that cannot be sent (`InvalidRequestError`). */
@@ -153,7 +148,7 @@ export class H2Pool {
       headers = h2RequestHeaders(options, this.#options.authority);
     } catch (err) {
       const e = err instanceof InvalidRequestError ? err : new InvalidRequestError((err as Error).message);
-      handler.onResponseError?.(refused(e), e);
+      handler.onResponseError?.(refusedController(e), e);
       return true;
     }
     const ex = new H2Exchange(options, handler, headers);
@@ -161,7 +156,7 @@ export class H2Pool {
       ex.fail(new PoolClosedError(`connection pool to ${this.#options.authority} is closed`));
       return true;
     }
-    if (this.#waiting === 0 && this.#runOnSession(ex)) return true;
+    if (this.#queue.size === 0 && this.#runOnSession(ex)) return true;
     this.#queue.push(ex);
     this.#grow();
     return true;
@@ -177,7 +172,7 @@ export class H2Pool {
 
   /** Opens a session when requests wait and no usable one is there or being opened. */
   #grow(): void {
-    if (this.#destroyed || this.#connecting || this.#waiting === 0) return;
+    if (this.#destroyed || this.#connecting || this.#queue.size === 0) return;
     for (const s of this.#sessions) if (!s.retired && !s.session.closed && !s.session.destroyed) return;
     this.#open();
   }
@@ -237,71 +232,38 @@ export class H2Pool {
 
   /** Moves waiting requests onto sessions with room. */
   #drain(): void {
-    while (this.#waiting > 0) {
-      const ex = this.#peek();
+    while (this.#queue.size > 0) {
+      const ex = this.#queue.peek();
       if (ex === undefined) break;
       if (!this.#runOnSession(ex)) break;
-      this.#shift();
+      this.#queue.shift();
     }
-    if (this.#waiting > 0) this.#grow();
+    if (this.#queue.size > 0) this.#grow();
     if (this.#closing) for (const s of this.#sessions) if (s.active === 0) s.retire();
   }
 
   #connectFailed(err: Error): void {
-    for (let ex = this.#shift(); ex !== undefined; ex = this.#shift()) ex.fail(err);
+    for (let ex = this.#queue.shift(); ex !== undefined; ex = this.#queue.shift()) ex.fail(err);
     this.#settleClose();
-  }
-
-  /** The first waiting request still wanted (aborted ones are dropped). */
-  #peek(): H2Exchange | undefined {
-    const q = this.#queue;
-    while (this.#head < q.length) {
-      const ex = q[this.#head]!;
-      if (!ex.over) return ex;
-      this.#advance();
-    }
-    return undefined;
-  }
-
-  #shift(): H2Exchange | undefined {
-    const ex = this.#peek();
-    if (ex !== undefined) this.#advance();
-    return ex;
-  }
-
-  #advance(): void {
-    const q = this.#queue;
-    q[this.#head++] = undefined;
-    if (this.#head === q.length) {
-      q.length = 0;
-      this.#head = 0;
-    } else if (this.#head > 64 && this.#head * 2 > q.length) {
-      this.#queue = q.slice(this.#head);
-      this.#head = 0;
-    }
-  }
-
-  get #waiting(): number {
-    return this.#queue.length - this.#head;
   }
 
   /** A stream on `s` closed. */
   released(s: PooledSession): void {
-    if (this.#waiting > 0) this.#drain();
+    if (this.#queue.size > 0) this.#drain();
     if (s.active > 0) return;
     if (this.#closing || this.#destroyed) s.retire();
     else s.idleFor(this.#options.idleTimeoutMs);
   }
 
   #settleClose(): void {
-    if (!this.closed || this.#waiting > 0 || this.#sessions.size > 0 || this.#connecting) return;
+    if (!this.closed || this.#queue.size > 0 || this.#sessions.size > 0 || this.#connecting) return;
     for (const w of this.#closeWaiters.splice(0)) w();
   }
 
   /** Refuses new requests, serves the waiting ones, closes every session once its streams are done. */
   close(): Promise<void> {
     this.#closing = true;
-    for (const s of this.#sessions) if (s.active === 0 && this.#waiting === 0) s.retire();
+    for (const s of this.#sessions) if (s.active === 0 && this.#queue.size === 0) s.retire();
     const done = new Promise<void>((resolve) => this.#closeWaiters.push(resolve));
     this.#settleClose();
     return done;
@@ -310,7 +272,7 @@ export class H2Pool {
   /** Fails every request (waiting and running) with `err` and closes every session now. */
   destroy(err: Error = new PoolClosedError(`connection pool to ${this.#options.authority} was destroyed`)): Promise<void> {
     this.#destroyed = true;
-    for (let ex = this.#shift(); ex !== undefined; ex = this.#shift()) ex.fail(err);
+    for (let ex = this.#queue.shift(); ex !== undefined; ex = this.#queue.shift()) ex.fail(err);
     for (const s of [...this.#sessions]) {
       s.retired = true;
       s.clearTimers();
