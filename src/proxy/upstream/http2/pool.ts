@@ -48,6 +48,8 @@ class PooledSession implements StreamOwner {
   active = 0;
   started = 0;
   retired = false;
+  /** The peer's SETTINGS_MAX_CONCURRENT_STREAMS, kept from its SETTINGS frames (reading `remoteSettings` builds an object each time). */
+  peerMaxStreams = Number.MAX_SAFE_INTEGER;
   #idleTimer: NodeJS.Timeout | undefined;
   #ttlTimer: NodeJS.Timeout | undefined;
 
@@ -63,8 +65,7 @@ class PooledSession implements StreamOwner {
   /** Room for another stream now. */
   hasRoom(max: number): boolean {
     if (this.retired || this.session.closed || this.session.destroyed) return false;
-    const peer = this.session.remoteSettings.maxConcurrentStreams ?? Number.MAX_SAFE_INTEGER;
-    return this.active < Math.min(max, peer);
+    return this.active < Math.min(max, this.peerMaxStreams);
   }
 
   run(ex: H2Exchange, maxRequests: number | undefined): boolean {
@@ -211,7 +212,10 @@ export class H2Pool {
         }
       }
     });
-    session.on('remoteSettings', () => this.#drain());
+    session.on('remoteSettings', (remote: http2.Settings) => {
+      s.peerMaxStreams = remote.maxConcurrentStreams ?? Number.MAX_SAFE_INTEGER;
+      this.#drain();
+    });
     session.once('goaway', () => {
       s.retire();
       this.#grow();
