@@ -44,7 +44,7 @@ interface H2Path {
   readonly busiest: { name: string; pid: number };
 }
 
-const config = (appPort: number) => `apiVersion: v1
+export const h2Config = (appPort: number) => `apiVersion: v1
 kind: Service
 metadata: {name: h2-app}
 spec: {selector: {app: h2-app}, ports: [{name: grpc, port: 9090}]}
@@ -60,7 +60,7 @@ metadata: {name: h2-mesh-app}
 spec: {selector: {app: h2-mesh-app}, ports: [{name: grpc, port: 9090}]}
 `;
 
-async function startH2App(cpus: string | undefined): Promise<{ child: ReturnType<typeof fork>; port: number }> {
+export async function startH2App(cpus: string | undefined): Promise<{ child: ReturnType<typeof fork>; port: number }> {
   const child = fork(join(import.meta.dirname, 'h2-app.ts'), [String(BODY_BYTES)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m: { port: number }) => resolve(m.port));
@@ -71,7 +71,7 @@ async function startH2App(cpus: string | undefined): Promise<{ child: ReturnType
 }
 
 /** One request at a time until one succeeds or `ms` pass; the last problem, or undefined once it works. */
-async function works(t: H2Target, ms: number): Promise<string | undefined> {
+export async function works(t: H2Target, ms: number): Promise<string | undefined> {
   const deadline = performance.now() + ms;
   let problem: string | undefined = 'not tried';
   while (performance.now() < deadline) {
@@ -117,7 +117,7 @@ export async function runH2(mesh: Mesh, placement: Placement | undefined, s: H2S
   let sidecar: ReturnType<typeof startProxy> | undefined;
   let forgetSidecar = () => {};
   try {
-    await mesh.control.apply(config(app.port));
+    await mesh.control.apply(h2Config(app.port));
     const ip = await freeLoopback(new Set([mesh.a.ip, mesh.b.ip]));
     sidecar = startProxy('h2-mesh-app-v1', ip, mesh.control.xdsPort, ['--labels', 'app=h2-mesh-app,version=v1', '--port', `9090:${app.port}`], {}, placement?.server);
     const c = sidecar.proc;

@@ -4,7 +4,8 @@
  * `<pid>.heapprofile` (V8's sampling heap profiler, keeping objects the GC already collected, so it
  * shows where per-request garbage is made; open it in Chrome DevTools) and `<pid>.alloc.json` (bytes
  * allocated in the window from V8's GC statistics, the number of GCs and their pause time) into
- * `$WEFT_ALLOC_DIR`. For measurement only: sampling costs CPU.
+ * `$WEFT_ALLOC_DIR`; with `WEFT_ALLOC_PROMOTED=1` the profile keeps only what survived the young
+ * generation (what fills the old generation until a full GC). For measurement only: sampling costs CPU.
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
@@ -12,6 +13,8 @@ import { join } from 'node:path';
 import { GCProfiler } from 'node:v8';
 
 const dir = process.env['WEFT_ALLOC_DIR'] ?? '.';
+// WEFT_ALLOC_PROMOTED=1 leaves out what a young-generation GC collected: the profile then shows what lived long enough to be promoted to the old generation.
+const promotedOnly = process.env['WEFT_ALLOC_PROMOTED'] === '1';
 const session = new Session();
 session.connect();
 let profiler: GCProfiler | undefined;
@@ -25,7 +28,7 @@ interface GcEntry { gcType: string; cost: number; beforeGC: { heapStatistics: { 
 async function open(): Promise<void> {
   profiler = new GCProfiler();
   profiler.start();
-  await post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  await post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !promotedOnly });
 }
 
 async function close(): Promise<void> {

@@ -1,13 +1,14 @@
 /**
  * `node bench/proxy/probe.ts [--seconds 10] [--connections 4] [--rate 1000] [--profile DIR] [--no-pin]
- * [--node-args "…"] [--env K=V,…]`: where a sidecar's memory and CPU go. Starts the benchmark mesh
+ * [--node-args "…"] [--env K=V,…] [--protocol http1|h2|grpc]`: where a sidecar's memory and CPU go. Starts the benchmark mesh
  * (placed like the benchmark), then prints for both proxies /proc's split (RSS, anon, file), V8's heap
  * from the proxy's `/memory`, and CPU per 1000 rps: once configured and idle, after `--seconds` at
  * `--rate` through both proxies, and idle again. `--profile DIR` starts the proxies with `--cpu-prof`
  * (profiles land in DIR when they exit); `--alloc DIR` preloads alloc-profile.ts and writes an
  * allocation profile and allocated bytes of the loaded window; `--node-args` and `--env` compare V8
  * or malloc settings; `--log-dir DIR` keeps each proxy's output there; `--hold <s>` keeps the mesh up that long at the end, `--pause <s>` waits that long before the load
- * (pids printed), for other tools.
+ * (pids printed), for other tools. `--protocol h2` or `grpc` sends HTTP/2 GETs or unary gRPC calls one hop
+ * instead, client → A → an h2c app (the benchmark's HTTP/2 service; B stays idle).
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -15,7 +16,8 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { OpenLoopResult } from './generator.ts';
-import { placementFor, startMesh, type MeshOptions, type PlacementName, type ProxyProcess } from './mesh.ts';
+import { placementFor, startMesh, stopChild, type MeshOptions, type PlacementName, type ProxyProcess } from './mesh.ts';
+import { h2Config, startH2App, works } from '../compare/h2.ts';
 import { formatMemory, mallocArenas, memoryDetail } from './proc-memory.ts';
 import { runJob } from './run.ts';
 
@@ -33,6 +35,7 @@ const { values: args } = parseArgs({
     pin: { type: 'boolean', default: true },
     'node-args': { type: 'string', default: '' },
     env: { type: 'string', default: '' },
+    protocol: { type: 'string', default: 'http1' },
   },
   allowNegative: true,
 });
@@ -78,9 +81,19 @@ const options: MeshOptions = {
   ...(args['log-dir'] === undefined ? {} : { proxyLogDir: args['log-dir'] }),
   ...(args.pin && placementFor(args.placement as PlacementName, n) !== undefined ? { placement: placementFor(args.placement as PlacementName, n)! } : {}),
 };
+if (!['http1', 'h2', 'grpc'].includes(args.protocol)) throw new Error(`--protocol ${args.protocol}: expected http1, h2 or grpc`);
 const mesh = await startMesh(options);
+// HTTP/2 and gRPC go one hop, client → A → an h2c app (bench/compare/h2.ts's service); B stays idle.
+const h2App = args.protocol === 'http1' ? undefined : await startH2App(mesh.placement?.server);
 try {
   const proxies = [mesh.a, mesh.b];
+  const grpc = args.protocol === 'grpc';
+  const h2Target = { host: mesh.a.ip, port: 15001, authority: 'h2-app:9090', path: grpc ? '/bench.Bench/Get' : '/', grpc, expectBytes: grpc ? 1024 + 5 : 1024 };
+  if (h2App !== undefined) {
+    await mesh.control.apply(h2Config(h2App.port));
+    const problem = await works(h2Target, 15_000);
+    if (problem !== undefined) throw new Error(`the ${args.protocol} path does not work: ${problem}`);
+  }
   await new Promise((r) => setTimeout(r, 2000));
   await print('configured, idle', proxies);
   if (Number(args.pause) > 0) {
@@ -89,19 +102,21 @@ try {
   }
   const seconds = Number(args.seconds);
   const rate = Number(args.rate);
-  const spec = { ...mesh.targets.twoProxies, rate, connections: Number(args.connections), warmupMs: 1000, durationMs: seconds * 1000, drainMs: 5000 };
+  const load = { rate, connections: Number(args.connections), warmupMs: 1000, durationMs: seconds * 1000, drainMs: 5000 };
+  const job = h2App === undefined ? { kind: 'open', spec: { ...mesh.targets.twoProxies, ...load } } : { ...h2Target, ...load };
+  const childModule = h2App === undefined ? undefined : join(import.meta.dirname, '../compare/h2-load-child.ts');
   const times = () => proxies.map((p) => readFileSync(`/proc/${p.pid}/stat`, 'utf8').slice(readFileSync(`/proc/${p.pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ').slice(11, 13).map(Number));
   const before = times();
   const signal = () => { if (args.alloc !== undefined) for (const p of proxies) process.kill(p.pid, 'SIGUSR2'); };
   signal();
-  const { usage, result } = await runJob<OpenLoopResult>({ kind: 'open', spec }, proxies, seconds * 1000 + 60_000, mesh.placement?.client);
+  const { usage, result } = await runJob<OpenLoopResult>(job, proxies, seconds * 1000 + 60_000, mesh.placement?.client, childModule);
   const after = times();
   signal();
   console.log(`\nuser/system CPU ticks during the run (incl. 1 s warm-up): ${proxies.map((p, i) => `${p.name} ${after[i]![0]! - before[i]![0]!}/${after[i]![1]! - before[i]![1]!}`).join(', ')}`);
   for (const e of result.errorSamples) console.log(`  error: ${e}`);
   const c = result.corrected;
-  console.log(`latency through both proxies (ms from the scheduled send): p50 ${(c.p50 / 1000).toFixed(3)}, p90 ${(c.p90 / 1000).toFixed(3)}, p99 ${(c.p99 / 1000).toFixed(3)}, max ${(c.max / 1000).toFixed(3)}; from the write: p50 ${(result.uncorrected.p50 / 1000).toFixed(3)}, p99 ${(result.uncorrected.p99 / 1000).toFixed(3)}; ${result.achievedRps.toFixed(0)} rps`);
-  await print(`after ${seconds} s at ${rate} rps through both proxies (${args.connections} connections, ${result.errors} errors)`, proxies, usage.map((u) => u.vcpu / (result.achievedRps / 1000)));
+  console.log(`latency through ${h2App === undefined ? 'both proxies' : `proxy A (${args.protocol})`} (ms from the scheduled send): p50 ${(c.p50 / 1000).toFixed(3)}, p90 ${(c.p90 / 1000).toFixed(3)}, p99 ${(c.p99 / 1000).toFixed(3)}, max ${(c.max / 1000).toFixed(3)}; from the write: p50 ${(result.uncorrected.p50 / 1000).toFixed(3)}, p99 ${(result.uncorrected.p99 / 1000).toFixed(3)}; ${result.achievedRps.toFixed(0)} rps`);
+  await print(`after ${seconds} s at ${rate} rps through ${h2App === undefined ? 'both proxies' : 'proxy A'} (${args.connections} connections, ${result.errors} errors)`, proxies, usage.map((u) => u.vcpu / (result.achievedRps / 1000)));
   await new Promise((r) => setTimeout(r, 3000));
   await print('idle 3 s later', proxies);
   if (Number(args.hold) > 0) {
@@ -109,5 +124,6 @@ try {
     await new Promise((r) => setTimeout(r, Number(args.hold) * 1000));
   }
 } finally {
+  if (h2App !== undefined) await stopChild(h2App.child);
   await mesh.stop();
 }

@@ -54,11 +54,19 @@ export class H2Downstream implements Downstream {
   #finish(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (!this.#stream.writableFinished || this.#stream.rstCode !== constants.NGHTTP2_NO_ERROR) {
+    const stream = this.#stream;
+    if (!stream.writableFinished || stream.rstCode !== constants.NGHTTP2_NO_ERROR) {
       this.#aborted = true;
       this.#listener?.downstreamAborted();
     }
     this.#listener?.downstreamClosed();
+    // 'close' is a stream's last event. A closed stream lives on until a full GC (node:http2 keeps its
+    // native handle weakly, and V8's young-generation GC never frees such objects): without the listeners
+    // that lead back to this exchange (request body, drain, trailers, tunnel), the exchange dies young
+    // instead of being promoted with it. This listener's own 'close' emission already has its copy.
+    stream.removeAllListeners();
+    stream.on('error', noop);
+    this.#listener = undefined;
   }
 
   get headersSent(): boolean {

@@ -34,7 +34,7 @@ function resetError(code: number): StreamResetError {
 }
 
 const EXCHANGE = Symbol('weft.h2exchange');
-type Tagged = ClientHttp2Stream & { [EXCHANGE]: H2Exchange };
+type Tagged = ClientHttp2Stream & { [EXCHANGE]: H2Exchange | undefined };
 
 export class H2Exchange implements Dispatcher.DispatchController {
   readonly options: Dispatcher.DispatchOptions;
@@ -43,6 +43,8 @@ export class H2Exchange implements Dispatcher.DispatchController {
   #stream: ClientHttp2Stream | undefined;
   #owner: StreamOwner | undefined;
   #body: Readable | undefined;
+  /** Removes the body's and the stream's listeners of `#streamBody`. */
+  #unbindBody: (() => void) | undefined;
   #trailers: IncomingHttpHeaders | undefined;
   #responded = false;
   #aborted = false;
@@ -122,7 +124,9 @@ export class H2Exchange implements Dispatcher.DispatchController {
       body.off('error', onBodyError);
       stream.off('drain', onDrain);
       if (this.#body === body) this.#body = undefined;
+      this.#unbindBody = undefined;
     };
+    this.#unbindBody = cleanup;
     body.on('data', onBodyData);
     body.once('end', onBodyEnd);
     body.once('error', onBodyError);
@@ -165,6 +169,7 @@ export class H2Exchange implements Dispatcher.DispatchController {
 
   #dropBody(): void {
     const body = this.#body;
+    this.#unbindBody?.();
     this.#body = undefined;
     if (body !== undefined && !body.destroyed) body.destroy();
   }
@@ -173,7 +178,7 @@ export class H2Exchange implements Dispatcher.DispatchController {
 
   static onResponse(stream: ClientHttp2Stream, headers: IncomingHttpHeaders): void {
     const ex = (stream as Tagged)[EXCHANGE];
-    if (ex.over) return;
+    if (ex === undefined || ex.over) return;
     ex.#responded = true;
     const status = Number(headers[':status']);
     delete headers[':status'];
@@ -182,16 +187,17 @@ export class H2Exchange implements Dispatcher.DispatchController {
 
   static onData(stream: ClientHttp2Stream, chunk: Buffer): void {
     const ex = (stream as Tagged)[EXCHANGE];
-    if (!ex.over) ex.handler.onResponseData?.(ex, chunk);
+    if (ex !== undefined && !ex.over) ex.handler.onResponseData?.(ex, chunk);
   }
 
   static onTrailers(stream: ClientHttp2Stream, trailers: IncomingHttpHeaders): void {
-    (stream as Tagged)[EXCHANGE].#trailers = trailers;
+    const ex = (stream as Tagged)[EXCHANGE];
+    if (ex !== undefined) ex.#trailers = trailers;
   }
 
   static onEnd(stream: ClientHttp2Stream): void {
     const ex = (stream as Tagged)[EXCHANGE];
-    if (ex.over) return;
+    if (ex === undefined || ex.over) return;
     // A reset also ends the readable side: only a response that arrived and was not reset is complete.
     const rst = stream.rstCode;
     if (!ex.#responded || (rst !== undefined && rst !== NGHTTP2_NO_ERROR)) {
@@ -209,11 +215,17 @@ export class H2Exchange implements Dispatcher.DispatchController {
 
   static onError(stream: ClientHttp2Stream, err: Error): void {
     const ex = (stream as Tagged)[EXCHANGE];
-    if (!ex.over) ex.fail(err);
+    if (ex !== undefined && !ex.over) ex.fail(err);
   }
 
   static onClose(stream: ClientHttp2Stream): void {
     const ex = (stream as Tagged)[EXCHANGE];
+    if (ex === undefined) return;
+    // A closed stream lives on until a full GC (node:http2 keeps its native handle weakly, and V8's young
+    // generation collection never frees such objects): unlinked from it, the exchange, the router's
+    // handler and the request behind them die young instead of filling the old generation.
+    (stream as Tagged)[EXCHANGE] = undefined;
+    ex.#stream = undefined;
     ex.#owner?.streamClosed(ex);
     if (!ex.over) ex.fail(resetError(stream.rstCode ?? NGHTTP2_NO_ERROR));
   }

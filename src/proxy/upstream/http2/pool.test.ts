@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import diagnostics from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
 import type { Dispatcher } from 'undici';
+import { collectGarbage } from '../../../util/collect-garbage.ts';
 import { classifyFailure } from '../../http/upstream-attempt.ts';
 import { plainConnector, PoolClosedError } from '../http1/pool.ts';
 import { InvalidRequestError } from '../http1/request-head.ts';
@@ -257,6 +259,30 @@ describe('HTTP/2 upstream pool', () => {
     assert.equal(s.sessions.length, 3, 'a new session after GOAWAY');
     await eventually(() => p.stats.connected === 0, 3000);
     assert.equal(s.sessions[2]!.closed || s.sessions[2]!.destroyed, true, 'the idle session closed');
+  });
+
+  it('leaves nothing of a finished exchange on its closed stream, which lives on until a full GC', async () => {
+    const s = await server((stream) => {
+      stream.respond({ ':status': 200 });
+      stream.end('done'); // before a request body ends, too
+    });
+    const p = pool(s.port);
+    const streams: http2.ClientHttp2Stream[] = [];
+    const created = (m: unknown): void => void streams.push((m as { stream: http2.ClientHttp2Stream }).stream);
+    diagnostics.subscribe('http2.client.stream.created', created);
+    cleanups.push(async () => diagnostics.unsubscribe('http2.client.stream.created', created));
+    const handlers: WeakRef<Dispatcher.DispatchHandler>[] = [];
+    const send = (options: Partial<Dispatcher.DispatchOptions>) => new Promise<void>((resolve) => {
+      const handler: Dispatcher.DispatchHandler = { onResponseEnd: () => resolve(), onResponseError: () => resolve() };
+      handlers.push(new WeakRef(handler));
+      p.dispatch({ path: '/', method: 'GET', headers: ['host', 'test'], ...options } as Dispatcher.DispatchOptions, handler);
+    });
+    await send({});
+    await send({ method: 'POST', body: new Readable({ read() {} }) }); // a body that never ends: dropped
+    await eventually(() => streams.length === 2 && streams.every((st) => st.closed));
+    await collectGarbage();
+    assert.equal(streams.length, 2, 'the test still holds both closed streams');
+    assert.deepEqual(handlers.map((h) => h.deref()), [undefined, undefined], 'no handler is reachable from a closed stream');
   });
 
   it('close() lets running requests finish and refuses new ones', async () => {
