@@ -9,6 +9,7 @@ import type { Goal } from './goals.ts';
 import { nextSteps } from './next-steps.ts';
 import { haproxyConfig, nginxConfig } from './peer-configs.ts';
 import { controlTable, costTable, fixed, fnLabel, h2MaxTable, h2Table, label, latencyTable, maxTable, meanCpu, proxyRatioTable, ratioTable, table } from './markdown-tables.ts';
+import type { CpuSplit } from './perf-cpu.ts';
 import type { ProxyProfile } from './profile.ts';
 import type { BenchResults } from './results.ts';
 import { BUSY_LOAD_PER_CPU } from './run-info.ts';
@@ -131,10 +132,19 @@ function profileTable(p: ProxyProfile): string {
   return table(['by self time', 'self', 'weft functions by self time', 'self', 'weft functions by total time', 'total'], rows, ['l', 'r', 'l', 'r', 'l', 'r']);
 }
 
+const share = (x: number) => `${(100 * x).toFixed(0)}%`;
+
+/** The perf split of one sidecar's main thread. */
+export function cpuSplitLine(proxy: string, c: CpuSplit): string {
+  const top = c.top.slice(0, 8).map((t) => `\`${t.symbol}\` ${(100 * t.share).toFixed(1)}%`).join(', ');
+  return `Where ${proxy}'s main thread spent its CPU (\`perf record -e cpu-clock\`, on-CPU samples over the same window, ${c.samples} samples): kernel ${share(c.shares.kernel)} (system calls, loopback TCP, wake-ups and context switches), node binary ${share(c.shares.node)} (V8's runtime, builtins and GC, libuv, Node's C++), JavaScript ${share(c.shares.javascript)} (V8-compiled code: weft's and Node's), C libraries ${share(c.shares.libraries)}. Top symbols: ${top}.`;
+}
+
 function profileSection(r: BenchResults): string[] {
   const out = ['## What the profiles show', ''];
   for (const p of r.profile) {
-    out.push(`**weft proxy ${p.proxy}** (\`node --cpu-prof\`, a separate two-hop run at ${p.rate} rps over ${p.connections} connections, ${p.seconds} s recorded; ${fixed(p.cpuPer1000, 3)} CPU-s per 1000 requests under the profiler; ${fixed(p.ranking.busyMs, 0)} ms busy in the recorded window; percentages of that):`, '', profileTable(p), '');
+    out.push(`**weft proxy ${p.proxy}** (\`node --cpu-prof\`, a separate two-hop run at ${p.rate} rps over ${p.connections} connections, ${p.seconds} s recorded; ${fixed(p.cpuPer1000, 3)} CPU-s per 1000 requests under the profiler; ${fixed(p.ranking.busyMs, 0)} ms busy in the recorded window; percentages of that; V8 samples on wall-clock time, so a system call's share includes time the sidecar sat preempted in it):`, '', profileTable(p), '');
+    if (p.cpu !== undefined) out.push(cpuSplitLine(p.proxy, p.cpu), '');
   }
   for (const c of r.control) {
     const rk = c.cell?.profile?.rankings;

@@ -29,8 +29,14 @@ function diagnosis(r: BenchResults): string[] {
   const out: string[] = [];
   const p = r.profile[0];
   if (missedGoal(r, 'Sidecar') || missedGoal(r, 'Added p99') || missedGoal(r, "One proxy's")) {
-    out.push(`- Sidecar CPU (profile of ${p?.proxy ?? 'the sidecar'} under the two-hop load): by self time ${hottest(p?.ranking.bySelf, p?.ranking, 5, 'selfMs')}; weft's own functions by self time ${hottest(p?.weftBySelf, p?.ranking, 4, 'selfMs')}.`);
-    for (const x of r.profile) out.push(`- ${x.proxy}: ${f((100 * x.socketWriteMs) / Math.max(x.ranking.busyMs, 1e-9), 0)}% of its busy time is inside socket writes (the write system calls: writev, write*String), ${f(x.socketWriteMs / Math.max(1, x.rate * x.seconds) * 1000, 1)} µs per request.`);
+    out.push(`- Sidecar CPU (V8's wall-clock profile of ${p?.proxy ?? 'the sidecar'} under the two-hop load): by self time ${hottest(p?.ranking.bySelf, p?.ranking, 5, 'selfMs')}; weft's own functions by self time ${hottest(p?.weftBySelf, p?.ranking, 4, 'selfMs')}.`);
+    for (const x of r.profile) {
+      if (x.cpu === undefined) {
+        out.push(`- ${x.proxy}: ${f((100 * x.socketWriteMs) / Math.max(x.ranking.busyMs, 1e-9), 0)}% of its wall-clock samples are inside socket writes (writev, write*String; this includes time preempted there: install \`perf\` for the on-CPU split).`);
+        continue;
+      }
+      out.push(`- ${x.proxy} on-CPU (perf, main thread): kernel ${f(100 * x.cpu.shares.kernel, 0)}% (system calls, loopback TCP, wake-ups and context switches: what every proxy pays), node binary ${f(100 * x.cpu.shares.node, 0)}% (V8's runtime, builtins and GC, libuv, Node's C++), JavaScript ${f(100 * x.cpu.shares.javascript, 0)}%, C libraries ${f(100 * x.cpu.shares.libraries, 0)}%.`);
+    }
   }
   if (missedGoal(r, '≤ 40 MB')) out.push(`- Sidecar memory (the largest weft sidecar): ${memorySplit(r)}.`);
   if (missedGoal(r, 'Control plane') || missedGoal(r, '≤ 300 MB')) {
@@ -47,12 +53,12 @@ export function nextSteps(r: BenchResults): string[] {
   const p = r.profile[0];
   const lines = [...misses.map((g) => `- **${g.goal}**: ${g.verdict}.`), '', 'What the profiles and /proc showed:', '', ...diagnosis(r), '', 'Next optimisation, in order:', ''];
   if (missedGoal(r, 'Sidecar') || missedGoal(r, "One proxy's") || missedGoal(r, 'Added p99')) {
-    const writes = p === undefined ? 0 : p.socketWriteMs / Math.max(p.ranking.busyMs, 1e-9);
     // weft writes each upstream request and each response in one system call (`strace -c -p <sidecar>`:
-    // one write, one writev and two reads per proxied request), so that share is the kernel's loopback
-    // TCP path, which every proxy pays; what can still go is the JavaScript around it.
-    const first = writes >= 0.2
-      ? `the work around the socket writes (${f(100 * writes, 0)}% of the sidecar's time is in write system calls, already one per message: \`strace -c\` shows one write and one writev per proxied request, so that part is the kernel's; both HTTP/1.1 codecs are weft's own, so compare with the TCP byte relay, \`node bench/proxy/ab.ts --tcp-floor\`, for what is left above the floor), then `
+    // one write, one writev and two reads per proxied request), so the kernel's share is the loopback
+    // TCP path and the wake-ups, which every proxy pays; what can still go is the user-space part.
+    const kernel = p?.cpu?.shares.kernel;
+    const first = kernel !== undefined
+      ? `the user-space ${f(100 * (1 - kernel), 0)}% (the node binary and JavaScript: the kernel's ${f(100 * kernel, 0)}% is already one system call per message, \`strace -c\` shows one write and one writev per proxied request; compare with the TCP byte relay, \`node bench/proxy/ab.ts --tcp-floor\`, for the least any Node proxy costs), then `
       : '';
     lines.push(`1. Per-request CPU of the sidecar: ${first}the weft functions with the most self time (${hottest(p?.weftBySelf, p?.ranking, 3, 'selfMs')}) and the allocations behind the garbage collector's share. Every 0.01 CPU-s per 1000 requests is 10 µs of one core per request; the same CPU time caps maximum throughput and, through garbage-collection pauses and queueing, the p99.`);
   }

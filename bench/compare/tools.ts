@@ -1,14 +1,14 @@
 /**
- * The external programs the comparison needs (nginx, HAProxy, h2load, wrk, taskset): found on PATH with
+ * The external programs the comparison needs (nginx, HAProxy, h2load, wrk, taskset, perf): found on PATH with
  * `command -v`, installed from Debian with one `apt-get install -y` when missing and running as root,
  * otherwise reported missing so the parts that need them are skipped with a note. Versions are recorded
  * with the results.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 
-export type Tool = 'nginx' | 'haproxy' | 'h2load' | 'wrk' | 'taskset';
+export type Tool = 'nginx' | 'haproxy' | 'h2load' | 'wrk' | 'taskset' | 'perf';
 
-const PACKAGE: Record<Tool, string> = { nginx: 'nginx', haproxy: 'haproxy', h2load: 'nghttp2-client', wrk: 'wrk', taskset: 'util-linux' };
+const PACKAGE: Record<Tool, string> = { nginx: 'nginx', haproxy: 'haproxy', h2load: 'nghttp2-client', wrk: 'wrk', taskset: 'util-linux', perf: 'linux-perf' };
 
 /** How each tool prints its version (nginx and wrk on stderr, wrk exiting 1). */
 const VERSION: Record<Tool, { args: string[]; pattern: RegExp }> = {
@@ -17,6 +17,7 @@ const VERSION: Record<Tool, { args: string[]; pattern: RegExp }> = {
   h2load: { args: ['--version'], pattern: /nghttp2\/(\S+)/ },
   wrk: { args: ['-v'], pattern: /wrk (\S+)/ },
   taskset: { args: ['--version'], pattern: /util-linux (\S+)/ },
+  perf: { args: ['--version'], pattern: /perf version (\S+)/ },
 };
 
 export interface ToolStatus {
