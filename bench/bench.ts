@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { keepControlResults, parseCells, runControlCell, type ControlRun } from './compare/control-plane.ts';
 import { goals } from './compare/goals.ts';
@@ -47,7 +47,7 @@ const HELP = `npm run bench [-- options]: weft vs direct, nginx and HAProxy, and
   --profile-duration S    seconds of the profiled weft run, 0 skips it (8; quick 0)
   --budget S              the whole run's time budget in seconds; control cells get what is left (840; quick 240)
   --no-pin                leave every process unpinned
-  --out FILE              where BENCHMARKS.md goes (the repository root)`;
+  --out FILE              where BENCHMARKS.md goes (the repository root), the raw figures beside it (FILE with .json)`;
 
 const { values: a } = parseArgs({
   options: {
@@ -195,11 +195,12 @@ const results: BenchResults = {
   info, settings, placement: where, tools, processes, http1, settle: settling, max, h2, control, profile, problems,
   goals: goals({ http1, max, control }), loadAtEnd: loadavg().map((x) => Math.round(x * 100) / 100), wallS: (performance.now() - started) / 1000,
 };
-const outDir = join(ROOT, 'bench', 'results');
-mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, 'benchmarks.json'), `${JSON.stringify(results, null, 2)}\n`);
+// With --out, the raw figures go beside that file, so a trial run never replaces the repository's pair.
 const md = a.out ?? join(ROOT, 'BENCHMARKS.md');
+const json = a.out === undefined ? join(ROOT, 'bench', 'results', 'benchmarks.json') : md.replace(/(\.md)?$/, '.json');
+mkdirSync(dirname(json), { recursive: true });
+writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(md, renderMarkdown(results));
 console.log(`\ngoals:\n${results.goals.map((g) => `  ${g.met === true ? 'met ' : g.met === false ? 'MISS' : '    '} ${g.goal}: ${g.measured} — ${g.verdict}`).join('\n')}`);
-console.log(`\nwrote ${md} and bench/results/benchmarks.json in ${(results.wallS / 60).toFixed(1)} minutes`);
+console.log(`\nwrote ${md} and ${json} in ${(results.wallS / 60).toFixed(1)} minutes`);
 killAll();
