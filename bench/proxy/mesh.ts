@@ -8,7 +8,7 @@
  * the benchmarks offer), so the load generator and the proxies do not take each other's CPU time.
  */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -154,6 +154,7 @@ export function startProxy(name: string, ip: string, xdsPort: number, extra: rea
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   if (opts.proxyLogDir !== undefined) {
+    mkdirSync(opts.proxyLogDir, { recursive: true });
     const file = createWriteStream(join(opts.proxyLogDir, `${name}.log`));
     child.stdout!.pipe(file);
     child.stderr!.pipe(file);

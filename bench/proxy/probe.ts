@@ -16,7 +16,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { OpenLoopResult } from './generator.ts';
-import { placementFor, startMesh, stopChild, type MeshOptions, type PlacementName, type ProxyProcess } from './mesh.ts';
+import { BODY_BYTES, placementFor, startMesh, stopChild, type MeshOptions, type PlacementName, type ProxyProcess } from './mesh.ts';
 import { h2Config, startH2App, works } from '../compare/h2.ts';
 import { formatMemory, mallocArenas, memoryDetail } from './proc-memory.ts';
 import { runJob } from './run.ts';
@@ -88,7 +88,7 @@ const h2App = args.protocol === 'http1' ? undefined : await startH2App(mesh.plac
 try {
   const proxies = [mesh.a, mesh.b];
   const grpc = args.protocol === 'grpc';
-  const h2Target = { host: mesh.a.ip, port: 15001, authority: 'h2-app:9090', path: grpc ? '/bench.Bench/Get' : '/', grpc, expectBytes: grpc ? 1024 + 5 : 1024 };
+  const h2Target = { host: mesh.a.ip, port: 15001, authority: 'h2-app:9090', path: grpc ? '/bench.Bench/Get' : '/', grpc, expectBytes: grpc ? BODY_BYTES + 5 : BODY_BYTES };
   if (h2App !== undefined) {
     await mesh.control.apply(h2Config(h2App.port));
     const problem = await works(h2Target, 15_000);
