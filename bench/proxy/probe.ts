@@ -7,7 +7,7 @@
  * (profiles land in DIR when they exit); `--alloc DIR` preloads alloc-profile.ts and writes an
  * allocation profile and allocated bytes of the loaded window; `--node-args` and `--env` compare V8
  * or malloc settings; `--log-dir DIR` keeps each proxy's output there; `--hold <s>` keeps the mesh up that long at the end, `--pause <s>` waits that long before the load
- * (pids printed), for other tools. `--protocol h2` or `grpc` sends HTTP/2 GETs or unary gRPC calls one hop
+ * (pids printed), for other tools; `--settle <s>` runs the same load that long first, unrecorded. `--protocol h2` or `grpc` sends HTTP/2 GETs or unary gRPC calls one hop
  * instead, client → A → an h2c app (the benchmark's HTTP/2 service; B stays idle).
  */
 import { readFileSync } from 'node:fs';
@@ -30,6 +30,7 @@ const { values: args } = parseArgs({
     alloc: { type: 'string' },
     hold: { type: 'string', default: '0' },
     pause: { type: 'string', default: '0' },
+    settle: { type: 'string', default: '0' },
     'log-dir': { type: 'string' },
     placement: { type: 'string', default: 'split' },
     pin: { type: 'boolean', default: true },
@@ -105,6 +106,12 @@ try {
   const load = { rate, connections: Number(args.connections), warmupMs: 1000, durationMs: seconds * 1000, drainMs: 5000 };
   const job = h2App === undefined ? { kind: 'open', spec: { ...mesh.targets.twoProxies, ...load } } : { ...h2Target, ...load };
   const childModule = h2App === undefined ? undefined : join(import.meta.dirname, '../compare/h2-load-child.ts');
+  if (Number(args.settle) > 0) {
+    // The same load, not recorded, so V8 has compiled the hot code before anything is measured (as the bench's settling).
+    const settle = { ...load, durationMs: Number(args.settle) * 1000, warmupMs: 0 };
+    await runJob(h2App === undefined ? { kind: 'open', spec: { ...mesh.targets.twoProxies, ...settle } } : { ...h2Target, ...settle }, proxies, settle.durationMs + 60_000, mesh.placement?.client, childModule);
+    console.log(`settled: ${args.settle} s of the same load, not recorded`);
+  }
   const times = () => proxies.map((p) => readFileSync(`/proc/${p.pid}/stat`, 'utf8').slice(readFileSync(`/proc/${p.pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ').slice(11, 13).map(Number));
   const before = times();
   const signal = () => { if (args.alloc !== undefined) for (const p of proxies) process.kill(p.pid, 'SIGUSR2'); };
