@@ -2,7 +2,8 @@
  * Failures through the HTTP connection manager, each with its status, response flag, `x-weft-error`
  * cause and counter: retries to a flaky upstream (and URX when they run out), connect failures (UF) with
  * the previous-hosts predicate, timeouts (UT), circuit breaking (UO), downstream disconnects (DC)
- * aborting the upstream request, and streaming with backpressure both ways.
+ * aborting the upstream request, a request that cannot be written upstream (UPE), and streaming with
+ * backpressure both ways.
  */
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
@@ -90,6 +91,8 @@ describe('HCM failures and resilience', () => {
       { match: { prefix: '/guarded' }, route: { cluster: 'guarded' } },
       { match: { prefix: '/big' }, route: { cluster: 'big' } },
       { match: { prefix: '/sink' }, route: { cluster: 'sink' } },
+      // A rewrite whose result no HTTP/1.1 request line can carry (a space in the path).
+      { match: { prefix: '/unsendable' }, route: { cluster: 'flaky', regexRewrite: { pattern: { regex: '^/unsendable$' }, substitution: '/a b' }, retryPolicy: retryPolicy({ retryOn: 'connect-failure,reset', numRetries: 2 }) } },
     ], { includeAttemptCountInResponse: true });
     proxy = await startProxy(hcm({ routeConfig: routes }), (c) => {
       c.add({ name: 'flaky', hosts: [{ address: '127.0.0.1', port: flaky.port }] });
@@ -150,6 +153,18 @@ describe('HCM failures and resilience', () => {
     assert.equal(r.status, 503);
     assert.match(String(r.headers['x-weft-error']), /^upstream connect error to 127\.0\.0\.1:[12] in dead: ECONNREFUSED$/);
     assert.ok(proxy.counter('cluster.dead.upstream_cx_connect_fail') >= 4);
+  });
+
+  it('UPE: a request that cannot be written upstream is a 502 naming what, never retried nor blamed on the host', async () => {
+    const connectFails = proxy.counter('cluster.flaky.upstream_cx_connect_fail');
+    const retries = proxy.counter('cluster.flaky.upstream_rq_retry');
+    const r = await request(`${proxy.url}/unsendable`);
+    assert.equal(r.status, 502);
+    assert.match(String(r.headers['x-weft-error']), new RegExp(`^request cannot be sent to 127\\.0\\.0\\.1:${flaky.port} in flaky: invalid request target "/a b" in upstream request$`));
+    assert.equal(proxy.counter('cluster.flaky.upstream_rq_retry'), retries, 'not retried: the same request would fail on every try');
+    assert.equal(proxy.counter('cluster.flaky.upstream_cx_connect_fail'), connectFails);
+    assert.equal(proxy.counter('cluster.flaky.upstream_rq_tx_reset'), 1);
+    await waitFor(() => proxy.log.some((l) => l.path === '/unsendable' && logLine(l).startsWith('502 UPE request cannot be sent')));
   });
 
   it('UC: an upstream that resets before answering is a 503 naming host and cluster', async () => {

@@ -32,8 +32,11 @@ const ON = {
 
 const GRPC_BITS: readonly [number, number][] = [[ON.cancelled, 1], [ON['deadline-exceeded'], 4], [ON['resource-exhausted'], 8], [ON.internal, 13], [ON.unavailable, 14]];
 
-/** Why an attempt failed without a usable response. */
-export type ResetKind = 'connect-failure' | 'reset' | 'refused-stream' | 'timeout' | 'overflow';
+/**
+ * Why an attempt failed without a usable response. `protocol-error`: the request could not be encoded
+ * for the upstream (a header or target a rewrite or formatter made unsendable): every try would fail alike.
+ */
+export type ResetKind = 'connect-failure' | 'reset' | 'refused-stream' | 'timeout' | 'overflow' | 'protocol-error';
 
 function bits(names: Iterable<string>): number {
   let b = 0;
@@ -138,7 +141,7 @@ export class RetryState {
   /** Envoy's wouldRetryFromReset; `sent` is whether the request reached the upstream at all. */
   retriableReset(kind: ResetKind, sent: boolean): boolean {
     const on = this.#on;
-    if (kind === 'overflow') return false;
+    if (kind === 'overflow' || kind === 'protocol-error') return false;
     if ((on & ON['reset-before-request']) !== 0 && !sent) return true;
     if ((on & (ON['5xx'] | ON['gateway-error'] | ON.reset)) !== 0) return true;
     if ((on & ON['refused-stream']) !== 0 && kind === 'refused-stream') return true;

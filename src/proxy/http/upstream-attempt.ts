@@ -136,11 +136,14 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   }
 }
 
+const INVALID_REQUEST = 'WEFT_INVALID_UPSTREAM_REQUEST';
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
 
 /** How a try failed, Envoy's reset reasons: connection failure, refused stream, or a reset after connecting. */
 export function classifyFailure(err: Error, started: boolean): ResetKind {
   const code = (err as { code?: string }).code ?? '';
+  // The pools' InvalidRequestError: the request itself cannot be written, whatever the host.
+  if (code === INVALID_REQUEST) return 'protocol-error';
   if (!started || CONNECT_CODES.has(code)) return 'connect-failure';
   if (/REFUSED_STREAM|code 7\b/.test(err.message)) return 'refused-stream';
   return 'reset';
@@ -162,9 +165,14 @@ export function overflowReply(cluster: string, suppressEnvoyHeaders: boolean): L
   return suppressEnvoyHeaders ? reply : { ...reply, headers: { 'x-envoy-overloaded': 'true' } };
 }
 
-/** The local reply for a try that failed before any response (UF or UC), counted on the cluster. */
+/** The local reply for a try that failed before any response (UF, UC or UPE), counted on the cluster. */
 export function describeFailure(kind: ResetKind, host: UpstreamHost, cluster: string, err: Error, stats: ClusterStats): LocalReply {
   const where = `${host.address}:${host.port} in ${cluster}`;
+  if (kind === 'protocol-error') {
+    // Envoy's codec refusing to encode a request: a 502 UPE, the upstream request reset locally.
+    stats.rqTxReset.value++;
+    return { status: 502, flags: FLAG.UPE, details: 'upstream_reset_before_response_started{protocol_error}', cause: `request cannot be sent to ${where}: ${err.message}` };
+  }
   if (kind === 'connect-failure') {
     stats.cxConnectFail.value++;
     return { status: 503, flags: FLAG.UF, details: 'upstream_reset_before_response_started{connection_failure}', cause: `upstream connect error to ${where}: ${errorName(err)}` };
