@@ -142,23 +142,6 @@ describe('gRPC transport (ADS server side)', () => {
     assert.equal(get.headers[':status'], 415);
   });
 
-  it('answers HTTP/1.x with a plain-text 505 saying what the port speaks, and just closes other noise', async () => {
-    const exchange = (bytes: string) => new Promise<string>((resolve, reject) => {
-      const socket = net.connect(port, '127.0.0.1', () => socket.write(bytes, 'latin1'));
-      let got = '';
-      socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
-      socket.on('close', () => resolve(got));
-      socket.on('error', reject);
-    });
-    const reply = await exchange('GET /debug HTTP/1.1\r\nHost: localhost\r\n\r\n');
-    assert.match(reply, /^HTTP\/1\.1 505 HTTP Version Not Supported\r\n/);
-    assert.match(reply, /\r\n\r\nweft control: this port speaks gRPC \(xDS over HTTP\/2, prior knowledge\), not HTTP\/1\.x; the HTTP API and dashboard are on the --http port\n$/);
-    assert.equal(await exchange('\x16\x03\x01\x02\x00\x01'), '', 'a TLS ClientHello is closed without an answer');
-    // HTTP/2 still works on the same port.
-    const r = await call('/t.T/Echo', [frame('after'), frame('end')]);
-    assert.deepEqual(messages(r.body), ['echo:after']);
-  });
-
   it('ends a call whose grpc-timeout passes with DEADLINE_EXCEEDED', async () => {
     assert.equal(parseGrpcTimeout('250m'), 250);
     assert.equal(parseGrpcTimeout('2S'), 2000);

@@ -2,14 +2,11 @@
  * The HTTP/2 server under the ADS service: it accepts connections (with a listen backlog a reconnecting
  * fleet does not overflow), routes gRPC calls by path, answers what is not a gRPC call to a known method
  * as the gRPC spec says, and keeps connections honest with HTTP/2 PINGs (a peer that stops answering is
- * dropped, so its proxy leaves the registry; istiod's defaults: every 30 s, 10 s to answer). A client
- * speaking HTTP/1.x to the port (curl, a browser, a misconfigured proxy) gets a plain-text 505 saying
- * what the port speaks, instead of HTTP/2's binary GOAWAY.
+ * dropped, so its proxy leaves the registry; istiod's defaults: every 30 s, 10 s to answer).
  */
 
 import http2 from 'node:http2';
-import net, { type AddressInfo, type Socket } from 'node:net';
-import { sniffCodec } from '../../util/codec-detect.ts';
+import type { AddressInfo, Socket } from 'node:net';
 import { encodeGrpcMessage, GrpcStatus } from '../../xds/grpc-status.ts';
 import { ADS_SERVICE } from '../../xds/ads-service.ts';
 
@@ -27,14 +24,6 @@ const RECEIVE_WINDOW = 2 ** 20;
 /** How often due keepalive pings are sent (ms): often enough that each tick pings a small share of the connections. */
 const PING_TICK_MS = 1000;
 
-/** How long a new connection may take to show whether it speaks HTTP/2 (its preface) or HTTP/1.x. */
-const PREFACE_TIMEOUT_MS = 30_000;
-
-/** The start of an HTTP/1.x request line (a method, then a space); anything else (TLS, noise) is just closed. */
-const HTTP1_START = /^[A-Z]{1,15} /;
-const NOT_HTTP1 = 'weft control: this port speaks gRPC (xDS over HTTP/2, prior knowledge), not HTTP/1.x; the HTTP API and dashboard are on the --http port\n';
-const HTTP1_REPLY = `HTTP/1.1 505 HTTP Version Not Supported\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(NOT_HTTP1)}\r\nconnection: close\r\n\r\n${NOT_HTTP1}`;
-
 export type CallOpener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void;
 
 export interface GrpcServerOptions {
@@ -46,8 +35,6 @@ export interface GrpcServerOptions {
 
 export class GrpcServer {
   readonly #methods: ReadonlyMap<string, CallOpener>;
-  /** Accepts the connections; those opening with the HTTP/2 preface go on to `#server`, which never listens itself. */
-  readonly #listener: net.Server;
   readonly #server: http2.Http2Server;
   /** Per open connection: when its last ping was answered (or it opened), and when the unanswered one went out. */
   readonly #sessions = new Map<http2.ServerHttp2Session, { answeredAt: number; sentAt: number | undefined }>();
@@ -67,7 +54,10 @@ export class GrpcServer {
     this.#keepaliveTimeoutMs = options.keepaliveTimeoutMs ?? 10_000;
     // ADS sends headers once per stream: HPACK tables would only cost each of thousands of sessions memory.
     this.#server = http2.createServer({ settings: { initialWindowSize: RECEIVE_WINDOW, headerTableSize: 0 }, maxDeflateDynamicTableSize: 0 });
-    this.#listener = net.createServer((socket) => this.#accept(socket));
+    this.#server.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
     this.#server.on('session', (session) => this.#onSession(session));
     this.#server.on('stream', (stream, headers) => this.#onStream(stream, headers));
   }
@@ -75,16 +65,15 @@ export class GrpcServer {
   /** Binds `host:port` (0: a free port); resolves with the port. */
   listen(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.#listener.once('error', reject);
-      this.#listener.listen({ host, port, backlog: LISTEN_BACKLOG }, () => {
-        this.#listener.off('error', reject);
-        this.#listener.on('error', () => {}); // after binding, errors belong to connections
-        this.#server.on('error', () => {});
+      this.#server.once('error', reject);
+      this.#server.listen({ host, port, backlog: LISTEN_BACKLOG }, () => {
+        this.#server.off('error', reject);
+        this.#server.on('error', () => {}); // after binding, errors belong to sessions
         if (this.#keepaliveMs > 0) {
           this.#keepalive = setInterval(() => this.#ping(), Math.min(PING_TICK_MS, this.#keepaliveMs, this.#keepaliveTimeoutMs));
           this.#keepalive.unref();
         }
-        resolve((this.#listener.address() as AddressInfo).port);
+        resolve((this.#server.address() as AddressInfo).port);
       });
     });
   }
@@ -92,7 +81,7 @@ export class GrpcServer {
   /** Stops accepting; connections get GOAWAY, and those still open after `graceMs` are destroyed. */
   async close(graceMs: number): Promise<void> {
     clearInterval(this.#keepalive);
-    const closed = new Promise<void>((resolve) => this.#listener.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     for (const session of this.#sessions.keys()) session.close();
     const timer = setTimeout(() => {
       for (const session of this.#sessions.keys()) session.destroy();
@@ -100,22 +89,6 @@ export class GrpcServer {
     }, graceMs);
     await closed;
     clearTimeout(timer);
-  }
-
-  #accept(socket: Socket): void {
-    this.#sockets.add(socket);
-    socket.once('close', () => this.#sockets.delete(socket));
-    socket.on('error', () => {}); // a connection that fails before its session exists has no one to tell
-    sniffCodec(socket, undefined, PREFACE_TIMEOUT_MS, (codec, bytes) => {
-      if (codec === 'h2') {
-        socket.unshift(bytes);
-        this.#server.emit('connection', socket);
-      } else if (codec === 'h1' && !socket.destroyed && HTTP1_START.test(bytes.toString('latin1', 0, Math.min(bytes.length, 16)))) {
-        socket.end(HTTP1_REPLY, 'latin1');
-      } else {
-        socket.destroy();
-      }
-    });
   }
 
   #onSession(session: http2.ServerHttp2Session): void {

@@ -12,7 +12,7 @@ import http2, { type IncomingHttpHeaders as H2Headers, type ServerHttp2Session, 
 import type { Socket } from 'node:net';
 import type { ConnectionInfo, NetworkFilter } from '../core/contracts.ts';
 import { ActiveStream, type HcmRuntime } from './active-stream.ts';
-import { alpnCodec, sniffCodec, type Codec } from '../../util/codec-detect.ts';
+import { alpnCodec, sniffCodec, type Codec } from './codec-detect.ts';
 import { H2Downstream } from './downstream-h2.ts';
 import type { ConnectionFacts } from './filter-stream.ts';
 import { H1Connection, type H1Hooks, type H1Settings } from './h1-connection.ts';
