@@ -7,7 +7,7 @@
  * The stream's listeners are shared functions reading the exchange from the stream, not closures made
  * per request: this is the proxy's hot path for gRPC.
  */
-import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 
@@ -39,7 +39,8 @@ type Tagged = ClientHttp2Stream & { [EXCHANGE]: H2Exchange | undefined };
 export class H2Exchange implements Dispatcher.DispatchController {
   readonly options: Dispatcher.DispatchOptions;
   readonly handler: Dispatcher.DispatchHandler;
-  readonly headers: OutgoingHttpHeaders;
+  /** The request's header block, node:http2's raw list. */
+  readonly headers: string[];
   #stream: ClientHttp2Stream | undefined;
   #owner: StreamOwner | undefined;
   #body: Readable | undefined;
@@ -53,7 +54,7 @@ export class H2Exchange implements Dispatcher.DispatchController {
   /** Ended: the handler heard its last callback. */
   over = false;
 
-  constructor(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler, headers: OutgoingHttpHeaders) {
+  constructor(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler, headers: string[]) {
     this.options = options;
     this.handler = handler;
     this.headers = headers;

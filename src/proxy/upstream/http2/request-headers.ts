@@ -5,7 +5,6 @@
  * `te` passes only as `trailers`). Every name and value is checked as for HTTP/1.1, so a bad header
  * rule fails the request with a message naming it instead of resetting the connection.
  */
-import type { OutgoingHttpHeaders } from 'node:http2';
 import type { Dispatcher } from 'undici';
 import { isToken } from '../../codec/http1/message-parser.ts';
 import { checkField, InvalidRequestError } from '../http1/request-head.ts';
@@ -14,30 +13,29 @@ import { checkField, InvalidRequestError } from '../http1/request-head.ts';
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'host']);
 /** Request targets: visible ASCII and obs-text, no spaces or controls. */
 const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
+/** Where `:authority`'s value sits in the list. */
+const AUTHORITY = 5;
 
-function add(out: OutgoingHttpHeaders, name: string, value: string): void {
-  const prev = out[name];
-  if (prev === undefined) out[name] = value;
-  else if (Array.isArray(prev)) prev.push(value);
-  else out[name] = [String(prev), value];
-}
-
-/** Builds the header block; throws `InvalidRequestError` naming what cannot be sent. */
-export function h2RequestHeaders(options: Dispatcher.DispatchOptions, defaultAuthority: string): OutgoingHttpHeaders {
+/**
+ * Builds the header block as node:http2's raw list (`[name, value, …]`, a repeated field once per
+ * value), which it encodes as is: no header object for it to copy and walk. Throws `InvalidRequestError`
+ * naming what cannot be sent.
+ */
+export function h2RequestHeaders(options: Dispatcher.DispatchOptions, defaultAuthority: string): string[] {
   const { method, path } = options;
   if (typeof options.upgrade === 'string' || method === 'CONNECT') {
     throw new InvalidRequestError(`${method === 'CONNECT' ? 'CONNECT' : `upgrade to ${options.upgrade}`} is not supported on an HTTP/2 upstream connection`);
   }
   if (!isToken(method)) throw new InvalidRequestError(`invalid method ${JSON.stringify(method)} in upstream request`);
   if (!TARGET.test(path)) throw new InvalidRequestError(`invalid request target ${JSON.stringify(path)} in upstream request`);
-  const out: OutgoingHttpHeaders = { ':method': method, ':scheme': 'http', ':authority': defaultAuthority, ':path': path };
+  const out = [':method', method, ':scheme', 'http', ':authority', defaultAuthority, ':path', path];
   const field = (rawName: string, value: string): void => {
     checkField(rawName, value);
     const name = rawName.toLowerCase();
-    if (name === 'host') out[':authority'] = value;
+    if (name === 'host') out[AUTHORITY] = value;
     else if (name === 'te') {
-      if (value.trim().toLowerCase() === 'trailers') add(out, name, 'trailers');
-    } else if (!CONNECTION_SPECIFIC.has(name)) add(out, name, value);
+      if (value.trim().toLowerCase() === 'trailers') out.push(name, 'trailers');
+    } else if (!CONNECTION_SPECIFIC.has(name)) out.push(name, value);
   };
   const headers = options.headers;
   if (Array.isArray(headers)) {
