@@ -5,7 +5,7 @@
  */
 import type { Dispatcher } from 'undici';
 
-export class WaitQueue<T extends { readonly over: boolean }> {
+export class WaitQueue<T extends { readonly over: boolean; fail(err: Error): void }> {
   #items: (T | undefined)[] = [];
   #head = 0;
 
@@ -34,6 +34,11 @@ export class WaitQueue<T extends { readonly over: boolean }> {
     const item = this.peek();
     if (item !== undefined) this.#advance();
     return item;
+  }
+
+  /** Fails every entry still waiting with `err` (connect failure, pool destroyed). */
+  failAll(err: Error): void {
+    for (let item = this.shift(); item !== undefined; item = this.shift()) item.fail(err);
   }
 
   #advance(): void {

@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { RequestHead } from './request-head.ts';
 import type { ResponseSink } from '../../codec/http1/response-parser.ts';
+import { PoolExchange } from '../pool-exchange.ts';
 
 /** What an exchange needs from the connection running it. */
 export interface ExchangeHost {
@@ -20,34 +21,14 @@ export interface ExchangeHost {
   readingChanged(ex: Exchange): void;
 }
 
-export class Exchange implements Dispatcher.DispatchController, ResponseSink {
-  readonly options: Dispatcher.DispatchOptions;
-  readonly handler: Dispatcher.DispatchHandler;
+export class Exchange extends PoolExchange implements ResponseSink {
   readonly head: RequestHead;
   /** The connection running it, once taken from the queue. */
   host: ExchangeHost | undefined;
-  #aborted = false;
-  #paused = false;
-  #reason: Error | null = null;
-  /** Ended: the handler heard its last callback. */
-  over = false;
 
   constructor(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler, head: RequestHead) {
-    this.options = options;
-    this.handler = handler;
+    super(options, handler);
     this.head = head;
-  }
-
-  get aborted(): boolean {
-    return this.#aborted;
-  }
-
-  get paused(): boolean {
-    return this.#paused;
-  }
-
-  get reason(): Error | null {
-    return this.#reason;
   }
 
   get upgrade(): boolean {
@@ -60,35 +41,14 @@ export class Exchange implements Dispatcher.DispatchController, ResponseSink {
     this.handler.onRequestStart?.(this, null);
   }
 
-  /**
-   * The handler gives up. Handlers get the controller from `onRequestStart` on, so an exchange is
-   * never aborted while it waits in the queue (one that were is skipped when its turn comes).
-   */
-  abort(reason: Error): void {
-    if (this.over || this.#aborted) return;
-    this.#aborted = true;
-    this.#reason = reason;
+  // Handlers get the controller from `onRequestStart` on, so an exchange is never aborted while it
+  // waits in the queue (one that were is skipped when its turn comes).
+  protected cancel(reason: Error): void {
     this.host?.abandon(this, reason);
-    this.fail(reason);
   }
 
-  pause(): void {
-    if (this.#paused || this.over) return;
-    this.#paused = true;
+  protected pausedChanged(): void {
     this.host?.readingChanged(this);
-  }
-
-  resume(): void {
-    if (!this.#paused) return;
-    this.#paused = false;
-    if (!this.over) this.host?.readingChanged(this);
-  }
-
-  /** Ends it with an error (connection failure, reset, abort). */
-  fail(err: Error): void {
-    if (this.over) return;
-    this.over = true;
-    this.handler.onResponseError?.(this, err);
   }
 
   /** Ends it by handing the connection's socket over (a 101 to an upgrade request). */
@@ -113,7 +73,7 @@ export class Exchange implements Dispatcher.DispatchController, ResponseSink {
       return false;
     }
     this.handler.onResponseStart?.(this, status, headers, statusText);
-    return !this.over && !this.#paused;
+    return !this.over && !this.paused;
   }
 
   /** The 101 head kept for the hand-over. */
@@ -126,7 +86,7 @@ export class Exchange implements Dispatcher.DispatchController, ResponseSink {
   onBody(chunk: Buffer): boolean {
     if (this.over) return false;
     this.handler.onResponseData?.(this, chunk);
-    return !this.over && !this.#paused;
+    return !this.over && !this.paused;
   }
 
   onEnd(trailers: IncomingHttpHeaders): void {

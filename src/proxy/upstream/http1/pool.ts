@@ -192,7 +192,7 @@ export class H1Pool implements ConnectionOwner {
   /** Fails every request (waiting and running) with `err` and closes every connection now. */
   destroy(err: Error = new PoolClosedError(`connection pool to ${this.#options.authority} was destroyed`)): Promise<void> {
     this.#destroyed = true;
-    for (let ex = this.#queue.shift(); ex !== undefined; ex = this.#queue.shift()) ex.fail(err);
+    this.#queue.failAll(err);
     this.#idle.length = 0;
     for (const c of [...this.#connections]) c.destroy(err);
     const done = new Promise<void>((resolve) => this.#closeWaiters.push(resolve));

@@ -35,6 +35,19 @@ export function checkField(name: string, value: string): void {
   if (FORBIDDEN_IN_VALUE.test(value)) throw new InvalidRequestError(`invalid character (CR, LF or NUL) in value of header ${JSON.stringify(name)} in upstream request`);
 }
 
+/** Calls `field` for each name and value in undici's header forms: a flat `[name, value, …]` list (what the router sends) or an object. */
+export function forEachField(headers: Dispatcher.DispatchOptions['headers'], field: (name: string, value: string) => void): void {
+  if (Array.isArray(headers)) {
+    for (let i = 0; i + 1 < headers.length; i += 2) field(String(headers[i]), String(headers[i + 1]));
+  } else if (headers !== null && headers !== undefined) {
+    for (const [name, value] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
+      if (value === undefined) continue;
+      if (Array.isArray(value)) for (const v of value) field(name, v);
+      else field(name, String(value));
+    }
+  }
+}
+
 /** Body length when known up front (string, bytes), else -1 (a stream) or 0 (none). */
 export function fixedBodyLength(body: Body): number {
   if (body === null || body === undefined) return 0;
@@ -67,16 +80,7 @@ export function requestHead(options: Dispatcher.DispatchOptions, defaultHost: st
     } else if (lower === 'transfer-encoding') transferEncoding = true;
     text += `${name}: ${value}\r\n`;
   };
-  const headers = options.headers;
-  if (Array.isArray(headers)) {
-    for (let i = 0; i + 1 < headers.length; i += 2) add(String(headers[i]), String(headers[i + 1]));
-  } else if (headers !== null && headers !== undefined) {
-    for (const [name, value] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
-      if (value === undefined) continue;
-      if (Array.isArray(value)) for (const v of value) add(name, v);
-      else add(name, String(value));
-    }
-  }
+  forEachField(options.headers, add);
   if (!host) text += `host: ${defaultHost}\r\n`;
   if (transferEncoding) throw new InvalidRequestError('transfer-encoding is set by the connection, not by callers, in upstream request');
   const upgrade = options.upgrade;

@@ -10,6 +10,7 @@
 import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { PoolExchange } from '../pool-exchange.ts';
 
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = constants;
 
@@ -36,9 +37,7 @@ function resetError(code: number): StreamResetError {
 const EXCHANGE = Symbol('weft.h2exchange');
 type Tagged = ClientHttp2Stream & { [EXCHANGE]: H2Exchange | undefined };
 
-export class H2Exchange implements Dispatcher.DispatchController {
-  readonly options: Dispatcher.DispatchOptions;
-  readonly handler: Dispatcher.DispatchHandler;
+export class H2Exchange extends PoolExchange {
   /** The request's header block, node:http2's raw list. */
   readonly headers: string[];
   #stream: ClientHttp2Stream | undefined;
@@ -48,28 +47,10 @@ export class H2Exchange implements Dispatcher.DispatchController {
   #unbindBody: (() => void) | undefined;
   #trailers: IncomingHttpHeaders | undefined;
   #responded = false;
-  #aborted = false;
-  #paused = false;
-  #reason: Error | null = null;
-  /** Ended: the handler heard its last callback. */
-  over = false;
 
   constructor(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler, headers: string[]) {
-    this.options = options;
-    this.handler = handler;
+    super(options, handler);
     this.headers = headers;
-  }
-
-  get aborted(): boolean {
-    return this.#aborted;
-  }
-
-  get paused(): boolean {
-    return this.#paused;
-  }
-
-  get reason(): Error | null {
-    return this.#reason;
   }
 
   /** Opens the stream on `owner`'s session and sends the request. Returns false when the session refused it (the exchange can wait for another). */
@@ -93,7 +74,7 @@ export class H2Exchange implements Dispatcher.DispatchController {
     stream.on('close', onClose);
     this.handler.onRequestStart?.(this, null);
     if (this.over) return true;
-    if (this.#paused) stream.pause();
+    if (this.paused) stream.pause();
     if (bodiless) this.handler.onRequestSent?.();
     else if (typeof body === 'string' || body instanceof Uint8Array) {
       stream.end(body);
@@ -134,38 +115,20 @@ export class H2Exchange implements Dispatcher.DispatchController {
     stream.on('drain', onDrain);
   }
 
-  /** The handler gives up: the stream is cancelled (RST_STREAM CANCEL). */
-  abort(reason: Error): void {
-    if (this.over || this.#aborted) return;
-    this.#aborted = true;
-    this.#reason = reason;
-    this.#cancel();
-    this.fail(reason);
-  }
-
-  pause(): void {
-    if (this.#paused || this.over) return;
-    this.#paused = true;
-    this.#stream?.pause();
-  }
-
-  resume(): void {
-    if (!this.#paused) return;
-    this.#paused = false;
-    if (!this.over) this.#stream?.resume();
-  }
-
-  /** Ends it with an error (connection failure, reset, abort); a body still being sent is dropped. */
-  fail(err: Error): void {
-    if (this.over) return;
-    this.over = true;
-    this.#dropBody();
-    this.handler.onResponseError?.(this, err);
-  }
-
-  #cancel(): void {
+  /** The handler gave up, or the response ended before the body: the stream is cancelled (RST_STREAM CANCEL). */
+  protected cancel(): void {
     const s = this.#stream;
     if (s !== undefined && !s.destroyed && !s.closed) s.close(NGHTTP2_CANCEL);
+  }
+
+  protected pausedChanged(): void {
+    if (this.paused) this.#stream?.pause();
+    else this.#stream?.resume();
+  }
+
+  /** A body still being sent is dropped. */
+  protected override failed(): void {
+    this.#dropBody();
   }
 
   #dropBody(): void {
@@ -209,7 +172,7 @@ export class H2Exchange implements Dispatcher.DispatchController {
     // The response is complete; a request body the upstream did not wait for is not sent.
     if (ex.#body !== undefined) {
       ex.#dropBody();
-      ex.#cancel();
+      ex.cancel();
     }
     ex.handler.onResponseEnd?.(ex, (ex.#trailers ?? {}) as Record<string, string | string[]>);
   }

@@ -247,7 +247,7 @@ export class H2Pool {
   }
 
   #connectFailed(err: Error): void {
-    for (let ex = this.#queue.shift(); ex !== undefined; ex = this.#queue.shift()) ex.fail(err);
+    this.#queue.failAll(err);
     this.#settleClose();
   }
 
@@ -276,7 +276,7 @@ export class H2Pool {
   /** Fails every request (waiting and running) with `err` and closes every session now. */
   destroy(err: Error = new PoolClosedError(`connection pool to ${this.#options.authority} was destroyed`)): Promise<void> {
     this.#destroyed = true;
-    for (let ex = this.#queue.shift(); ex !== undefined; ex = this.#queue.shift()) ex.fail(err);
+    this.#queue.failAll(err);
     for (const s of [...this.#sessions]) {
       s.retired = true;
       s.clearTimers();

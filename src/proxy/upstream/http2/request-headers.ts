@@ -7,7 +7,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { isToken } from '../../codec/http1/message-parser.ts';
-import { checkField, InvalidRequestError } from '../http1/request-head.ts';
+import { checkField, forEachField, InvalidRequestError } from '../http1/request-head.ts';
 
 /** Fields that belong to one HTTP/1.1 connection and never go on an HTTP/2 stream. */
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'host']);
@@ -37,15 +37,6 @@ export function h2RequestHeaders(options: Dispatcher.DispatchOptions, defaultAut
       if (value.trim().toLowerCase() === 'trailers') out.push(name, 'trailers');
     } else if (!CONNECTION_SPECIFIC.has(name)) out.push(name, value);
   };
-  const headers = options.headers;
-  if (Array.isArray(headers)) {
-    for (let i = 0; i + 1 < headers.length; i += 2) field(String(headers[i]), String(headers[i + 1]));
-  } else if (headers !== null && headers !== undefined) {
-    for (const [name, value] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
-      if (value === undefined) continue;
-      if (Array.isArray(value)) for (const v of value) field(name, v);
-      else field(name, String(value));
-    }
-  }
+  forEachField(options.headers, field);
   return out;
 }
