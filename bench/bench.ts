@@ -120,7 +120,7 @@ const problems: string[] = [];
 console.log(`weft benchmarks — ${info.date}, commit ${info.commit}${q ? ' (--quick)' : ''}\nmachine: ${info.machine}; load average ${info.loadAtStart.join(' / ')}`);
 if ((info.loadAtStart[0] ?? 0) / info.cpus > BUSY_LOAD_PER_CPU) console.log(`warning: load average ${info.loadAtStart[0]} on ${info.cpus} CPUs: the machine is busy, figures will be noisy (take final figures on a quiet machine)`);
 console.log(where === undefined ? 'placement: unpinned' : `placement (taskset): client side CPU ${where.client} (generator, proxy A of each pair); server side CPU ${where.server} (app, proxy B of each pair, weft control, wrk/h2load)`);
-const tools = ensureTools([...peers, 'wrk', 'h2load', 'taskset', 'perf']);
+const tools = ensureTools([...peers, 'wrk', 'h2load', 'taskset', 'perf', 'jemalloc']);
 console.log(`tools: ${Object.entries(tools.status).map(([t, s]) => `${t} ${s.version}`).join(', ')} (${tools.note})`);
 const usablePeers = peers.filter((p) => has(tools, p));
 for (const p of peers.filter((x) => !usablePeers.includes(x))) problems.push(`${p} is not installed: its rows are missing`);

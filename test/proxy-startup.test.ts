@@ -6,8 +6,8 @@
  * more after a start from a cold compile cache (which loads Node's TypeScript stripper for good).
  */
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -29,7 +29,7 @@ function loadedBy(entry: string): { urls: string[]; builtins: string[] } {
 }
 
 /** Starts `weft proxy` (no control plane: it keeps retrying), waits for its admin server, stops it. */
-async function startProxy(env: Record<string, string>, nodeArgs: string[] = []): Promise<{ cmdline: string[]; environ: string[]; anonKB: number }> {
+async function startProxy(env: Record<string, string>, nodeArgs: string[] = []): Promise<{ cmdline: string[]; environ: string[]; anonKB: number; allocator: string; maps: string }> {
   const child = spawn(process.execPath, [...nodeArgs, BIN, 'proxy', '--control', '127.0.0.1:9', '--name', 'startup', '--ip', '127.0.0.1', '--admin-port', '0', '--health-port', '0', '--prometheus-port', '0'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let err = '';
   await new Promise<void>((resolve, reject) => {
@@ -43,10 +43,13 @@ async function startProxy(env: Record<string, string>, nodeArgs: string[] = []):
   // The environment the process image last started with (execve), not later changes.
   const environ = readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0');
   const anonKB = Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN);
+  const maps = readFileSync(`/proc/${child.pid}/maps`, 'utf8');
+  const admin = /admin (http:\/\/\S+?),/.exec(err)?.[1];
+  const { allocator } = (await (await fetch(`${admin}/memory`)).json()) as { allocator: string };
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;
-  return { cmdline, environ, anonKB };
+  return { cmdline, environ, anonKB, allocator, maps };
 }
 
 describe('weft proxy startup', () => {
@@ -73,6 +76,19 @@ describe('weft proxy startup', () => {
     assert.ok(!user.includes('--max-semi-space-size=1'), `the user's setting wins: ${user.join(' ')}`);
     const spelled = (await startProxy({}, ['--max_semi_space_size=2'])).cmdline;
     assert.ok(!spelled.includes('--max-semi-space-size=1'), `V8's underscore spelling counts as the user's setting: ${spelled.join(' ')}`);
+  });
+
+  it('runs a proxy on jemalloc when the system has it, on glibc\'s malloc when told, and names the allocator in /memory', { skip: process.platform !== 'linux' }, async () => {
+    const installed = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib'].some((d) => existsSync(`${d}/libjemalloc.so.2`));
+    const auto = await startProxy({});
+    assert.equal(auto.allocator, installed ? 'jemalloc' : 'glibc');
+    assert.equal(/libjemalloc/.test(auto.maps), installed, 'the preloaded library is mapped');
+    const system = await startProxy({ WEFT_MALLOC: 'system' });
+    assert.equal(system.allocator, 'glibc');
+    assert.ok(!system.environ.some((e) => e.startsWith('LD_PRELOAD=')), 'nothing preloaded');
+    const bad = spawnSync(process.execPath, [BIN, 'proxy', '--control', '127.0.0.1:9', '--name', 'x'], { env: { ...process.env, WEFT_MALLOC: 'tcmalloc' }, encoding: 'utf8' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /WEFT_MALLOC=tcmalloc is not an allocator weft knows; use jemalloc, system/);
   });
 
   it('starts over once from a cold compile cache, so that the TypeScript stripper does not stay in the sidecar', { skip: process.platform !== 'linux' }, async () => {

@@ -1,17 +1,19 @@
 /**
- * The external programs the comparison needs (nginx, HAProxy, h2load, wrk, taskset, perf): found on PATH with
- * `command -v`, installed from Debian with one `apt-get install -y` when missing and running as root,
+ * The external programs the comparison needs (nginx, HAProxy, h2load, wrk, taskset, perf), and jemalloc,
+ * which bin/weft.js preloads into the sidecars when the system has it (so that the figures are those of
+ * a proxy as shipped): programs found on PATH with `command -v`, the library where bin/weft.js looks, installed from Debian with one `apt-get install -y` when missing and running as root,
  * otherwise reported missing so the parts that need them are skipped with a note. Versions are recorded
  * with the results.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
-export type Tool = 'nginx' | 'haproxy' | 'h2load' | 'wrk' | 'taskset' | 'perf';
+export type Tool = 'nginx' | 'haproxy' | 'h2load' | 'wrk' | 'taskset' | 'perf' | 'jemalloc';
 
-const PACKAGE: Record<Tool, string> = { nginx: 'nginx', haproxy: 'haproxy', h2load: 'nghttp2-client', wrk: 'wrk', taskset: 'util-linux', perf: 'linux-perf' };
+const PACKAGE: Record<Tool, string> = { nginx: 'nginx', haproxy: 'haproxy', h2load: 'nghttp2-client', wrk: 'wrk', taskset: 'util-linux', perf: 'linux-perf', jemalloc: 'libjemalloc2' };
 
 /** How each tool prints its version (nginx and wrk on stderr, wrk exiting 1). */
-const VERSION: Record<Tool, { args: string[]; pattern: RegExp }> = {
+const VERSION: Record<Exclude<Tool, 'jemalloc'>, { args: string[]; pattern: RegExp }> = {
   nginx: { args: ['-v'], pattern: /nginx\/(\S+)/ },
   haproxy: { args: ['-v'], pattern: /HAProxy version (\S+)/ },
   h2load: { args: ['--version'], pattern: /nghttp2\/(\S+)/ },
@@ -32,11 +34,19 @@ export interface Tools {
   readonly note: string;
 }
 
+/** Where bin/weft.js looks for jemalloc. */
+const JEMALLOC = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib'].map((d) => `${d}/libjemalloc.so.2`);
+
 function onPath(tool: Tool): boolean {
+  if (tool === 'jemalloc') return JEMALLOC.some((p) => existsSync(p));
   return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
 }
 
 function version(tool: Tool): string {
+  if (tool === 'jemalloc') {
+    const r = spawnSync('dpkg-query', ['-W', '-f', '${Version}', PACKAGE.jemalloc], { encoding: 'utf8' });
+    return r.status === 0 && r.stdout !== '' ? r.stdout : 'unknown version';
+  }
   const r = spawnSync(tool, VERSION[tool].args, { encoding: 'utf8' });
   return VERSION[tool].pattern.exec(`${r.stdout ?? ''}${r.stderr ?? ''}`)?.[1] ?? 'unknown version';
 }

@@ -41,14 +41,17 @@ const { values: args } = parseArgs({
   allowNegative: true,
 });
 
-interface NodeMemory { rss: number; heap_total: number; heap_used: number; external: number; heap_spaces: Record<string, { size: number; used: number }> }
+interface NodeMemory { allocator: string; rss: number; heap_total: number; heap_used: number; external: number; heap_spaces: Record<string, { size: number; used: number }> }
 
 function adminMemory(ip: string): Promise<NodeMemory> {
   return new Promise((resolve, reject) => {
     http.get({ host: ip, port: 15000, path: '/memory', agent: false }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve((JSON.parse(body) as { node: NodeMemory }).node));
+      res.on('end', () => {
+        const reply = JSON.parse(body) as { allocator: string; node: Omit<NodeMemory, 'allocator'> };
+        resolve({ ...reply.node, allocator: reply.allocator });
+      });
     }).on('error', reject);
   });
 }
@@ -62,8 +65,12 @@ async function print(step: string, proxies: readonly ProxyProcess[], cpu?: reado
     const spaces = Object.entries(m.heap_spaces).filter(([, s]) => s.size > 0).map(([n, s]) => `${n.replace(/_space$/, '')} ${mb(s.used)}/${mb(s.size)}`).join(', ');
     const load = cpu === undefined ? '' : `, ${cpu[i]!.toFixed(3)} vCPU per 1000 rps`;
     console.log(`  ${p.name.padEnd(12)} ${formatMemory(memoryDetail(p.pid))}${load}`);
-    const arenas = mallocArenas(p.pid);
-    console.log(`  ${''.padEnd(12)} malloc: main arena ${arenas.mainMB.toFixed(1)} MB, ${arenas.threadArenas} thread arenas ${arenas.threadsMB.toFixed(1)} MB`);
+    if (m.allocator === 'glibc') {
+      const arenas = mallocArenas(p.pid);
+      console.log(`  ${''.padEnd(12)} malloc (glibc): main arena ${arenas.mainMB.toFixed(1)} MB, ${arenas.threadArenas} thread arenas ${arenas.threadsMB.toFixed(1)} MB`);
+    } else {
+      console.log(`  ${''.padEnd(12)} malloc: ${m.allocator}`);
+    }
     console.log(`  ${''.padEnd(12)} V8 heap ${mb(m.heap_used)}/${mb(m.heap_total)} MB, external ${mb(m.external)} MB; spaces (used/size MB): ${spaces}`);
   }
 }

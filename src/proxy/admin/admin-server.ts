@@ -14,6 +14,7 @@ import type { Stats } from '../core/stats.ts';
 import type { ListenerManager } from '../listener/index.ts';
 import { clustersJson, clustersText, type ClusterManagerImpl } from '../upstream/index.ts';
 import type { NodeProto, XdsClient } from '../xds/index.ts';
+import { allocatorInUse } from './allocator.ts';
 import { configDump } from './config-dump.ts';
 import { isLogLevel, type Logger } from './logger.ts';
 import { prometheusText, statsText } from './prometheus.ts';
@@ -73,8 +74,8 @@ function statsReply(ctx: AdminContext, url: URL): Reply {
 
 /**
  * Envoy's `/memory` fields mapped onto Node's: `allocated` is live JS heap plus memory held for JS
- * outside it (Buffers), `heap_size` what V8 reserved, `total_physical_bytes` the RSS; then Node's own
- * figures and V8's heap spaces, to tell apart what a config or traffic costs.
+ * outside it (Buffers), `heap_size` what V8 reserved, `total_physical_bytes` the RSS; then the malloc in
+ * use (jemalloc when bin/weft.js found it), Node's own figures and V8's heap spaces, to tell apart what a config or traffic costs.
  */
 function memoryReply(): Reply {
   const m = process.memoryUsage();
@@ -83,6 +84,7 @@ function memoryReply(): Reply {
     allocated: String(m.heapUsed + m.external),
     heap_size: String(m.heapTotal),
     total_physical_bytes: String(m.rss),
+    allocator: allocatorInUse(),
     node: { rss: m.rss, heap_total: m.heapTotal, heap_used: m.heapUsed, external: m.external, array_buffers: m.arrayBuffers, heap_spaces: spaces },
   });
 }
