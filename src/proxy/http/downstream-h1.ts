@@ -13,6 +13,7 @@ import { http } from '../core/builtins.ts';
 import type { RequestParser } from '../codec/http1/request-parser.ts';
 import { isToken } from '../codec/http1/message-parser.ts';
 import { writeChunk } from '../codec/http1/chunk.ts';
+import { writeHeadAndBody } from '../codec/http1/head-and-body.ts';
 import { splitAbsoluteForm, type BodyStream, type Downstream, type DownstreamListener } from './downstream.ts';
 import { firstValue, type HeaderMap } from './headers.ts';
 import type { HttpProtocol } from './stream-info.ts';
@@ -55,6 +56,8 @@ export class H1Downstream implements Downstream {
   #headersSent = false;
   #framing: Framing = Framing.None;
   #remaining = 0;
+  /** The response head, made but not written yet (see writeHead). */
+  #pendingHead: string | undefined;
   /** This response closes the connection. */
   #close = false;
   #closed = false;
@@ -161,12 +164,31 @@ export class H1Downstream implements Downstream {
       return;
     }
     this.#headersSent = true;
-    const socket = this.#socket;
-    // Corked until the end of the tick, so the head leaves with the body bytes written right after it.
-    socket.cork();
-    socket.write(head, 'latin1');
-    process.nextTick(uncork, socket);
-    if (endStream) this.#complete();
+    if (endStream) {
+      this.#socket.write(head, 'latin1');
+      this.#complete();
+      return;
+    }
+    // Held until the first body bytes or the end of the tick, so that the head leaves with the body
+    // bytes written right after it, in one write.
+    this.#pendingHead = head;
+    process.nextTick(flushHead, this);
+  }
+
+  /** Writes the head if it is still held (at the end of the tick it was made in, or before the response completes). */
+  flushHead(): void {
+    const head = this.#pendingHead;
+    if (head === undefined) return;
+    this.#pendingHead = undefined;
+    if (!this.#socket.destroyed) this.#socket.write(head, 'latin1');
+  }
+
+  /** Writes body bytes, with the head when it is still held. */
+  #send(bytes: Buffer, chunked: boolean): boolean {
+    const head = this.#pendingHead;
+    if (head === undefined) return chunked ? writeChunk(this.#socket, bytes) : this.#socket.write(bytes);
+    this.#pendingHead = undefined;
+    return writeHeadAndBody(this.#socket, head, bytes, chunked);
   }
 
   #head(status: number, headers: OutgoingHttpHeaders, endStream: boolean): string {
@@ -219,19 +241,18 @@ export class H1Downstream implements Downstream {
   }
 
   write(chunk: Buffer): boolean {
-    if (this.#closed || !this.#headersSent) return true;
-    const socket = this.#socket;
+    if (this.#closed || !this.#headersSent || chunk.length === 0) return true;
     switch (this.#framing) {
       case Framing.Length: {
         if (this.#remaining === 0) return true;
         const part = chunk.length > this.#remaining ? chunk.subarray(0, this.#remaining) : chunk;
         this.#remaining -= part.length;
-        return socket.write(part);
+        return this.#send(part, false);
       }
       case Framing.Chunked:
-        return chunk.length === 0 || writeChunk(socket, chunk);
+        return this.#send(chunk, true);
       case Framing.UntilClose:
-        return socket.write(chunk);
+        return this.#send(chunk, false);
       default:
         return true;
     }
@@ -256,7 +277,9 @@ export class H1Downstream implements Downstream {
           }
         }
       }
-      this.#socket.write(`${last}\r\n`, 'latin1');
+      const head = this.#pendingHead ?? '';
+      this.#pendingHead = undefined;
+      this.#socket.write(`${head}${last}\r\n`, 'latin1');
     } else if (this.#framing === Framing.Length && this.#remaining > 0) {
       this.reset(); // fewer bytes than declared: the client must see the response cut, not complete
       return;
@@ -266,6 +289,7 @@ export class H1Downstream implements Downstream {
 
   #complete(): void {
     if (this.#closed) return;
+    this.flushHead();
     this.#closed = true;
     this.#listener?.downstreamClosed();
     this.#link.exchangeDone(this);
@@ -401,8 +425,8 @@ class H1RequestBody implements BodyStream {
   }
 }
 
-function uncork(socket: Socket): void {
-  socket.uncork();
+function flushHead(exchange: H1Downstream): void {
+  exchange.flushHead();
 }
 
 const statusLines: string[] = [];

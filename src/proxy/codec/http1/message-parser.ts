@@ -11,6 +11,7 @@
  * CRLF. Body bytes reach the subclass as views of the caller's buffers, never copied.
  */
 import type { HeaderMap } from '../../http/headers.ts';
+import { find, step } from './field-names.ts';
 
 /** Why a message could not be read; the connection it came on is unusable. */
 export class HttpParseError extends Error {
@@ -270,9 +271,11 @@ export abstract class MessageParser {
       if (first === 0x20 || first === 0x09) throw this.fail('a folded header line (obs-fold)');
       const colon = block.indexOf(':', pos);
       if (colon <= pos || colon > eol) throw this.fail(`a header line without a field name and colon: ${JSON.stringify(block.slice(pos, Math.min(eol, pos + 40)))}`);
+      let hash = 0;
       for (let i = pos; i < colon; i++) {
         const c = block.charCodeAt(i);
         if (c >= 128 || TOKEN[c] === 0) throw this.fail(`an invalid header field name ${JSON.stringify(block.slice(pos, colon))}`);
+        hash = step(hash, c);
       }
       let vs = colon + 1;
       let ve = eol;
@@ -282,7 +285,7 @@ export abstract class MessageParser {
         const c = block.charCodeAt(i);
         if ((c < 0x20 && c !== 0x09) || c === 0x7f) throw this.fail(`a control character in header ${JSON.stringify(block.slice(pos, colon))}`);
       }
-      const name = block.slice(pos, colon).toLowerCase();
+      const name = find(block, pos, colon, hash) ?? block.slice(pos, colon).toLowerCase();
       const value = block.slice(vs, ve);
       if (framing !== undefined) this.#framingField(name, value, framing);
       const prev = headers[name];
