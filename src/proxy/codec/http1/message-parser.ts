@@ -301,13 +301,15 @@ export abstract class MessageParser {
     switch (name) {
       case 'content-length': {
         // "5" or a list of identical values ("5, 5", RFC 9110 §8.6).
-        let n = -1;
-        for (const part of value.split(',')) {
-          const v = part.trim();
-          if (!/^\d{1,15}$/.test(v)) throw this.fail(`an invalid content-length ${JSON.stringify(value)}`);
-          const parsed = Number(v);
-          if (n >= 0 && parsed !== n) throw this.fail(`conflicting content-length values ${JSON.stringify(value)}`);
-          n = parsed;
+        let n = plainLength(value);
+        if (n < 0) {
+          for (const part of value.split(',')) {
+            const v = part.trim();
+            if (!/^\d{1,15}$/.test(v)) throw this.fail(`an invalid content-length ${JSON.stringify(value)}`);
+            const parsed = Number(v);
+            if (n >= 0 && parsed !== n) throw this.fail(`conflicting content-length values ${JSON.stringify(value)}`);
+            n = parsed;
+          }
         }
         if (f.contentLength >= 0 && f.contentLength !== n) throw this.fail('conflicting content-length headers');
         f.contentLength = n;
@@ -381,4 +383,17 @@ export abstract class MessageParser {
     }
     return span.next;
   }
+}
+
+/** A content-length value that is 1–15 digits and nothing else, as a number; -1 for any other form. */
+function plainLength(value: string): number {
+  const length = value.length;
+  if (length === 0 || length > 15) return -1;
+  let n = 0;
+  for (let i = 0; i < length; i++) {
+    const d = value.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
 }

@@ -115,10 +115,19 @@ describe('HTTP/1.1 request parser', () => {
     }
   });
 
+  it('reads a content-length given as a list of equal values, and a plain one', () => {
+    const r = parse('POST /a HTTP/1.1\r\nhost: h\r\ncontent-length: 3, 3\r\n\r\nabcPOST /b HTTP/1.1\r\nhost: h\r\nContent-Length: 012\r\n\r\nhello world!', [], 0);
+    assert.deepEqual(r.requests.map((q) => [q.target, Buffer.concat(q.body).toString(), q.ended]), [['/a', 'abc', true], ['/b', 'hello world!', true]]);
+  });
+
   it('refuses what could desync or smuggle, naming it', () => {
     rejects('POST / HTTP/1.1\r\nhost: h\r\ncontent-length: 6\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n', /both content-length and transfer-encoding/);
     rejects('POST / HTTP/1.1\r\nhost: h\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n', /conflicting content-length/);
     rejects('POST / HTTP/1.1\r\nhost: h\r\ncontent-length: +5\r\n\r\n', /invalid content-length/);
+    rejects('POST / HTTP/1.1\r\nhost: h\r\ncontent-length: 5x\r\n\r\n', /invalid content-length "5x"/);
+    rejects('POST / HTTP/1.1\r\nhost: h\r\ncontent-length: 1234567890123456\r\n\r\n', /invalid content-length/);
+    rejects('POST / HTTP/1.1\r\nhost: h\r\ncontent-length:\r\n\r\n', /invalid content-length ""/);
+    rejects('POST / HTTP/1.1\r\nhost: h\r\ncontent-length: 5, 6\r\n\r\n', /conflicting content-length values "5, 6"/);
     rejects('POST / HTTP/1.1\r\nhost: h\r\ntransfer-encoding: gzip, chunked\r\n\r\n', /unsupported transfer-encoding/, 501);
     rejects('POST / HTTP/1.1\r\nhost: h\r\ntransfer-encoding: chunked\r\ntransfer-encoding: chunked\r\n\r\n', /unsupported transfer-encoding/, 501);
     rejects('POST / HTTP/1.0\r\ntransfer-encoding: chunked\r\n\r\n', /transfer-encoding in an HTTP\/1.0 request/);
