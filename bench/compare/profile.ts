@@ -87,7 +87,13 @@ export async function profileProxies(placement: Placement | undefined, rate: num
       const file = files.find((f) => f.split('.')[3] === String(p.pid));
       if (file === undefined) return [];
       const cpuPer1000 = achieved > 0 ? (usage[i]?.vcpu ?? NaN) / (achieved / 1000) : NaN;
-      const all = rank(readProfile(join(folder.dir, file)), [window], 500);
+      const profile = readProfile(join(folder.dir, file));
+      const all = rank(profile, [window], 500);
+      if (all.busyMs === 0) {
+        // Seen once in a full run (perf's split of the same window was fine): say what the profile covered.
+        const endUs = profile.timeDeltas.reduce((t, d) => t + d, profile.startTime);
+        console.log(`  V8 profile of ${p.name}: no samples in the recorded window (${profile.samples.length} samples over ${((endUs - profile.startTime) / 1e6).toFixed(1)} s, from ${((profile.startTime - window.startUs) / 1e6).toFixed(1)} s to ${((endUs - window.startUs) / 1e6).toFixed(1)} s relative to the window's start; the window lasts ${((window.endUs - window.startUs) / 1e6).toFixed(1)} s)`);
+      }
       const ranking = { busyMs: all.busyMs, bySelf: all.bySelf.slice(0, TOP), byTotal: all.byTotal.slice(0, TOP) };
       const socketWriteMs = all.bySelf.filter((x) => SOCKET_WRITE.test(x.fn)).reduce((sum, x) => sum + x.selfMs, 0);
       const split = cpu.get(p.pid);
