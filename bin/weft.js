@@ -16,8 +16,11 @@ const { existsSync } = await import('node:fs');
  * with its compile cache warmed: the cache is keyed by V8's flags, and a cold one loads the TypeScript
  * stripper, see restartIfStripped); larger semi-spaces, --heap-growing-percent, --v8-pool-size, --optimize-for-size,
  * --max-opt, --single-threaded-gc (+27 MB) and MALLOC_ARENA_MAX measured no better, and --no-maglev
- * saved no memory but cost 9% of the maximum throughput (bench/proxy/max-ab.ts). A flag the user set
- * (command line or NODE_OPTIONS) wins.
+ * saved no memory but cost 9% of the maximum throughput (bench/proxy/max-ab.ts). The peak RSS comes
+ * from the first second of traffic, when V8 queues Maglev jobs for a few hundred functions at once:
+ * --no-maglev (peak 94 instead of 108 MB) and --no-concurrent-recompilation (89 MB) avoid it, but the
+ * latter compiles on the main thread: HTTP/2's settled p99 went from 23-28 to 58-64 ms and a cold
+ * start's p99 from 70 to 124 ms. A flag the user set (command line or NODE_OPTIONS) wins.
  */
 const PROXY_V8_FLAGS = ['--max-semi-space-size=1'];
 

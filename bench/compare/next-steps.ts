@@ -63,7 +63,7 @@ export function nextSteps(r: BenchResults): string[] {
     lines.push(`1. Per-request CPU of the sidecar: ${first}the weft functions with the most self time (${hottest(p?.weftBySelf, p?.ranking, 3, 'selfMs')}) and the allocations behind the garbage collector's share. Every 0.01 CPU-s per 1000 requests is 10 µs of one core per request; the same CPU time caps maximum throughput and, through garbage-collection pauses and queueing, the p99.`);
   }
   if (missedGoal(r, '≤ 40 MB')) {
-    lines.push('2. Sidecar memory: the anonymous part is the target (the file pages are the shared node binary): load only the xDS types in use, size V8\'s young generation and old space for a sidecar, and find the rest with `node bench/proxy/probe.ts`.');
+    lines.push('2. Sidecar memory: the anonymous part is the target (the file pages are the shared node binary, which no Node process can shed). The peak (VmHWM) is set in the first second of traffic, when V8 compiles a few hundred hot functions at once (Maglev jobs queued together; `--no-maglev` and `--no-concurrent-recompilation` avoid it but cost throughput or latency, see bin/weft.js); the steady state runs on jemalloc where installed, which hands that memory back. Find the rest with `node bench/proxy/probe.ts`.');
   }
   if (missedGoal(r, 'Control plane') || missedGoal(r, '≤ 300 MB')) {
     lines.push('3. Control plane: the functions at the top of its profile during changes decide convergence at 1,000 × 1,000; cut the work per change to what changed (Sidecar scoping, smaller pushes) and confirm with `npm run bench:control`.');
