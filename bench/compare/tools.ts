@@ -1,7 +1,8 @@
 /**
  * The external programs the comparison needs (nginx, HAProxy, h2load, wrk, taskset, perf), and jemalloc,
  * which bin/weft.js preloads into the sidecars when the system has it (so that the figures are those of
- * a proxy as shipped): programs found on PATH with `command -v`, the library where bin/weft.js looks, installed from Debian with one `apt-get install -y` when missing and running as root,
+ * a proxy as shipped). Programs are found on PATH with `command -v`, the library where bin/weft.js
+ * looks. Missing ones are installed from Debian with one `apt-get install -y` when running as root,
  * otherwise reported missing so the parts that need them are skipped with a note. Versions are recorded
  * with the results.
  */

@@ -75,7 +75,8 @@ function statsReply(ctx: AdminContext, url: URL): Reply {
 /**
  * Envoy's `/memory` fields mapped onto Node's: `allocated` is live JS heap plus memory held for JS
  * outside it (Buffers), `heap_size` what V8 reserved, `total_physical_bytes` the RSS; then the malloc in
- * use (jemalloc when bin/weft.js found it), Node's own figures and V8's heap spaces, to tell apart what a config or traffic costs.
+ * use (jemalloc when bin/weft.js found it), Node's own figures and V8's heap spaces, to tell apart what
+ * a config or traffic costs.
  */
 function memoryReply(): Reply {
   const m = process.memoryUsage();
