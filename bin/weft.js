@@ -53,7 +53,7 @@ function allocatorEnv() {
     process.stderr.write(`weft: WEFT_MALLOC=${wanted} is not an allocator weft knows; use jemalloc, system, or leave it unset (jemalloc when installed)\n`);
     process.exit(2);
   }
-  if (wanted === 'system') return {};
+  if (wanted === 'system' || process.env.LD_PRELOAD !== undefined) return {};
   if (process.platform !== 'linux') {
     if (wanted === 'jemalloc') {
       process.stderr.write(`weft: WEFT_MALLOC=jemalloc works on Linux only (it preloads the library); this is ${process.platform}\n`);
@@ -64,7 +64,8 @@ function allocatorEnv() {
   const triplet = { x64: 'x86_64', arm64: 'aarch64' }[process.arch];
   const dirs = [triplet && `/usr/lib/${triplet}-linux-gnu`, '/usr/lib64', '/usr/lib', '/usr/local/lib'].filter(Boolean);
   const found = dirs.map((d) => `${d}/libjemalloc.so.2`).find((p) => existsSync(p));
-  if (found !== undefined) return { LD_PRELOAD: found };
+  // WEFT_PRELOADED_MALLOC tells `weft run` what to take out of its app's environment again.
+  if (found !== undefined) return { LD_PRELOAD: found, WEFT_PRELOADED_MALLOC: found };
   if (wanted === 'jemalloc') {
     process.stderr.write(`weft: WEFT_MALLOC=jemalloc but libjemalloc.so.2 is in none of ${dirs.join(', ')}; install it (Debian: apt-get install libjemalloc2) or set LD_PRELOAD to it\n`);
     process.exit(2);
@@ -100,15 +101,17 @@ function restartIfStripped(cacheWritable, flush) {
 }
 
 const command = process.argv[2];
+// The processes that are a sidecar or gateway: `weft run` runs its workload's sidecar in itself.
+const proxyProcess = command === 'proxy' || command === 'gateway' || command === 'run';
 if (command === 'control') reexecWith(CONTROL_V8_FLAGS, CONTROL_ENV);
-if (command === 'proxy' || command === 'gateway') reexecWith(PROXY_V8_FLAGS, allocatorEnv());
+if (proxyProcess) reexecWith(PROXY_V8_FLAGS, allocatorEnv());
 // Node's compile cache keeps the type-stripped, compiled code, so that later starts skip the
 // TypeScript stripper; the long-running processes (a sidecar in every workload, the control plane)
 // start over from it when it was cold.
 const { enableCompileCache, flushCompileCache, constants } = await import('node:module');
 const cache = enableCompileCache();
 const cacheWritable = cache.status === constants.compileCacheStatus.ENABLED || cache.status === constants.compileCacheStatus.ALREADY_ENABLED;
-if (command === 'proxy' || command === 'gateway') {
+if (proxyProcess) {
   // A sidecar loads only the proxy's modules.
   const { proxyMain } = await import('../src/cli/proxy-main.ts');
   restartIfStripped(cacheWritable, flushCompileCache);

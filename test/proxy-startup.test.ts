@@ -28,9 +28,9 @@ function loadedBy(entry: string): { urls: string[]; builtins: string[] } {
   return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' })) as { urls: string[]; builtins: string[] };
 }
 
-/** Starts `weft proxy` (no control plane: it keeps retrying), waits for its admin server, stops it. */
-async function startProxy(env: Record<string, string>, nodeArgs: string[] = []): Promise<{ cmdline: string[]; environ: string[]; anonKB: number; allocator: string; maps: string }> {
-  const child = spawn(process.execPath, [...nodeArgs, BIN, 'proxy', '--control', '127.0.0.1:9', '--name', 'startup', '--ip', '127.0.0.1', '--admin-port', '0', '--health-port', '0', '--prometheus-port', '0'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+/** Starts `weft proxy` (or `command`; no control plane: it keeps retrying), waits for its admin server, stops it. */
+async function startProxy(env: Record<string, string>, nodeArgs: string[] = [], command = 'proxy', rest: string[] = []): Promise<{ cmdline: string[]; environ: string[]; anonKB: number; allocator: string; maps: string }> {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, command, '--control', '127.0.0.1:9', '--name', 'startup', '--ip', '127.0.0.1', '--admin-port', '0', '--health-port', '0', '--prometheus-port', '0', ...rest], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let err = '';
   await new Promise<void>((resolve, reject) => {
     child.stderr.on('data', (d: Buffer) => {
@@ -39,17 +39,20 @@ async function startProxy(env: Record<string, string>, nodeArgs: string[] = []):
     });
     child.once('exit', (code) => reject(new Error(`weft proxy exited (${code}):\n${err}`)));
   });
-  const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
-  // The environment the process image last started with (execve), not later changes.
-  const environ = readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0');
-  const anonKB = Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN);
-  const maps = readFileSync(`/proc/${child.pid}/maps`, 'utf8');
-  const admin = /admin (http:\/\/\S+?),/.exec(err)?.[1];
-  const { allocator } = (await (await fetch(`${admin}/memory`)).json()) as { allocator: string };
   const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-  return { cmdline, environ, anonKB, allocator, maps };
+  try {
+    const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+    // The environment the process image last started with (execve), not later changes.
+    const environ = readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0');
+    const anonKB = Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN);
+    const maps = readFileSync(`/proc/${child.pid}/maps`, 'utf8');
+    const admin = /admin (http:\/\/[^\s,]+)/.exec(err)?.[1];
+    const { allocator } = (await (await fetch(`${admin}/memory`)).json()) as { allocator: string };
+    return { cmdline, environ, anonKB, allocator, maps };
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
 }
 
 describe('weft proxy startup', () => {
@@ -57,6 +60,7 @@ describe('weft proxy startup', () => {
     const { urls, builtins } = loadedBy(join(ROOT, 'src', 'cli', 'proxy-main.ts'));
     assert.ok(urls.some((u) => u.endsWith('/src/proxy/proxy.ts')), 'the proxy itself is loaded');
     assert.ok(urls.some((u) => u.endsWith('/src/proxy/upstream/http1/pool.ts')), 'weft\'s HTTP/1.1 pool is loaded');
+    assert.ok(urls.some((u) => u.endsWith('/src/cli/run.ts')), '`weft run` (a sidecar too) has the same lean entry');
     const unwanted = [
       '/src/api/', '/src/control/', '/src/registry/', '/src/analysis/',
       '/node_modules/zod/', '/node_modules/yaml/', '/node_modules/js-yaml/', '/node_modules/re2js/',
@@ -89,6 +93,13 @@ describe('weft proxy startup', () => {
     const bad = spawnSync(process.execPath, [BIN, 'proxy', '--control', '127.0.0.1:9', '--name', 'x'], { env: { ...process.env, WEFT_MALLOC: 'tcmalloc' }, encoding: 'utf8' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /WEFT_MALLOC=tcmalloc is not an allocator weft knows; use jemalloc, system/);
+  });
+
+  it('gives `weft run`, whose process is the sidecar, the proxy\'s V8 flags and allocator', { skip: process.platform !== 'linux' }, async () => {
+    const installed = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib'].some((d) => existsSync(`${d}/libjemalloc.so.2`));
+    const run = await startProxy({}, [], 'run', ['--', process.execPath, '-e', '0']);
+    assert.ok(run.cmdline.includes('--max-semi-space-size=1'), `flags in ${run.cmdline.join(' ')}`);
+    assert.equal(run.allocator, installed ? 'jemalloc' : 'glibc');
   });
 
   it('starts over once from a cold compile cache, so that the TypeScript stripper does not stay in the sidecar', { skip: process.platform !== 'linux' }, async () => {

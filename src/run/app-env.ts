@@ -28,6 +28,10 @@ const PROXY_VARS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'N
 export function appEnvironment(base: NodeJS.ProcessEnv, id: AppIdentity): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base };
   for (const v of PROXY_VARS) delete env[v];
+  // The allocator bin/weft.js preloaded into this process (the sidecar) is not the app's to inherit.
+  const preloaded = env.WEFT_PRELOADED_MALLOC;
+  delete env.WEFT_PRELOADED_MALLOC;
+  if (preloaded !== undefined && env.LD_PRELOAD === preloaded) delete env.LD_PRELOAD;
   const host = id.ip.includes(':') ? `[${id.ip}]` : id.ip;
   const proxy = `http://${host}:${id.outboundPort}`;
   Object.assign(env, {

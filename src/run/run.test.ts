@@ -32,6 +32,15 @@ describe('appEnvironment', () => {
     assert.equal(env.PORT, undefined);
     assert.equal(env.HTTP_PROXY, 'http://[::1]:15001');
   });
+
+  it('takes out the allocator weft preloaded into the sidecar, and keeps one the user preloaded', () => {
+    const id = { name: 'job', namespace: 'default', serviceAccount: 'default', ip: '127.0.1.9', outboundPort: 15001 };
+    const ours = appEnvironment({ LD_PRELOAD: '/usr/lib/libjemalloc.so.2', WEFT_PRELOADED_MALLOC: '/usr/lib/libjemalloc.so.2' }, id);
+    assert.equal(ours.LD_PRELOAD, undefined);
+    assert.equal(ours.WEFT_PRELOADED_MALLOC, undefined);
+    const theirs = appEnvironment({ LD_PRELOAD: '/opt/libtrace.so' }, id);
+    assert.equal(theirs.LD_PRELOAD, '/opt/libtrace.so');
+  });
 });
 
 describe('exitCodeOf', () => {
