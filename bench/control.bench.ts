@@ -30,25 +30,56 @@ import { runCell, type CellResult } from './control/cell.ts';
 import { printCell, printTargets, type Placement } from './control/report.ts';
 import type { AdsProtocol } from './control/sidecar-wire.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    proxies: { type: 'string' },
-    services: { type: 'string' },
-    changes: { type: 'string', default: '5' },
-    warmup: { type: 'string', default: '2' },
-    'kind-budget': { type: 'string', default: '45' },
-    timeout: { type: 'string' },
-    'no-pin': { type: 'boolean', default: false },
-    profile: { type: 'string' },
-    'profile-interval': { type: 'string' },
-    'gc-trace': { type: 'string' },
-    debounce: { type: 'string', default: '10' },
-    protocol: { type: 'string', default: 'delta' },
-    'sidecar-scope': { type: 'string', default: 'off' },
-    'allow-cpu-idle': { type: 'boolean', default: false },
-  },
-});
+const USAGE = `npm run bench:control [-- options]: weft control with simulated sidecars → bench/results/control.json
+  --quick                  100 × 100 only
+  --proxies LIST           proxy counts (100,1000)
+  --services LIST          service counts (100,1000)
+  --changes N              changes of each kind per cell (5)
+  --warmup N               warm-up changes of each kind, made first and not counted (2)
+  --kind-budget S          no new change of a kind after S seconds, once two were made (45)
+  --timeout S              seconds per cell
+  --no-pin                 do not split the CPUs between control plane and sidecars
+  --profile DIR            V8 CPU profile of each cell's control plane (also WEFT_BENCH_CPU_PROF)
+  --profile-interval US    its sampling interval in µs (V8's default 1000)
+  --gc-trace DIR           V8's GC trace of each cell's control plane
+  --debounce MS            the control plane's push debounce (10)
+  --protocol P             delta | sotw | both (delta)
+  --sidecar-scope S        off | on | both: a namespace-wide Sidecar limiting each proxy to 10 services (off)
+  --allow-cpu-idle         let the CPUs halt between changes
+  --help                   this text`;
+
+function options() {
+  try {
+    return parseArgs({ options: OPTIONS });
+  } catch (e) {
+    process.stderr.write(`bench:control: ${(e as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
+
+const OPTIONS = {
+  help: { type: 'boolean', default: false },
+  quick: { type: 'boolean', default: false },
+  proxies: { type: 'string' },
+  services: { type: 'string' },
+  changes: { type: 'string', default: '5' },
+  warmup: { type: 'string', default: '2' },
+  'kind-budget': { type: 'string', default: '45' },
+  timeout: { type: 'string' },
+  'no-pin': { type: 'boolean', default: false },
+  profile: { type: 'string' },
+  'profile-interval': { type: 'string' },
+  'gc-trace': { type: 'string' },
+  debounce: { type: 'string', default: '10' },
+  protocol: { type: 'string', default: 'delta' },
+  'sidecar-scope': { type: 'string', default: 'off' },
+  'allow-cpu-idle': { type: 'boolean', default: false },
+} as const;
+const { values: args } = options();
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 const list = (v: string | undefined, fallback: number[]) => (v === undefined ? fallback : v.split(',').map(Number));
 const proxiesList = list(args.proxies, args.quick ? [100] : [100, 1000]);
