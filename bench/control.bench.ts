@@ -6,17 +6,12 @@
  * to the targets, and writes the raw figures to bench/results/control.json.
  * Targets (issue 3): 1,000 proxies × 1,000 services converge in ≤ 100 ms p99 after a change; RSS ≤ 300 MB.
  *
- * Options: --quick (100×100 only), --proxies 100,1000, --services 100,1000, --changes 5 (of each kind),
- * --warmup 2 (changes of each kind made first, timed and printed apart, not counted: the first after start runs code for the first
- * time; with one warm-up, the first counted VirtualService change was the slowest of most runs because the simulated fleet spent
- * 2–4× its usual CPU on it, while the control plane was done as fast as for later changes),
- * --kind-budget 45 (s: no new change of a kind after that long, once two were made), --timeout <s per cell>, --no-pin (do not split the CPUs between control plane and sidecars),
- * --profile <dir> (V8 CPU profile of each cell's control plane; also WEFT_BENCH_CPU_PROF=<dir>), --profile-interval <µs> (its
- * sampling interval; V8's default is 1000), --gc-trace <dir> (V8's GC trace of each cell's control plane, one line per collection),
- * --protocol delta|sotw|both (the sidecars' ADS variant; delta, as `weft proxy` speaks it, takes routes over VHDS),
- * --sidecar-scope off|on|both (a namespace-wide Sidecar limiting each proxy to 10 services),
- * --allow-cpu-idle (let the CPUs halt between changes; by default the run holds a PM QoS request that keeps
- * them polling, see cpu-latency.ts: on this VM a halted vCPU wakes slowly, which is the host's noise).
+ * Options: `--help` (USAGE below). Two need their reasons: `--warmup` changes are made first, timed and
+ * printed apart, not counted, because the first change after start runs code for the first time (with
+ * one warm-up, the first counted VirtualService change was the slowest of most runs: the simulated
+ * fleet spent 2–4× its usual CPU on it, while the control plane was as fast as later); and by default
+ * the run holds a PM QoS request that keeps the CPUs polling (`--allow-cpu-idle` lets them halt; see
+ * cpu-latency.ts: on this VM a halted vCPU wakes slowly, which is the host's noise).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';

@@ -15,6 +15,8 @@ import { describe, it } from 'node:test';
 
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'weft.js');
+/** Whether this machine has jemalloc where bin/weft.js looks for it (then proxies must run on it). */
+const JEMALLOC_INSTALLED = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib'].some((d) => existsSync(`${d}/libjemalloc.so.2`));
 
 /** Every module URL and Node built-in that importing `entry` loads, from a fresh process. */
 function loadedBy(entry: string): { urls: string[]; builtins: string[] } {
@@ -83,10 +85,9 @@ describe('weft proxy startup', () => {
   });
 
   it('runs a proxy on jemalloc when the system has it, on glibc\'s malloc when told, and names the allocator in /memory', { skip: process.platform !== 'linux' }, async () => {
-    const installed = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib'].some((d) => existsSync(`${d}/libjemalloc.so.2`));
     const auto = await startProxy({});
-    assert.equal(auto.allocator, installed ? 'jemalloc' : 'glibc');
-    assert.equal(/libjemalloc/.test(auto.maps), installed, 'the preloaded library is mapped');
+    assert.equal(auto.allocator, JEMALLOC_INSTALLED ? 'jemalloc' : 'glibc');
+    assert.equal(/libjemalloc/.test(auto.maps), JEMALLOC_INSTALLED, 'the preloaded library is mapped');
     const system = await startProxy({ WEFT_MALLOC: 'system' });
     assert.equal(system.allocator, 'glibc');
     assert.ok(!system.environ.some((e) => e.startsWith('LD_PRELOAD=')), 'nothing preloaded');
@@ -96,10 +97,9 @@ describe('weft proxy startup', () => {
   });
 
   it('gives `weft run`, whose process is the sidecar, the proxy\'s V8 flags and allocator', { skip: process.platform !== 'linux' }, async () => {
-    const installed = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib'].some((d) => existsSync(`${d}/libjemalloc.so.2`));
     const run = await startProxy({}, [], 'run', ['--', process.execPath, '-e', '0']);
     assert.ok(run.cmdline.includes('--max-semi-space-size=1'), `flags in ${run.cmdline.join(' ')}`);
-    assert.equal(run.allocator, installed ? 'jemalloc' : 'glibc');
+    assert.equal(run.allocator, JEMALLOC_INSTALLED ? 'jemalloc' : 'glibc');
   });
 
   it('starts over once from a cold compile cache, so that the TypeScript stripper does not stay in the sidecar', { skip: process.platform !== 'linux' }, async () => {
