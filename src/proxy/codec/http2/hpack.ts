@@ -16,6 +16,7 @@
  *   the next block.
  */
 import type { ByteWriter } from './byte-writer.ts';
+import { isLowercaseToken } from './fields.ts';
 import { DynamicTable, ENTRY_OVERHEAD, STATIC_COUNT, STATIC_TABLE } from './hpack-table.ts';
 import { HuffmanError, huffmanDecode, huffmanEncode, huffmanLength } from './huffman.ts';
 
@@ -265,10 +266,7 @@ function writeString(w: ByteWriter, s: string): void {
 /** Field names: lowercase tokens (RFC 9113 §8.2.1), pseudo-header names with their leading colon. */
 function checkName(name: string): void {
   if (name.length === 0) throw new HpackEncodeError('empty header name');
-  for (let i = name.charCodeAt(0) === 0x3a ? 1 : 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c >= 0x80 || !NAME_CHARS[c]) throw new HpackEncodeError(`header name ${JSON.stringify(name)} is not a lowercase token`);
-  }
+  if (!isLowercaseToken(name, name.charCodeAt(0) === 0x3a ? 1 : 0)) throw new HpackEncodeError(`header name ${JSON.stringify(name)} is not a lowercase token`);
 }
 
 /** Field values: no NUL, CR or LF (RFC 9113 §8.2.1), and latin1 only. */
@@ -278,7 +276,3 @@ function checkValue(name: string, value: string): void {
     if (c === 0 || c === 0x0a || c === 0x0d || c > 0xff) throw new HpackEncodeError(`invalid character ${c === 0 ? 'NUL' : c === 0x0a ? 'LF' : c === 0x0d ? 'CR' : `U+${c.toString(16).toUpperCase()}`} in the value of header ${JSON.stringify(name)}`);
   }
 }
-
-/** tchar (RFC 9110 §5.6.2) without uppercase letters. */
-const NAME_CHARS: readonly boolean[] = Array.from({ length: 128 }, (_, c) =>
-  (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c)));
