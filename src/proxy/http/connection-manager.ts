@@ -1,28 +1,35 @@
 /**
  * The HTTP connection manager network filter for one HCM config: takes accepted connections from the
  * listener, picks the codec (`codec_type`, ALPN, or the HTTP/2 preface), runs HTTP/1.x on weft's own
- * codec (`H1Connection`) and HTTP/2 on a node:http2 server that never listens itself
- * (`emit('connection')`, replaying bytes read ahead), and runs an ActiveStream per request. It owns
+ * codec (`H1Connection`) and HTTP/2 on weft's own codec (`H2Session`, given the bytes read ahead),
+ * and runs an ActiveStream per request. It owns
  * connection-level behaviour: codec errors as 400/408/431/501 replies with `x-weft-error` (DPE) in the
- * access log, the timeout sweep of HTTP/1 connections, idle timeout, max requests and max duration per
+ * access log, malformed HTTP/2 requests as stream resets, the timeout sweep (HTTP/1 timeouts, and idle
+ * HTTP/2 connections: no stream open for idle_timeout), max requests and max duration per
  * connection, and draining (HTTP/1 `Connection: close`, HTTP/2 GOAWAY).
  * https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/http/http_connection_management
  */
-import http2, { type IncomingHttpHeaders as H2Headers, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
+import { ErrorCode } from '../codec/http2/frames.ts';
+import { MalformedError, requestHead, type RequestHead } from '../codec/http2/fields.ts';
+import { DEFAULT_SETTINGS, H2Session, type SessionSettings } from '../codec/http2/session.ts';
+import type { H2Stream } from '../codec/http2/stream.ts';
 import type { ConnectionInfo, NetworkFilter } from '../core/contracts.ts';
 import { ActiveStream, type HcmRuntime } from './active-stream.ts';
 import { alpnCodec, sniffCodec, type Codec } from './codec-detect.ts';
 import { H2Downstream } from './downstream-h2.ts';
 import type { ConnectionFacts } from './filter-stream.ts';
 import { H1Connection, type H1Hooks, type H1Settings } from './h1-connection.ts';
+import { ERROR_HEADER } from './local-reply.ts';
 import { FLAG, StreamInfo } from './stream-info.ts';
 
 interface Connection {
   readonly socket: Socket;
   readonly facts: ConnectionFacts;
   h1: H1Connection | undefined;
-  session: ServerHttp2Session | undefined;
+  session: H2Session | undefined;
+  /** HTTP/2: when the last stream closed (the idle clock). */
+  idleSince: number;
   codec: Codec | undefined;
   requests: number;
   timer: NodeJS.Timeout | undefined;
@@ -37,9 +44,7 @@ export class HttpConnectionManager implements NetworkFilter {
   #h1Settings: H1Settings | undefined;
   /** Checks HTTP/1 connections' timeouts while the filter has connections. */
   #sweep: NodeJS.Timeout | undefined;
-  #h2: http2.Http2Server | undefined;
-  /** The connection being handed to the HTTP/2 server ('session' fires synchronously inside emit). */
-  #handing: Connection | undefined;
+  #h2Settings: SessionSettings | undefined;
   #draining = false;
 
   /** `release` withdraws this filter's interest in its RDS route name (called on drain). */
@@ -56,6 +61,7 @@ export class HttpConnectionManager implements NetworkFilter {
       facts: { remoteAddress: info.remoteAddress, remotePort: info.remotePort, localAddress: info.localAddress, localPort: info.localPort, tls: info.transport === 'tls' },
       h1: undefined,
       session: undefined,
+      idleSince: 0,
       codec: undefined,
       requests: 0,
       timer: undefined,
@@ -87,21 +93,27 @@ export class HttpConnectionManager implements NetworkFilter {
     if (codec === 'h2') {
       s.cxHttp2Total.value++;
       s.cxHttp2Active.value++;
-      socket.pause();
-      if (bytes.length > 0) socket.unshift(bytes);
-      this.#handing = conn;
-      this.#h2Server().emit('connection', socket);
-      this.#handing = undefined;
+      conn.idleSince = performance.now();
+      conn.session = new H2Session(socket, 'server', this.#settingsH2(), {
+        stream: (stream, fields, endStream, size) => this.#onH2Stream(conn, stream, fields, endStream, size),
+        goaway: noop,
+        close: () => socket.destroySoon(),
+      }, bytes);
+      if (this.#draining) conn.session.goaway();
+      this.#startSweep();
       return;
     }
     s.cxHttp1Total.value++;
     s.cxHttp1Active.value++;
     const settings = this.#settingsH1();
     conn.h1 = new H1Connection(socket, bytes, settings, this.#hooks(conn), this.#draining);
-    if (this.#sweep === undefined) {
-      const tick = sweepInterval(settings);
-      if (tick > 0) this.#sweep = setInterval(() => this.#checkTimers(), tick).unref();
-    }
+    this.#startSweep();
+  }
+
+  #startSweep(): void {
+    if (this.#sweep !== undefined) return;
+    const tick = sweepInterval(this.#settingsH1());
+    if (tick > 0) this.#sweep = setInterval(() => this.#checkTimers(), tick).unref();
   }
 
   #hooks(conn: Connection): H1Hooks {
@@ -128,7 +140,14 @@ export class HttpConnectionManager implements NetworkFilter {
 
   #checkTimers(): void {
     const now = performance.now();
-    for (const conn of this.#connections) conn.h1?.checkTimers(now);
+    const idle = this.#rt.config.idleTimeoutMs;
+    for (const conn of this.#connections) {
+      if (conn.h1 !== undefined) conn.h1.checkTimers(now);
+      else if (conn.session !== undefined && idle > 0 && conn.session.activeStreams === 0 && !conn.session.closed && now - conn.idleSince >= idle) {
+        this.#rt.stats.cxIdleTimeout.value++;
+        conn.session.goaway();
+      }
+    }
   }
 
   #closed(conn: Connection): void {
@@ -150,9 +169,8 @@ export class HttpConnectionManager implements NetworkFilter {
   }
 
   #drainConnection(conn: Connection): void {
-    if (conn.session !== undefined) {
-      if (!conn.session.closed) conn.session.close();
-    } else conn.h1?.drain();
+    if (conn.session !== undefined) conn.session.goaway();
+    else conn.h1?.drain();
   }
 
   drain(): void {
@@ -169,7 +187,7 @@ export class HttpConnectionManager implements NetworkFilter {
     const max = this.#rt.config.maxRequestsPerConnection;
     if (max <= 0 || conn.requests < max) return false;
     // HTTP/2: GOAWAY now; streams already open finish. HTTP/1: this response closes the connection.
-    if (conn.session !== undefined && !conn.session.closed) conn.session.close();
+    conn.session?.goaway();
     return true;
   }
 
@@ -200,64 +218,48 @@ export class HttpConnectionManager implements NetworkFilter {
     }
   }
 
-  #h2Server(): http2.Http2Server {
-    if (this.#h2 !== undefined) return this.#h2;
+  #settingsH2(): SessionSettings {
+    if (this.#h2Settings !== undefined) return this.#h2Settings;
     const c = this.#rt.config;
-    const websocket = [...c.upgrades.keys()].some((t) => t !== 'connect');
-    const server = http2.createServer({
-      settings: {
-        maxConcurrentStreams: Math.min(c.http2MaxConcurrentStreams, 2 ** 31 - 1),
-        maxHeaderListSize: c.maxRequestHeadersBytes,
-        enableConnectProtocol: websocket,
-        ...(c.http2InitialStreamWindow !== undefined ? { initialWindowSize: c.http2InitialStreamWindow } : {}),
-      },
-      maxHeaderListPairs: Math.max(128, c.maxHeadersCount * 2),
-    });
-    server.on('session', (session: ServerHttp2Session) => this.#onSession(session));
-    server.on('stream', (stream: ServerHttp2Stream, headers: H2Headers, _flags: number, raw: string[]) => this.#onH2Stream(stream, headers, raw));
-    server.on('sessionError', noop);
-    this.#h2 = server;
-    return server;
+    this.#h2Settings = {
+      ...DEFAULT_SETTINGS,
+      maxConcurrentStreams: Math.min(c.http2MaxConcurrentStreams, 2 ** 31 - 1),
+      maxHeaderListSize: c.maxRequestHeadersBytes,
+      enableConnectProtocol: [...c.upgrades.keys()].some((t) => t !== 'connect'),
+      ...(c.http2InitialStreamWindow !== undefined ? { initialWindowSize: c.http2InitialStreamWindow } : {}),
+      ...(c.http2InitialConnectionWindow !== undefined ? { connectionWindowSize: c.http2InitialConnectionWindow } : {}),
+    };
+    return this.#h2Settings;
   }
 
-  #onSession(session: ServerHttp2Session): void {
-    const conn = this.#handing;
-    if (conn === undefined) {
-      session.destroy();
+  #onH2Stream(conn: Connection, stream: H2Stream, fields: string[], endStream: boolean, headerListSize: number): void {
+    let head: RequestHead;
+    try {
+      head = requestHead(fields);
+    } catch (err) {
+      if (!(err instanceof MalformedError)) throw err;
+      // A malformed request gets no response (RFC 9113 §8.1.1): the stream is reset, and the access log says why.
+      stream.reset(ErrorCode.PROTOCOL_ERROR);
+      this.#codecError(conn, 400, `malformed HTTP/2 request: ${err.message}`);
       return;
     }
-    conn.session = session;
-    session.on('error', noop);
-    const c = this.#rt.config;
-    if (c.http2InitialConnectionWindow !== undefined) {
-      try {
-        session.setLocalWindowSize(c.http2InitialConnectionWindow);
-      } catch {
-        // Window sizes out of range keep node's default.
-      }
-    }
-    if (c.idleTimeoutMs > 0) session.setTimeout(c.idleTimeoutMs, () => {
-      this.#rt.stats.cxIdleTimeout.value++;
-      session.close();
-    });
-    if (this.#draining) session.close();
-    sessionConnections.set(session, conn);
-  }
-
-  #onH2Stream(stream: ServerHttp2Stream, headers: H2Headers, raw: string[]): void {
-    const conn = stream.session === undefined ? undefined : sessionConnections.get(stream.session as ServerHttp2Session);
-    if (conn === undefined) {
-      stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    const limit = this.#rt.config.maxRequestHeadersBytes;
+    if (headerListSize > limit) {
+      // As the HTTP/1 codec does: 431, naming the size and the limit (the block was decoded, for HPACK's sake).
+      const cause = `request headers too large (${headerListSize} bytes, at most ${limit})`;
+      stream.sendHeaders([':status', '431', ERROR_HEADER, cause, 'content-length', '0'], true);
+      if (!stream.closed) stream.reset(ErrorCode.NO_ERROR); // the request body, if any, is not wanted
+      this.#codecError(conn, 431, cause);
       return;
     }
+    if (head.contentLength >= 0) stream.expectedLength = head.contentLength;
     this.#countRequest(conn);
-    let count = 0;
-    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.charCodeAt(0) !== 0x3a) count++;
-    new ActiveStream(this.#rt, new H2Downstream(stream, headers, count), conn.facts).start();
+    const down = new H2Downstream(stream, head, endStream, () => {
+      if (conn.session !== undefined && conn.session.activeStreams === 0) conn.idleSince = performance.now();
+    });
+    new ActiveStream(this.#rt, down, conn.facts).start();
   }
 }
-
-const sessionConnections = new WeakMap<ServerHttp2Session, Connection>();
 
 /** How often HTTP/1 timeouts are checked: a quarter of the shortest, between 25 ms and 1 s; 0 when none is set. */
 function sweepInterval(s: H1Settings): number {

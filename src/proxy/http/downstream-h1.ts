@@ -16,6 +16,7 @@ import { writeChunk } from '../codec/http1/chunk.ts';
 import { writeHeadAndBody } from '../codec/http1/head-and-body.ts';
 import { splitAbsoluteForm, type BodyStream, type Downstream, type DownstreamListener } from './downstream.ts';
 import { firstValue, type HeaderMap } from './headers.ts';
+import { httpDate } from './http-date.ts';
 import type { HttpProtocol } from './stream-info.ts';
 
 /** The connection, as its exchanges see it. */
@@ -433,20 +434,6 @@ const statusLines: string[] = [];
 
 function statusLine(status: number): string {
   return (statusLines[status] ??= `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Unknown'}\r\n`);
-}
-
-let dateSecond = -1;
-let dateValue = '';
-
-/** The `date` field value, formatted once per second. */
-function httpDate(): string {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
-  if (second !== dateSecond) {
-    dateSecond = second;
-    dateValue = new Date(now).toUTCString();
-  }
-  return dateValue;
 }
 
 /** Field names already checked (they repeat across responses). */

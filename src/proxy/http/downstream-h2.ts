@@ -1,18 +1,21 @@
 /**
- * HTTP/2 downstream exchanges over node:http2's core stream API (no compat layer: fewer allocations, and
- * direct control of END_STREAM on headers, which trailers-only gRPC replies need). Plain CONNECT and
- * extended CONNECT (RFC 8441, `:protocol`) tunnel over the stream itself.
+ * HTTP/2 downstream exchanges on weft's own HTTP/2 codec (`codec/http2`): one `H2Stream` of a server
+ * `H2Session` per request. The request body is the stream's DATA, held (unacknowledged, so the client's
+ * window closes) while the reader is paused; the response goes out as HEADERS, DATA and trailers, with
+ * END_STREAM on the head when no body follows (trailers-only gRPC replies). Plain CONNECT and extended
+ * CONNECT (RFC 8441, `:protocol`) tunnel over the stream itself, through a Duplex made only for them.
  */
-import { constants, type IncomingHttpHeaders as H2Headers, type ServerHttp2Stream } from 'node:http2';
 import type { OutgoingHttpHeaders } from 'node:http';
-import type { Duplex } from 'node:stream';
-import type { Downstream, DownstreamListener } from './downstream.ts';
+import { Duplex } from 'node:stream';
+import { ErrorCode } from '../codec/http2/frames.ts';
+import type { RequestHead } from '../codec/http2/fields.ts';
+import type { H2Stream, StreamListener } from '../codec/http2/stream.ts';
+import type { BodyStream, Downstream, DownstreamListener } from './downstream.ts';
 import type { HeaderMap } from './headers.ts';
+import { httpDate } from './http-date.ts';
 import type { HttpProtocol } from './stream-info.ts';
 
-function noop(): void {}
-
-export class H2Downstream implements Downstream {
+export class H2Downstream implements Downstream, StreamListener {
   readonly protocol: HttpProtocol = 'HTTP/2';
   readonly method: string;
   readonly authority: string;
@@ -23,51 +26,74 @@ export class H2Downstream implements Downstream {
   readonly upgrade: string | undefined;
   readonly connect: boolean;
   readonly hasBody: boolean;
-  readonly body: ServerHttp2Stream;
-  readonly #stream: ServerHttp2Stream;
+  readonly body: H2RequestBody;
+  readonly #stream: H2Stream;
   #headersSent = false;
-  #wantTrailers = false;
-  #trailers: OutgoingHttpHeaders | undefined;
   #closed = false;
   #aborted = false;
   #listener: DownstreamListener | undefined;
+  #drain: (() => void) | undefined;
+  #tunnel: StreamDuplex | undefined;
+  /** Called when the exchange is over (the connection's idle clock). */
+  readonly #onClose: (() => void) | undefined;
 
-  constructor(stream: ServerHttp2Stream, headers: H2Headers, rawHeaderCount: number) {
+  constructor(stream: H2Stream, head: RequestHead, endStream: boolean, onClose?: () => void) {
     this.#stream = stream;
-    this.body = stream;
-    this.headers = headers as HeaderMap;
-    const method = headers[':method'] ?? 'GET';
-    const protocol = headers[':protocol'];
-    this.connect = method === 'CONNECT' && protocol === undefined;
-    this.upgrade = typeof protocol === 'string' ? protocol.toLowerCase() : undefined;
+    this.#onClose = onClose;
+    this.headers = head.headers;
+    this.connect = head.method === 'CONNECT' && head.protocol === undefined;
+    this.upgrade = head.protocol?.toLowerCase();
     // Extended CONNECT is routed as the HTTP/1.1 upgrade it stands for (Envoy's H2→H1 upgrade transform).
-    this.method = this.upgrade !== undefined && method === 'CONNECT' ? 'GET' : method;
+    this.method = this.upgrade !== undefined ? 'GET' : head.method;
     if (this.upgrade !== undefined) this.headers['upgrade'] = this.upgrade;
-    this.authority = headers[':authority'] ?? (typeof headers.host === 'string' ? headers.host : '');
-    this.path = this.connect ? '' : (headers[':path'] ?? '');
-    this.headerCount = rawHeaderCount;
-    this.hasBody = !stream.endAfterHeaders && !this.connect && this.upgrade === undefined;
-    stream.on('error', noop);
-    stream.once('close', () => this.#finish());
+    const host = this.headers['host'];
+    this.authority = head.authority ?? (typeof host === 'string' ? host : '');
+    this.path = head.path;
+    this.headerCount = head.fieldCount;
+    this.hasBody = !endStream && !this.connect && this.upgrade === undefined;
+    this.body = new H2RequestBody(stream, endStream);
+    stream.listener = this;
   }
 
-  #finish(): void {
+  // ---- StreamListener: what the codec tells this exchange ----
+
+  streamHeaders(_trailers: string[], endStream: boolean): void {
+    // Request trailers are dropped (Envoy without enable_trailers does the same); only the end counts.
+    if (endStream) this.streamData(EMPTY, true);
+  }
+
+  streamData(chunk: Buffer, endStream: boolean): void {
+    const tunnel = this.#tunnel;
+    if (tunnel !== undefined) {
+      if (chunk.length > 0 && !tunnel.push(chunk)) this.#stream.pause();
+      if (endStream) tunnel.push(null);
+      return;
+    }
+    this.body.deliver(chunk, endStream);
+  }
+
+  streamDrain(): void {
+    const cb = this.#drain;
+    this.#drain = undefined;
+    cb?.();
+  }
+
+  streamClose(code: number, _remote: boolean): void {
     if (this.#closed) return;
     this.#closed = true;
-    const stream = this.#stream;
-    if (!stream.writableFinished || stream.rstCode !== constants.NGHTTP2_NO_ERROR) {
+    if (code !== ErrorCode.NO_ERROR) {
       this.#aborted = true;
+      this.body.fail(new Error(`stream reset (${code})`));
       this.#listener?.downstreamAborted();
     }
+    this.#tunnel?.destroy();
     this.#listener?.downstreamClosed();
-    // 'close' is a stream's last event. A closed stream lives on until a full GC (node:http2 keeps its
-    // native handle weakly, and V8's young-generation GC never frees such objects): without the listeners
-    // that lead back to this exchange (request body, drain, trailers, tunnel), the exchange dies young
-    // instead of being promoted with it. This listener's own 'close' emission already has its copy.
-    stream.removeAllListeners();
-    stream.on('error', noop);
     this.#listener = undefined;
+    this.#drain = undefined;
+    this.#onClose?.();
   }
+
+  // ---- Downstream: what the exchange does ----
 
   get headersSent(): boolean {
     return this.#headersSent;
@@ -80,26 +106,13 @@ export class H2Downstream implements Downstream {
   writeHead(status: number, headers: OutgoingHttpHeaders, endStream: boolean): void {
     if (this.#closed || this.#headersSent) return;
     this.#headersSent = true;
-    headers[':status'] = status;
-    const waitForTrailers = this.#wantTrailers && !endStream;
-    try {
-      this.#stream.respond(headers, { endStream, waitForTrailers });
-      if (waitForTrailers) this.#stream.once('wantTrailers', () => this.#sendTrailers());
-    } catch {
-      this.reset();
-    }
-  }
-
-  #sendTrailers(): void {
-    try {
-      this.#stream.sendTrailers(this.#trailers ?? {});
-    } catch {
-      this.reset();
-    }
+    const fields = [':status', String(status)];
+    if (appendFields(fields, headers) === false) fields.push('date', httpDate());
+    this.#stream.sendHeaders(fields, endStream);
   }
 
   expectTrailers(): void {
-    this.#wantTrailers = true;
+    // HTTP/2 can always end with trailers.
   }
 
   write(chunk: Buffer): boolean {
@@ -109,12 +122,17 @@ export class H2Downstream implements Downstream {
 
   end(trailers?: OutgoingHttpHeaders): void {
     if (this.#closed) return;
-    this.#trailers = trailers;
-    this.#stream.end();
+    if (trailers === undefined) {
+      this.#stream.end();
+      return;
+    }
+    const fields: string[] = [];
+    appendFields(fields, trailers);
+    this.#stream.end(fields);
   }
 
   onDrain(cb: () => void): void {
-    this.#stream.once('drain', cb);
+    this.#drain = cb;
   }
 
   attach(listener: DownstreamListener): void {
@@ -124,17 +142,148 @@ export class H2Downstream implements Downstream {
   }
 
   reset(): void {
-    try {
-      if (!this.#stream.destroyed) this.#stream.close(constants.NGHTTP2_INTERNAL_ERROR);
-    } catch {
-      this.#stream.destroy();
-    }
+    this.#stream.reset(ErrorCode.INTERNAL_ERROR);
   }
 
   tunnel(status: number, headers: OutgoingHttpHeaders): Duplex | undefined {
     if (this.#closed || this.#headersSent) return undefined;
     // An HTTP/2 tunnel is accepted with 200 whatever the upstream said (101 does not exist in HTTP/2).
     this.writeHead(status === 101 ? 200 : status, headers, false);
-    return this.#closed ? undefined : this.#stream;
+    if (this.#closed) return undefined;
+    const tunnel = new StreamDuplex(this.#stream, this);
+    this.#tunnel = tunnel;
+    this.#stream.resume();
+    return tunnel;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Fields HTTP/2 does not carry (RFC 9113 §8.2.2). */
+function connectionSpecific(name: string): boolean {
+  switch (name) {
+    case 'connection': case 'keep-alive': case 'proxy-connection': case 'transfer-encoding': case 'upgrade':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Appends `headers` as `name, value` pairs (names lowercased, arrays as repeated fields, pseudo-headers
+ * and connection-specific fields left out); returns whether a `date` field was among them.
+ */
+function appendFields(fields: string[], headers: OutgoingHttpHeaders): boolean {
+  let date = false;
+  for (const key in headers) {
+    const value = headers[key];
+    if (value === undefined) continue;
+    const name = lowercase(key);
+    if (name.charCodeAt(0) === 0x3a || connectionSpecific(name)) continue;
+    if (name === 'date') date = true;
+    if (typeof value === 'string') fields.push(name, value);
+    else if (typeof value === 'number') fields.push(name, String(value));
+    else for (const v of value) fields.push(name, v);
+  }
+  return date;
+}
+
+/** `name` in lowercase, without a copy when it already is (it nearly always is). */
+function lowercase(name: string): string {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return name.toLowerCase();
+  }
+  return name;
+}
+
+/**
+ * The request body in the shape `RequestBody` reads. It starts paused: the stream holds DATA (and does
+ * not acknowledge it) until the reader resumes.
+ */
+class H2RequestBody implements BodyStream {
+  readonly #stream: H2Stream;
+  #onData: ((chunk: Buffer) => void) | undefined;
+  #onEnd: (() => void) | undefined;
+  #onError: ((err: Error) => void) | undefined;
+  #ended = false;
+  /** The request ended with its head: the end is told on the first `resume`. */
+  #endPending: boolean;
+
+  constructor(stream: H2Stream, endedWithHead: boolean) {
+    this.#stream = stream;
+    this.#endPending = endedWithHead;
+    stream.pause();
+  }
+
+  on(_event: 'data', cb: (chunk: Buffer) => void): this {
+    this.#onData = cb;
+    return this;
+  }
+
+  once(event: 'end' | 'error', cb: (() => void) | ((err: Error) => void)): this {
+    if (event === 'end') this.#onEnd = cb as () => void;
+    else this.#onError = cb as (err: Error) => void;
+    return this;
+  }
+
+  pause(): this {
+    this.#stream.pause();
+    return this;
+  }
+
+  resume(): this {
+    if (this.#endPending) {
+      this.#endPending = false;
+      this.deliver(EMPTY, true);
+      return this;
+    }
+    this.#stream.resume();
+    return this;
+  }
+
+  deliver(chunk: Buffer, end: boolean): void {
+    if (chunk.length > 0) this.#onData?.(chunk);
+    if (end && !this.#ended) {
+      this.#ended = true;
+      this.#onEnd?.();
+    }
+  }
+
+  fail(err: Error): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#onError?.(err);
+  }
+}
+
+/** A CONNECT or upgrade tunnel over one stream, as the Duplex the tunnel code splices. */
+class StreamDuplex extends Duplex {
+  readonly #stream: H2Stream;
+  readonly #exchange: H2Downstream;
+
+  constructor(stream: H2Stream, exchange: H2Downstream) {
+    super({ allowHalfOpen: true });
+    this.#stream = stream;
+    this.#exchange = exchange;
+  }
+
+  override _read(): void {
+    this.#stream.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
+    if (this.#stream.closed || this.#stream.write(chunk)) cb();
+    else this.#exchange.onDrain(() => cb());
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.#stream.end();
+    cb();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    if (!this.#stream.closed) this.#stream.reset(ErrorCode.CANCEL);
+    cb(err);
   }
 }

@@ -44,20 +44,20 @@ async function startServer(settings: Partial<SessionSettings> = {}): Promise<{ p
             }
             stream.end(s.trailers === undefined ? undefined : [...s.trailers, 'x-echo-trailer', 'yes']);
           };
-          listener.drain = pump;
+          listener.streamDrain = pump;
           pump();
         };
         const listener: StreamListener = {
-          headers(trailers) {
+          streamHeaders(trailers) {
             s.trailers = trailers;
             respond();
           },
-          data(chunk, end) {
+          streamData(chunk, end) {
             s.body.push(Buffer.from(chunk));
             if (end) respond();
           },
-          drain() {},
-          close(code, remote) {
+          streamDrain() {},
+          streamClose(code, remote) {
             closed([code, remote]);
           },
         };
@@ -268,17 +268,17 @@ describe('H2Session as a client, with node:http2 as the server', () => {
       let trailers: string[] = [];
       const chunks: Buffer[] = [];
       const stream: H2Stream = session.request([':method', 'POST', ':scheme', 'http', ':path', path, ':authority', 'test'], false, {
-        headers(fields, end) {
+        streamHeaders(fields, end) {
           if (head.length === 0) head = fields;
           else trailers = fields;
           if (end) resolve({ head, body: Buffer.concat(chunks), trailers });
         },
-        data(chunk, end) {
+        streamData(chunk, end) {
           chunks.push(Buffer.from(chunk));
           if (end) resolve({ head, body: Buffer.concat(chunks), trailers });
         },
-        drain() {},
-        close(code) {
+        streamDrain() {},
+        streamClose(code) {
           if (code !== ErrorCode.NO_ERROR) reject(new Error(`stream closed with ${code}`));
         },
       });

@@ -158,6 +158,7 @@ export class H2Session implements FrameSink {
     socket.on('end', () => this.socketClosed());
     socket.on('close', () => this.socketClosed());
     socket.on('error', noop);
+    socket.resume(); // a socket sniffed for its protocol may have been paused
     if (initial !== undefined && initial.length > 0) this.receive(initial);
   }
 
@@ -266,7 +267,7 @@ export class H2Session implements FrameSink {
 
   #deliver(stream: H2Stream, body: Buffer, end: boolean): void {
     stream.consumed += body.length;
-    if (body.length > 0 || end) stream.listener?.data(body, end);
+    if (body.length > 0 || end) stream.listener?.streamData(body, end);
     if (end) this.#maybeClosed(stream);
     else if (!stream.closed && stream.consumed >= this.#settings.initialWindowSize / 2) {
       writeWindowUpdate(this.#out, stream.id, stream.consumed);
@@ -350,7 +351,7 @@ export class H2Session implements FrameSink {
       }
       if (!isInformational(fields)) stream.headersReceived = true;
       if (endStream) stream.remoteEnded = true;
-      stream.listener?.headers(fields, endStream);
+      stream.listener?.streamHeaders(fields, endStream);
       if (endStream) this.#maybeClosed(stream);
       return;
     }
@@ -648,7 +649,7 @@ export class H2Session implements FrameSink {
       this.#waiting.delete(stream);
       if (stream.wantsDrain && !stream.closed) {
         stream.wantsDrain = false;
-        stream.listener?.drain();
+        stream.listener?.streamDrain();
       }
     }
   }
@@ -693,7 +694,7 @@ export class H2Session implements FrameSink {
     else this.#peerActive--;
     const listener = stream.listener;
     stream.listener = undefined;
-    listener?.close(code, remote);
+    listener?.streamClose(code, remote);
     this.#maybeFinished();
   }
 

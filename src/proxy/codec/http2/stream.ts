@@ -9,15 +9,15 @@ import type { H2Session } from './session.ts';
 /** What a stream tells its owner (the HTTP layer). */
 export interface StreamListener {
   /** A header block: request or response head (1xx heads before the final one), or trailers (`endStream`). */
-  headers(fields: string[], endStream: boolean): void;
-  data(chunk: Buffer, endStream: boolean): void;
+  streamHeaders(fields: string[], endStream: boolean): void;
+  streamData(chunk: Buffer, endStream: boolean): void;
   /** Room to send again, after `write` returned false. */
-  drain(): void;
+  streamDrain(): void;
   /**
    * The stream is over, once: both directions ended (`code` NO_ERROR), or it was reset, by the peer when
    * `remote` (or the connection went away), else by this end.
    */
-  close(code: number, remote: boolean): void;
+  streamClose(code: number, remote: boolean): void;
 }
 
 export class H2Stream {
@@ -63,7 +63,7 @@ export class H2Stream {
     this.session.sendHeaders(this, fields, endStream);
   }
 
-  /** Sends body bytes; false when they wait for window or the connection is backed up (`drain` follows). */
+  /** Sends body bytes; false when they wait for window or the connection is backed up (`streamDrain` follows). */
   write(chunk: Buffer): boolean {
     return this.session.sendData(this, chunk);
   }
@@ -73,7 +73,7 @@ export class H2Stream {
     this.session.endStream(this, trailers);
   }
 
-  /** Resets the stream (RST_STREAM with `code`); the listener hears `close(code, false)`. */
+  /** Resets the stream (RST_STREAM with `code`); the listener hears `streamClose(code, false)`. */
   reset(code: number): void {
     this.session.resetStream(this, code, false);
   }
