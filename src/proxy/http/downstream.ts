@@ -1,6 +1,6 @@
 /**
  * One downstream request/response exchange, the same shape for every codec (HTTP/1.x from weft's own
- * codec, HTTP/2 from node:http2's core stream API), so the connection manager and the router never branch on
+ * codec, HTTP/2 from weft's own HTTP/2 codec), so the connection manager and the router never branch on
  * the protocol. Implementations: `downstream-h1.ts`, `downstream-h2.ts`. Every method is safe to call in
  * any state: writes after a reset are dropped, and codec errors are swallowed (the stream is reset
  * instead), so nothing here throws into the event loop.
@@ -11,8 +11,7 @@ import type { HeaderMap } from './headers.ts';
 import type { HttpProtocol } from './stream-info.ts';
 
 /**
- * A request body as `RequestBody` reads it: the part of a Readable it uses (node:http2's streams are
- * Readables; the HTTP/1 codec has its own).
+ * A request body as `RequestBody` reads it: the part of a Readable it uses (both codecs have their own).
  */
 export interface BodyStream {
   on(event: 'data', cb: (chunk: Buffer) => void): unknown;

@@ -54,6 +54,8 @@ export interface SessionHandler {
    * exceed `maxHeaderListSize` (the HTTP layer answers 431). Attach a listener before returning.
    */
   stream(stream: H2Stream, fields: string[], endStream: boolean, headerListSize: number): void;
+  /** The peer's SETTINGS were applied (a client's pool may open more streams now). */
+  settings?(): void;
   /** The peer sent GOAWAY: no new streams; streams above `lastStreamId` were refused (reset as REFUSED_STREAM). */
   goaway(code: number, lastStreamId: number): void;
   /** The session is over; `error` names the connection error when it ended on one (ours or the peer's). */
@@ -432,6 +434,7 @@ export class H2Session implements FrameSink {
     }
     writeSettingsAck(this.#out);
     this.#schedule();
+    this.#handler.settings?.();
   }
 
   #ping(flags: number, streamId: number, payload: Buffer): void {

@@ -1,22 +1,23 @@
 /**
  * One request on weft's HTTP/2 upstream pool, from dispatch to its end: the undici dispatch controller
- * the router's handler holds (abort, pause, resume) and the listener of its stream. It waits in the
- * pool's queue until a session has room, then opens its stream there. Every path ends in exactly one
- * of `onResponseEnd` or `onResponseError` on the handler.
+ * the router's handler holds (abort, pause, resume) and the listener of its stream on a client
+ * `H2Session`. It waits in the pool's queue until a session has room, then opens its stream there. Every
+ * path ends in exactly one of `onResponseEnd` or `onResponseError` on the handler.
  *
- * The stream's listeners are shared functions reading the exchange from the stream, not closures made
- * per request: this is the proxy's hot path for gRPC.
+ * A response head that is not a valid HTTP/2 response (RFC 9113 §8.3.2: no `:status`, connection-specific
+ * fields…) or trailers that are not valid fail the request as a reset (PROTOCOL_ERROR) would.
  */
-import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { ErrorCode, errorName } from '../../codec/http2/frames.ts';
+import { MalformedError, responseHead, trailerFields } from '../../codec/http2/fields.ts';
+import type { H2Session } from '../../codec/http2/session.ts';
+import type { H2Stream, StreamListener } from '../../codec/http2/stream.ts';
 import { PoolExchange } from '../pool-exchange.ts';
-
-const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = constants;
 
 /** What an exchange tells the session carrying it. */
 export interface StreamOwner {
-  readonly session: ClientHttp2Session;
+  readonly session: H2Session;
   /** The exchange's stream closed: its slot is free. */
   streamClosed(ex: H2Exchange): void;
 }
@@ -26,26 +27,18 @@ export class StreamResetError extends Error {
   readonly code = 'ERR_HTTP2_STREAM_ERROR';
 }
 
-/** RFC 9113 §7 error codes by number. */
-const ERROR_NAMES = ['NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'SETTINGS_TIMEOUT', 'STREAM_CLOSED', 'FRAME_SIZE_ERROR', 'REFUSED_STREAM', 'CANCEL', 'COMPRESSION_ERROR', 'CONNECT_ERROR', 'ENHANCE_YOUR_CALM', 'INADEQUATE_SECURITY', 'HTTP_1_1_REQUIRED'];
-
-function resetError(code: number): StreamResetError {
-  const name = ERROR_NAMES[code] ?? `code ${code}`;
-  return new StreamResetError(code === NGHTTP2_NO_ERROR ? 'upstream stream closed before the response ended' : `upstream reset the stream (${name})`);
+function resetError(code: number, remote: boolean): StreamResetError {
+  if (code === ErrorCode.NO_ERROR) return new StreamResetError('upstream stream closed before the response ended');
+  return new StreamResetError(remote ? `upstream reset the stream (${errorName(code)})` : `upstream stream reset (${errorName(code)})`);
 }
 
-const EXCHANGE = Symbol('weft.h2exchange');
-type Tagged = ClientHttp2Stream & { [EXCHANGE]: H2Exchange | undefined };
-
-export class H2Exchange extends PoolExchange {
-  /** The request's header block, node:http2's raw list. */
+export class H2Exchange extends PoolExchange implements StreamListener {
+  /** The request's header block, `[name, value, …]`. */
   readonly headers: string[];
-  #stream: ClientHttp2Stream | undefined;
+  #stream: H2Stream | undefined;
   #owner: StreamOwner | undefined;
   #body: Readable | undefined;
-  /** Removes the body's and the stream's listeners of `#streamBody`. */
-  #unbindBody: (() => void) | undefined;
-  #trailers: IncomingHttpHeaders | undefined;
+  #trailers: Record<string, string | string[]> | undefined;
   #responded = false;
 
   constructor(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler, headers: string[]) {
@@ -53,72 +46,48 @@ export class H2Exchange extends PoolExchange {
     this.headers = headers;
   }
 
-  /** Opens the stream on `owner`'s session and sends the request. Returns false when the session refused it (the exchange can wait for another). */
+  /** Opens the stream on `owner`'s session and sends the request. Returns false when the session takes no new stream (the exchange can wait for another). */
   start(owner: StreamOwner): boolean {
+    if (!owner.session.canOpen) return false;
     const body = this.options.body;
     const bodiless = body === null || body === undefined;
-    let stream: ClientHttp2Stream;
-    try {
-      stream = owner.session.request(this.headers, { endStream: bodiless });
-    } catch {
-      return false; // the session is closing (GOAWAY, destroyed): not this request's fault
-    }
     this.#owner = owner;
+    const stream = owner.session.request(this.headers, bodiless, this);
     this.#stream = stream;
-    (stream as Tagged)[EXCHANGE] = this;
-    stream.on('response', onResponse);
-    stream.on('data', onData);
-    stream.on('trailers', onTrailers);
-    stream.on('end', onEnd);
-    stream.on('error', onError);
-    stream.on('close', onClose);
     this.handler.onRequestStart?.(this, null);
     if (this.over) return true;
     if (this.paused) stream.pause();
     if (bodiless) this.handler.onRequestSent?.();
     else if (typeof body === 'string' || body instanceof Uint8Array) {
-      stream.end(body);
+      stream.write(typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+      stream.end();
       this.handler.onRequestSent?.();
     } else this.#streamBody(stream, body as Readable);
     return true;
   }
 
-  #streamBody(stream: ClientHttp2Stream, body: Readable): void {
+  #streamBody(stream: H2Stream, body: Readable): void {
     this.#body = body;
-    const onBodyData = (chunk: Buffer): void => {
-      if (!stream.write(chunk)) body.pause();
-    };
-    const onDrain = (): void => {
-      body.resume();
-    };
-    const onBodyEnd = (): void => {
-      cleanup();
+    body.on('data', (chunk: Buffer) => {
+      if (this.#body === body && !stream.write(chunk)) body.pause();
+    });
+    body.once('end', () => {
+      if (this.#body !== body) return;
+      this.#body = undefined;
       stream.end();
       this.handler.onRequestSent?.();
-    };
-    const onBodyError = (err: Error): void => {
-      cleanup();
+    });
+    body.once('error', (err: Error) => {
+      if (this.#body !== body) return;
+      this.#body = undefined;
       this.abort(err);
-    };
-    const cleanup = (): void => {
-      body.off('data', onBodyData);
-      body.off('end', onBodyEnd);
-      body.off('error', onBodyError);
-      stream.off('drain', onDrain);
-      if (this.#body === body) this.#body = undefined;
-      this.#unbindBody = undefined;
-    };
-    this.#unbindBody = cleanup;
-    body.on('data', onBodyData);
-    body.once('end', onBodyEnd);
-    body.once('error', onBodyError);
-    stream.on('drain', onDrain);
+    });
   }
 
   /** The handler gave up, or the response ended before the body: the stream is cancelled (RST_STREAM CANCEL). */
   protected cancel(): void {
     const s = this.#stream;
-    if (s !== undefined && !s.destroyed && !s.closed) s.close(NGHTTP2_CANCEL);
+    if (s !== undefined && !s.closed) s.reset(ErrorCode.CANCEL);
   }
 
   protected pausedChanged(): void {
@@ -133,83 +102,63 @@ export class H2Exchange extends PoolExchange {
 
   #dropBody(): void {
     const body = this.#body;
-    this.#unbindBody?.();
     this.#body = undefined;
     if (body !== undefined && !body.destroyed) body.destroy();
   }
 
-  // Stream events (this: the stream).
+  // ---- StreamListener ----
 
-  static onResponse(stream: ClientHttp2Stream, headers: IncomingHttpHeaders): void {
-    const ex = (stream as Tagged)[EXCHANGE];
-    if (ex === undefined || ex.over) return;
-    ex.#responded = true;
-    const status = Number(headers[':status']);
-    delete headers[':status'];
-    ex.handler.onResponseStart?.(ex, status, headers as Record<string, string | string[]>, '');
-  }
-
-  static onData(stream: ClientHttp2Stream, chunk: Buffer): void {
-    const ex = (stream as Tagged)[EXCHANGE];
-    if (ex !== undefined && !ex.over) ex.handler.onResponseData?.(ex, chunk);
-  }
-
-  static onTrailers(stream: ClientHttp2Stream, trailers: IncomingHttpHeaders): void {
-    const ex = (stream as Tagged)[EXCHANGE];
-    if (ex !== undefined) ex.#trailers = trailers;
-  }
-
-  static onEnd(stream: ClientHttp2Stream): void {
-    const ex = (stream as Tagged)[EXCHANGE];
-    if (ex === undefined || ex.over) return;
-    // A reset also ends the readable side: only a response that arrived and was not reset is complete.
-    const rst = stream.rstCode;
-    if (!ex.#responded || (rst !== undefined && rst !== NGHTTP2_NO_ERROR)) {
-      ex.fail(resetError(rst ?? NGHTTP2_NO_ERROR));
+  streamHeaders(fields: string[], endStream: boolean): void {
+    if (this.over) return;
+    try {
+      if (!this.#responded) {
+        const head = responseHead(fields);
+        if (head.status < 200) return; // 1xx heads are not forwarded (101 does not exist in HTTP/2)
+        this.#responded = true;
+        if (head.contentLength >= 0 && this.#stream !== undefined) this.#stream.expectedLength = head.contentLength;
+        this.handler.onResponseStart?.(this, head.status, head.headers as Record<string, string | string[]>, '');
+      } else {
+        this.#trailers = trailerFields(fields) as Record<string, string | string[]>;
+      }
+    } catch (err) {
+      if (!(err instanceof MalformedError)) throw err;
+      this.#stream?.reset(ErrorCode.PROTOCOL_ERROR);
+      this.fail(new StreamResetError(`malformed upstream response: ${err.message}`));
       return;
     }
-    ex.over = true;
-    // The response is complete; a request body the upstream did not wait for is not sent.
-    if (ex.#body !== undefined) {
-      ex.#dropBody();
-      ex.cancel();
+    if (endStream) this.#complete();
+  }
+
+  streamData(chunk: Buffer, endStream: boolean): void {
+    if (this.over) return;
+    if (chunk.length > 0) this.handler.onResponseData?.(this, chunk);
+    if (endStream) this.#complete();
+  }
+
+  streamDrain(): void {
+    this.#body?.resume();
+  }
+
+  streamClose(code: number, remote: boolean): void {
+    this.#stream = undefined;
+    this.#owner?.streamClosed(this);
+    this.#owner = undefined;
+    if (!this.over) this.fail(this.aborted && this.reason !== null ? this.reason : resetError(code, remote));
+  }
+
+  #complete(): void {
+    if (this.over) return;
+    if (!this.#responded) {
+      this.#stream?.reset(ErrorCode.PROTOCOL_ERROR);
+      this.fail(new StreamResetError('upstream ended the stream without a response'));
+      return;
     }
-    ex.handler.onResponseEnd?.(ex, (ex.#trailers ?? {}) as Record<string, string | string[]>);
+    this.over = true;
+    // The response is complete; a request body the upstream did not wait for is not sent.
+    if (this.#body !== undefined) {
+      this.#dropBody();
+      this.cancel();
+    }
+    this.handler.onResponseEnd?.(this, this.#trailers ?? {});
   }
-
-  static onError(stream: ClientHttp2Stream, err: Error): void {
-    const ex = (stream as Tagged)[EXCHANGE];
-    if (ex !== undefined && !ex.over) ex.fail(err);
-  }
-
-  static onClose(stream: ClientHttp2Stream): void {
-    const ex = (stream as Tagged)[EXCHANGE];
-    if (ex === undefined) return;
-    // A closed stream lives on until a full GC (node:http2 keeps its native handle weakly, and V8's young
-    // generation collection never frees such objects): unlinked from it, the exchange, the router's
-    // handler and the request behind them die young instead of filling the old generation.
-    (stream as Tagged)[EXCHANGE] = undefined;
-    ex.#stream = undefined;
-    ex.#owner?.streamClosed(ex);
-    if (!ex.over) ex.fail(resetError(stream.rstCode ?? NGHTTP2_NO_ERROR));
-  }
-}
-
-function onResponse(this: ClientHttp2Stream, headers: IncomingHttpHeaders): void {
-  H2Exchange.onResponse(this, headers);
-}
-function onData(this: ClientHttp2Stream, chunk: Buffer): void {
-  H2Exchange.onData(this, chunk);
-}
-function onTrailers(this: ClientHttp2Stream, trailers: IncomingHttpHeaders): void {
-  H2Exchange.onTrailers(this, trailers);
-}
-function onEnd(this: ClientHttp2Stream): void {
-  H2Exchange.onEnd(this);
-}
-function onError(this: ClientHttp2Stream, err: Error): void {
-  H2Exchange.onError(this, err);
-}
-function onClose(this: ClientHttp2Stream): void {
-  H2Exchange.onClose(this);
 }

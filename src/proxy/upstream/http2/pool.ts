@@ -1,6 +1,6 @@
 /**
  * weft's HTTP/2 connection pool for one upstream host, behind undici's dispatcher API like the
- * HTTP/1.1 pool, on node:http2's client sessions (prior knowledge, h2c). One session carries every
+ * HTTP/1.1 pool, on weft's own HTTP/2 codec as a client (`H2Session`, prior knowledge, h2c). One session carries every
  * request, up to `maxConcurrentStreams` (and the peer's SETTINGS_MAX_CONCURRENT_STREAMS) at once;
  * further requests wait in FIFO order. A session that received GOAWAY, served
  * `maxRequestsPerConnection` streams or reached `maxConnectionDurationMs` takes no new streams and
@@ -14,16 +14,14 @@
  * Connect failures: the requests waiting for that session fail with the connect error (Envoy purges
  * its pending requests the same way).
  */
-import http2, { type ClientHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
+import { DEFAULT_SETTINGS, H2Session, type SessionSettings } from '../../codec/http2/session.ts';
 import type { Dispatcher } from 'undici';
 import { refusedController, WaitQueue } from '../wait-queue.ts';
 import { InvalidRequestError } from '../http1/request-head.ts';
 import { PoolClosedError } from '../http1/pool.ts';
 import { H2Exchange, type StreamOwner } from './exchange.ts';
 import { h2RequestHeaders } from './request-headers.ts';
-
-function noop(): void {}
 
 export interface H2PoolOptions {
   /** Opens a connection (dial address, connect timeout, counters): calls back once with a socket or the error. */
@@ -43,18 +41,15 @@ export interface H2PoolOptions {
 }
 
 class PooledSession implements StreamOwner {
-  readonly session: ClientHttp2Session;
+  session!: H2Session;
   readonly #pool: H2Pool;
   active = 0;
   started = 0;
   retired = false;
-  /** The peer's SETTINGS_MAX_CONCURRENT_STREAMS, kept from its SETTINGS frames (reading `remoteSettings` builds an object each time). */
-  peerMaxStreams = Number.MAX_SAFE_INTEGER;
   #idleTimer: NodeJS.Timeout | undefined;
   #ttlTimer: NodeJS.Timeout | undefined;
 
-  constructor(session: ClientHttp2Session, pool: H2Pool, ttlMs: number | undefined) {
-    this.session = session;
+  constructor(pool: H2Pool, ttlMs: number | undefined) {
     this.#pool = pool;
     if (ttlMs !== undefined) {
       this.#ttlTimer = setTimeout(() => this.retire(), ttlMs);
@@ -64,8 +59,7 @@ class PooledSession implements StreamOwner {
 
   /** Room for another stream now. */
   hasRoom(max: number): boolean {
-    if (this.retired || this.session.closed || this.session.destroyed) return false;
-    return this.active < Math.min(max, this.peerMaxStreams);
+    return !this.retired && this.session.canOpen && this.active < max;
   }
 
   run(ex: H2Exchange, maxRequests: number | undefined): boolean {
@@ -102,7 +96,7 @@ class PooledSession implements StreamOwner {
     if (this.retired) return;
     this.retired = true;
     this.clearTimers();
-    if (!this.session.closed && !this.session.destroyed) this.session.close();
+    this.session.goaway();
   }
 
   clearTimers(): void {
@@ -174,7 +168,7 @@ export class H2Pool {
   /** Opens a session when requests wait and no usable one is there or being opened. */
   #grow(): void {
     if (this.#destroyed || this.#connecting || this.#queue.size === 0) return;
-    for (const s of this.#sessions) if (!s.retired && !s.session.closed && !s.session.destroyed) return;
+    for (const s of this.#sessions) if (!s.retired && !s.session.closed) return;
     this.#open();
   }
 
@@ -197,41 +191,38 @@ export class H2Pool {
 
   #start(socket: Socket): void {
     const o = this.#options;
-    const settings: http2.Settings = { enablePush: false };
-    if (o.initialStreamWindowSize !== undefined) settings.initialWindowSize = o.initialStreamWindowSize;
-    const session = http2.connect(`http://${o.authority}`, { createConnection: () => socket, settings });
-    const s = new PooledSession(session, this, o.maxConnectionDurationMs);
+    const s = new PooledSession(this, o.maxConnectionDurationMs);
     this.#sessions.add(s);
-    session.on('error', noop); // its streams fail on their own; the session then closes
-    session.once('connect', () => {
-      if (o.initialConnectionWindowSize !== undefined) {
-        try {
-          session.setLocalWindowSize(o.initialConnectionWindowSize);
-        } catch {
-          // Out of range: the default window stays.
-        }
-      }
-    });
-    session.on('remoteSettings', (remote: http2.Settings) => {
-      s.peerMaxStreams = remote.maxConcurrentStreams ?? Number.MAX_SAFE_INTEGER;
-      this.#drain();
-    });
-    session.once('goaway', () => {
-      s.retire();
-      this.#grow();
-    });
-    session.once('close', () => {
-      s.retired = true;
-      s.clearTimers();
-      this.#sessions.delete(s);
-      if (!this.#destroyed) {
-        this.#drain();
+    s.session = new H2Session(socket, 'client', this.#settings(), {
+      stream: () => {}, // a server opens no streams (push is off)
+      settings: () => this.#drain(),
+      goaway: () => {
+        s.retire();
         this.#grow();
-      }
-      this.#settleClose();
+      },
+      close: () => {
+        s.retired = true;
+        s.clearTimers();
+        this.#sessions.delete(s);
+        if (!socket.destroyed) socket.destroySoon();
+        if (!this.#destroyed) {
+          this.#drain();
+          this.#grow();
+        }
+        this.#settleClose();
+      },
     });
     this.#drain();
     this.#grow();
+  }
+
+  #settings(): SessionSettings {
+    const o = this.#options;
+    return {
+      ...DEFAULT_SETTINGS,
+      ...(o.initialStreamWindowSize !== undefined ? { initialWindowSize: o.initialStreamWindowSize } : {}),
+      ...(o.initialConnectionWindowSize !== undefined ? { connectionWindowSize: o.initialConnectionWindowSize } : {}),
+    };
   }
 
   /** Moves waiting requests onto sessions with room. */
@@ -280,7 +271,7 @@ export class H2Pool {
     for (const s of [...this.#sessions]) {
       s.retired = true;
       s.clearTimers();
-      s.session.destroy(err);
+      s.session.destroy();
     }
     const done = new Promise<void>((resolve) => this.#closeWaiters.push(resolve));
     this.#settleClose();

@@ -17,8 +17,8 @@ const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
 const AUTHORITY = 5;
 
 /**
- * Builds the header block as node:http2's raw list (`[name, value, …]`, a repeated field once per
- * value), which it encodes as is: no header object for it to copy and walk. Throws `InvalidRequestError`
+ * Builds the header block as a flat list (`[name, value, …]`, a repeated field once per value), which
+ * the HTTP/2 session encodes as is: no header object to copy and walk. Throws `InvalidRequestError`
  * naming what cannot be sent.
  */
 export function h2RequestHeaders(options: Dispatcher.DispatchOptions, defaultAuthority: string): string[] {
