@@ -4,7 +4,7 @@ import http2 from 'node:http2';
 import net, { type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ByteWriter } from './byte-writer.ts';
-import { CLIENT_PREFACE, ErrorCode, FrameReader, FrameType, writeFrameHeader, writeSettings, writeWindowUpdate } from './frames.ts';
+import { CLIENT_PREFACE, ErrorCode, FrameReader, FrameType, writeFrameHeader, writeRstStream, writeSettings, writeWindowUpdate } from './frames.ts';
 import { HpackEncoder } from './hpack.ts';
 import { DEFAULT_SETTINGS, H2Session, type SessionSettings } from './session.ts';
 import type { H2Stream, StreamListener } from './stream.ts';
@@ -237,6 +237,28 @@ describe('H2Session protocol errors', () => {
       assert.equal(result.goaway, code, title);
       assert.match(result.reason, reason, title);
     }
+  });
+
+  it('ends a connection that floods: rapid reset, empty DATA frames', async () => {
+    const HANG = [':method', 'GET', ':scheme', 'http', ':path', '/hang', ':authority', 'x'];
+    const rapid = await rawExchange(server.port, (w, h) => {
+      for (let id = 1; id < 240; id += 2) headers(w, h, id, HANG);
+      for (let id = 1; id < 240; id += 2) writeRstStream(w, id, ErrorCode.CANCEL);
+    });
+    assert.equal(rapid.goaway, ErrorCode.ENHANCE_YOUR_CALM);
+    assert.match(rapid.reason, /the client reset 60 of its 120 streams before their response completed/);
+    const empty = await rawExchange(server.port, (w, h) => {
+      headers(w, h, 1, HANG, 0x4);
+      for (let i = 0; i < 101; i++) writeFrameHeader(w, 0, FrameType.DATA, 0, 1);
+    });
+    assert.equal(empty.goaway, ErrorCode.ENHANCE_YOUR_CALM);
+    assert.match(empty.reason, /more than 100 empty DATA frames in a row/);
+    // Cancelling a few streams is normal: the connection stays.
+    const few = await rawExchange(server.port, (w, h) => {
+      for (let id = 1; id < 20; id += 2) headers(w, h, id, HANG);
+      for (let id = 1; id < 20; id += 2) writeRstStream(w, id, ErrorCode.CANCEL);
+    });
+    assert.equal(few.goaway, undefined);
   });
 
   it('ends the connection on a bad preface', async () => {

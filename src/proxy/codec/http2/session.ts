@@ -64,6 +64,16 @@ export interface SessionHandler {
 
 /** Header blocks larger than this (all CONTINUATION frames together) end the connection: no decoder state to keep. */
 const MAX_HEADER_BLOCK = 256 * 1024;
+/**
+ * Abuse limits (Envoy's defaults in spirit): control frames answered while the peer does not read; empty
+ * DATA frames in a row; streams the peer resets within a second and before their response completes
+ * ("rapid reset", CVE-2023-44487), checked once this many streams were opened, against half of them.
+ */
+const MAX_CONTROL_WHILE_BLOCKED = 10_000;
+const MAX_EMPTY_DATA_IN_A_ROW = 100;
+const PREMATURE_RESET_MIN_STREAMS = 100;
+/** A peer's reset counts as premature within this long of the stream's start. */
+const PREMATURE_RESET_MS = 1000;
 /** How many reset streams `#recentlyReset` remembers. */
 const RECENT_RESETS = 128;
 /** Payloads at least this large are written as they are rather than copied into the batch. */
@@ -116,6 +126,11 @@ export class H2Session implements FrameSink {
   lastPeerStream = 0;
   #lastLocalStream = 0;
   #peerActive = 0;
+  /** Streams the peer opened, and how many of them it reset before their response was complete. */
+  #peerOpened = 0;
+  #peerResets = 0;
+  #controlWhileBlocked = 0;
+  #emptyData = 0;
   #localActive = 0;
   /** We sent GOAWAY: no new peer streams. */
   #goingAway = false;
@@ -234,6 +249,8 @@ export class H2Session implements FrameSink {
     // The connection window is given back at once: streams' windows bound what is held.
     this.#consumeConnection(length);
     const body = unpad(payload, flags, 'DATA');
+    if (body.length > 0 || (flags & Flag.END_STREAM) !== 0) this.#emptyData = 0;
+    else if (++this.#emptyData > MAX_EMPTY_DATA_IN_A_ROW) throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `more than ${MAX_EMPTY_DATA_IN_A_ROW} empty DATA frames in a row`);
     const stream = this.#streams.get(streamId);
     if (stream === undefined) {
       if (this.#isIdle(streamId)) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `DATA on idle stream ${streamId}`);
@@ -374,10 +391,12 @@ export class H2Session implements FrameSink {
     }
     const recv = this.#settingsAcked ? this.#settings.initialWindowSize : Math.max(this.#settings.initialWindowSize, DEFAULT_WINDOW);
     const stream2 = new H2Stream(this, streamId, recv, this.#peerInitialWindow);
+    stream2.openedAt = performance.now();
     stream2.headersReceived = true;
     stream2.remoteEnded = endStream;
     this.#streams.set(streamId, stream2);
     this.#peerActive++;
+    this.#peerOpened++;
     this.#handler.stream(stream2, fields, endStream, size);
     if (endStream) this.#maybeClosed(stream2);
   }
@@ -390,7 +409,11 @@ export class H2Session implements FrameSink {
       if (this.#isIdle(streamId)) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `RST_STREAM on idle stream ${streamId}`);
       return;
     }
+    const premature = !this.#isLocal(streamId) && !stream.localEnded && performance.now() - stream.openedAt < PREMATURE_RESET_MS;
     this.#closeStream(stream, payload.readUInt32BE(0), true);
+    if (premature && ++this.#peerResets >= PREMATURE_RESET_MIN_STREAMS / 2 && this.#peerOpened >= PREMATURE_RESET_MIN_STREAMS && this.#peerResets * 2 >= this.#peerOpened) {
+      throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `the client reset ${this.#peerResets} of its ${this.#peerOpened} streams before their response completed`);
+    }
   }
 
   #settingsFrame(flags: number, streamId: number, payload: Buffer): void {
@@ -432,6 +455,7 @@ export class H2Session implements FrameSink {
         default: break; // MAX_HEADER_LIST_SIZE is advisory; unknown settings are ignored
       }
     }
+    this.#controlFrame();
     writeSettingsAck(this.#out);
     this.#schedule();
     this.#handler.settings?.();
@@ -441,6 +465,7 @@ export class H2Session implements FrameSink {
     if (streamId !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `PING on stream ${streamId}`);
     if (payload.length !== 8) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'PING payload is not 8 octets');
     if ((flags & Flag.ACK) !== 0) return;
+    this.#controlFrame();
     writePing(this.#out, true, payload);
     this.#schedule();
   }
@@ -657,8 +682,16 @@ export class H2Session implements FrameSink {
     }
   }
 
+  /** Counts an answer to a control frame; too many while the peer does not read is a flood. */
+  #controlFrame(): void {
+    if (this.#blocked && ++this.#controlWhileBlocked > MAX_CONTROL_WHILE_BLOCKED) {
+      throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `more than ${MAX_CONTROL_WHILE_BLOCKED} control frames to answer while the peer reads nothing`);
+    }
+  }
+
   #drained(): void {
     this.#blocked = false;
+    this.#controlWhileBlocked = 0;
     if (this.#waiting.size > 0) this.#sendQueued();
   }
 
