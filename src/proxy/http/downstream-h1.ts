@@ -14,7 +14,7 @@ import type { RequestParser } from '../codec/http1/request-parser.ts';
 import { isToken } from '../codec/http1/message-parser.ts';
 import { writeChunk } from '../codec/http1/chunk.ts';
 import { writeHeadAndBody } from '../codec/http1/head-and-body.ts';
-import { splitAbsoluteForm, type BodyStream, type Downstream, type DownstreamListener } from './downstream.ts';
+import { BodyListeners, splitAbsoluteForm, type BodyStream, type Downstream, type DownstreamListener } from './downstream.ts';
 import { firstValue, type HeaderMap } from './headers.ts';
 import { httpDate } from './http-date.ts';
 import type { HttpProtocol } from './stream-info.ts';
@@ -339,11 +339,8 @@ export class H1Downstream implements Downstream {
  * arrive while nobody reads, or while the reader is paused, are held here and the parser stops, so the
  * socket stops being read: backpressure reaches the client through TCP.
  */
-class H1RequestBody implements BodyStream {
+class H1RequestBody extends BodyListeners {
   readonly #link: H1Link;
-  #onData: ((chunk: Buffer) => void) | undefined;
-  #onEnd: (() => void) | undefined;
-  #onError: ((err: Error) => void) | undefined;
   #held: Buffer[] = [];
   #paused = true;
   #ended = false;
@@ -352,12 +349,13 @@ class H1RequestBody implements BodyStream {
   dropped = 0;
 
   constructor(link: H1Link) {
+    super();
     this.#link = link;
   }
 
   /** Whether bytes are waiting for the reader (the parser must stop). */
   get stalled(): boolean {
-    return !this.#drop && (this.#paused || this.#onData === undefined);
+    return !this.#drop && (this.#paused || this.dataListener === undefined);
   }
 
   /** From now on bytes are counted and dropped. */
@@ -365,17 +363,6 @@ class H1RequestBody implements BodyStream {
     this.#drop = true;
     for (const chunk of this.#held) this.dropped += chunk.length;
     this.#held = [];
-  }
-
-  on(event: 'data', cb: (chunk: Buffer) => void): this {
-    if (event === 'data') this.#onData = cb;
-    return this;
-  }
-
-  once(event: 'end' | 'error', cb: (() => void) | ((err: Error) => void)): this {
-    if (event === 'end') this.#onEnd = cb as () => void;
-    else this.#onError = cb as (err: Error) => void;
-    return this;
   }
 
   pause(): this {
@@ -387,7 +374,7 @@ class H1RequestBody implements BodyStream {
     if (!this.#paused) return this;
     this.#paused = false;
     const held = this.#held;
-    while (held.length > 0 && !this.#paused && this.#onData !== undefined) this.#onData(held.shift()!);
+    while (held.length > 0 && !this.#paused && this.dataListener !== undefined) this.dataListener(held.shift()!);
     if (this.#paused) return this;
     if (held.length === 0 && this.#ended) this.#sendEnd();
     else this.#link.resumeBody();
@@ -403,7 +390,7 @@ class H1RequestBody implements BodyStream {
       this.#held.push(chunk);
       return false;
     }
-    this.#onData!(chunk);
+    this.dataListener!(chunk);
     return !this.#paused;
   }
 
@@ -416,13 +403,13 @@ class H1RequestBody implements BodyStream {
     if (this.#ended) return;
     this.#ended = true;
     this.#endSent = true;
-    this.#onError?.(err);
+    this.errorListener?.(err);
   }
 
   #sendEnd(): void {
     if (this.#endSent) return;
     this.#endSent = true;
-    this.#onEnd?.();
+    this.endListener?.();
   }
 }
 

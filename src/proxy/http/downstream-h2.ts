@@ -10,7 +10,7 @@ import { Duplex } from 'node:stream';
 import { ErrorCode } from '../codec/http2/frames.ts';
 import type { RequestHead } from '../codec/http2/fields.ts';
 import type { H2Stream, StreamListener } from '../codec/http2/stream.ts';
-import type { BodyStream, Downstream, DownstreamListener } from './downstream.ts';
+import { BodyListeners, type Downstream, type DownstreamListener } from './downstream.ts';
 import type { HeaderMap } from './headers.ts';
 import { httpDate } from './http-date.ts';
 import type { HttpProtocol } from './stream-info.ts';
@@ -201,30 +201,17 @@ function lowercase(name: string): string {
  * The request body in the shape `RequestBody` reads. It starts paused: the stream holds DATA (and does
  * not acknowledge it) until the reader resumes.
  */
-class H2RequestBody implements BodyStream {
+class H2RequestBody extends BodyListeners {
   readonly #stream: H2Stream;
-  #onData: ((chunk: Buffer) => void) | undefined;
-  #onEnd: (() => void) | undefined;
-  #onError: ((err: Error) => void) | undefined;
   #ended = false;
   /** The request ended with its head: the end is told on the first `resume`. */
   #endPending: boolean;
 
   constructor(stream: H2Stream, endedWithHead: boolean) {
+    super();
     this.#stream = stream;
     this.#endPending = endedWithHead;
     stream.pause();
-  }
-
-  on(_event: 'data', cb: (chunk: Buffer) => void): this {
-    this.#onData = cb;
-    return this;
-  }
-
-  once(event: 'end' | 'error', cb: (() => void) | ((err: Error) => void)): this {
-    if (event === 'end') this.#onEnd = cb as () => void;
-    else this.#onError = cb as (err: Error) => void;
-    return this;
   }
 
   pause(): this {
@@ -243,17 +230,17 @@ class H2RequestBody implements BodyStream {
   }
 
   deliver(chunk: Buffer, end: boolean): void {
-    if (chunk.length > 0) this.#onData?.(chunk);
+    if (chunk.length > 0) this.dataListener?.(chunk);
     if (end && !this.#ended) {
       this.#ended = true;
-      this.#onEnd?.();
+      this.endListener?.();
     }
   }
 
   fail(err: Error): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#onError?.(err);
+    this.errorListener?.(err);
   }
 }
 

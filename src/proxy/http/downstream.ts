@@ -21,6 +21,27 @@ export interface BodyStream {
   resume(): unknown;
 }
 
+/** The one listener of each kind `RequestBody` sets on a body, kept for the codec's body to call. */
+export abstract class BodyListeners implements BodyStream {
+  protected dataListener: ((chunk: Buffer) => void) | undefined;
+  protected endListener: (() => void) | undefined;
+  protected errorListener: ((err: Error) => void) | undefined;
+
+  on(_event: 'data', cb: (chunk: Buffer) => void): this {
+    this.dataListener = cb;
+    return this;
+  }
+
+  once(event: 'end' | 'error', cb: (() => void) | ((err: Error) => void)): this {
+    if (event === 'end') this.endListener = cb as () => void;
+    else this.errorListener = cb as (err: Error) => void;
+    return this;
+  }
+
+  abstract pause(): this;
+  abstract resume(): this;
+}
+
 /** What the stream hears from its codec (one listener per exchange, set by `attach`). */
 export interface DownstreamListener {
   /** The exchange ended before the response completed (client reset or disconnect); before `downstreamClosed`. */
