@@ -83,8 +83,9 @@ export async function profileProxies(placement: Placement | undefined, rate: num
     }
     const files = readdirSync(folder.dir).filter((f) => f.endsWith('.cpuprofile'));
     return proxies.flatMap((p, i) => {
-      // node names the file CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile.
-      const file = files.find((f) => f.split('.')[3] === String(p.pid));
+      // node names the file CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile. A proxy that started on a cold
+      // compile cache replaced itself (execve, same pid) after its first second: its last profile is the one.
+      const file = files.filter((f) => f.split('.')[3] === String(p.pid)).sort().pop();
       if (file === undefined) return [];
       const cpuPer1000 = achieved > 0 ? (usage[i]?.vcpu ?? NaN) / (achieved / 1000) : NaN;
       const profile = readProfile(join(folder.dir, file));
