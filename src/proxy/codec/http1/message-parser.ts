@@ -286,6 +286,8 @@ export abstract class MessageParser {
         if ((c < 0x20 && c !== 0x09) || c === 0x7f) throw this.fail(`a control character in header ${JSON.stringify(block.slice(pos, colon))}`);
       }
       const name = find(block, pos, colon, hash) ?? block.slice(pos, colon).toLowerCase();
+      // A plain object keyed by field name would take `__proto__` as its prototype, not as a field.
+      if (name === '__proto__') throw this.fail('a header field named __proto__, which weft cannot carry');
       const value = block.slice(vs, ve);
       if (framing !== undefined) this.#framingField(name, value, framing);
       const prev = headers[name];

@@ -136,6 +136,7 @@ describe('HTTP/1.1 request parser', () => {
     rejects('GET / HTTP/1.1\r\nhost: h\r\nx: a\r\n b\r\n\r\n', /folded header line/);
     rejects('GET / HTTP/1.1\r\nhost : h\r\n\r\n', /invalid header field name/);
     rejects('GET / HTTP/1.1\r\nhost: h\r\nx: a\x00b\r\n\r\n', /control character in header "x"/);
+    rejects('GET / HTTP/1.1\r\nhost: h\r\n__Proto__: a\r\n__proto__: b\r\n\r\n', /__proto__, which weft cannot carry/);
     rejects('GET / HTTP/1.1\nhost: h\r\n\r\n', /malformed request line|invalid header field name/);
     rejects('GET  / HTTP/1.1\r\nhost: h\r\n\r\n', /malformed request line/);
     rejects('GET / HTTP/1.1 \r\nhost: h\r\n\r\n', /malformed request line/);

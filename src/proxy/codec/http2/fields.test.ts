@@ -45,6 +45,7 @@ describe('HTTP/2 request heads', () => {
     malformed(() => requestHead([...GET, 'te', 'gzip']), /only "trailers"/);
     malformed(() => requestHead([...GET, 'content-length', '5', 'content-length', '6']), /invalid content-length "6"/);
     malformed(() => requestHead([...GET, 'content-length', '-1']), /invalid content-length/);
+    malformed(() => requestHead([...GET, '__proto__', 'x']), /__proto__, which weft cannot carry/);
   });
 });
 

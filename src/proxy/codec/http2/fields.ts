@@ -82,6 +82,9 @@ function regular(fields: readonly string[], i: number): { headers: HeaderMap; co
     if (!isLowercaseToken(name)) throw new MalformedError(`field name ${JSON.stringify(name)} is not a lowercase token`);
     if (!isValidValue(value)) throw new MalformedError(`invalid value for field ${name} (a control character, or whitespace at either end)`);
     switch (name) {
+      case '__proto__':
+        // A plain object keyed by field name would take it as its prototype, not as a field.
+        throw new MalformedError('a field named __proto__, which weft cannot carry');
       case 'connection': case 'keep-alive': case 'proxy-connection': case 'transfer-encoding': case 'upgrade':
         throw new MalformedError(`connection-specific field ${name} in an HTTP/2 message`);
       case 'te':
