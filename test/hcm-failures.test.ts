@@ -6,6 +6,7 @@
  * backpressure both ways.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import http from 'node:http';
 import http2 from 'node:http2';
@@ -259,6 +260,28 @@ describe('HCM failures and resilience', () => {
     assert.equal(received, 32 * 1024 * 1024);
   });
 
+  it('streams large responses to an HTTP/2 client with backpressure (stream windows: the upstream waits)', async () => {
+    bigWritten = 0;
+    // A stream window of 64 KiB: a client that reads nothing stops the flow.
+    const session = http2.connect(proxy.url, { settings: { initialWindowSize: 65_535 } });
+    try {
+      const req = session.request({ ':path': '/big' });
+      req.pause();
+      await waitFor(() => bigWritten > 0);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(bigWritten < 16 * 1024 * 1024, `upstream wrote ${bigWritten} bytes to an HTTP/2 client reading nothing`);
+      let n = 0;
+      req.on('data', (c: Buffer) => {
+        n += c.length;
+      });
+      req.resume();
+      await new Promise((resolve) => req.on('end', resolve));
+      assert.equal(n, 32 * 1024 * 1024);
+    } finally {
+      session.destroy();
+    }
+  });
+
   it('streams request bodies: the upstream sees the first bytes before the client finishes', async () => {
     const first = new Promise<void>((resolve) => {
       sinkFirstChunk = resolve;
@@ -278,5 +301,27 @@ describe('HCM failures and resilience', () => {
       res.on('end', () => resolve(s));
     });
     assert.equal(body, 'first:hello');
+  });
+
+  it('streams HTTP/2 request bodies: the upstream sees the first bytes before the client finishes', async () => {
+    const first = new Promise<void>((resolve) => {
+      sinkFirstChunk = resolve;
+    });
+    const session = http2.connect(proxy.url);
+    try {
+      const req = session.request({ ':method': 'POST', ':path': '/sink' });
+      req.write('hello world');
+      // The rest of the body is sent only after the upstream saw the first chunk.
+      await first;
+      req.end('the end');
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      const [head] = await once(req, 'response') as [http2.IncomingHttpHeaders];
+      await once(req, 'end');
+      assert.equal(head[':status'], 200);
+      assert.equal(body, 'first:hello');
+    } finally {
+      session.destroy();
+    }
   });
 });

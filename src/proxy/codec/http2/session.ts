@@ -176,6 +176,9 @@ export class H2Session implements FrameSink {
     socket.on('close', () => this.socketClosed());
     socket.on('error', noop);
     socket.resume(); // a socket sniffed for its protocol may have been paused
+    // Small frames (WINDOW_UPDATE, SETTINGS and PING acknowledgements, the tail of a window's DATA) must not
+    // wait for the peer's delayed ACK: with Nagle on, each window round trip could stall 40 ms.
+    socket.setNoDelay(true);
     if (initial !== undefined && initial.length > 0) this.receive(initial);
   }
 
