@@ -2,9 +2,11 @@
  * weft's HTTP/1.x downstream codec through a real proxy, on raw sockets: pipelined requests answered in
  * order, `Expect: 100-continue`, HTTP/1.0 (keep-alive on request, close-delimited bodies), HEAD, request
  * bodies answered early (read and dropped, the connection kept), requests the codec refuses (400, 501,
- * 505, never forwarded), the request timeout (408) and the idle timeout.
+ * 505, never forwarded), the request timeout (408) and the idle timeout — the last two over HTTP/2 too.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { echo, echoProxy, h1Server, hcm, logLine, raw, rawBody, rawConnection, routeConfig, startProxy, type Proxy } from './support/hcm-harness.ts';
 
@@ -134,12 +136,42 @@ describe('HTTP/1.x downstream codec', () => {
     assert.equal(proxy.counter('http.test.downstream_rq_timeout'), before + 1);
   });
 
+  it('answers 408 to an HTTP/2 request whose body does not arrive within request_timeout', async () => {
+    const before = proxy.counter('http.test.downstream_rq_timeout');
+    const session = http2.connect(proxy.url);
+    try {
+      const req = session.request({ ':method': 'POST', ':path': '/slow', 'content-length': '10' });
+      req.write('12');
+      const [head] = await once(req, 'response') as [http2.IncomingHttpHeaders];
+      assert.equal(head[':status'], 408);
+      assert.equal(head['x-weft-error'], 'request timeout');
+      // The response is complete before the request: the client is asked to stop sending (RST_STREAM NO_ERROR).
+      req.resume();
+      await once(req, 'close');
+      assert.equal(req.rstCode, http2.constants.NGHTTP2_NO_ERROR);
+      assert.equal(proxy.counter('http.test.downstream_rq_timeout'), before + 1);
+    } finally {
+      session.destroy();
+    }
+  });
+
   it('closes a connection idle for idle_timeout', async () => {
     const before = proxy.counter('http.test.downstream_cx_idle_timeout');
     const c = await rawConnection(proxy.port);
     c.write('GET /i HTTP/1.1\r\nHost: x\r\n\r\n');
     await readUntil(c, /"url":"\/i"/);
     await c.closed;
+    assert.equal(proxy.counter('http.test.downstream_cx_idle_timeout'), before + 1);
+  });
+
+  it('closes an HTTP/2 connection without streams for idle_timeout, with GOAWAY', async () => {
+    const before = proxy.counter('http.test.downstream_cx_idle_timeout');
+    const session = http2.connect(proxy.url);
+    const req = session.request({ ':path': '/i2' });
+    req.resume();
+    await once(req, 'close');
+    await once(session, 'goaway');
+    await once(session, 'close');
     assert.equal(proxy.counter('http.test.downstream_cx_idle_timeout'), before + 1);
   });
 });

@@ -30,6 +30,8 @@ interface Connection {
   session: H2Session | undefined;
   /** HTTP/2: when the last stream closed (the idle clock). */
   idleSince: number;
+  /** HTTP/2 exchanges whose request is still arriving, when request_timeout is set. */
+  timed: Set<H2Downstream> | undefined;
   codec: Codec | undefined;
   requests: number;
   timer: NodeJS.Timeout | undefined;
@@ -62,6 +64,7 @@ export class HttpConnectionManager implements NetworkFilter {
       h1: undefined,
       session: undefined,
       idleSince: 0,
+      timed: undefined,
       codec: undefined,
       requests: 0,
       timer: undefined,
@@ -143,9 +146,12 @@ export class HttpConnectionManager implements NetworkFilter {
     const idle = this.#rt.config.idleTimeoutMs;
     for (const conn of this.#connections) {
       if (conn.h1 !== undefined) conn.h1.checkTimers(now);
-      else if (conn.session !== undefined && idle > 0 && conn.session.activeStreams === 0 && !conn.session.closed && now - conn.idleSince >= idle) {
-        this.#rt.stats.cxIdleTimeout.value++;
-        conn.session.goaway();
+      else if (conn.session !== undefined) {
+        if (idle > 0 && conn.session.activeStreams === 0 && !conn.session.closed && now - conn.idleSince >= idle) {
+          this.#rt.stats.cxIdleTimeout.value++;
+          conn.session.goaway();
+        }
+        if (conn.timed !== undefined) this.#checkRequestTimeouts(conn.timed, now);
       }
     }
   }
@@ -218,6 +224,17 @@ export class HttpConnectionManager implements NetworkFilter {
     }
   }
 
+  #checkRequestTimeouts(timed: Set<H2Downstream>, now: number): void {
+    const limit = this.#rt.config.requestTimeoutMs;
+    for (const ex of timed) {
+      if (ex.requestDone) timed.delete(ex);
+      else if (now - ex.startedAt >= limit) {
+        timed.delete(ex);
+        ex.requestTimedOut();
+      }
+    }
+  }
+
   #settingsH2(): SessionSettings {
     if (this.#h2Settings !== undefined) return this.#h2Settings;
     const c = this.#rt.config;
@@ -254,9 +271,12 @@ export class HttpConnectionManager implements NetworkFilter {
     }
     if (head.contentLength >= 0) stream.expectedLength = head.contentLength;
     this.#countRequest(conn);
-    const down = new H2Downstream(stream, head, endStream, () => {
+    const timed = this.#rt.config.requestTimeoutMs > 0 && !endStream;
+    const down = new H2Downstream(stream, head, endStream, (ex) => {
+      conn.timed?.delete(ex);
       if (conn.session !== undefined && conn.session.activeStreams === 0) conn.idleSince = performance.now();
-    });
+    }, timed ? performance.now() : 0);
+    if (timed) (conn.timed ??= new Set()).add(down);
     new ActiveStream(this.#rt, down, conn.facts).start();
   }
 }

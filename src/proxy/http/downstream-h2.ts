@@ -34,12 +34,19 @@ export class H2Downstream implements Downstream, StreamListener {
   #listener: DownstreamListener | undefined;
   #drain: (() => void) | undefined;
   #tunnel: StreamDuplex | undefined;
-  /** Called when the exchange is over (the connection's idle clock). */
-  readonly #onClose: (() => void) | undefined;
+  /** Called when the exchange is over (the connection's request-timeout list, its idle clock). */
+  readonly #onClose: ((ex: H2Downstream) => void) | undefined;
+  /** When the request started (`performance.now()`), for the HCM's request_timeout; 0 when not timed. */
+  readonly startedAt: number;
+  /** The whole request arrived. */
+  requestDone: boolean;
+  #timedOut = false;
 
-  constructor(stream: H2Stream, head: RequestHead, endStream: boolean, onClose?: () => void) {
+  constructor(stream: H2Stream, head: RequestHead, endStream: boolean, onClose?: (ex: H2Downstream) => void, startedAt = 0) {
     this.#stream = stream;
     this.#onClose = onClose;
+    this.startedAt = startedAt;
+    this.requestDone = endStream;
     this.headers = head.headers;
     this.connect = head.method === 'CONNECT' && head.protocol === undefined;
     this.upgrade = head.protocol?.toLowerCase();
@@ -53,6 +60,8 @@ export class H2Downstream implements Downstream, StreamListener {
     this.hasBody = !endStream && !this.connect && this.upgrade === undefined;
     this.body = new H2RequestBody(stream, endStream);
     stream.listener = this;
+    // A response complete before its request asks the client to stop sending; a tunnel stays half-open.
+    stream.stopPeerOnEnd = !this.connect && this.upgrade === undefined;
   }
 
   // ---- StreamListener: what the codec tells this exchange ----
@@ -63,6 +72,7 @@ export class H2Downstream implements Downstream, StreamListener {
   }
 
   streamData(chunk: Buffer, endStream: boolean): void {
+    if (endStream) this.requestDone = true;
     const tunnel = this.#tunnel;
     if (tunnel !== undefined) {
       if (chunk.length > 0 && !tunnel.push(chunk)) this.#stream.pause();
@@ -90,7 +100,14 @@ export class H2Downstream implements Downstream, StreamListener {
     this.#listener?.downstreamClosed();
     this.#listener = undefined;
     this.#drain = undefined;
-    this.#onClose?.();
+    this.#onClose?.(this);
+  }
+
+  /** The whole request did not arrive within the HCM's request_timeout (once). */
+  requestTimedOut(): void {
+    if (this.#timedOut || this.#closed) return;
+    this.#timedOut = true;
+    this.#listener?.requestTimedOut();
   }
 
   // ---- Downstream: what the exchange does ----

@@ -551,10 +551,7 @@ export class H2Session implements FrameSink {
       this.resetStream(stream, ErrorCode.INTERNAL_ERROR, false);
       return;
     }
-    if (endStream) {
-      stream.localEnded = true;
-      this.#maybeClosed(stream);
-    }
+    if (endStream) this.#endedLocally(stream);
   }
 
   #writeBlock(streamId: number, endStream: boolean, block: ByteWriter): void {
@@ -650,8 +647,17 @@ export class H2Session implements FrameSink {
       return;
     }
     this.#dataFrame(stream.id, undefined, 0, 0, true);
+    this.#endedLocally(stream);
+  }
+
+  /**
+   * This end sent END_STREAM: the stream closes if the peer's side ended too. A response complete before
+   * its request may ask the client to stop sending (RST_STREAM NO_ERROR after it, RFC 9113 §8.1).
+   */
+  #endedLocally(stream: H2Stream): void {
     stream.localEnded = true;
-    this.#maybeClosed(stream);
+    if (stream.remoteEnded) this.#closeStream(stream, ErrorCode.NO_ERROR, false);
+    else if (stream.stopPeerOnEnd) this.resetStream(stream, ErrorCode.NO_ERROR, false);
   }
 
   /** Sends what queued streams' windows now admit, and tells waiting writers when they may go on. */

@@ -34,6 +34,8 @@ export class H2Stream {
   /** Response (client role) or request (server role) head received: later header blocks are trailers or 1xx. */
   headersReceived = false;
   closed = false;
+  /** Server role: once the response is complete, reset the stream (NO_ERROR) if the request is not (not for tunnels). */
+  stopPeerOnEnd = false;
   /** When a peer-opened stream started (`performance.now()`), for the rapid-reset check. */
   openedAt = 0;
   /** `content-length` of what the peer sends, checked against its DATA at END_STREAM; -1 when not declared. */
