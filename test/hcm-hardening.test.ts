@@ -65,6 +65,23 @@ describe('HCM hardening (edge proxy)', () => {
     assert.match(out, /^HTTP\/1\.1 431 /);
   });
 
+  it('answers 431 to oversized headers over HTTP/2, and the connection goes on', async () => {
+    const session = http2.connect(proxy.url);
+    try {
+      const get = (headers: http2.OutgoingHttpHeaders) => new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+        const req = session.request({ ':path': '/', ...headers });
+        req.on('response', resolve).on('error', reject);
+        req.resume();
+      });
+      const big = await get({ 'x-big': 'a'.repeat(4096) });
+      assert.equal(big[':status'], 431);
+      assert.match(String(big['x-weft-error']), /request headers too large \(\d+ bytes, at most \d+\)/);
+      assert.equal((await get({}))[':status'], 200);
+    } finally {
+      session.destroy();
+    }
+  });
+
   it('answers 408 when the headers do not arrive in time', async () => {
     const c = await rawConnection(proxy.port);
     c.write('GET / HTTP/1.1\r\nHost: x\r\n');

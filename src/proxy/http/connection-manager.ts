@@ -250,6 +250,15 @@ export class HttpConnectionManager implements NetworkFilter {
   }
 
   #onH2Stream(conn: Connection, stream: H2Stream, fields: string[], endStream: boolean, headerListSize: number): void {
+    const limit = this.#rt.config.maxRequestHeadersBytes;
+    if (headerListSize > limit) {
+      // As the HTTP/1 codec does: 431, naming the size and the limit (the block was decoded, for HPACK's sake).
+      const cause = `request headers too large (${headerListSize} bytes, at most ${limit})`;
+      stream.sendHeaders([':status', '431', ERROR_HEADER, cause, 'content-length', '0'], true);
+      if (!stream.closed) stream.reset(ErrorCode.NO_ERROR); // the request body, if any, is not wanted
+      this.#codecError(conn, 431, cause);
+      return;
+    }
     let head: RequestHead;
     try {
       head = requestHead(fields);
@@ -258,15 +267,6 @@ export class HttpConnectionManager implements NetworkFilter {
       // A malformed request gets no response (RFC 9113 §8.1.1): the stream is reset, and the access log says why.
       stream.reset(ErrorCode.PROTOCOL_ERROR);
       this.#codecError(conn, 400, `malformed HTTP/2 request: ${err.message}`);
-      return;
-    }
-    const limit = this.#rt.config.maxRequestHeadersBytes;
-    if (headerListSize > limit) {
-      // As the HTTP/1 codec does: 431, naming the size and the limit (the block was decoded, for HPACK's sake).
-      const cause = `request headers too large (${headerListSize} bytes, at most ${limit})`;
-      stream.sendHeaders([':status', '431', ERROR_HEADER, cause, 'content-length', '0'], true);
-      if (!stream.closed) stream.reset(ErrorCode.NO_ERROR); // the request body, if any, is not wanted
-      this.#codecError(conn, 431, cause);
       return;
     }
     if (head.contentLength >= 0) stream.expectedLength = head.contentLength;

@@ -114,6 +114,22 @@ describe('HPACK decoder', () => {
     assert.equal(decoder.table.max, 4096);
   });
 
+  it('keeps decoding past the list limit (the table stays in step) without growing the list', () => {
+    const encoder = new HpackEncoder();
+    const decoder = new HpackDecoder();
+    const big = 'v'.repeat(900);
+    const first = new ByteWriter();
+    encoder.field('x-big', big, first);
+    decoder.decode(first.take(), []);
+    // 2000 one-byte references to the 900-byte entry: 1.9 MB of header list from a 2 KB block.
+    const bomb = Buffer.alloc(2000, 0xbe);
+    const out: string[] = [];
+    const size = decoder.decode(Buffer.concat([bomb, hex('4003 782d 6101 31')]), out, 60 * 1024);
+    assert.equal(size, 2000 * (5 + 900 + 32) + (3 + 1 + 32));
+    assert.equal(out.length / 2, Math.floor(60 * 1024 / (5 + 900 + 32)));
+    assert.equal(decoder.table.name(0), 'x-a', 'the literal after the limit still entered the table');
+  });
+
   it('names what is wrong in a block it cannot decode', () => {
     const bad: [string, RegExp][] = [
       ['80', /index 0/],

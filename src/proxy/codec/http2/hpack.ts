@@ -63,9 +63,11 @@ export class HpackDecoder {
 
   /**
    * Decodes a complete header block, appending `name, value` pairs to `out`. Returns the header list size
-   * (names and values in octets, plus 32 per field), for SETTINGS_MAX_HEADER_LIST_SIZE.
+   * (names and values in octets, plus 32 per field), for SETTINGS_MAX_HEADER_LIST_SIZE. Past `limit`
+   * octets fields are still decoded (the table must stay in step) but no longer appended: a small block
+   * of references to one large entry cannot make a huge list.
    */
-  decode(block: Buffer, out: string[]): number {
+  decode(block: Buffer, out: string[], limit = Infinity): number {
     const end = block.length;
     const table = this.#table;
     let size = 0;
@@ -95,8 +97,8 @@ export class HpackDecoder {
         if (indexing) table.add(name, value);
       }
       fields = true;
-      out.push(name, value);
       size += name.length + value.length + ENTRY_OVERHEAD;
+      if (size <= limit) out.push(name, value);
     }
     return size;
   }

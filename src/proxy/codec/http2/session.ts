@@ -356,7 +356,7 @@ export class H2Session implements FrameSink {
     const fields: string[] = [];
     let size: number;
     try {
-      size = this.#decoder.decode(block, fields);
+      size = this.#decoder.decode(block, fields, this.#settings.maxHeaderListSize);
     } catch (err) {
       if (err instanceof HpackError) throw new ConnectionError(ErrorCode.COMPRESSION_ERROR, `header block of stream ${streamId}: ${err.message}`);
       throw err;
