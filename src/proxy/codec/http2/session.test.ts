@@ -242,11 +242,11 @@ describe('H2Session protocol errors', () => {
   it('ends a connection that floods: rapid reset, empty DATA frames', async () => {
     const HANG = [':method', 'GET', ':scheme', 'http', ':path', '/hang', ':authority', 'x'];
     const rapid = await rawExchange(server.port, (w, h) => {
-      for (let id = 1; id < 240; id += 2) headers(w, h, id, HANG);
-      for (let id = 1; id < 240; id += 2) writeRstStream(w, id, ErrorCode.CANCEL);
+      for (let id = 1; id < 1040; id += 2) headers(w, h, id, HANG);
+      for (let id = 1; id < 1040; id += 2) writeRstStream(w, id, ErrorCode.CANCEL);
     });
     assert.equal(rapid.goaway, ErrorCode.ENHANCE_YOUR_CALM);
-    assert.match(rapid.reason, /the client reset 60 of its 120 streams before their response completed/);
+    assert.match(rapid.reason, /the client reset 260 of its 520 streams before their response completed/);
     const empty = await rawExchange(server.port, (w, h) => {
       headers(w, h, 1, HANG, 0x4);
       for (let i = 0; i < 101; i++) writeFrameHeader(w, 0, FrameType.DATA, 0, 1);

@@ -67,11 +67,12 @@ const MAX_HEADER_BLOCK = 256 * 1024;
 /**
  * Abuse limits (Envoy's defaults in spirit): control frames answered while the peer does not read; empty
  * DATA frames in a row; streams the peer resets within a second and before their response completes
- * ("rapid reset", CVE-2023-44487), checked once this many streams were opened, against half of them.
+ * ("rapid reset", CVE-2023-44487), checked once this many streams were opened, against half of them
+ * (Envoy's defaults: overload.premature_reset_total_stream_count 500, min stream lifetime 1 s).
  */
 const MAX_CONTROL_WHILE_BLOCKED = 10_000;
 const MAX_EMPTY_DATA_IN_A_ROW = 100;
-const PREMATURE_RESET_MIN_STREAMS = 100;
+const PREMATURE_RESET_MIN_STREAMS = 500;
 /** A peer's reset counts as premature within this long of the stream's start. */
 const PREMATURE_RESET_MS = 1000;
 /** How many reset streams `#recentlyReset` remembers. */
