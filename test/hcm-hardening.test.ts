@@ -82,6 +82,25 @@ describe('HCM hardening (edge proxy)', () => {
     }
   });
 
+  it('resets malformed HTTP/2 requests and counts codec events under Envoy\'s names', async () => {
+    const counters = ['http2.rx_messaging_error', 'http2.tx_reset', 'http2.rx_reset'];
+    const before = counters.map((n) => proxy.counter(n));
+    const session = http2.connect(proxy.url);
+    try {
+      const bad = session.request({ ':path': '/', 'x-padded': ' value' }); // whitespace at the start: malformed
+      bad.on('error', () => {});
+      await new Promise((resolve) => bad.on('close', resolve));
+      assert.equal(bad.rstCode, http2.constants.NGHTTP2_PROTOCOL_ERROR);
+      const cancelled = session.request({ ':path': '/' });
+      cancelled.on('error', () => {});
+      cancelled.close(http2.constants.NGHTTP2_CANCEL);
+      await waitFor(() => proxy.counter('http2.rx_reset') > before[2]!);
+      assert.deepEqual(counters.map((n) => proxy.counter(n)), [before[0]! + 1, before[1]! + 1, before[2]! + 1]);
+    } finally {
+      session.destroy();
+    }
+  });
+
   it('answers 408 when the headers do not arrive in time', async () => {
     const c = await rawConnection(proxy.port);
     c.write('GET / HTTP/1.1\r\nHost: x\r\n');

@@ -101,7 +101,7 @@ export class HttpConnectionManager implements NetworkFilter {
         stream: (stream, fields, endStream, size) => this.#onH2Stream(conn, stream, fields, endStream, size),
         goaway: noop,
         close: () => socket.destroySoon(),
-      }, bytes);
+      }, bytes, s.h2Codec);
       if (this.#draining) conn.session.goaway();
       this.#startSweep();
       return;
@@ -265,6 +265,7 @@ export class HttpConnectionManager implements NetworkFilter {
     } catch (err) {
       if (!(err instanceof MalformedError)) throw err;
       // A malformed request gets no response (RFC 9113 §8.1.1): the stream is reset, and the access log says why.
+      this.#rt.stats.h2Codec.rxMessagingError.value++;
       stream.reset(ErrorCode.PROTOCOL_ERROR);
       this.#codecError(conn, 400, `malformed HTTP/2 request: ${err.message}`);
       return;

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { ByteWriter } from './byte-writer.ts';
 import { CLIENT_PREFACE, ErrorCode, FrameReader, FrameType, writeFrameHeader, writeRstStream, writeSettings, writeWindowUpdate } from './frames.ts';
 import { HpackEncoder } from './hpack.ts';
-import { DEFAULT_SETTINGS, H2Session, type SessionSettings } from './session.ts';
+import { DEFAULT_SETTINGS, H2Session, type SessionCounters, type SessionSettings } from './session.ts';
 import type { H2Stream, StreamListener } from './stream.ts';
 
 /** A server stream's life as the test app sees it. */
@@ -17,9 +17,11 @@ interface Seen { fields: string[]; body: Buffer[]; trailers: string[] | undefine
  * `x-path` from the head, the request body back, and the request's trailers as response trailers (plus
  * `x-echo-trailer: yes`) when it sent any.
  */
-async function startServer(settings: Partial<SessionSettings> = {}): Promise<{ port: number; seen: Seen[]; sessions: H2Session[]; close(): Promise<void> }> {
+async function startServer(settings: Partial<SessionSettings> = {}): Promise<{ port: number; seen: Seen[]; sessions: H2Session[]; counters: SessionCounters; close(): Promise<void> }> {
   const seen: Seen[] = [];
   const sessions: H2Session[] = [];
+  const counter = () => ({ value: 0 });
+  const counters: SessionCounters = { rxReset: counter(), txReset: counter(), rxMessagingError: counter(), goawaySent: counter(), inboundEmptyFramesFlood: counter(), outboundControlFlood: counter(), prematureResets: counter() };
   const server = net.createServer((socket) => {
     const session = new H2Session(socket, 'server', { ...DEFAULT_SETTINGS, ...settings }, {
       stream(stream, fields, endStream) {
@@ -66,7 +68,7 @@ async function startServer(settings: Partial<SessionSettings> = {}): Promise<{ p
       },
       goaway() {},
       close() {},
-    });
+    }, undefined, counters);
     sessions.push(session);
   });
   server.listen(0, '127.0.0.1');
@@ -75,6 +77,7 @@ async function startServer(settings: Partial<SessionSettings> = {}): Promise<{ p
     port: (server.address() as AddressInfo).port,
     seen,
     sessions,
+    counters,
     close: () => new Promise<void>((resolve) => { for (const s of sessions) s.destroy(); server.close(() => resolve()); }),
   };
 }
@@ -247,12 +250,14 @@ describe('H2Session protocol errors', () => {
     });
     assert.equal(rapid.goaway, ErrorCode.ENHANCE_YOUR_CALM);
     assert.match(rapid.reason, /the client reset 260 of its 520 streams before their response completed/);
+    assert.equal(server.counters.prematureResets.value, 1);
     const empty = await rawExchange(server.port, (w, h) => {
       headers(w, h, 1, HANG, 0x4);
       for (let i = 0; i < 101; i++) writeFrameHeader(w, 0, FrameType.DATA, 0, 1);
     });
     assert.equal(empty.goaway, ErrorCode.ENHANCE_YOUR_CALM);
     assert.match(empty.reason, /more than 100 empty DATA frames in a row/);
+    assert.equal(server.counters.inboundEmptyFramesFlood.value, 1);
     // Cancelling a few streams is normal: the connection stays.
     const few = await rawExchange(server.port, (w, h) => {
       for (let id = 1; id < 20; id += 2) headers(w, h, id, HANG);

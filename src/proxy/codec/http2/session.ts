@@ -48,6 +48,29 @@ export const DEFAULT_SETTINGS: SessionSettings = {
   enableConnectProtocol: false,
 };
 
+/** Counters a session keeps, named after Envoy's HTTP/2 codec statistics (`http2.*`); any may be shared. */
+export interface SessionCounters {
+  /** RST_STREAM frames received. */
+  readonly rxReset: { value: number };
+  /** RST_STREAM frames sent. */
+  readonly txReset: { value: number };
+  /** Streams reset for breaking RFC 9113's message rules (`content-length` against DATA, here). */
+  readonly rxMessagingError: { value: number };
+  /** GOAWAY frames sent. */
+  readonly goawaySent: { value: number };
+  /** Connections ended for empty DATA frames in a row. */
+  readonly inboundEmptyFramesFlood: { value: number };
+  /** Connections ended for control frames the peer did not read the answers to. */
+  readonly outboundControlFlood: { value: number };
+  /** Connections ended for streams reset prematurely ("rapid reset"). */
+  readonly prematureResets: { value: number };
+}
+
+const NO_COUNTERS: SessionCounters = {
+  rxReset: { value: 0 }, txReset: { value: 0 }, rxMessagingError: { value: 0 }, goawaySent: { value: 0 },
+  inboundEmptyFramesFlood: { value: 0 }, outboundControlFlood: { value: 0 }, prematureResets: { value: 0 },
+};
+
 export interface SessionHandler {
   /**
    * Server role: a request stream's head. `headerListSize` is RFC 9113's measure of the block, which may
@@ -139,9 +162,12 @@ export class H2Session implements FrameSink {
   peerGoneAway = false;
   closed = false;
 
+  readonly #counters: SessionCounters;
+
   /** Reads `socket` from now on; `initial` are bytes already read from it (a sniffed preface). */
-  constructor(socket: Socket, role: 'server' | 'client', settings: SessionSettings, handler: SessionHandler, initial?: Buffer) {
+  constructor(socket: Socket, role: 'server' | 'client', settings: SessionSettings, handler: SessionHandler, initial?: Buffer, counters: SessionCounters = NO_COUNTERS) {
     this.socket = socket;
+    this.#counters = counters;
     this.role = role;
     this.#settings = settings;
     this.#handler = handler;
@@ -254,7 +280,10 @@ export class H2Session implements FrameSink {
     this.#consumeConnection(length);
     const body = unpad(payload, flags, 'DATA');
     if (body.length > 0 || (flags & Flag.END_STREAM) !== 0) this.#emptyData = 0;
-    else if (++this.#emptyData > MAX_EMPTY_DATA_IN_A_ROW) throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `more than ${MAX_EMPTY_DATA_IN_A_ROW} empty DATA frames in a row`);
+    else if (++this.#emptyData > MAX_EMPTY_DATA_IN_A_ROW) {
+      this.#counters.inboundEmptyFramesFlood.value++;
+      throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `more than ${MAX_EMPTY_DATA_IN_A_ROW} empty DATA frames in a row`);
+    }
     const stream = this.#streams.get(streamId);
     if (stream === undefined) {
       if (this.#isIdle(streamId)) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `DATA on idle stream ${streamId}`);
@@ -276,6 +305,7 @@ export class H2Session implements FrameSink {
     const end = (flags & Flag.END_STREAM) !== 0;
     stream.receivedLength += body.length;
     if (stream.expectedLength >= 0 && (stream.receivedLength > stream.expectedLength || (end && stream.receivedLength !== stream.expectedLength))) {
+      this.#counters.rxMessagingError.value++;
       this.#streamError(streamId, ErrorCode.PROTOCOL_ERROR);
       return;
     }
@@ -408,6 +438,7 @@ export class H2Session implements FrameSink {
   #rstStream(streamId: number, payload: Buffer): void {
     if (streamId === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'RST_STREAM on stream 0');
     if (payload.length !== 4) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'RST_STREAM payload is not 4 octets');
+    this.#counters.rxReset.value++;
     const stream = this.#streams.get(streamId);
     if (stream === undefined) {
       if (this.#isIdle(streamId)) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `RST_STREAM on idle stream ${streamId}`);
@@ -416,6 +447,7 @@ export class H2Session implements FrameSink {
     const premature = !this.#isLocal(streamId) && !stream.localEnded && performance.now() - stream.openedAt < PREMATURE_RESET_MS;
     this.#closeStream(stream, payload.readUInt32BE(0), true);
     if (premature && ++this.#peerResets >= PREMATURE_RESET_MIN_STREAMS / 2 && this.#peerOpened >= PREMATURE_RESET_MIN_STREAMS && this.#peerResets * 2 >= this.#peerOpened) {
+      this.#counters.prematureResets.value++;
       throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `the client reset ${this.#peerResets} of its ${this.#peerOpened} streams before their response completed`);
     }
   }
@@ -695,6 +727,7 @@ export class H2Session implements FrameSink {
   /** Counts an answer to a control frame; too many while the peer does not read is a flood. */
   #controlFrame(): void {
     if (this.#blocked && ++this.#controlWhileBlocked > MAX_CONTROL_WHILE_BLOCKED) {
+      this.#counters.outboundControlFlood.value++;
       throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `more than ${MAX_CONTROL_WHILE_BLOCKED} control frames to answer while the peer reads nothing`);
     }
   }
@@ -708,6 +741,7 @@ export class H2Session implements FrameSink {
   resetStream(stream: H2Stream, code: number, remote: boolean): void {
     if (stream.closed) return;
     writeRstStream(this.#out, stream.id, code);
+    this.#counters.txReset.value++;
     this.#recentlyReset.add(stream.id);
     if (this.#recentlyReset.size > RECENT_RESETS) this.#recentlyReset.delete(this.#recentlyReset.values().next().value!);
     this.#schedule();
@@ -722,6 +756,7 @@ export class H2Session implements FrameSink {
       return;
     }
     writeRstStream(this.#out, streamId, code);
+    this.#counters.txReset.value++;
     this.#schedule();
   }
 
@@ -749,6 +784,7 @@ export class H2Session implements FrameSink {
     if (this.closed || this.#goingAway) return;
     this.#goingAway = true;
     writeGoaway(this.#out, this.lastPeerStream, code, reason);
+    this.#counters.goawaySent.value++;
     this.#schedule();
     this.#maybeFinished();
   }
@@ -769,6 +805,7 @@ export class H2Session implements FrameSink {
     if (this.closed) return;
     const error = err instanceof ConnectionError ? err : new ConnectionError(ErrorCode.INTERNAL_ERROR, err instanceof Error ? err.message : String(err));
     writeGoaway(this.#out, this.lastPeerStream, error.code, error.message);
+    this.#counters.goawaySent.value++;
     this.#close(error, error.code);
   }
 
