@@ -234,11 +234,14 @@ describe('HTTP/2 upstream pool', () => {
       stream.write('first');
       stream.on('close', () => (cancelled = stream.rstCode));
     });
-    const p = pool(s.port);
+    const counter = () => ({ value: 0 });
+    const counters = { rxReset: counter(), txReset: counter(), rxMessagingError: counter(), goawaySent: counter(), inboundEmptyFramesFlood: counter(), outboundControlFlood: counter(), prematureResets: counter() };
+    const p = pool(s.port, { counters });
     const r = await call(p, {}, { onData: (c) => c.abort(new Error('gave up')) });
     assert.equal(r.error!.message, 'gave up');
     await eventually(() => cancelled !== undefined);
     assert.equal(cancelled, http2.constants.NGHTTP2_CANCEL);
+    assert.equal(counters.txReset.value, 1, 'the cluster counts the RST_STREAM it sent');
   });
 
   it('opens a new session after max_requests_per_connection, a GOAWAY, or the idle timeout', async () => {

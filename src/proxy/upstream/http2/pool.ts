@@ -15,7 +15,7 @@
  * its pending requests the same way).
  */
 import type { Socket } from 'node:net';
-import { DEFAULT_SETTINGS, H2Session, type SessionSettings } from '../../codec/http2/session.ts';
+import { DEFAULT_SETTINGS, H2Session, type SessionCounters, type SessionSettings } from '../../codec/http2/session.ts';
 import type { Dispatcher } from 'undici';
 import { refusedController, WaitQueue } from '../wait-queue.ts';
 import { InvalidRequestError } from '../http1/request-head.ts';
@@ -38,6 +38,8 @@ export interface H2PoolOptions {
   readonly initialStreamWindowSize?: number | undefined;
   /** The session's receive window. */
   readonly initialConnectionWindowSize?: number | undefined;
+  /** The HTTP/2 codec's counters for this host's sessions (the cluster's `http2.*`). */
+  readonly counters?: SessionCounters | undefined;
 }
 
 class PooledSession implements StreamOwner {
@@ -211,7 +213,7 @@ export class H2Pool {
         }
         this.#settleClose();
       },
-    });
+    }, undefined, o.counters);
     this.#drain();
     this.#grow();
   }
