@@ -91,7 +91,7 @@ export async function profileProxies(placement: Placement | undefined, rate: num
       const profile = readProfile(join(folder.dir, file));
       const all = rank(profile, [window], 500);
       if (all.busyMs === 0) {
-        // Seen once in a full run (perf's split of the same window was fine): say what the profile covered.
+        // Should the profile miss the window again (as the first incarnation's did): say what it covered.
         const endUs = profile.timeDeltas.reduce((t, d) => t + d, profile.startTime);
         console.log(`  V8 profile of ${p.name}: no samples in the recorded window (${profile.samples.length} samples over ${((endUs - profile.startTime) / 1e6).toFixed(1)} s, from ${((profile.startTime - window.startUs) / 1e6).toFixed(1)} s to ${((endUs - window.startUs) / 1e6).toFixed(1)} s relative to the window's start; the window lasts ${((window.endUs - window.startUs) / 1e6).toFixed(1)} s)`);
       }

@@ -1,5 +1,5 @@
 /**
- * Which malloc the process runs on, for `/memory` and `/server_info`: bin/weft.js preloads jemalloc into
+ * Which malloc the process runs on, for `/memory`: bin/weft.js preloads jemalloc into
  * a proxy when the system has it, so the answer depends on the machine. Read once from the process's
  * own mappings (Linux): a preloaded allocator library shows up there by name.
  */

@@ -28,10 +28,6 @@ interface Connection {
   readonly facts: ConnectionFacts;
   h1: H1Connection | undefined;
   session: H2Session | undefined;
-  /** HTTP/2: when the last stream closed (the idle clock). */
-  idleSince: number;
-  /** HTTP/2 exchanges whose request is still arriving, when request_timeout is set. */
-  timed: Set<H2Downstream> | undefined;
   codec: Codec | undefined;
   requests: number;
   timer: NodeJS.Timeout | undefined;
@@ -63,8 +59,6 @@ export class HttpConnectionManager implements NetworkFilter {
       facts: { remoteAddress: info.remoteAddress, remotePort: info.remotePort, localAddress: info.localAddress, localPort: info.localPort, tls: info.transport === 'tls' },
       h1: undefined,
       session: undefined,
-      idleSince: 0,
-      timed: undefined,
       codec: undefined,
       requests: 0,
       timer: undefined,
@@ -96,7 +90,6 @@ export class HttpConnectionManager implements NetworkFilter {
     if (codec === 'h2') {
       s.cxHttp2Total.value++;
       s.cxHttp2Active.value++;
-      conn.idleSince = performance.now();
       conn.session = new H2Session(socket, 'server', this.#settingsH2(), {
         stream: (stream, fields, endStream, size) => this.#onH2Stream(conn, stream, fields, endStream, size),
         goaway: noop,
@@ -146,13 +139,7 @@ export class HttpConnectionManager implements NetworkFilter {
     const idle = this.#rt.config.idleTimeoutMs;
     for (const conn of this.#connections) {
       if (conn.h1 !== undefined) conn.h1.checkTimers(now);
-      else if (conn.session !== undefined) {
-        if (idle > 0 && conn.session.activeStreams === 0 && !conn.session.closed && now - conn.idleSince >= idle) {
-          this.#rt.stats.cxIdleTimeout.value++;
-          conn.session.goaway();
-        }
-        if (conn.timed !== undefined) this.#checkRequestTimeouts(conn.timed, now);
-      }
+      else if (conn.session !== undefined) this.#checkH2Timers(conn.session, now, idle);
     }
   }
 
@@ -224,14 +211,21 @@ export class HttpConnectionManager implements NetworkFilter {
     }
   }
 
-  #checkRequestTimeouts(timed: Set<H2Downstream>, now: number): void {
-    const limit = this.#rt.config.requestTimeoutMs;
-    for (const ex of timed) {
-      if (ex.requestDone) timed.delete(ex);
-      else if (now - ex.startedAt >= limit) {
-        timed.delete(ex);
-        ex.requestTimedOut();
+  /** An HTTP/2 connection with no stream for idle_timeout gets GOAWAY; a request still arriving after request_timeout, 408. */
+  #checkH2Timers(session: H2Session, now: number, idle: number): void {
+    if (session.closed) return;
+    if (session.activeStreams === 0) {
+      if (idle > 0 && now - session.idleSince >= idle) {
+        this.#rt.stats.cxIdleTimeout.value++;
+        session.goaway();
       }
+      return;
+    }
+    const limit = this.#rt.config.requestTimeoutMs;
+    if (limit <= 0) return;
+    for (const stream of session.openStreams()) {
+      const ex = stream.listener;
+      if (ex instanceof H2Downstream && !ex.requestDone && now - stream.openedAt >= limit) ex.requestTimedOut();
     }
   }
 
@@ -272,13 +266,7 @@ export class HttpConnectionManager implements NetworkFilter {
     }
     if (head.contentLength >= 0) stream.expectedLength = head.contentLength;
     this.#countRequest(conn);
-    const timed = this.#rt.config.requestTimeoutMs > 0 && !endStream;
-    const down = new H2Downstream(stream, head, endStream, (ex) => {
-      conn.timed?.delete(ex);
-      if (conn.session !== undefined && conn.session.activeStreams === 0) conn.idleSince = performance.now();
-    }, timed ? performance.now() : 0);
-    if (timed) (conn.timed ??= new Set()).add(down);
-    new ActiveStream(this.#rt, down, conn.facts).start();
+    new ActiveStream(this.#rt, new H2Downstream(stream, head, endStream), conn.facts).start();
   }
 }
 

@@ -8,7 +8,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { Duplex } from 'node:stream';
 import { ErrorCode } from '../codec/http2/frames.ts';
-import type { RequestHead } from '../codec/http2/fields.ts';
+import { isConnectionSpecific, type RequestHead } from '../codec/http2/fields.ts';
 import type { H2Stream, StreamListener } from '../codec/http2/stream.ts';
 import { BodyListeners, type Downstream, type DownstreamListener } from './downstream.ts';
 import type { HeaderMap } from './headers.ts';
@@ -34,18 +34,12 @@ export class H2Downstream implements Downstream, StreamListener {
   #listener: DownstreamListener | undefined;
   #drain: (() => void) | undefined;
   #tunnel: StreamDuplex | undefined;
-  /** Called when the exchange is over (the connection's request-timeout list, its idle clock). */
-  readonly #onClose: ((ex: H2Downstream) => void) | undefined;
-  /** When the request started (`performance.now()`), for the HCM's request_timeout; 0 when not timed. */
-  readonly startedAt: number;
   /** The whole request arrived. */
   requestDone: boolean;
   #timedOut = false;
 
-  constructor(stream: H2Stream, head: RequestHead, endStream: boolean, onClose?: (ex: H2Downstream) => void, startedAt = 0) {
+  constructor(stream: H2Stream, head: RequestHead, endStream: boolean) {
     this.#stream = stream;
-    this.#onClose = onClose;
-    this.startedAt = startedAt;
     this.requestDone = endStream;
     this.headers = head.headers;
     this.connect = head.method === 'CONNECT' && head.protocol === undefined;
@@ -100,7 +94,6 @@ export class H2Downstream implements Downstream, StreamListener {
     this.#listener?.downstreamClosed();
     this.#listener = undefined;
     this.#drain = undefined;
-    this.#onClose?.(this);
   }
 
   /** The whole request did not arrive within the HCM's request_timeout (once). */
@@ -176,16 +169,6 @@ export class H2Downstream implements Downstream, StreamListener {
 
 const EMPTY = Buffer.alloc(0);
 
-/** Fields HTTP/2 does not carry (RFC 9113 §8.2.2). */
-function connectionSpecific(name: string): boolean {
-  switch (name) {
-    case 'connection': case 'keep-alive': case 'proxy-connection': case 'transfer-encoding': case 'upgrade':
-      return true;
-    default:
-      return false;
-  }
-}
-
 /**
  * Appends `headers` as `name, value` pairs (names lowercased, arrays as repeated fields, pseudo-headers
  * and connection-specific fields left out); returns whether a `date` field was among them.
@@ -196,7 +179,7 @@ function appendFields(fields: string[], headers: OutgoingHttpHeaders): boolean {
     const value = headers[key];
     if (value === undefined) continue;
     const name = lowercase(key);
-    if (name.charCodeAt(0) === 0x3a || connectionSpecific(name)) continue;
+    if (name.charCodeAt(0) === 0x3a || isConnectionSpecific(name)) continue;
     if (name === 'date') date = true;
     if (typeof value === 'string') fields.push(name, value);
     else if (typeof value === 'number') fields.push(name, String(value));

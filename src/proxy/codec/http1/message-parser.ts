@@ -11,6 +11,7 @@
  * CRLF. Body bytes reach the subclass as views of the caller's buffers, never copied.
  */
 import type { HeaderMap } from '../../http/headers.ts';
+import { contentLengthValue } from '../content-length.ts';
 import { find, step } from './field-names.ts';
 
 /** Why a message could not be read; the connection it came on is unusable. */
@@ -303,7 +304,7 @@ export abstract class MessageParser {
     switch (name) {
       case 'content-length': {
         // "5" or a list of identical values ("5, 5", RFC 9110 §8.6).
-        let n = plainLength(value);
+        let n = contentLengthValue(value);
         if (n < 0) {
           for (const part of value.split(',')) {
             const v = part.trim();
@@ -385,17 +386,4 @@ export abstract class MessageParser {
     }
     return span.next;
   }
-}
-
-/** A content-length value that is 1–15 digits and nothing else, as a number; -1 for any other form. */
-function plainLength(value: string): number {
-  const length = value.length;
-  if (length === 0 || length > 15) return -1;
-  let n = 0;
-  for (let i = 0; i < length; i++) {
-    const d = value.charCodeAt(i) - 0x30;
-    if (d < 0 || d > 9) return -1;
-    n = n * 10 + d;
-  }
-  return n;
 }

@@ -13,6 +13,7 @@
  * Split `cookie` fields are joined with "; " (RFC 9113 §8.2.3); other repeated fields become arrays.
  */
 import type { HeaderMap } from '../../http/headers.ts';
+import { contentLengthValue } from '../content-length.ts';
 
 /** tchar (RFC 9110 §5.6.2) without uppercase letters: 1 where allowed in an HTTP/2 field name. */
 const NAME = new Uint8Array(128);
@@ -42,6 +43,16 @@ export function isValidValue(value: string): boolean {
     if ((c < 0x20 && c !== 0x09) || c === 0x7f || c > 0xff) return false;
   }
   return true;
+}
+
+/** Fields HTTP/2 does not carry (RFC 9113 §8.2.2); `te` is allowed as `trailers` only. */
+export function isConnectionSpecific(name: string): boolean {
+  switch (name) {
+    case 'connection': case 'keep-alive': case 'proxy-connection': case 'transfer-encoding': case 'upgrade':
+      return true;
+    default:
+      return false;
+  }
 }
 
 export interface RequestHead {
@@ -81,17 +92,16 @@ function regular(fields: readonly string[], i: number): { headers: HeaderMap; co
     if (name.charCodeAt(0) === 0x3a) throw new MalformedError(`pseudo-header field ${name} after a regular field`);
     if (!isLowercaseToken(name)) throw new MalformedError(`field name ${JSON.stringify(name)} is not a lowercase token`);
     if (!isValidValue(value)) throw new MalformedError(`invalid value for field ${name} (a control character, or whitespace at either end)`);
+    if (isConnectionSpecific(name)) throw new MalformedError(`connection-specific field ${name} in an HTTP/2 message`);
     switch (name) {
       case '__proto__':
         // A plain object keyed by field name would take it as its prototype, not as a field.
         throw new MalformedError('a field named __proto__, which weft cannot carry');
-      case 'connection': case 'keep-alive': case 'proxy-connection': case 'transfer-encoding': case 'upgrade':
-        throw new MalformedError(`connection-specific field ${name} in an HTTP/2 message`);
       case 'te':
         if (value !== 'trailers') throw new MalformedError(`te: ${JSON.stringify(value)} (only "trailers" is allowed in HTTP/2)`);
         break;
       case 'content-length': {
-        const n = /^\d{1,15}$/.test(value) ? Number(value) : -1;
+        const n = contentLengthValue(value);
         if (n < 0 || (contentLength >= 0 && n !== contentLength)) throw new MalformedError(`invalid content-length ${JSON.stringify(value)}`);
         contentLength = n;
         break;

@@ -161,6 +161,8 @@ export class H2Session implements FrameSink {
   /** The peer sent GOAWAY: no new local streams. */
   peerGoneAway = false;
   closed = false;
+  /** When the session last had no stream open (`performance.now()`; since it started, until its first). */
+  idleSince = performance.now();
 
   readonly #counters: SessionCounters;
 
@@ -212,6 +214,11 @@ export class H2Session implements FrameSink {
   /** Streams open now. */
   get activeStreams(): number {
     return this.#streams.size;
+  }
+
+  /** The streams open now (for timeouts the HTTP layer checks). */
+  openStreams(): IterableIterator<H2Stream> {
+    return this.#streams.values();
   }
 
   /** Whether a new local stream may be opened (client role). */
@@ -771,6 +778,7 @@ export class H2Session implements FrameSink {
     stream.inbox = undefined;
     this.#waiting.delete(stream);
     this.#streams.delete(stream.id);
+    if (this.#streams.size === 0) this.idleSince = performance.now();
     if (this.#isLocal(stream.id)) this.#localActive--;
     else this.#peerActive--;
     const listener = stream.listener;

@@ -36,7 +36,7 @@ export class H2Stream {
   closed = false;
   /** Server role: once the response is complete, reset the stream (NO_ERROR) if the request is not (not for tunnels). */
   stopPeerOnEnd = false;
-  /** When a peer-opened stream started (`performance.now()`), for the rapid-reset check. */
+  /** When a peer-opened stream started (`performance.now()`): the rapid-reset check, the HCM's request_timeout. */
   openedAt = 0;
   /** `content-length` of what the peer sends, checked against its DATA at END_STREAM; -1 when not declared. */
   expectedLength = -1;
