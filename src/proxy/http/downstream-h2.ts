@@ -34,13 +34,10 @@ export class H2Downstream implements Downstream, StreamListener {
   #listener: DownstreamListener | undefined;
   #drain: (() => void) | undefined;
   #tunnel: StreamDuplex | undefined;
-  /** The whole request arrived. */
-  requestDone: boolean;
   #timedOut = false;
 
   constructor(stream: H2Stream, head: RequestHead, endStream: boolean) {
     this.#stream = stream;
-    this.requestDone = endStream;
     this.headers = head.headers;
     this.connect = head.method === 'CONNECT' && head.protocol === undefined;
     this.upgrade = head.protocol?.toLowerCase();
@@ -66,7 +63,6 @@ export class H2Downstream implements Downstream, StreamListener {
   }
 
   streamData(chunk: Buffer, endStream: boolean): void {
-    if (endStream) this.requestDone = true;
     const tunnel = this.#tunnel;
     if (tunnel !== undefined) {
       if (chunk.length > 0 && !tunnel.push(chunk)) this.#stream.pause();
@@ -96,6 +92,11 @@ export class H2Downstream implements Downstream, StreamListener {
     this.#drain = undefined;
   }
 
+  /** The whole request arrived (the client ended its side of the stream). */
+  get requestDone(): boolean {
+    return this.#stream.remoteEnded;
+  }
+
   /** The whole request did not arrive within the HCM's request_timeout (once). */
   requestTimedOut(): void {
     if (this.#timedOut || this.#closed) return;
@@ -117,7 +118,7 @@ export class H2Downstream implements Downstream, StreamListener {
     if (this.#closed || this.#headersSent) return;
     this.#headersSent = true;
     const fields = [':status', String(status)];
-    if (appendFields(fields, headers) === false) fields.push('date', httpDate());
+    if (!appendFields(fields, headers)) fields.push('date', httpDate());
     this.#stream.sendHeaders(fields, endStream);
   }
 

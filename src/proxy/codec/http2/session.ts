@@ -134,7 +134,6 @@ export class H2Session implements FrameSink {
   #peerInitialWindow = DEFAULT_WINDOW;
   #peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
   #peerMaxStreams = Infinity;
-  peerConnectProtocol = false;
 
   #sendWindow = DEFAULT_WINDOW;
   #recvWindow: number;
@@ -146,16 +145,14 @@ export class H2Session implements FrameSink {
   /** A header block in progress: its stream, flags of the HEADERS frame, and fragments. */
   #continuation: { streamId: number; endStream: boolean; fragments: Buffer[]; size: number } | undefined;
 
-  /** Highest stream id the peer opened; highest we opened. */
+  /** Highest stream id the peer opened; highest we opened. (A server's open streams are all the peer's, a client's all its own: no push.) */
   lastPeerStream = 0;
   #lastLocalStream = 0;
-  #peerActive = 0;
   /** Streams the peer opened, and how many of them it reset before their response was complete. */
   #peerOpened = 0;
   #peerResets = 0;
   #controlWhileBlocked = 0;
   #emptyData = 0;
-  #localActive = 0;
   /** We sent GOAWAY: no new peer streams. */
   #goingAway = false;
   /** The peer sent GOAWAY: no new local streams. */
@@ -223,7 +220,7 @@ export class H2Session implements FrameSink {
 
   /** Whether a new local stream may be opened (client role). */
   get canOpen(): boolean {
-    return !this.closed && !this.peerGoneAway && this.#localActive < this.#peerMaxStreams && this.#lastLocalStream < MAX_WINDOW - 2;
+    return !this.closed && !this.peerGoneAway && this.#streams.size < this.#peerMaxStreams && this.#lastLocalStream < MAX_WINDOW - 2;
   }
 
   // ---- input ----
@@ -426,7 +423,7 @@ export class H2Session implements FrameSink {
       this.#streamError(streamId, ErrorCode.REFUSED_STREAM);
       return;
     }
-    if (this.#peerActive >= this.#settings.maxConcurrentStreams) {
+    if (this.#streams.size >= this.#settings.maxConcurrentStreams) {
       this.#streamError(streamId, ErrorCode.REFUSED_STREAM);
       return;
     }
@@ -436,7 +433,6 @@ export class H2Session implements FrameSink {
     stream2.headersReceived = true;
     stream2.remoteEnded = endStream;
     this.#streams.set(streamId, stream2);
-    this.#peerActive++;
     this.#peerOpened++;
     this.#handler.stream(stream2, fields, endStream, size);
     if (endStream) this.#maybeClosed(stream2);
@@ -492,8 +488,8 @@ export class H2Session implements FrameSink {
           this.#peerMaxFrameSize = value;
           break;
         case Setting.ENABLE_CONNECT_PROTOCOL:
+          // Only checked: weft opens no extended CONNECT upstream (a tunnel to an HTTP/2 upstream is refused earlier).
           if (value > 1) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `SETTINGS_ENABLE_CONNECT_PROTOCOL ${value}`);
-          this.peerConnectProtocol = value === 1;
           break;
         default: break; // MAX_HEADER_LIST_SIZE is advisory; unknown settings are ignored
       }
@@ -565,7 +561,6 @@ export class H2Session implements FrameSink {
     const stream = new H2Stream(this, id, recv, this.#peerInitialWindow);
     stream.listener = listener;
     this.#streams.set(id, stream);
-    this.#localActive++;
     this.sendHeaders(stream, fields, endStream);
     return stream;
   }
@@ -779,8 +774,6 @@ export class H2Session implements FrameSink {
     this.#waiting.delete(stream);
     this.#streams.delete(stream.id);
     if (this.#streams.size === 0) this.idleSince = performance.now();
-    if (this.#isLocal(stream.id)) this.#localActive--;
-    else this.#peerActive--;
     const listener = stream.listener;
     stream.listener = undefined;
     listener?.streamClose(code, remote);
@@ -865,11 +858,6 @@ export class H2Session implements FrameSink {
   /** A stream id in the idle state: never opened by either side (RFC 9113 §5.1). */
   #isIdle(streamId: number): boolean {
     return this.#isLocal(streamId) ? streamId > this.#lastLocalStream : streamId > this.lastPeerStream;
-  }
-
-  /** Bytes of the connection's send window (for tests and stats). */
-  get sendWindow(): number {
-    return this.#sendWindow;
   }
 }
 

@@ -92,11 +92,4 @@ export class H2Stream {
     this.paused = false;
     this.session.deliverInbox(this);
   }
-
-  /** Bytes queued for sending. */
-  get queuedBytes(): number {
-    let n = -this.queueOffset;
-    for (const b of this.queue ?? []) n += b.length;
-    return n;
-  }
 }
