@@ -46,11 +46,15 @@ describe('HttpConnectionManager config', () => {
       codecType: 'HTTP3',
       httpFilters: [ROUTER, { name: 'x', typedConfig: { '@type': 'type.googleapis.com/some.Unknown' } }, { name: 'y', isOptional: true, typedConfig: { '@type': 'type.googleapis.com/some.Other' } }],
       maxRequestHeadersKb: { value: 9000 },
+      http2ProtocolOptions: { maxConcurrentStreams: { value: 0 }, initialStreamWindowSize: { value: 1000 }, initialConnectionWindowSize: { value: 3_000_000_000 } },
     });
     assert.deepEqual(problems, [
       'statPrefix: required',
       'codecType: HTTP/3 is not supported',
       'maxRequestHeadersKb: must be in [1, 8192] (got 9000)',
+      'http2ProtocolOptions.maxConcurrentStreams: must be at least 1 (got 0)',
+      'http2ProtocolOptions.initialStreamWindowSize: must be in [65535, 2147483647] (got 1000)',
+      'http2ProtocolOptions.initialConnectionWindowSize: must be in [65535, 2147483647] (got 3000000000)',
       '(root): one of rds, routeConfig is required',
       'httpFilters[0]: terminal filter envoy.filters.http.router must be the last HTTP filter',
       'httpFilters[1].typedConfig: unknown HTTP filter type type.googleapis.com/some.Unknown',

@@ -143,6 +143,18 @@ export function compileHcm(c: Proto, registry: HttpFilterRegistry, problems: Pro
   const maxHeadersKb = num(c['maxRequestHeadersKb']) ?? 60;
   if (maxHeadersKb < 1 || maxHeadersKb > 8192) problems.add(at('maxRequestHeadersKb'), `must be in [1, 8192] (got ${maxHeadersKb})`);
   const upgrades = compileUpgrades(c['upgradeConfigs'], at('upgradeConfigs'), problems);
+  // HTTP/2 settings weft advertises as they are: out of Envoy's ranges they would break every client's connection.
+  const h2At = (k: string) => field(at('http2ProtocolOptions'), k);
+  const h2Streams = num(h2['maxConcurrentStreams']);
+  if (h2Streams !== undefined && h2Streams < 1) problems.add(h2At('maxConcurrentStreams'), `must be at least 1 (got ${h2Streams})`);
+  const h2Window = (k: string): number | undefined => {
+    const v = num(h2[k]);
+    if (v === undefined || (v >= 65_535 && v <= 2_147_483_647)) return v;
+    problems.add(h2At(k), `must be in [65535, 2147483647] (got ${v})`);
+    return undefined;
+  };
+  const h2StreamWindow = h2Window('initialStreamWindowSize');
+  const h2ConnectionWindow = h2Window('initialConnectionWindowSize');
   return {
     statPrefix,
     codec: codec === 'HTTP3' ? 'AUTO' : (codec as HcmConfig['codec']),
@@ -172,8 +184,8 @@ export function compileHcm(c: Proto, registry: HttpFilterRegistry, problems: Pro
     maxRequestsPerConnection: num(common['maxRequestsPerConnection']) ?? 0,
     allowAbsoluteUrl: bool(h1['allowAbsoluteUrl'], true),
     http2MaxConcurrentStreams: num(h2['maxConcurrentStreams']) ?? 2_147_483_647,
-    http2InitialStreamWindow: num(h2['initialStreamWindowSize']),
-    http2InitialConnectionWindow: num(h2['initialConnectionWindowSize']),
+    http2InitialStreamWindow: h2StreamWindow,
+    http2InitialConnectionWindow: h2ConnectionWindow,
     allowConnect: bool(h2['allowConnect']) || upgrades.has('connect'),
   };
 }
