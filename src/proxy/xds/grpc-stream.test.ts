@@ -26,6 +26,7 @@ async function echoServer(): Promise<{ server: grpc.Server; port: number }> {
         const text = m.toString();
         if (text === 'bye') call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: '50% done, é' });
         else if (text === 'big') call.write(Buffer.alloc(1000, 'x'));
+        else if (text.startsWith('huge:')) call.write(Buffer.alloc(Number(text.slice(5)), 'h'));
         else call.write(Buffer.from(text.toUpperCase()));
       });
     },
@@ -115,6 +116,30 @@ describe('GrpcStream', () => {
     bad.stream.write('x');
     assert.deepEqual(await bad.status, { code: GrpcStatus.INTERNAL, details: 'a response could not be decoded: field 3: wrong wire type' });
     assert.deepEqual(bad.messages, []);
+  });
+
+  it('receives a response of megabytes (an xDS push of a large mesh) through HTTP/2 flow control', async () => {
+    const run = open(target, { maxResponseBytes: 8 * 1024 * 1024, decode: (b) => `${b.length}:${b.every((x) => x === 0x68)}` });
+    run.stream.write('huge:5000000');
+    run.stream.write('a');
+    await until(() => run.messages.length === 2);
+    assert.deepEqual(run.messages, ['5000000:true', '1:false']);
+    run.stream.cancel();
+  });
+
+  it('keeps a quiet call open while the server answers its keepalive pings', async () => {
+    let ended: StreamStatus | undefined;
+    const run = open(target, { keepaliveMs: 20, keepaliveTimeoutMs: 50 });
+    void run.status.then((s) => (ended = s));
+    run.stream.write('x');
+    await until(() => run.messages.length === 1);
+    // Ten keepalive periods with no message either way: each ping must be answered in time.
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(ended, undefined, `the call ended: ${ended === undefined ? '' : formatStatus(ended)}`);
+    run.stream.write('y');
+    await until(() => run.messages.length === 2);
+    assert.deepEqual(run.messages, ['X', 'Y']);
+    run.stream.cancel();
   });
 
   it('notices a server that stopped answering (keepalive ping unanswered) and ends with UNAVAILABLE', async () => {

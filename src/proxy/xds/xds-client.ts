@@ -1,5 +1,5 @@
 /**
- * The proxy's xDS client: one ADS stream (gRPC over node:http2, grpc-stream.ts) to the control plane, incremental (delta)
+ * The proxy's xDS client: one ADS stream (gRPC over weft's HTTP/2 codec, grpc-stream.ts) to the control plane, incremental (delta)
  * when the server offers it, state of the world otherwise (a server answering UNIMPLEMENTED for delta
  * is remembered for the client's life). Listener and Cluster are subscribed as wildcards from the
  * start; RouteConfiguration and ClusterLoadAssignment names come from the proxy through `want`. Every

@@ -320,4 +320,28 @@ describe('H2Session as a client, with node:http2 as the server', () => {
     session.destroy();
     server.close();
   });
+
+  it('pings the server and hears each ACK; a ping still unanswered when the session ends is told so', async () => {
+    const start = async (server: net.Server): Promise<H2Session> => {
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const socket = net.connect((server.address() as AddressInfo).port, '127.0.0.1');
+      await once(socket, 'connect');
+      return new H2Session(socket, 'client', DEFAULT_SETTINGS, { stream() {}, goaway() {}, close() {} });
+    };
+    const ping = (session: H2Session) => new Promise<boolean>((resolve) => session.ping(resolve));
+    const h2 = http2.createServer();
+    const answering = await start(h2);
+    assert.deepEqual(await Promise.all([ping(answering), ping(answering), ping(answering)]), [true, true, true]);
+    answering.destroy();
+    h2.close();
+    // A server that sends its SETTINGS and then nothing: the ping waits until the session is destroyed.
+    const silent = net.createServer((s) => s.resume().write(Buffer.from([0, 0, 0, FrameType.SETTINGS, 0, 0, 0, 0, 0])));
+    const session = await start(silent);
+    const late = ping(session);
+    setTimeout(() => session.destroy(), 20);
+    assert.equal(await late, false);
+    assert.equal(await ping(session), false, 'a closed session answers at once');
+    silent.close();
+  });
 });

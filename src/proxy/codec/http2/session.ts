@@ -153,6 +153,9 @@ export class H2Session implements FrameSink {
   #peerResets = 0;
   #controlWhileBlocked = 0;
   #emptyData = 0;
+  /** PINGs this end sent, by the number in their payload, waiting for the peer's ACK. */
+  readonly #pings = new Map<number, (acked: boolean) => void>();
+  #pingSeq = 0;
   /** We sent GOAWAY: no new peer streams. */
   #goingAway = false;
   /** The peer sent GOAWAY: no new local streams. */
@@ -503,7 +506,16 @@ export class H2Session implements FrameSink {
   #ping(flags: number, streamId: number, payload: Buffer): void {
     if (streamId !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `PING on stream ${streamId}`);
     if (payload.length !== 8) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'PING payload is not 8 octets');
-    if ((flags & Flag.ACK) !== 0) return;
+    if ((flags & Flag.ACK) !== 0) {
+      // An ACK of ours (an unknown one is not an error: RFC 9113 §6.7 only says it must not be answered).
+      const id = payload.readUInt32BE(0) === 0 ? payload.readUInt32BE(4) : -1;
+      const acked = this.#pings.get(id);
+      if (acked !== undefined) {
+        this.#pings.delete(id);
+        acked(true);
+      }
+      return;
+    }
     this.#controlFrame();
     writePing(this.#out, true, payload);
     this.#schedule();
@@ -780,6 +792,23 @@ export class H2Session implements FrameSink {
     this.#maybeFinished();
   }
 
+  /**
+   * Sends a PING (a liveness check, as gRPC's keepalive): `acked` is called with true when the peer's ACK
+   * arrives, or with false when the session ends first.
+   */
+  ping(acked: (acked: boolean) => void): void {
+    if (this.closed) {
+      acked(false);
+      return;
+    }
+    const id = ++this.#pingSeq >>> 0;
+    this.#pings.set(id, acked);
+    const opaque = Buffer.alloc(8);
+    opaque.writeUInt32BE(id, 4);
+    writePing(this.#out, false, opaque);
+    this.#schedule();
+  }
+
   /** Graceful shutdown: GOAWAY, no new streams, and the connection closes when the open ones are done. */
   goaway(code: number = ErrorCode.NO_ERROR, reason = ''): void {
     if (this.closed || this.#goingAway) return;
@@ -813,6 +842,8 @@ export class H2Session implements FrameSink {
   #close(error: Error | undefined, code: number): void {
     this.closed = true;
     for (const stream of [...this.#streams.values()]) this.#closeStream(stream, code === ErrorCode.NO_ERROR ? ErrorCode.CANCEL : code, true);
+    for (const acked of this.#pings.values()) acked(false);
+    this.#pings.clear();
     this.flush();
     if (!this.socket.destroyed) this.socket.end();
     this.#handler.close(error);
