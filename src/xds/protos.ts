@@ -27,8 +27,6 @@ import { messageName } from './type-urls.ts';
 export { structToJs, jsToStruct, valueToJs, jsToValue } from './struct.ts';
 export type { StructObject, ValueObject } from './struct.ts';
 
-// `import … from 'node:crypto'` would build its ES namespace, which loads WebCrypto (see src/proxy/core/builtins.ts).
-const { createHash } = process.getBuiltinModule('node:crypto');
 
 /** The proto files weft's generators and filters use, which `preloadProtos()` loads at once (their imports come along): the descriptor's and the rest. */
 export const PROTO_FILES: readonly string[] = [
@@ -237,5 +235,7 @@ export function resourceToJson(typeUrlOrName: string, bytes: Uint8Array): unknow
 
 /** A short, stable content hash (16 hex digits of SHA-256), used as a resource version. */
 export function contentVersion(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+  // Taken when first needed (the control plane), not at load: a sidecar decodes resources and never loads
+  // node:crypto. (`import … from 'node:crypto'` would also build its ES namespace, which loads WebCrypto.)
+  return process.getBuiltinModule('node:crypto').createHash('sha256').update(bytes).digest('hex').slice(0, 16);
 }

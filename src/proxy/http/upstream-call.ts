@@ -11,7 +11,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { crypto } from '../core/builtins.ts';
+import { randomBytes } from '../core/random.ts';
 import type { ClusterHandle, UpstreamHost } from '../core/contracts.ts';
 import type { ActiveStream } from './active-stream.ts';
 import { clusterStats, type ClusterStats } from './cluster-stats.ts';
@@ -164,7 +164,7 @@ export class UpstreamCall implements AttemptOwner {
     const headers = this.#headers;
     if (websocket && s.down.protocol === 'HTTP/2' && s.info.attempts === 1 && firstValue(s.request.headers, 'sec-websocket-key') === undefined) {
       // RFC 8441 → RFC 6455: an HTTP/1.1 WebSocket handshake needs a key the HTTP/2 client never sent.
-      headers.push('sec-websocket-key', crypto.randomBytes(16).toString('base64'));
+      headers.push('sec-websocket-key', randomBytes(16).toString('base64'));
       if (firstValue(s.request.headers, 'sec-websocket-version') === undefined) headers.push('sec-websocket-version', '13');
     }
     return {
