@@ -48,6 +48,16 @@ describe('HCM hardening (edge proxy)', () => {
     assert.ok(proxy.counter('http.test.downstream_cx_protocol_error') >= 1);
   });
 
+  it('forwards identical Content-Length values, repeated or listed, as one (a Node upstream would refuse two)', async () => {
+    for (const fields of ['Content-Length: 5, 5\r\n', 'Content-Length: 5\r\ncontent-length: 5\r\n']) {
+      const out = await raw(proxy.port, `POST /cl HTTP/1.1\r\nHost: x\r\n${fields}Connection: close\r\n\r\nhello`);
+      assert.match(out, /^HTTP\/1\.1 200 /, out);
+      const seen = JSON.parse(rawBody(out)) as { headers: Record<string, string>; body: string };
+      assert.equal(seen.headers['content-length'], '5');
+      assert.equal(seen.body, 'hello');
+    }
+  });
+
   it('rejects invalid chunked framing with 400', async () => {
     const out = await raw(proxy.port, 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n');
     assert.match(out, /^HTTP\/1\.1 400 /);

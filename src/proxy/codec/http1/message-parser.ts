@@ -79,6 +79,8 @@ export class Framing {
   idleHintS = -1;
   hosts = 0;
   expectContinue = false;
+  /** Content-Length came as a list ("5, 5") or repeated: the fields keep one value, as forwarded. */
+  contentLengthRepeated = false;
 }
 
 export abstract class MessageParser {
@@ -297,6 +299,8 @@ export abstract class MessageParser {
       else headers[name] = [prev, value];
       pos = eol + 2;
     }
+    // Identical Content-Length values are one (RFC 9110 §8.6): forwarded once, as a number.
+    if (framing?.contentLengthRepeated === true) headers['content-length'] = String(framing.contentLength);
     return { headers, count };
   }
 
@@ -306,6 +310,7 @@ export abstract class MessageParser {
         // "5" or a list of identical values ("5, 5", RFC 9110 §8.6).
         let n = contentLengthValue(value);
         if (n < 0) {
+          f.contentLengthRepeated = true;
           for (const part of value.split(',')) {
             const v = part.trim();
             if (!/^\d{1,15}$/.test(v)) throw this.fail(`an invalid content-length ${JSON.stringify(value)}`);
@@ -314,7 +319,10 @@ export abstract class MessageParser {
             n = parsed;
           }
         }
-        if (f.contentLength >= 0 && f.contentLength !== n) throw this.fail('conflicting content-length headers');
+        if (f.contentLength >= 0) {
+          if (f.contentLength !== n) throw this.fail('conflicting content-length headers');
+          f.contentLengthRepeated = true;
+        }
         f.contentLength = n;
         return;
       }
@@ -368,9 +376,11 @@ export abstract class MessageParser {
       size = size * 16 + v;
     }
     if (i === from) throw this.fail('a chunk without a size');
-    // Only whitespace and extensions (";name[=value]") may follow the size.
+    // Only extensions (";name[=value]") may follow the size, with whitespace before the ";" (BWS, RFC
+    // 9112 §7.1.1) but not on its own: "5 " is no chunk size.
+    const digitsEnd = i;
     while (i < lf - 1 && (line[i] === 0x20 || line[i] === 0x09)) i++;
-    if (i < lf - 1 && line[i] !== 0x3b) throw this.fail('an invalid chunk size');
+    if (i < lf - 1 ? line[i] !== 0x3b : i !== digitsEnd) throw this.fail('an invalid chunk size');
     for (; i < lf - 1; i++) {
       const c = line[i]!;
       if ((c < 0x20 && c !== 0x09) || c === 0x7f) throw this.fail('a control character in a chunk extension');

@@ -115,9 +115,20 @@ describe('HTTP/1.1 request parser', () => {
     }
   });
 
-  it('reads a content-length given as a list of equal values, and a plain one', () => {
-    const r = parse('POST /a HTTP/1.1\r\nhost: h\r\ncontent-length: 3, 3\r\n\r\nabcPOST /b HTTP/1.1\r\nhost: h\r\nContent-Length: 012\r\n\r\nhello world!', [], 0);
-    assert.deepEqual(r.requests.map((q) => [q.target, Buffer.concat(q.body).toString(), q.ended]), [['/a', 'abc', true], ['/b', 'hello world!', true]]);
+  it('reads a content-length given as a list of equal values or repeated as one value (forwarded once), and a plain one', () => {
+    const r = parse('POST /a HTTP/1.1\r\nhost: h\r\ncontent-length: 3, 3\r\n\r\nabc' +
+      'POST /b HTTP/1.1\r\nhost: h\r\nContent-Length: 012\r\n\r\nhello world!' +
+      'POST /c HTTP/1.1\r\nhost: h\r\ncontent-length: 2\r\nContent-Length: 02\r\n\r\nok', [], 0);
+    assert.deepEqual(r.requests.map((q) => [q.target, Buffer.concat(q.body).toString(), q.ended, q.headers['content-length']]), [
+      ['/a', 'abc', true, '3'], ['/b', 'hello world!', true, '012'], ['/c', 'ok', true, '2'],
+    ]);
+  });
+
+  it('takes whitespace before a chunk extension (BWS), not after a chunk size alone', () => {
+    const r = parse('POST /a HTTP/1.1\r\nhost: h\r\ntransfer-encoding: chunked\r\n\r\n3 ;x=1\r\nabc\r\n2\t;y\r\nde\r\n0\r\n\r\n');
+    assert.equal(Buffer.concat(r.requests[0]!.body).toString(), 'abcde');
+    rejects('POST / HTTP/1.1\r\nhost: h\r\ntransfer-encoding: chunked\r\n\r\n3 \r\nabc\r\n0\r\n\r\n', /invalid chunk size/);
+    rejects('POST / HTTP/1.1\r\nhost: h\r\ntransfer-encoding: chunked\r\n\r\n0\t\r\n\r\n', /invalid chunk size/);
   });
 
   it('refuses what could desync or smuggle, naming it', () => {
