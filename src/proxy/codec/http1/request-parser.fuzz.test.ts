@@ -14,121 +14,33 @@
  * `WEFT_FUZZ_RUNS` sets the number of streams (CI: 400).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { HttpParseError, RequestParser } from './request-parser.ts';
 import { isToken } from './message-parser.ts';
 import { splitAt } from './fixtures.ts';
-import type { OracleMessage, OracleOutcome } from './llhttp-oracle.ts';
+import { compare, llhttp, MESSAGE_PARTS, mostly, renderMessage, EOL, SEP, type Leniency, type OracleMessage, type Outcome } from './fuzz-messages.ts';
 
 const RUNS = Number(process.env['WEFT_FUZZ_RUNS'] ?? 400);
 const LIMITS = { maxHeadBytes: 60 * 1024, maxFields: 100 };
 
-// ---- generated requests ----
-
-/** Mostly `valid`, now and then one of `bad`: most requests carry no mutation or one, so most are readable. */
-function mostly<T>(valid: T, ...bad: T[]): fc.Arbitrary<T> {
-  return fc.oneof({ arbitrary: fc.constant(valid), weight: 24 }, { arbitrary: fc.constantFrom(...bad), weight: 1 });
-}
-
-const EOL = mostly('\r\n', '\n', '\r', '\r\r\n', '\n\r');
 const METHOD = fc.oneof({ arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'HEAD', 'DELETE', 'OPTIONS', 'PATCH'), weight: 24 }, { arbitrary: fc.constantFrom('G ET', 'GE\0T', 'P(ST', 'POST\t', 'get'), weight: 1 });
 const TARGET = fc.oneof({ arbitrary: fc.constantFrom('/', '/a?b=c', '/p%20q', 'http://h.example/x'), weight: 24 }, { arbitrary: fc.constantFrom('/a b', '/\x7f', '/\x01', '/x\ty', '*', ''), weight: 1 });
 const VERSION = mostly('HTTP/1.1', 'HTTP/1.0', 'HTTP/1.2', 'HTTP/2.0', 'http/1.1', 'HTTP/1.1 ', 'HTTP/11', 'HTTP/1.1\0', 'HTTP/1.01');
-const SEP = mostly(': ', ':', ':\t', ' : ', ':  ', '\t:', ': \t');
-const CL_VALUE = mostly('exact', 'exact+1', '0', ' exact', 'exact ', '+exact', '-1', 'exact,exact', 'exact, 5', '0xexact', '', '18446744073709551617', 'exact\0', '1_0', '0exact');
-const TE_VALUE = mostly('chunked', 'Chunked', 'CHUNKED', ' chunked', 'chunked ', 'gzip, chunked', 'chunked, gzip', 'identity', 'chunked,chunked', 'x', '', 'chunked\t', 'chunked\0', '\x0bchunked', 'chunked;q=1');
-const CL_NAME = mostly('Content-Length', 'content-length', 'CONTENT-LENGTH', 'Content-Length ', 'Content_Length', ' Content-Length', 'Content-Length\0');
-const TE_NAME = mostly('Transfer-Encoding', 'transfer-encoding', 'Transfer-Encoding ', 'Transfer_Encoding', ' Transfer-Encoding', 'Transfer-Encoding\x0b');
-const OTHER = fc.oneof(
-  { arbitrary: fc.constantFrom<[string, string]>(['X-A', 'v'], ['X-A', 'a b'], ['Connection', 'keep-alive'], ['Cookie', 'a=b; c=d'], ['X-B', 'é'], ['X-A', '']), weight: 12 },
-  { arbitrary: fc.constantFrom<[string, string]>(['X-A', 'v\0'], ['X-A', 'v\x7f'], ['X-A', 'v\x0b'], ['X A', 'v'], ['X-A\0', 'v'], ['', 'v'], ['Connection', 'close']), weight: 1 },
-);
 
-interface Chunk {
-  readonly data: string;
-  readonly size: string;
-  readonly end: string;
-}
+const REQUEST = fc.record({ method: METHOD, target: TARGET, version: VERSION, eol: EOL, hosts: mostly(1, 0, 2), hostSep: SEP, hostEol: EOL, parts: MESSAGE_PARTS })
+  .map((r) => renderMessage(`${r.method} ${r.target} ${r.version}${r.eol}`, `Host${r.hostSep}h.example${r.hostEol}`.repeat(r.hosts), r.parts));
 
-const CHUNK = fc.record({
-  data: fc.constantFrom('a', 'hello', 'x'.repeat(17), '\r\n', '0\r\n\r\n'),
-  size: mostly('hex', 'HEX', 'hex;ext=1', 'hex ;e', '0hex', '0xhex', ' hex', 'hex ', '-1', 'fffffffffffffffff', 'g', '', 'hex;e=\0'),
-  end: mostly('\r\n', '', '\n', 'xx', '\r'),
-});
+const STREAM = fc.array(REQUEST, { minLength: 1, maxLength: 3 }).map((rs) => Buffer.from(rs.join(''), 'latin1'));
 
-const RARELY = mostly(false, true);
-
-const REQUEST = fc.record({
-  method: METHOD,
-  target: TARGET,
-  version: VERSION,
-  eol: fc.array(EOL, { minLength: 8, maxLength: 8 }),
-  hosts: mostly(1, 0, 2),
-  hostSep: SEP,
-  clName: CL_NAME,
-  clSep: SEP,
-  clValue: CL_VALUE,
-  teName: TE_NAME,
-  teSep: TE_VALUE.map(() => ': '),
-  teValue: TE_VALUE,
-  /** Framing headers beside the body's own: CL on a chunked body, TE on a sized one, a second copy. */
-  extraCl: RARELY,
-  extraTe: RARELY,
-  noFraming: RARELY,
-  other: fc.array(fc.tuple(OTHER, SEP), { maxLength: 2 }),
-  fold: RARELY,
-  body: fc.oneof(
-    fc.record({ kind: fc.constant('raw' as const), text: fc.constantFrom('', 'abc', 'hello world', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n') }),
-    fc.record({ kind: fc.constant('chunked' as const), chunks: fc.array(CHUNK, { maxLength: 3 }), last: mostly('0\r\n\r\n', '0\r\nX-T: 1\r\n\r\n', '0\r\n', '0;e\r\n\r\n', '00\r\n\r\n', '0\r\n\n', '', '0\r\nX-T : 1\r\n\r\n') }),
-  ),
-});
-
-type Generated = typeof REQUEST extends fc.Arbitrary<infer T> ? T : never;
-
-function chunkText(c: Chunk): string {
-  const hex = c.data.length.toString(16);
-  const size = c.size.replace('HEX', hex.toUpperCase()).replace('hex', hex);
-  return `${size}\r\n${c.data}${c.end}`;
-}
-
-function render(r: Generated): string {
-  const eol = (i: number) => r.eol[i]!;
-  const chunked = r.body.kind === 'chunked';
-  const body = r.body.kind === 'raw' ? r.body.text : `${r.body.chunks.map(chunkText).join('')}${r.body.last}`;
-  const length = Buffer.byteLength(body, 'latin1');
-  let head = `${r.method} ${r.target} ${r.version}${eol(0)}`;
-  for (let i = 0; i < r.hosts; i++) head += `Host${r.hostSep}h${i}.example${eol(1)}`;
-  const cl = `${r.clName}${r.clSep}${r.clValue.replace('exact+1', String(length + 1)).replaceAll('exact', String(length))}${eol(2)}`;
-  const te = `${r.teName}${r.teSep}${r.teValue}${eol(3)}`;
-  if (!r.noFraming) head += chunked ? te : length > 0 ? cl : '';
-  if (r.extraCl) head += cl;
-  if (r.extraTe) head += te;
-  for (const [[name, value], sep] of r.other) head += `${name}${sep}${value}${eol(6)}`;
-  if (r.fold) head += ` folded${eol(6)}`;
-  return `${head}${eol(7)}${body}`;
-}
-
-const STREAM = fc.array(REQUEST, { minLength: 1, maxLength: 3 }).map((rs) => Buffer.from(rs.map(render).join(''), 'latin1'));
-
-// ---- reading them ----
-
-interface Outcome {
-  messages: OracleMessage[];
-  /** What weft refused the stream with (its message), if it did. */
-  error?: string;
-}
-
-/** weft's reading of `bytes` delivered in `pieces`, driven as the connection drives it. */
+/** weft's reading of the bytes delivered in `pieces`, driven as H1Connection drives it. */
 function weft(pieces: readonly Buffer[]): Outcome {
   const messages: OracleMessage[] = [];
   let body: Buffer[] = [];
   const parser = new RequestParser({
     onRequest: (p) => {
       body = [];
-      messages.push({ method: p.method, target: p.target, body: '', complete: false, tunnel: p.connect || p.upgrade !== undefined });
+      messages.push({ method: p.method, target: p.target, status: 0, body: '', complete: false, tunnel: p.connect || p.upgrade !== undefined });
       return true;
     },
     onBody: (chunk) => {
@@ -140,7 +52,7 @@ function weft(pieces: readonly Buffer[]): Outcome {
       messages.at(-1)!.complete = true;
     },
   }, LIMITS);
-  /** The last request ended and was not keep-alive: the connection closes after its response (H1Connection). */
+  /** The last request ended and was not keep-alive: the connection closes after its response. */
   const over = () => !parser.busy && messages.at(-1)?.complete === true && !parser.keepAlive;
   try {
     for (const piece of pieces) {
@@ -161,19 +73,11 @@ function weft(pieces: readonly Buffer[]): Outcome {
   return { messages };
 }
 
-function llhttp(streams: readonly Buffer[]): OracleOutcome[] {
-  const out = execFileSync(process.execPath, ['--expose-internals', '--no-warnings', join(import.meta.dirname, 'llhttp-oracle.ts')], {
-    input: JSON.stringify(streams.map((s) => s.toString('base64'))),
-    maxBuffer: 256 * 1024 * 1024,
-  });
-  return JSON.parse(out.toString()) as OracleOutcome[];
-}
-
 /**
  * Where weft reads a request llhttp refuses, on purpose: each is RFC 9112's grammar where llhttp's strict
  * mode is narrower, and none changes where a message ends (weft re-frames what it forwards).
  */
-const ALLOWED_LENIENCY: readonly { readonly why: string; readonly test: (llhttpError: string, m: OracleMessage, bytes: string) => boolean }[] = [
+const ALLOWED_LENIENCY: readonly Leniency[] = [
   // llhttp knows a fixed list of methods; RFC 9110 §9.1 makes any token one (Envoy forwards them).
   { why: 'an extension method', test: (e, m) => e === 'HPE_INVALID_METHOD' && isToken(m.method) },
   // RFC 9110 §8.6: identical Content-Length values, repeated or listed, may be taken as one (weft forwards one).
@@ -185,51 +89,20 @@ const ALLOWED_LENIENCY: readonly { readonly why: string; readonly test: (llhttpE
   { why: 'whitespace before a chunk extension', test: (e, _m, bytes) => e === 'HPE_INVALID_CHUNK_SIZE' && /\r\n[0-9a-fA-F]+[ \t]+;/.test(bytes) },
 ];
 
-const show = (b: Buffer) => JSON.stringify(b.toString('latin1'));
-const describeMessage = (m: OracleMessage) => `${m.method} ${m.target} body=${JSON.stringify(Buffer.from(m.body, 'base64').toString('latin1'))} complete=${m.complete} tunnel=${m.tunnel}`;
-
 describe('HTTP/1.1 request parser, generated input', () => {
   it('throws only HttpParseError and reads the same requests however the bytes are split', () => {
     fc.assert(fc.property(STREAM, fc.array(fc.nat(), { maxLength: 6 }), (bytes, cuts) => {
       const whole = weft([bytes]);
       const split = weft(splitAt(bytes, cuts.map((c) => c % (bytes.length + 1))));
-      assert.deepEqual(split, whole, `stream ${show(bytes)}`);
+      assert.deepEqual(split, whole, `stream ${JSON.stringify(bytes.toString('latin1'))}`);
     }), { numRuns: RUNS });
   });
 
   it('reads what llhttp reads, with the same message boundaries, and refuses what it refuses', () => {
     const streams = fc.sample(STREAM, { numRuns: RUNS, seed: Number(process.env['WEFT_FUZZ_SEED'] ?? 4242) });
     // llhttp refuses bytes after a request that closes the connection; weft never reads them.
-    const theirs = llhttp(streams).map((o) => (o.error === 'HPE_CLOSED_CONNECTION' ? { messages: o.messages } : o));
-    const problems: string[] = [];
-    let bothRead = 0;
-    let weftStricter = 0;
-    for (const [i, bytes] of streams.entries()) {
-      const ours = weft([bytes]);
-      const other = theirs[i]!;
-      const n = Math.min(ours.messages.length, other.messages.length);
-      let k = 0;
-      for (; k < n; k++) {
-        const a = ours.messages[k]!;
-        const b = other.messages[k]!;
-        if (!a.complete || !b.complete) break;
-        bothRead++;
-        if (a.method !== b.method || a.target !== b.target || a.body !== b.body) {
-          problems.push(`different request ${k}: weft ${describeMessage(a)}; llhttp ${describeMessage(b)} in ${show(bytes)}`);
-          break;
-        }
-        if (a.tunnel || b.tunnel) break;
-      }
-      const oursDone = ours.messages.filter((m) => m.complete).length;
-      const theirsDone = other.messages.filter((m) => m.complete).length;
-      if (oursDone > theirsDone && other.error !== undefined && !ours.messages.some((m) => m.tunnel)) {
-        const extra = ours.messages[theirsDone]!;
-        if (!ALLOWED_LENIENCY.some((l) => l.test(other.error!, extra, bytes.toString('latin1')))) {
-          problems.push(`weft read ${describeMessage(extra)} where llhttp refused (${other.error}) in ${show(bytes)}`);
-        }
-      }
-      if (theirsDone > oursDone && ours.error !== undefined) weftStricter++;
-    }
+    const theirs = llhttp('request', streams).map((o) => (o.error === 'HPE_CLOSED_CONNECTION' ? { messages: o.messages } : o));
+    const { problems, bothRead, weftStricter } = compare(streams, (b) => weft([b]), theirs, ALLOWED_LENIENCY);
     assert.ok(bothRead > RUNS / 4, `too few requests both parsers read (${bothRead}): the generator makes too much noise`);
     assert.deepEqual(problems.slice(0, 10), [], `${problems.length} differences (weft stricter than llhttp in ${weftStricter} streams, allowed)`);
   });

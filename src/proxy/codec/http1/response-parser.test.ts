@@ -189,6 +189,10 @@ describe('HTTP/1.1 response parser', () => {
     rejects('HTTP/2 200 OK\r\n\r\n', /malformed status line/);
     rejects('HTTP/1.1 20 OK\r\n\r\n', /malformed status line/);
     rejects('HTTP/1.1 200OK\r\n\r\n', /malformed status line/);
+    // A bare LF or CR ending the status line: the "reason" would run into the next line (found by the differential test with llhttp).
+    rejects('HTTP/1.1 204 No Content\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n', /control character in the status line/);
+    rejects('HTTP/1.1 503 x\rcontent-length: 0\r\n\r\n', /control character in the status line/);
+    rejects('HTTP/1.1 204 No Content\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n', /both content-length and transfer-encoding/);
     rejects('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n', /chunk without a size/);
     rejects('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3x\r\nabc\r\n', /invalid chunk size/);
     rejects('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\nabc\r\n', /not ended by CRLF/);

@@ -84,6 +84,12 @@ export class ResponseParser extends MessageParser {
     if (d0 < 1 || d0 > 5 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9 || (lineEnd > 12 && head.charCodeAt(12) !== 0x20)) {
       throw this.fail(`a malformed status line ${JSON.stringify(head.slice(0, Math.min(lineEnd, 40)))}`);
     }
+    // reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ): a CR or LF in it would mean the status line did
+    // not end where the head's first CRLF is (a bare LF or CR line end), so what follows is not read as fields.
+    for (let i = 13; i < lineEnd; i++) {
+      const c = head.charCodeAt(i);
+      if ((c < 0x20 && c !== 0x09) || c === 0x7f) throw this.fail(`a control character in the status line ${JSON.stringify(head.slice(0, Math.min(lineEnd, 40)))}`);
+    }
     const status = d0 * 100 + d1 * 10 + d2;
     const http10 = head.charCodeAt(7) === 0x30;
     const framing = new Framing();
@@ -104,7 +110,8 @@ export class ResponseParser extends MessageParser {
     this.keepAlive = http10 ? framing.keepAlive && !framing.close : !framing.close;
     this.idleHintS = framing.idleHintS;
     const bodyless = this.#headRequest || status === 204 || status === 304;
-    if (!bodyless && framing.transferEncoding && framing.contentLength >= 0) throw this.fail('both content-length and transfer-encoding');
+    // Refused even where no body follows (HEAD, 204, 304): the message is malformed (RFC 9112 §6.2), as Node's parser holds.
+    if (framing.transferEncoding && framing.contentLength >= 0) throw this.fail('both content-length and transfer-encoding');
     const go = this.#sink!.onHead(status, headers, statusText);
     if (this.#sink === undefined) {
       this.stopped = true; // the sink abandoned the response (reset())

@@ -1,0 +1,101 @@
+/**
+ * weft's HTTP/1.1 response parser (upstream connections) under generated input: one or two responses
+ * on a connection that then closes, mostly well-formed, with interim 100s, bodiless statuses, bodies
+ * framed by Content-Length, chunks or the close, and the mutations of fuzz-messages.ts (framing fields,
+ * chunk syntax, line ends, field syntax), plus bad status lines.
+ * - The parser throws nothing but `HttpParseError`, however the bytes are split over reads, and reads
+ *   the same responses whatever the split.
+ * - Differential, against llhttp (strict, as node:http's client runs it): where both read a response,
+ *   they read the same status and body (an upstream cannot make weft and a Node client disagree on where
+ *   a response ends); weft never accepts a response llhttp refuses, except for `ALLOWED_LENIENCY`.
+ * `WEFT_FUZZ_RUNS` sets the number of streams (CI: 400).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { HttpParseError, ResponseParser } from './response-parser.ts';
+import { splitAt } from './fixtures.ts';
+import { compare, EOL, llhttp, MESSAGE_PARTS, mostly, renderMessage, type Leniency, type OracleMessage, type Outcome } from './fuzz-messages.ts';
+
+const RUNS = Number(process.env['WEFT_FUZZ_RUNS'] ?? 400);
+
+const STATUS = fc.oneof(
+  { arbitrary: fc.constantFrom('HTTP/1.1 200 OK', 'HTTP/1.1 200 OK', 'HTTP/1.1 404 Not Found', 'HTTP/1.1 200', 'HTTP/1.0 200 OK', 'HTTP/1.1 204 No Content', 'HTTP/1.1 304 Not Modified', 'HTTP/1.1 503 x y'), weight: 24 },
+  { arbitrary: fc.constantFrom('HTTP/1.1 2000 OK', 'HTTP/1.1 20 OK', 'HTTP/1.1 099 X', 'HTTP/1.1 600 X', 'HTTP/2 200 OK', 'HTTP/1.1  200 OK', 'http/1.1 200 OK', 'HTTP/1.1 200 OK\0', 'HTTP/1.1 200 O\x7fK', 'HTTP/1.2 200 OK', 'HTTP/1.1 20x OK'), weight: 1 },
+);
+
+const RESPONSE = fc.record({ status: STATUS, eol: EOL, interim: mostly(false, true), parts: MESSAGE_PARTS })
+  .map((r) => `${r.interim ? 'HTTP/1.1 100 Continue\r\n\r\n' : ''}${renderMessage(`${r.status}${r.eol}`, '', r.parts)}`);
+
+const STREAM = fc.array(RESPONSE, { minLength: 1, maxLength: 2 }).map((rs) => Buffer.from(rs.join(''), 'latin1'));
+
+/** weft's reading of the bytes delivered in `pieces`, then the connection's close, as H1Connection drives it. */
+function weft(pieces: readonly Buffer[]): Outcome {
+  const messages: OracleMessage[] = [];
+  let body: Buffer[] = [];
+  const parser = new ResponseParser({ maxHeadBytes: 60 * 1024, maxFields: 100 });
+  const sink = {
+    onHead: (status: number) => {
+      body = [];
+      messages.push({ method: '', target: '', status, body: '', complete: false, tunnel: status === 101 });
+      return true;
+    },
+    onBody: (chunk: Buffer) => {
+      body.push(Buffer.from(chunk));
+      messages.at(-1)!.body = Buffer.concat(body).toString('base64');
+      return true;
+    },
+    onEnd: () => {
+      messages.at(-1)!.complete = true;
+    },
+  };
+  /** The last response ended and the connection cannot carry another. */
+  const over = () => !parser.busy && messages.at(-1)?.complete === true && !parser.keepAlive;
+  parser.expect(sink, false, false);
+  try {
+    for (const piece of pieces) {
+      let pos = 0;
+      for (let guard = 0; pos < piece.length; guard++) {
+        assert.ok(guard < 10_000, 'the parser makes no progress');
+        if (over()) return { messages };
+        if (!parser.busy) parser.expect(sink, false, false);
+        pos = parser.execute(piece, pos);
+      }
+    }
+    parser.finish();
+  } catch (err) {
+    if (!(err instanceof HttpParseError)) throw err;
+    return { messages, error: err.message };
+  }
+  return { messages };
+}
+
+/** Where weft reads a response llhttp refuses, on purpose (RFC grammar llhttp's strict mode narrows). */
+const ALLOWED_LENIENCY: readonly Leniency[] = [
+  { why: 'repeated identical Content-Length', test: (e) => e === 'HPE_UNEXPECTED_CONTENT_LENGTH' },
+  { why: 'a list of identical Content-Length values', test: (e, _m, bytes) => e === 'HPE_INVALID_CONTENT_LENGTH' && /content-length:[ \t]*(\d+)[ \t]*,[ \t]*\1[ \t]*\r\n/i.test(bytes) },
+  // RFC 9110 §5.5: a tab after the value is optional whitespace, not part of it. llhttp takes "chunked\t"
+  // as another coding, so the response runs to the close for it; weft reads the chunks.
+  { why: 'a tab around the Transfer-Encoding value', test: (e, _m, bytes) => (e === 'HPE_INVALID_TRANSFER_ENCODING' || e === 'DIFFERENT') && /transfer-encoding:[ \t]*chunked[ \t]+\r\n/i.test(bytes) },
+  { why: 'whitespace before a chunk extension', test: (e, _m, bytes) => e === 'HPE_INVALID_CHUNK_SIZE' && /\r\n[0-9a-fA-F]+[ \t]+;/.test(bytes) },
+  // RFC 9112 §6.3: a response whose Transfer-Encoding does not end in chunked runs to the close.
+  { why: 'a Transfer-Encoding without chunked last, read to the close', test: (e, m) => e === 'HPE_INVALID_TRANSFER_ENCODING' && m.complete },
+];
+
+describe('HTTP/1.1 response parser, generated input', () => {
+  it('throws only HttpParseError and reads the same responses however the bytes are split', () => {
+    fc.assert(fc.property(STREAM, fc.array(fc.nat(), { maxLength: 6 }), (bytes, cuts) => {
+      const whole = weft([bytes]);
+      const split = weft(splitAt(bytes, cuts.map((c) => c % (bytes.length + 1))));
+      assert.deepEqual(split, whole, `stream ${JSON.stringify(bytes.toString('latin1'))}`);
+    }), { numRuns: RUNS });
+  });
+
+  it('reads what llhttp reads, with the same message boundaries, and refuses what it refuses', () => {
+    const streams = fc.sample(STREAM, { numRuns: RUNS, seed: Number(process.env['WEFT_FUZZ_SEED'] ?? 4242) });
+    const theirs = llhttp('response', streams).map((o) => (o.error === 'HPE_CLOSED_CONNECTION' ? { messages: o.messages } : o));
+    const { problems, bothRead, weftStricter } = compare(streams, (b) => weft([b]), theirs, ALLOWED_LENIENCY);
+    assert.ok(bothRead > RUNS / 4, `too few responses both parsers read (${bothRead}): the generator makes too much noise`);
+    assert.deepEqual(problems.slice(0, 10), [], `${problems.length} differences (weft stricter than llhttp in ${weftStricter} streams, allowed)`);
+  });
+});
