@@ -11,7 +11,7 @@
  *   works); and weft never accepts a request llhttp refuses, except for the differences listed in
  *   `ALLOWED_LENIENCY`. weft refusing what llhttp accepts (a missing Host, say) is allowed: it is the
  *   safe side.
- * `WEFT_FUZZ_RUNS` sets the number of streams (CI: 400).
+ * `FUZZ_RUNS` sets the number of streams (CI: 400).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -21,7 +21,7 @@ import { isToken } from './message-parser.ts';
 import { splitAt } from './fixtures.ts';
 import { compare, llhttp, MESSAGE_PARTS, mostly, renderMessage, EOL, SEP, type Leniency, type OracleMessage, type Outcome } from './fuzz-messages.ts';
 
-const RUNS = Number(process.env['WEFT_FUZZ_RUNS'] ?? 400);
+const RUNS = Number(process.env['FUZZ_RUNS'] ?? 400);
 const LIMITS = { maxHeadBytes: 60 * 1024, maxFields: 100 };
 
 const METHOD = fc.oneof({ arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'HEAD', 'DELETE', 'OPTIONS', 'PATCH'), weight: 24 }, { arbitrary: fc.constantFrom('G ET', 'GE\0T', 'P(ST', 'POST\t', 'get'), weight: 1 });
@@ -99,7 +99,7 @@ describe('HTTP/1.1 request parser, generated input', () => {
   });
 
   it('reads what llhttp reads, with the same message boundaries, and refuses what it refuses', () => {
-    const streams = fc.sample(STREAM, { numRuns: RUNS, seed: Number(process.env['WEFT_FUZZ_SEED'] ?? 4242) });
+    const streams = fc.sample(STREAM, { numRuns: RUNS, seed: Number(process.env['FUZZ_SEED'] ?? 4242) });
     // llhttp refuses bytes after a request that closes the connection; weft never reads them.
     const theirs = llhttp('request', streams).map((o) => (o.error === 'HPE_CLOSED_CONNECTION' ? { messages: o.messages } : o));
     const { problems, bothRead, weftStricter } = compare(streams, (b) => weft([b]), theirs, ALLOWED_LENIENCY);

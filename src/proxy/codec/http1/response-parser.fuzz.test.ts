@@ -8,7 +8,7 @@
  * - Differential, against llhttp (strict, as node:http's client runs it): where both read a response,
  *   they read the same status and body (an upstream cannot make weft and a Node client disagree on where
  *   a response ends); weft never accepts a response llhttp refuses, except for `ALLOWED_LENIENCY`.
- * `WEFT_FUZZ_RUNS` sets the number of streams (CI: 400).
+ * `FUZZ_RUNS` sets the number of streams (CI: 400).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -17,7 +17,7 @@ import { HttpParseError, ResponseParser } from './response-parser.ts';
 import { splitAt } from './fixtures.ts';
 import { compare, EOL, llhttp, MESSAGE_PARTS, mostly, renderMessage, type Leniency, type OracleMessage, type Outcome } from './fuzz-messages.ts';
 
-const RUNS = Number(process.env['WEFT_FUZZ_RUNS'] ?? 400);
+const RUNS = Number(process.env['FUZZ_RUNS'] ?? 400);
 
 const STATUS = fc.oneof(
   { arbitrary: fc.constantFrom('HTTP/1.1 200 OK', 'HTTP/1.1 200 OK', 'HTTP/1.1 404 Not Found', 'HTTP/1.1 200', 'HTTP/1.0 200 OK', 'HTTP/1.1 204 No Content', 'HTTP/1.1 304 Not Modified', 'HTTP/1.1 503 x y'), weight: 24 },
@@ -92,7 +92,7 @@ describe('HTTP/1.1 response parser, generated input', () => {
   });
 
   it('reads what llhttp reads, with the same message boundaries, and refuses what it refuses', () => {
-    const streams = fc.sample(STREAM, { numRuns: RUNS, seed: Number(process.env['WEFT_FUZZ_SEED'] ?? 4242) });
+    const streams = fc.sample(STREAM, { numRuns: RUNS, seed: Number(process.env['FUZZ_SEED'] ?? 4242) });
     const theirs = llhttp('response', streams).map((o) => (o.error === 'HPE_CLOSED_CONNECTION' ? { messages: o.messages } : o));
     const { problems, bothRead, weftStricter } = compare(streams, (b) => weft([b]), theirs, ALLOWED_LENIENCY);
     assert.ok(bothRead > RUNS / 4, `too few responses both parsers read (${bothRead}): the generator makes too much noise`);

@@ -99,6 +99,6 @@ describe('H2Session under arbitrary frames', () => {
         reader.push(Buffer.concat(socket.written).subarray(role === 'client' ? CLIENT_PREFACE.length : 0));
         assert.equal(goaway, closedWith.message, 'the GOAWAY names the error');
       }
-    }), { numRuns: 300 });
+    }), { numRuns: Number(process.env['FUZZ_RUNS'] ?? 300) });
   });
 });
