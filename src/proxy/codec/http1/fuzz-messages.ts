@@ -4,9 +4,11 @@
  * smuggling and response desync are made of, and the differential comparison with llhttp
  * (llhttp-oracle.ts). Not part of the proxy.
  */
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { splitAt } from './fixtures.ts';
 import type { OracleKind, OracleMessage, OracleOutcome } from './llhttp-oracle.ts';
 
 export type { OracleMessage } from './llhttp-oracle.ts';
@@ -150,4 +152,38 @@ export function compare(streams: readonly Buffer[], ours: (bytes: Buffer) => Out
     if (theirsDone > oursDone && a.error !== undefined) weftStricter++;
   }
   return { problems, bothRead, weftStricter };
+}
+
+/**
+ * Differences both parsers have with llhttp on purpose: RFC 9112's grammar where llhttp's strict mode is
+ * narrower. None changes where a message ends (weft re-frames what it forwards).
+ */
+export const RFC_LENIENCY: readonly Leniency[] = [
+  // RFC 9110 §8.6: identical Content-Length values, repeated or listed, may be taken as one (weft forwards one).
+  { why: 'repeated identical Content-Length', test: (e) => e === 'HPE_UNEXPECTED_CONTENT_LENGTH' },
+  { why: 'a list of identical Content-Length values', test: (e, _m, bytes) => e === 'HPE_INVALID_CONTENT_LENGTH' && /content-length:[ \t]*(\d+)[ \t]*,[ \t]*\1[ \t]*\r\n/i.test(bytes) },
+  // RFC 9110 §5.5: optional whitespace (SP or HTAB) around a field value is not part of it. In a
+  // response llhttp takes "chunked\t" for another coding and reads to the close; weft reads the chunks.
+  { why: 'a tab around the Transfer-Encoding value', test: (e, _m, bytes) => (e === 'HPE_INVALID_TRANSFER_ENCODING' || e === 'DIFFERENT') && /transfer-encoding:[ \t]*chunked[ \t]+\r\n/i.test(bytes) },
+  // RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ).
+  { why: 'whitespace before a chunk extension', test: (e, _m, bytes) => e === 'HPE_INVALID_CHUNK_SIZE' && /\r\n[0-9a-fA-F]+[ \t]+;/.test(bytes) },
+];
+
+/** Property: `read` (weft's parser driven over the pieces) gives the same outcome however `stream`'s bytes are split. */
+export function assertSplitInvariant(stream: fc.Arbitrary<Buffer>, read: (pieces: readonly Buffer[]) => Outcome, runs: number): void {
+  fc.assert(fc.property(stream, fc.array(fc.nat(), { maxLength: 6 }), (bytes, cuts) => {
+    const whole = read([bytes]);
+    const split = read(splitAt(bytes, cuts.map((c) => c % (bytes.length + 1))));
+    assert.deepEqual(split, whole, `stream ${JSON.stringify(bytes.toString('latin1'))}`);
+  }), { numRuns: runs });
+}
+
+/** The differential check (`compare`) over `runs` streams of `kind`; `FUZZ_SEED` picks another sample. */
+export function assertLikeLlhttp(kind: OracleKind, stream: fc.Arbitrary<Buffer>, read: (pieces: readonly Buffer[]) => Outcome, allowed: readonly Leniency[], runs: number): void {
+  const streams = fc.sample(stream, { numRuns: runs, seed: Number(process.env['FUZZ_SEED'] ?? 4242) });
+  // llhttp refuses bytes after a message that closes the connection; weft never reads them.
+  const theirs = llhttp(kind, streams).map((o) => (o.error === 'HPE_CLOSED_CONNECTION' ? { messages: o.messages } : o));
+  const { problems, bothRead, weftStricter } = compare(streams, (b) => read([b]), theirs, allowed);
+  assert.ok(bothRead > runs / 4, `too few ${kind}s both parsers read (${bothRead}): the generator makes too much noise`);
+  assert.deepEqual(problems.slice(0, 10), [], `${problems.length} differences (weft stricter than llhttp in ${weftStricter} streams, allowed)`);
 }

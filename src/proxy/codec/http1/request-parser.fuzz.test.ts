@@ -18,8 +18,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { HttpParseError, RequestParser } from './request-parser.ts';
 import { isToken } from './message-parser.ts';
-import { splitAt } from './fixtures.ts';
-import { compare, llhttp, MESSAGE_PARTS, mostly, renderMessage, EOL, SEP, type Leniency, type OracleMessage, type Outcome } from './fuzz-messages.ts';
+import { assertLikeLlhttp, assertSplitInvariant, EOL, MESSAGE_PARTS, mostly, renderMessage, RFC_LENIENCY, SEP, type Leniency, type OracleMessage, type Outcome } from './fuzz-messages.ts';
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 400);
 const LIMITS = { maxHeadBytes: 60 * 1024, maxFields: 100 };
@@ -73,37 +72,18 @@ function weft(pieces: readonly Buffer[]): Outcome {
   return { messages };
 }
 
-/**
- * Where weft reads a request llhttp refuses, on purpose: each is RFC 9112's grammar where llhttp's strict
- * mode is narrower, and none changes where a message ends (weft re-frames what it forwards).
- */
+/** Beside RFC_LENIENCY: llhttp knows a fixed list of methods; RFC 9110 §9.1 makes any token one (Envoy forwards them). */
 const ALLOWED_LENIENCY: readonly Leniency[] = [
-  // llhttp knows a fixed list of methods; RFC 9110 §9.1 makes any token one (Envoy forwards them).
+  ...RFC_LENIENCY,
   { why: 'an extension method', test: (e, m) => e === 'HPE_INVALID_METHOD' && isToken(m.method) },
-  // RFC 9110 §8.6: identical Content-Length values, repeated or listed, may be taken as one (weft forwards one).
-  { why: 'repeated identical Content-Length', test: (e) => e === 'HPE_UNEXPECTED_CONTENT_LENGTH' },
-  { why: 'a list of identical Content-Length values', test: (e, _m, bytes) => e === 'HPE_INVALID_CONTENT_LENGTH' && /content-length:[ \t]*(\d+)[ \t]*,[ \t]*\1[ \t]*\r\n/i.test(bytes) },
-  // RFC 9110 §5.5: optional whitespace (SP or HTAB) around a field value is not part of it.
-  { why: 'a tab around the Transfer-Encoding value', test: (e, _m, bytes) => e === 'HPE_INVALID_TRANSFER_ENCODING' && /transfer-encoding:[ \t]*chunked[ \t]*\r\n/i.test(bytes) },
-  // RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ).
-  { why: 'whitespace before a chunk extension', test: (e, _m, bytes) => e === 'HPE_INVALID_CHUNK_SIZE' && /\r\n[0-9a-fA-F]+[ \t]+;/.test(bytes) },
 ];
 
 describe('HTTP/1.1 request parser, generated input', () => {
   it('throws only HttpParseError and reads the same requests however the bytes are split', () => {
-    fc.assert(fc.property(STREAM, fc.array(fc.nat(), { maxLength: 6 }), (bytes, cuts) => {
-      const whole = weft([bytes]);
-      const split = weft(splitAt(bytes, cuts.map((c) => c % (bytes.length + 1))));
-      assert.deepEqual(split, whole, `stream ${JSON.stringify(bytes.toString('latin1'))}`);
-    }), { numRuns: RUNS });
+    assertSplitInvariant(STREAM, weft, RUNS);
   });
 
   it('reads what llhttp reads, with the same message boundaries, and refuses what it refuses', () => {
-    const streams = fc.sample(STREAM, { numRuns: RUNS, seed: Number(process.env['FUZZ_SEED'] ?? 4242) });
-    // llhttp refuses bytes after a request that closes the connection; weft never reads them.
-    const theirs = llhttp('request', streams).map((o) => (o.error === 'HPE_CLOSED_CONNECTION' ? { messages: o.messages } : o));
-    const { problems, bothRead, weftStricter } = compare(streams, (b) => weft([b]), theirs, ALLOWED_LENIENCY);
-    assert.ok(bothRead > RUNS / 4, `too few requests both parsers read (${bothRead}): the generator makes too much noise`);
-    assert.deepEqual(problems.slice(0, 10), [], `${problems.length} differences (weft stricter than llhttp in ${weftStricter} streams, allowed)`);
+    assertLikeLlhttp('request', STREAM, weft, ALLOWED_LENIENCY, RUNS);
   });
 });

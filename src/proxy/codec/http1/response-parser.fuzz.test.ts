@@ -14,8 +14,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { HttpParseError, ResponseParser } from './response-parser.ts';
-import { splitAt } from './fixtures.ts';
-import { compare, EOL, llhttp, MESSAGE_PARTS, mostly, renderMessage, type Leniency, type OracleMessage, type Outcome } from './fuzz-messages.ts';
+import { assertLikeLlhttp, assertSplitInvariant, EOL, MESSAGE_PARTS, mostly, renderMessage, RFC_LENIENCY, type Leniency, type OracleMessage, type Outcome } from './fuzz-messages.ts';
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 400);
 
@@ -70,32 +69,18 @@ function weft(pieces: readonly Buffer[]): Outcome {
   return { messages };
 }
 
-/** Where weft reads a response llhttp refuses, on purpose (RFC grammar llhttp's strict mode narrows). */
+/** Beside RFC_LENIENCY: RFC 9112 §6.3, a response whose Transfer-Encoding does not end in chunked runs to the close. */
 const ALLOWED_LENIENCY: readonly Leniency[] = [
-  { why: 'repeated identical Content-Length', test: (e) => e === 'HPE_UNEXPECTED_CONTENT_LENGTH' },
-  { why: 'a list of identical Content-Length values', test: (e, _m, bytes) => e === 'HPE_INVALID_CONTENT_LENGTH' && /content-length:[ \t]*(\d+)[ \t]*,[ \t]*\1[ \t]*\r\n/i.test(bytes) },
-  // RFC 9110 §5.5: a tab after the value is optional whitespace, not part of it. llhttp takes "chunked\t"
-  // as another coding, so the response runs to the close for it; weft reads the chunks.
-  { why: 'a tab around the Transfer-Encoding value', test: (e, _m, bytes) => (e === 'HPE_INVALID_TRANSFER_ENCODING' || e === 'DIFFERENT') && /transfer-encoding:[ \t]*chunked[ \t]+\r\n/i.test(bytes) },
-  { why: 'whitespace before a chunk extension', test: (e, _m, bytes) => e === 'HPE_INVALID_CHUNK_SIZE' && /\r\n[0-9a-fA-F]+[ \t]+;/.test(bytes) },
-  // RFC 9112 §6.3: a response whose Transfer-Encoding does not end in chunked runs to the close.
+  ...RFC_LENIENCY,
   { why: 'a Transfer-Encoding without chunked last, read to the close', test: (e, m) => e === 'HPE_INVALID_TRANSFER_ENCODING' && m.complete },
 ];
 
 describe('HTTP/1.1 response parser, generated input', () => {
   it('throws only HttpParseError and reads the same responses however the bytes are split', () => {
-    fc.assert(fc.property(STREAM, fc.array(fc.nat(), { maxLength: 6 }), (bytes, cuts) => {
-      const whole = weft([bytes]);
-      const split = weft(splitAt(bytes, cuts.map((c) => c % (bytes.length + 1))));
-      assert.deepEqual(split, whole, `stream ${JSON.stringify(bytes.toString('latin1'))}`);
-    }), { numRuns: RUNS });
+    assertSplitInvariant(STREAM, weft, RUNS);
   });
 
   it('reads what llhttp reads, with the same message boundaries, and refuses what it refuses', () => {
-    const streams = fc.sample(STREAM, { numRuns: RUNS, seed: Number(process.env['FUZZ_SEED'] ?? 4242) });
-    const theirs = llhttp('response', streams).map((o) => (o.error === 'HPE_CLOSED_CONNECTION' ? { messages: o.messages } : o));
-    const { problems, bothRead, weftStricter } = compare(streams, (b) => weft([b]), theirs, ALLOWED_LENIENCY);
-    assert.ok(bothRead > RUNS / 4, `too few responses both parsers read (${bothRead}): the generator makes too much noise`);
-    assert.deepEqual(problems.slice(0, 10), [], `${problems.length} differences (weft stricter than llhttp in ${weftStricter} streams, allowed)`);
+    assertLikeLlhttp('response', STREAM, weft, ALLOWED_LENIENCY, RUNS);
   });
 });
