@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { splitAt } from './fixtures.ts';
+import { HttpParseError } from './message-parser.ts';
 import type { OracleKind, OracleMessage, OracleOutcome } from './llhttp-oracle.ts';
 
 export type { OracleMessage } from './llhttp-oracle.ts';
@@ -100,6 +101,59 @@ export interface Outcome {
   messages: OracleMessage[];
   /** What weft refused the stream with (its message), if it did. */
   error?: string;
+}
+
+/** What a weft parser reported, as the oracle reports llhttp's: its sink's callbacks fill `messages`. */
+export class Recording {
+  readonly messages: OracleMessage[] = [];
+  #body: Buffer[] = [];
+
+  head(m: Pick<OracleMessage, 'method' | 'target' | 'status' | 'tunnel'>): true {
+    this.#body = [];
+    this.messages.push({ ...m, body: '', complete: false });
+    return true;
+  }
+
+  body(chunk: Buffer): true {
+    this.#body.push(Buffer.from(chunk));
+    this.messages.at(-1)!.body = Buffer.concat(this.#body).toString('base64');
+    return true;
+  }
+
+  end(): void {
+    this.messages.at(-1)!.complete = true;
+  }
+
+  /** The last message is complete. */
+  get ended(): boolean {
+    return this.messages.at(-1)?.complete === true;
+  }
+}
+
+/**
+ * Feeds `pieces` as successive reads: `step(piece, pos)` parses from `pos` and returns where it got,
+ * or undefined when the connection reads no more; then `atClose` (the connection closed). A parse
+ * error becomes the outcome's error; anything else thrown fails the test.
+ */
+export function drive(recording: Recording, pieces: readonly Buffer[], step: (piece: Buffer, pos: number) => number | undefined, atClose?: () => void): Outcome {
+  try {
+    for (const piece of pieces) {
+      // A parser keeps what it needs of a split head or chunk line itself: each read is taken whole
+      // unless a message ended (the next one starts) or the connection stops reading.
+      let pos = 0;
+      for (let guard = 0; pos < piece.length; guard++) {
+        assert.ok(guard < 10_000, 'the parser makes no progress');
+        const next = step(piece, pos);
+        if (next === undefined) return { messages: recording.messages };
+        pos = next;
+      }
+    }
+    atClose?.();
+  } catch (err) {
+    if (!(err instanceof HttpParseError)) throw err;
+    return { messages: recording.messages, error: err.message };
+  }
+  return { messages: recording.messages };
 }
 
 /**

@@ -13,12 +13,11 @@
  *   safe side.
  * `FUZZ_RUNS` sets the number of streams (CI: 400).
  */
-import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { HttpParseError, RequestParser } from './request-parser.ts';
+import { RequestParser } from './request-parser.ts';
 import { isToken } from './message-parser.ts';
-import { assertLikeLlhttp, assertSplitInvariant, EOL, MESSAGE_PARTS, mostly, renderMessage, RFC_LENIENCY, SEP, type Leniency, type OracleMessage, type Outcome } from './fuzz-messages.ts';
+import { assertLikeLlhttp, assertSplitInvariant, drive, EOL, MESSAGE_PARTS, mostly, Recording, renderMessage, RFC_LENIENCY, SEP, type Leniency, type Outcome } from './fuzz-messages.ts';
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 400);
 const LIMITS = { maxHeadBytes: 60 * 1024, maxFields: 100 };
@@ -34,42 +33,18 @@ const STREAM = fc.array(REQUEST, { minLength: 1, maxLength: 3 }).map((rs) => Buf
 
 /** weft's reading of the bytes delivered in `pieces`, driven as H1Connection drives it. */
 function weft(pieces: readonly Buffer[]): Outcome {
-  const messages: OracleMessage[] = [];
-  let body: Buffer[] = [];
+  const r = new Recording();
   const parser = new RequestParser({
-    onRequest: (p) => {
-      body = [];
-      messages.push({ method: p.method, target: p.target, status: 0, body: '', complete: false, tunnel: p.connect || p.upgrade !== undefined });
-      return true;
-    },
-    onBody: (chunk) => {
-      body.push(Buffer.from(chunk));
-      messages.at(-1)!.body = Buffer.concat(body).toString('base64');
-      return true;
-    },
-    onEnd: () => {
-      messages.at(-1)!.complete = true;
-    },
+    onRequest: (p) => r.head({ method: p.method, target: p.target, status: 0, tunnel: p.connect || p.upgrade !== undefined }),
+    onBody: (chunk) => r.body(chunk),
+    onEnd: () => r.end(),
   }, LIMITS);
-  /** The last request ended and was not keep-alive: the connection closes after its response. */
-  const over = () => !parser.busy && messages.at(-1)?.complete === true && !parser.keepAlive;
-  try {
-    for (const piece of pieces) {
-      // The parser keeps what it needs of a split head or chunk line itself: each read is taken whole
-      // unless a request ended (the next one starts) or a tunnel began.
-      let pos = 0;
-      for (let guard = 0; pos < piece.length; guard++) {
-        assert.ok(guard < 10_000, 'the parser makes no progress');
-        if (parser.upgraded || over()) return { messages };
-        if (!parser.busy) parser.next();
-        pos = parser.execute(piece, pos);
-      }
-    }
-  } catch (err) {
-    if (!(err instanceof HttpParseError)) throw err;
-    return { messages, error: err.message };
-  }
-  return { messages };
+  return drive(r, pieces, (piece, pos) => {
+    // After a tunnel's head, or a request that was not keep-alive (the connection closes after its response), nothing more is read.
+    if (parser.upgraded || (!parser.busy && r.ended && !parser.keepAlive)) return undefined;
+    if (!parser.busy) parser.next();
+    return parser.execute(piece, pos);
+  });
 }
 
 /** Beside RFC_LENIENCY: llhttp knows a fixed list of methods; RFC 9110 §9.1 makes any token one (Envoy forwards them). */
