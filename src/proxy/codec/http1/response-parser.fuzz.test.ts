@@ -8,14 +8,14 @@
  * - Differential, against llhttp (strict, as node:http's client runs it): where both read a response,
  *   they read the same status and body (an upstream cannot make weft and a Node client disagree on where
  *   a response ends); weft never accepts a response llhttp refuses, except for `ALLOWED_LENIENCY`.
- * `FUZZ_RUNS` sets the number of streams (CI: 400).
+ * `FUZZ_RUNS` sets the number of streams (2000 by default: a fraction of a second).
  */
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ResponseParser } from './response-parser.ts';
 import { assertLikeLlhttp, assertSplitInvariant, drive, EOL, MESSAGE_PARTS, mostly, Recording, renderMessage, RFC_LENIENCY, type Leniency, type Outcome } from './fuzz-messages.ts';
 
-const RUNS = Number(process.env['FUZZ_RUNS'] ?? 400);
+const RUNS = Number(process.env['FUZZ_RUNS'] ?? 2000);
 
 const STATUS = fc.oneof(
   { arbitrary: fc.constantFrom('HTTP/1.1 200 OK', 'HTTP/1.1 200 OK', 'HTTP/1.1 404 Not Found', 'HTTP/1.1 200', 'HTTP/1.0 200 OK', 'HTTP/1.1 204 No Content', 'HTTP/1.1 304 Not Modified', 'HTTP/1.1 503 x y'), weight: 24 },
