@@ -63,6 +63,18 @@ function hexValue(c: number): number {
   return -1;
 }
 
+/** N of a Keep-Alive value that is exactly `timeout=N` (1 to 9 digits), else -1. */
+function plainTimeout(value: string): number {
+  if (value.length < 9 || value.length > 17 || !value.startsWith('timeout=')) return -1;
+  let n = 0;
+  for (let i = 8; i < value.length; i++) {
+    const d = value.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
 /** What a head's framing fields said, gathered while its fields are read. */
 export class Framing {
   contentLength = -1;
@@ -335,6 +347,12 @@ export abstract class MessageParser {
         return;
       }
       case 'keep-alive': {
+        // Node's servers send "timeout=5" on every response: that form is read without a regex.
+        const plain = plainTimeout(value);
+        if (plain >= 0) {
+          f.idleHintS = plain;
+          return;
+        }
         const m = /(?:^|[\s,])timeout\s*=\s*(\d{1,9})/i.exec(value);
         if (m !== null) f.idleHintS = Number(m[1]);
         return;

@@ -161,6 +161,10 @@ describe('HTTP/1.1 response parser', () => {
     assert.equal(parse('HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ncontent-length: 0\r\n\r\n').parser.keepAlive, true);
     assert.equal(parse('HTTP/1.1 200 OK\r\nKeep-Alive: max=10, timeout=5\r\ncontent-length: 0\r\n\r\n').parser.idleHintS, 5);
     assert.equal(parse('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n').parser.idleHintS, -1);
+    assert.equal(parse('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=15\r\ncontent-length: 0\r\n\r\n').parser.idleHintS, 15);
+    assert.equal(parse('HTTP/1.1 200 OK\r\nKeep-Alive: TIMEOUT = 7\r\ncontent-length: 0\r\n\r\n').parser.idleHintS, 7);
+    assert.equal(parse('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5x\r\ncontent-length: 0\r\n\r\n').parser.idleHintS, 5);
+    assert.equal(parse('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=\r\ncontent-length: 0\r\n\r\n').parser.idleHintS, -1);
   });
 
   it('stops at a 101 to an upgrade request, leaving the tunnel bytes', () => {
