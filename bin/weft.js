@@ -9,20 +9,28 @@ if (major < 24) {
 const { existsSync } = await import('node:fs');
 
 /**
- * V8 settings for a proxy process: a young generation capped at 1 MB per semi-space. By default V8 grows
- * it to 64 MB under load, and a sidecar's RSS reached ~300 MB; a proxy's per-request garbage dies
- * young, and a scavenge costs about the same whatever the size (its fixed part dominates), so the small
- * one keeps RSS near 130 MB at the same CPU. Measured with paired runs (bench/proxy/ab.ts, each variant
- * with its compile cache warmed: the cache is keyed by V8's flags, and a cold one loads the TypeScript
- * stripper, see restartIfStripped); larger semi-spaces, --heap-growing-percent, --v8-pool-size, --optimize-for-size,
- * --max-opt, --single-threaded-gc (+27 MB) and MALLOC_ARENA_MAX measured no better, and --no-maglev
- * saved no memory but cost 9% of the maximum throughput (bench/proxy/max-ab.ts). The peak RSS comes
- * from the first second of traffic, when V8 queues Maglev jobs for a few hundred functions at once:
- * --no-maglev (peak 94 instead of 108 MB) and --no-concurrent-recompilation (89 MB) avoid it, but the
- * latter compiles on the main thread: HTTP/2's settled p99 went from 23-28 to 58-64 ms and a cold
- * start's p99 from 70 to 124 ms. A flag the user set (command line or NODE_OPTIONS) wins.
+ * V8 settings for a proxy process.
+ * - A young generation capped at 1 MB per semi-space. By default V8 grows it to 64 MB under load, and a
+ *   sidecar's RSS reached ~300 MB; a proxy's per-request garbage dies young, and a scavenge costs about
+ *   the same whatever the size (its fixed part dominates), so the small one keeps RSS near 130 MB at the
+ *   same CPU.
+ * - No Maglev (V8's mid-tier compiler): hot code goes from Sparkplug to TurboFan. A sidecar's peak RSS
+ *   came from its first second of traffic, when V8 queued Maglev jobs for a few hundred functions at
+ *   once (anonymous memory +13.6 MB for ~15 s; +3.7 MB without Maglev). Paired runs (bench/proxy/ab.ts,
+ *   3 rounds): peak RSS 90 instead of 105 MB, the same CPU per 1000 rps (0.117/0.103/0.095 against
+ *   0.118/0.100/0.103) and p99; HTTP/2 (probe.ts --protocol h2, 2 runs each) peak 92 instead of 107 MB,
+ *   0.103-0.108 instead of 0.109-0.114 vCPU; maximum throughput (max-ab.ts) 40,521 against 40,949 rps
+ *   median (when weft still ran on node:http and undici, no Maglev cost 9% of it). Maglev's quick
+ *   tier-up suits short-lived pages more than a process that serves for days; in Maglev code a private
+ *   field access was also a generic keyed access, 4x a public one.
+ * Measured with paired runs (each variant with its compile cache warmed: the cache is keyed by V8's
+ * flags, and a cold one loads the TypeScript stripper, see restartIfStripped); larger semi-spaces,
+ * --heap-growing-percent, --v8-pool-size, --optimize-for-size, --max-opt, --single-threaded-gc (+22 MB),
+ * fewer concurrent compiler threads and MALLOC_ARENA_MAX measured no better. --no-concurrent-recompilation
+ * also avoids the peak (89 MB) but compiles on the main thread: HTTP/2's settled p99 went from 23-28 to
+ * 58-64 ms and a cold start's p99 from 70 to 124 ms. A flag the user set (command line or NODE_OPTIONS) wins.
  */
-const PROXY_V8_FLAGS = ['--max-semi-space-size=1'];
+const PROXY_V8_FLAGS = ['--max-semi-space-size=1', '--no-maglev'];
 
 /**
  * The control plane's: a young generation of at most 4 MB per semi-space, and glibc's allocator told to

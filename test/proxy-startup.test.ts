@@ -80,12 +80,14 @@ describe('weft proxy startup', () => {
 
   it('re-executes a proxy in place with its V8 flags, and keeps a flag the user set', { skip: process.platform !== 'linux' }, async () => {
     const own = (await startProxy({})).cmdline;
-    assert.ok(own.includes('--max-semi-space-size=1'), `flags in ${own.join(' ')}`);
+    assert.ok(own.includes('--max-semi-space-size=1') && own.includes('--no-maglev'), `flags in ${own.join(' ')}`);
     assert.ok(own.includes(BIN), 'the same pid now runs bin/weft.js with the flags');
     const user = (await startProxy({ NODE_OPTIONS: '--max-semi-space-size=4' })).cmdline;
     assert.ok(!user.includes('--max-semi-space-size=1'), `the user's setting wins: ${user.join(' ')}`);
     const spelled = (await startProxy({}, ['--max_semi_space_size=2'])).cmdline;
     assert.ok(!spelled.includes('--max-semi-space-size=1'), `V8's underscore spelling counts as the user's setting: ${spelled.join(' ')}`);
+    const maglev = (await startProxy({}, ['--maglev'])).cmdline;
+    assert.ok(maglev.includes('--maglev') && !maglev.includes('--no-maglev'), `a user's --maglev beats our --no-maglev: ${maglev.join(' ')}`);
   });
 
   it('runs a proxy on jemalloc when the system has it, on glibc\'s malloc when told, and names the allocator in /memory', { skip: process.platform !== 'linux' }, async () => {
