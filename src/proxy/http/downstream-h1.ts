@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { http } from '../core/builtins.ts';
 import type { RequestParser } from '../codec/http1/request-parser.ts';
-import { isToken } from '../codec/http1/message-parser.ts';
+import { isToken } from '../codec/token.ts';
 import { writeChunk } from '../codec/http1/chunk.ts';
 import { writeHeadAndBody } from '../codec/http1/head-and-body.ts';
 import { BodyListeners, splitAbsoluteForm, type BodyStream, type Downstream, type DownstreamListener } from './downstream.ts';

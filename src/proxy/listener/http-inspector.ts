@@ -9,6 +9,7 @@
 import type { Proto } from '../core/contracts.ts';
 import type { Counter, Stats } from '../core/stats.ts';
 import type { InspectResult, InspectState, ListenerFilter, ListenerFilterFactory } from './listener-filter.ts';
+import { TOKEN } from '../codec/token.ts';
 
 export const HTTP_INSPECTOR_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.listener.http_inspector.v3.HttpInspector';
 
@@ -20,10 +21,6 @@ const VERSION_PREFIX = 'HTTP/1.';
 
 export type HttpDetection = 'h2c' | 'http/1.1' | 'http/1.0' | 'none' | 'more';
 
-/** RFC 9110 tchar (method token). */
-function isTchar(c: number): boolean {
-  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || '!#$%&\'*+-.^_`|~'.includes(String.fromCharCode(c));
-}
 
 /** Classifies the first bytes of a plaintext connection. */
 export function detectHttp(data: Buffer): HttpDetection {
@@ -37,7 +34,7 @@ export function detectHttp(data: Buffer): HttpDetection {
     const c = data[i]!;
     if (phase === 0) {
       if (c === 0x20 && i > 0) phase = 1;
-      else if (!isTchar(c)) return 'none';
+      else if (c >= 128 || TOKEN[c] === 0) return 'none';
     } else if (phase === 1) {
       if (c === 0x20 && data[i - 1] !== 0x20) {
         phase = 2;

@@ -13,6 +13,7 @@
 import type { HeaderMap } from '../../http/headers.ts';
 import { contentLengthValue } from '../content-length.ts';
 import { find, step } from './field-names.ts';
+import { TOKEN } from '../token.ts';
 
 /** Why a message could not be read; the connection it came on is unusable. */
 export class HttpParseError extends Error {
@@ -41,20 +42,6 @@ const CRLF = Buffer.from('\r\n');
 const LF = Buffer.from('\n');
 const MAX_CHUNK_LINE = 4096;
 export const NO_TRAILERS: HeaderMap = Object.freeze({}) as HeaderMap;
-
-/** RFC 9110 token characters. */
-export const TOKEN = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TOKEN[c.charCodeAt(0)] = 1;
-
-/** Whether `s` is a non-empty RFC 9110 token (a method or a field name). */
-export function isToken(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 128 || TOKEN[c] === 0) return false;
-  }
-  return true;
-}
 
 function hexValue(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;

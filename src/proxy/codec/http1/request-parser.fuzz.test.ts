@@ -16,7 +16,7 @@
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { RequestParser } from './request-parser.ts';
-import { isToken } from './message-parser.ts';
+import { isToken } from '../token.ts';
 import { assertLikeLlhttp, assertSplitInvariant, drive, EOL, MESSAGE_PARTS, mostly, Recording, renderMessage, RFC_LENIENCY, SEP, type Leniency, type Outcome } from './fuzz-messages.ts';
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 2000);

@@ -14,7 +14,8 @@
  * (`Connection: upgrade` + `Upgrade`, except h2c) end at their head; what follows belongs to the tunnel.
  */
 import type { HeaderMap } from '../../http/headers.ts';
-import { Framing, MessageParser, NO_TRAILERS, State, TOKEN, type ParserLimits } from './message-parser.ts';
+import { Framing, MessageParser, NO_TRAILERS, State, type ParserLimits } from './message-parser.ts';
+import { TOKEN } from '../token.ts';
 
 export { HttpParseError } from './message-parser.ts';
 

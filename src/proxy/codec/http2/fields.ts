@@ -14,22 +14,7 @@
  */
 import type { HeaderMap } from '../../http/headers.ts';
 import { contentLengthValue } from '../content-length.ts';
-
-/** tchar (RFC 9110 §5.6.2) without uppercase letters: 1 where allowed in an HTTP/2 field name. */
-const NAME = new Uint8Array(128);
-for (let c = 0; c < 128; c++) {
-  if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c))) NAME[c] = 1;
-}
-
-/** Whether `name` (from `start`) is a lowercase token. */
-export function isLowercaseToken(name: string, start = 0): boolean {
-  if (name.length <= start) return false;
-  for (let i = start; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c >= 128 || NAME[c] === 0) return false;
-  }
-  return true;
-}
+import { isLowercaseToken } from '../token.ts';
 
 /** Whether a value may be carried: no control characters but HTAB, no whitespace at either end. */
 export function isValidValue(value: string): boolean {

@@ -16,7 +16,7 @@
  *   the next block.
  */
 import type { ByteWriter } from './byte-writer.ts';
-import { isLowercaseToken } from './fields.ts';
+import { isLowercaseToken } from '../token.ts';
 import { DynamicTable, ENTRY_OVERHEAD, STATIC_COUNT, STATIC_TABLE } from './hpack-table.ts';
 import { HuffmanError, huffmanDecode, huffmanEncode, huffmanLength } from './huffman.ts';
 

@@ -5,7 +5,7 @@
  * a rewrite must not split the request in two.
  */
 import type { Dispatcher } from 'undici';
-import { isToken } from '../../codec/http1/message-parser.ts';
+import { isToken } from '../../codec/token.ts';
 
 /** A request that cannot be written as given (the message names what and where). */
 export class InvalidRequestError extends Error {

@@ -6,7 +6,7 @@
  * rule fails the request with a message naming it instead of resetting the connection.
  */
 import type { Dispatcher } from 'undici';
-import { isToken } from '../../codec/http1/message-parser.ts';
+import { isToken } from '../../codec/token.ts';
 import { checkField, forEachField, InvalidRequestError } from '../http1/request-head.ts';
 
 /** Fields that belong to one HTTP/1.1 connection and never go on an HTTP/2 stream. */
