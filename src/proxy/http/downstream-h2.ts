@@ -29,7 +29,6 @@ export class H2Downstream implements Downstream, StreamListener {
   readonly body: H2RequestBody;
   readonly #stream: H2Stream;
   #headersSent = false;
-  #closed = false;
   #aborted = false;
   #listener: DownstreamListener | undefined;
   #drain: (() => void) | undefined;
@@ -79,8 +78,7 @@ export class H2Downstream implements Downstream, StreamListener {
   }
 
   streamClose(code: number, _remote: boolean): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    // Called once, when the stream is already closed.
     if (code !== ErrorCode.NO_ERROR) {
       this.#aborted = true;
       this.body.fail(new Error(`stream reset (${code})`));
@@ -99,7 +97,7 @@ export class H2Downstream implements Downstream, StreamListener {
 
   /** The whole request did not arrive within the HCM's request_timeout (once). */
   requestTimedOut(): void {
-    if (this.#timedOut || this.#closed) return;
+    if (this.#timedOut || this.#stream.closed) return;
     this.#timedOut = true;
     this.#listener?.requestTimedOut();
   }
@@ -111,11 +109,11 @@ export class H2Downstream implements Downstream, StreamListener {
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return this.#stream.closed;
   }
 
   writeHead(status: number, headers: OutgoingHttpHeaders, endStream: boolean): void {
-    if (this.#closed || this.#headersSent) return;
+    if (this.#stream.closed || this.#headersSent) return;
     this.#headersSent = true;
     const fields = [':status', String(status)];
     if (!appendFields(fields, headers)) fields.push('date', httpDate());
@@ -127,12 +125,12 @@ export class H2Downstream implements Downstream, StreamListener {
   }
 
   write(chunk: Buffer): boolean {
-    if (this.#closed) return true;
+    if (this.#stream.closed) return true;
     return this.#stream.write(chunk);
   }
 
   end(trailers?: OutgoingHttpHeaders): void {
-    if (this.#closed) return;
+    if (this.#stream.closed) return;
     if (trailers === undefined) {
       this.#stream.end();
       return;
@@ -149,7 +147,7 @@ export class H2Downstream implements Downstream, StreamListener {
   attach(listener: DownstreamListener): void {
     this.#listener = listener;
     if (this.#aborted) listener.downstreamAborted();
-    if (this.#closed) listener.downstreamClosed();
+    if (this.#stream.closed) listener.downstreamClosed();
   }
 
   reset(): void {
@@ -157,10 +155,10 @@ export class H2Downstream implements Downstream, StreamListener {
   }
 
   tunnel(status: number, headers: OutgoingHttpHeaders): Duplex | undefined {
-    if (this.#closed || this.#headersSent) return undefined;
+    if (this.#stream.closed || this.#headersSent) return undefined;
     // An HTTP/2 tunnel is accepted with 200 whatever the upstream said (101 does not exist in HTTP/2).
     this.writeHead(status === 101 ? 200 : status, headers, false);
-    if (this.#closed) return undefined;
+    if (this.#stream.closed) return undefined;
     const tunnel = new StreamDuplex(this.#stream, this);
     this.#tunnel = tunnel;
     this.#stream.resume();
