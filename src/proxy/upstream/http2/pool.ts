@@ -45,7 +45,6 @@ export interface H2PoolOptions {
 class PooledSession implements StreamOwner {
   session!: H2Session;
   readonly #pool: H2Pool;
-  active = 0;
   started = 0;
   retired = false;
   #idleTimer: NodeJS.Timeout | undefined;
@@ -59,6 +58,11 @@ class PooledSession implements StreamOwner {
     }
   }
 
+  /** Streams running now (a client's open streams are all its own requests: push is off). */
+  get active(): number {
+    return this.session.activeStreams;
+  }
+
   /** Room for another stream now. */
   hasRoom(max: number): boolean {
     return !this.retired && this.session.canOpen && this.active < max;
@@ -69,7 +73,6 @@ class PooledSession implements StreamOwner {
       this.retire();
       return false;
     }
-    this.active++;
     this.started++;
     if (this.#idleTimer !== undefined) {
       clearTimeout(this.#idleTimer);
@@ -80,7 +83,6 @@ class PooledSession implements StreamOwner {
   }
 
   streamClosed(): void {
-    this.active--;
     this.#pool.released(this);
   }
 
