@@ -3,7 +3,7 @@
  * per HCM config so the per-request path only increments fields.
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/stats
  */
-import type { SessionCounters } from '../codec/http2/session.ts';
+import { http2Counters, type SessionCounters } from '../codec/http2/session.ts';
 import type { Counter, Gauge, Stats } from '../core/stats.ts';
 
 export class HcmStats {
@@ -72,15 +72,7 @@ export class HcmStats {
     this.noCluster = c('no_cluster');
     this.rqRedirect = c('rq_redirect');
     this.rqDirectResponse = c('rq_direct_response');
-    this.h2Codec = {
-      rxReset: stats.counter('http2.rx_reset'),
-      txReset: stats.counter('http2.tx_reset'),
-      rxMessagingError: stats.counter('http2.rx_messaging_error'),
-      goawaySent: stats.counter('http2.goaway_sent'),
-      inboundEmptyFramesFlood: stats.counter('http2.inbound_empty_frames_flood'),
-      outboundControlFlood: stats.counter('http2.outbound_control_flood'),
-      prematureResets: c('downstream_rq_too_many_premature_resets'),
-    };
+    this.h2Codec = http2Counters((name) => stats.counter(name), c('downstream_rq_too_many_premature_resets'));
   }
 
   /** Counts a response status sent downstream. */

@@ -17,7 +17,7 @@ import type { Dispatcher } from 'undici';
 import { H1Pool } from './http1/pool.ts';
 import { H2Pool } from './http2/pool.ts';
 import type { ClusterStats } from './cluster-stats.ts';
-import type { SessionCounters } from '../codec/http2/session.ts';
+import { http2Counters } from '../codec/http2/session.ts';
 import { UpstreamError } from './errors.ts';
 import type { HostState } from './host.ts';
 import { addressString } from './host.ts';
@@ -246,21 +246,9 @@ function createH2Pool(ctx: PoolContext, state: HostState): H2Pool {
     maxConnectionDurationMs: http.maxConnectionDurationMs,
     initialStreamWindowSize: http.initialStreamWindowSize,
     initialConnectionWindowSize: http.initialConnectionWindowSize,
-    counters: h2Counters(ctx.stats),
+    // The cluster's `cluster.<name>.http2.*`, made when it first has an HTTP/2 pool.
+    counters: http2Counters((name) => ctx.stats.get(name)),
   });
-}
-
-/** The cluster's HTTP/2 codec counters (`cluster.<name>.http2.*`, Envoy's names), made when it first has an HTTP/2 pool. */
-function h2Counters(s: ClusterStats): SessionCounters {
-  return {
-    rxReset: s.get('http2.rx_reset'),
-    txReset: s.get('http2.tx_reset'),
-    rxMessagingError: s.get('http2.rx_messaging_error'),
-    goawaySent: s.get('http2.goaway_sent'),
-    inboundEmptyFramesFlood: s.get('http2.inbound_empty_frames_flood'),
-    outboundControlFlood: s.get('http2.outbound_control_flood'),
-    prematureResets: { value: 0 }, // a server's check: an upstream connection has no peer-opened streams
-  };
 }
 
 /** The host's dispatcher for HTTP/2 or HTTP/1.1, created on first use. */

@@ -66,10 +66,24 @@ export interface SessionCounters {
   readonly prematureResets: { value: number };
 }
 
-const NO_COUNTERS: SessionCounters = {
-  rxReset: { value: 0 }, txReset: { value: 0 }, rxMessagingError: { value: 0 }, goawaySent: { value: 0 },
-  inboundEmptyFramesFlood: { value: 0 }, outboundControlFlood: { value: 0 }, prematureResets: { value: 0 },
-};
+/**
+ * The counters under Envoy's `http2.*` names, each made by `counter` from its name (in the caller's stats
+ * scope). `prematureResets` is the connection manager's own (`http.<prefix>.…`); a client has none.
+ */
+export function http2Counters(counter: (name: string) => { value: number }, prematureResets: { value: number } = { value: 0 }): SessionCounters {
+  return {
+    rxReset: counter('http2.rx_reset'),
+    txReset: counter('http2.tx_reset'),
+    rxMessagingError: counter('http2.rx_messaging_error'),
+    goawaySent: counter('http2.goaway_sent'),
+    inboundEmptyFramesFlood: counter('http2.inbound_empty_frames_flood'),
+    outboundControlFlood: counter('http2.outbound_control_flood'),
+    prematureResets,
+  };
+}
+
+/** Counters nobody reads (a session made without any). */
+const NO_COUNTERS = http2Counters(() => ({ value: 0 }));
 
 export interface SessionHandler {
   /**
