@@ -24,7 +24,7 @@ export interface RequestHead {
 /** Characters never allowed in a field value or request target: NUL, CR, LF. */
 const FORBIDDEN_IN_VALUE = /[\0\r\n]/;
 /** Request targets: visible ASCII and obs-text, no spaces or controls. */
-const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
+export const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
 /** Methods whose requests carry content: without a body they get `content-length: 0` (RFC 9110 §8.6). */
 const EXPECTS_BODY = new Set(['POST', 'PUT', 'PATCH']);
 

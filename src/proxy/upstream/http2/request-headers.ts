@@ -7,12 +7,8 @@
  */
 import type { Dispatcher } from 'undici';
 import { isToken } from '../../codec/token.ts';
-import { checkField, forEachField, InvalidRequestError } from '../http1/request-head.ts';
-
-/** Fields that belong to one HTTP/1.1 connection and never go on an HTTP/2 stream. */
-const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'host']);
-/** Request targets: visible ASCII and obs-text, no spaces or controls. */
-const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
+import { isConnectionSpecific } from '../../codec/http2/fields.ts';
+import { checkField, forEachField, InvalidRequestError, TARGET } from '../http1/request-head.ts';
 /** Where `:authority`'s value sits in the list. */
 const AUTHORITY = 5;
 
@@ -35,7 +31,7 @@ export function h2RequestHeaders(options: Dispatcher.DispatchOptions, defaultAut
     if (name === 'host') out[AUTHORITY] = value;
     else if (name === 'te') {
       if (value.trim().toLowerCase() === 'trailers') out.push(name, 'trailers');
-    } else if (!CONNECTION_SPECIFIC.has(name)) out.push(name, value);
+    } else if (!isConnectionSpecific(name) && name !== 'http2-settings') out.push(name, value); // HTTP/1.1's h2c upgrade field
   };
   forEachField(options.headers, field);
   return out;
