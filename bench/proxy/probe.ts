@@ -1,6 +1,6 @@
 /**
  * `node bench/proxy/probe.ts [--seconds 10] [--connections 4] [--rate 1000] [--profile DIR] [--no-pin]
- * [--node-args "…"] [--env K=V,…] [--protocol http1|h2|grpc]`: where a sidecar's memory and CPU go. Starts the benchmark mesh
+ * [--node-args "…"] [--env K=V,…] [--protocol http1|h2|grpc] [--path one|two]`: where a sidecar's memory and CPU go. Starts the benchmark mesh
  * (placed like the benchmark), then prints for both proxies /proc's split (RSS, anon, file), V8's heap
  * from the proxy's `/memory`, and CPU per 1000 rps: once configured and idle, after `--seconds` at
  * `--rate` through both proxies, and idle again. `--profile DIR` starts the proxies with `--cpu-prof`
@@ -8,7 +8,8 @@
  * allocation profile and allocated bytes of the loaded window; `--node-args` and `--env` compare V8
  * or malloc settings; `--log-dir DIR` keeps each proxy's output there; `--hold <s>` keeps the mesh up that long at the end, `--pause <s>` waits that long before the load
  * (pids printed), for other tools; `--settle <s>` runs the same load that long first, unrecorded. `--protocol h2` or `grpc` sends HTTP/2 GETs or unary gRPC calls one hop
- * instead, client → A → an h2c app (the benchmark's HTTP/2 service; B stays idle).
+ * instead, client → A → an h2c app (the benchmark's HTTP/2 service; B stays idle). `--path one` sends the
+ * HTTP/1.1 load one hop, client → A → app (B idle), as the benchmark's one-proxy rows.
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -37,6 +38,7 @@ const { values: args } = parseArgs({
     'node-args': { type: 'string', default: '' },
     env: { type: 'string', default: '' },
     protocol: { type: 'string', default: 'http1' },
+    path: { type: 'string', default: 'two' },
   },
   allowNegative: true,
 });
@@ -90,6 +92,7 @@ const options: MeshOptions = {
   ...(args.pin && placementFor(args.placement as PlacementName, n) !== undefined ? { placement: placementFor(args.placement as PlacementName, n)! } : {}),
 };
 if (!['http1', 'h2', 'grpc'].includes(args.protocol)) throw new Error(`--protocol ${args.protocol}: expected http1, h2 or grpc`);
+if (args.path !== 'one' && args.path !== 'two') throw new Error(`--path ${args.path}: expected one or two`);
 const mesh = await startMesh(options);
 // HTTP/2 and gRPC go one hop, client → A → an h2c app (bench/compare/h2.ts's service); B stays idle.
 const h2App = args.protocol === 'http1' ? undefined : await startH2App(mesh.placement?.server);
@@ -111,12 +114,13 @@ try {
   const seconds = Number(args.seconds);
   const rate = Number(args.rate);
   const load = { rate, connections: Number(args.connections), warmupMs: 1000, durationMs: seconds * 1000, drainMs: 5000 };
-  const job = h2App === undefined ? { kind: 'open', spec: { ...mesh.targets.twoProxies, ...load } } : { ...h2Target, ...load };
+  const h1Target = args.path === 'one' ? mesh.targets.oneProxy : mesh.targets.twoProxies;
+  const job = h2App === undefined ? { kind: 'open', spec: { ...h1Target, ...load } } : { ...h2Target, ...load };
   const childModule = h2App === undefined ? undefined : join(import.meta.dirname, '../compare/h2-load-child.ts');
   if (Number(args.settle) > 0) {
     // The same load, not recorded, so V8 has compiled the hot code before anything is measured (as the bench's settling).
     const settle = { ...load, durationMs: Number(args.settle) * 1000, warmupMs: 0 };
-    await runJob(h2App === undefined ? { kind: 'open', spec: { ...mesh.targets.twoProxies, ...settle } } : { ...h2Target, ...settle }, proxies, settle.durationMs + 60_000, mesh.placement?.client, childModule);
+    await runJob(h2App === undefined ? { kind: 'open', spec: { ...h1Target, ...settle } } : { ...h2Target, ...settle }, proxies, settle.durationMs + 60_000, mesh.placement?.client, childModule);
     console.log(`settled: ${args.settle} s of the same load, not recorded`);
   }
   const times = () => proxies.map((p) => readFileSync(`/proc/${p.pid}/stat`, 'utf8').slice(readFileSync(`/proc/${p.pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ').slice(11, 13).map(Number));
@@ -129,8 +133,9 @@ try {
   console.log(`\nuser/system CPU ticks during the run (incl. 1 s warm-up): ${proxies.map((p, i) => `${p.name} ${after[i]![0]! - before[i]![0]!}/${after[i]![1]! - before[i]![1]!}`).join(', ')}`);
   for (const e of result.errorSamples) console.log(`  error: ${e}`);
   const c = result.corrected;
-  console.log(`latency through ${h2App === undefined ? 'both proxies' : `proxy A (${args.protocol})`} (ms from the scheduled send): p50 ${(c.p50 / 1000).toFixed(3)}, p90 ${(c.p90 / 1000).toFixed(3)}, p99 ${(c.p99 / 1000).toFixed(3)}, max ${(c.max / 1000).toFixed(3)}; from the write: p50 ${(result.uncorrected.p50 / 1000).toFixed(3)}, p99 ${(result.uncorrected.p99 / 1000).toFixed(3)}; ${result.achievedRps.toFixed(0)} rps`);
-  await print(`after ${seconds} s at ${rate} rps through ${h2App === undefined ? 'both proxies' : 'proxy A'} (${args.connections} connections, ${result.errors} errors)`, proxies, usage.map((u) => u.vcpu / (result.achievedRps / 1000)));
+  const through = h2App !== undefined ? `proxy A (${args.protocol})` : args.path === 'one' ? 'proxy A (one hop)' : 'both proxies';
+  console.log(`latency through ${through} (ms from the scheduled send): p50 ${(c.p50 / 1000).toFixed(3)}, p90 ${(c.p90 / 1000).toFixed(3)}, p99 ${(c.p99 / 1000).toFixed(3)}, max ${(c.max / 1000).toFixed(3)}; from the write: p50 ${(result.uncorrected.p50 / 1000).toFixed(3)}, p99 ${(result.uncorrected.p99 / 1000).toFixed(3)}; ${result.achievedRps.toFixed(0)} rps`);
+  await print(`after ${seconds} s at ${rate} rps through ${through} (${args.connections} connections, ${result.errors} errors)`, proxies, usage.map((u) => u.vcpu / (result.achievedRps / 1000)));
   await new Promise((r) => setTimeout(r, 3000));
   await print('idle 3 s later', proxies);
   if (Number(args.hold) > 0) {
