@@ -14,7 +14,8 @@ import type { Socket } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { H1Pool } from './http1/pool.ts';
+import { H1Pool, type Connector } from './http1/pool.ts';
+import { SocketReader } from '../core/socket-reader.ts';
 import { H2Pool } from './http2/pool.ts';
 import type { ClusterStats } from './cluster-stats.ts';
 import { http2Counters } from '../codec/http2/session.ts';
@@ -196,11 +197,12 @@ function timeoutError(ms: number): Error {
  * `connect_timeout`) and source address; counts the connection once it is up. `keepAliveMs`: TCP
  * keepalive probes after that much idle time.
  */
-function dial(ctx: PoolContext, state: HostState, keepAliveMs: number | undefined, callback: (err: UpstreamError | null, socket: Socket | null) => void, http2 = false): void {
+function dial(ctx: PoolContext, state: HostState, keepAliveMs: number | undefined, callback: (err: UpstreamError | null, socket: Socket | null) => void, http2 = false, reader?: SocketReader): void {
   const socket = netConnect({
     host: state.dialAddress,
     port: state.port,
     noDelay: true,
+    ...(reader !== undefined ? { onread: reader.onread } : {}),
     ...(keepAliveMs !== undefined ? { keepAlive: true, keepAliveInitialDelay: keepAliveMs } : {}),
     ...(ctx.settings.sourceAddress !== undefined ? { localAddress: ctx.settings.sourceAddress } : {}),
   });
@@ -223,10 +225,18 @@ function idleTimeoutMs(http: HttpOptions): number {
   return http.idleTimeoutMs > 0 ? http.idleTimeoutMs : 0;
 }
 
+/** A pool's connector: each connection is read through a `SocketReader` (net.connect's `onread`). */
+function poolConnector(ctx: PoolContext, state: HostState, http2: boolean): Connector {
+  return (cb) => {
+    const reader = new SocketReader();
+    dial(ctx, state, ctx.settings.tcpKeepaliveMs ?? 60_000, (err, socket) => cb(err, socket, reader), http2, reader);
+  };
+}
+
 function createH1Pool(ctx: PoolContext, state: HostState): H1Pool {
   const { http, maxConnections } = ctx.settings;
   return new H1Pool({
-    connect: (cb) => dial(ctx, state, ctx.settings.tcpKeepaliveMs ?? 60_000, cb),
+    connect: poolConnector(ctx, state, false),
     authority: addressString(state.dialAddress, state.port),
     maxConnections,
     idleTimeoutMs: idleTimeoutMs(http),
@@ -238,7 +248,7 @@ function createH1Pool(ctx: PoolContext, state: HostState): H1Pool {
 function createH2Pool(ctx: PoolContext, state: HostState): H2Pool {
   const { http } = ctx.settings;
   return new H2Pool({
-    connect: (cb) => dial(ctx, state, ctx.settings.tcpKeepaliveMs ?? 60_000, cb, true),
+    connect: poolConnector(ctx, state, true),
     authority: addressString(state.dialAddress, state.port),
     maxConcurrentStreams: http.maxConcurrentStreams,
     idleTimeoutMs: idleTimeoutMs(http),

@@ -13,6 +13,7 @@
  * advertised, and `content-length` against the DATA that follows (when the HTTP layer declares it).
  */
 import type { Socket } from 'node:net';
+import { SocketReader } from '../../core/socket-reader.ts';
 import { ByteWriter } from './byte-writer.ts';
 import {
   CLIENT_PREFACE, ConnectionError, DEFAULT_MAX_FRAME_SIZE, DEFAULT_WINDOW, ErrorCode, errorName, Flag, FrameReader, FrameType, MAX_FRAME_SIZE_LIMIT, MAX_WINDOW, Setting, writeFrameHeader, writeGoaway, writePing, writeRstStream,
@@ -180,8 +181,11 @@ export class H2Session implements FrameSink {
 
   readonly #counters: SessionCounters;
 
-  /** Reads `socket` from now on; `initial` are bytes already read from it (a sniffed preface). */
-  constructor(socket: Socket, role: 'server' | 'client', settings: SessionSettings, handler: SessionHandler, initial?: Buffer, counters: SessionCounters = NO_COUNTERS) {
+  /**
+   * Reads `socket` from now on. `input`: bytes already read from it (a sniffed preface), or the
+   * `SocketReader` the socket was opened with (its reads come through that, not 'data').
+   */
+  constructor(socket: Socket, role: 'server' | 'client', settings: SessionSettings, handler: SessionHandler, input?: Buffer | SocketReader, counters: SessionCounters = NO_COUNTERS) {
     this.socket = socket;
     this.#counters = counters;
     this.role = role;
@@ -214,7 +218,9 @@ export class H2Session implements FrameSink {
     }
     this.#schedule();
     socket.on('drain', () => this.#drained());
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    const receive = (chunk: Buffer): void => this.receive(chunk);
+    if (input instanceof SocketReader) input.target = receive;
+    else socket.on('data', receive);
     socket.on('end', () => this.socketClosed());
     socket.on('close', () => this.socketClosed());
     socket.on('error', noop);
@@ -222,7 +228,7 @@ export class H2Session implements FrameSink {
     // Small frames (WINDOW_UPDATE, SETTINGS and PING acknowledgements, the tail of a window's DATA) must not
     // wait for the peer's delayed ACK: with Nagle on, each window round trip could stall 40 ms.
     socket.setNoDelay(true);
-    if (initial !== undefined && initial.length > 0) this.receive(initial);
+    if (input instanceof Uint8Array && input.length > 0) this.receive(input);
   }
 
   /** Streams open now. */

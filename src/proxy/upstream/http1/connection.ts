@@ -13,6 +13,7 @@ import type { Exchange, ExchangeHost } from './exchange.ts';
 import { InvalidRequestError } from './request-head.ts';
 import { writeChunk } from '../../codec/http1/chunk.ts';
 import { ResponseParser, type ParserLimits } from '../../codec/http1/response-parser.ts';
+import type { SocketReader } from '../../core/socket-reader.ts';
 
 /** The pool's side of a connection. */
 export interface ConnectionOwner {
@@ -60,16 +61,22 @@ export class H1Connection implements ExchangeHost {
   readonly #configuredIdleMs: number;
   #idleMs = 0;
   #hintS = -1;
+  readonly #reader: SocketReader | undefined;
 
-  /** `idleTimeoutMs` > 0: closed after that long without an exchange (`common_http_protocol_options.idle_timeout`). */
-  constructor(socket: Socket, owner: ConnectionOwner, idleTimeoutMs: number, limits?: ParserLimits) {
+  /**
+   * `idleTimeoutMs` > 0: closed after that long without an exchange (`common_http_protocol_options.idle_timeout`).
+   * `reader`: the socket was opened with it (`onread`), and reads arrive through it instead of 'data'.
+   */
+  constructor(socket: Socket, owner: ConnectionOwner, idleTimeoutMs: number, limits?: ParserLimits, reader?: SocketReader) {
     this.socket = socket;
     this.#owner = owner;
     this.#parser = new ResponseParser(limits);
     this.#configuredIdleMs = idleTimeoutMs;
+    this.#reader = reader;
     socket.on('timeout', this.#listeners.timeout);
     this.#setIdle(idleTimeoutMs);
-    socket.on('data', this.#listeners.data);
+    if (reader !== undefined) reader.target = this.#listeners.data;
+    else socket.on('data', this.#listeners.data);
     socket.on('end', this.#listeners.end);
     socket.on('error', this.#listeners.error);
     socket.on('close', this.#listeners.close);
@@ -289,7 +296,9 @@ export class H1Connection implements ExchangeHost {
     this.#closed = true;
     const socket = this.socket;
     const l = this.#listeners;
-    socket.off('data', l.data);
+    // Reading goes back to the socket's stream, for whoever takes the tunnel.
+    if (this.#reader !== undefined) this.#reader.toStream(socket);
+    else socket.off('data', l.data);
     socket.off('end', l.end);
     socket.off('error', l.error);
     socket.off('close', l.close);

@@ -15,14 +15,18 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
+import { SocketReader } from '../../core/socket-reader.ts';
 import { refusedController, WaitQueue } from '../wait-queue.ts';
 import { H1Connection, type ConnectionOwner } from './connection.ts';
 import { Exchange } from './exchange.ts';
 import { requestHead, type RequestHead } from './request-head.ts';
 
 export interface H1PoolOptions {
-  /** Opens a connection (dial address, connect timeout, counters): calls back once with a socket or the error. */
-  readonly connect: (callback: (err: Error | null, socket: Socket | null) => void) => void;
+  /**
+   * Opens a connection (dial address, connect timeout, counters): calls back once with a socket or the
+   * error, and the reader its bytes come through when it was opened with one (`SocketReader`).
+   */
+  readonly connect: Connector;
   /** `host` header when the request has none. */
   readonly authority: string;
   readonly maxConnections: number;
@@ -32,18 +36,22 @@ export interface H1PoolOptions {
   readonly maxConnectionDurationMs?: number | undefined;
 }
 
+/** Opens an upstream connection: calls back once with a socket (and its reader, if any) or the error. */
+export type Connector = (callback: (err: Error | null, socket: Socket | null, reader?: SocketReader) => void) => void;
+
 /**
  * A connector to a fixed address with none of a cluster's settings (no timeout, counters or source
  * address): for tests, benchmarks and tools. The proxy dials through `connection-pool.ts`.
  */
-export function plainConnector(host: string, port: number): H1PoolOptions['connect'] {
+export function plainConnector(host: string, port: number): Connector {
   return (callback) => {
-    const socket = netConnect({ host, port, noDelay: true });
+    const reader = new SocketReader();
+    const socket = netConnect({ host, port, noDelay: true, onread: reader.onread });
     const fail = (err: Error): void => callback(err, null);
     socket.once('error', fail);
     socket.once('connect', () => {
       socket.off('error', fail);
-      callback(null, socket);
+      callback(null, socket, reader);
     });
   };
 }
@@ -115,7 +123,7 @@ export class H1Pool implements ConnectionOwner {
 
   #open(): void {
     this.#connecting++;
-    this.#options.connect((err, socket) => {
+    this.#options.connect((err, socket, reader) => {
       this.#connecting--;
       if (err !== null || socket === null) {
         this.#connectFailed(err ?? new Error('connect failed'));
@@ -126,7 +134,7 @@ export class H1Pool implements ConnectionOwner {
         this.#settleClose();
         return;
       }
-      const c = new H1Connection(socket, this, this.#options.idleTimeoutMs);
+      const c = new H1Connection(socket, this, this.#options.idleTimeoutMs, undefined, reader);
       this.#connections.add(c);
       const ttl = this.#options.maxConnectionDurationMs;
       if (ttl !== undefined) setTimeout(() => c.retire(), ttl).unref();

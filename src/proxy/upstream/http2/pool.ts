@@ -19,13 +19,14 @@ import { DEFAULT_SETTINGS, H2Session, type SessionCounters, type SessionSettings
 import type { Dispatcher } from 'undici';
 import { refusedController, WaitQueue } from '../wait-queue.ts';
 import { InvalidRequestError } from '../http1/request-head.ts';
-import { PoolClosedError } from '../http1/pool.ts';
+import { PoolClosedError, type Connector } from '../http1/pool.ts';
+import type { SocketReader } from '../../core/socket-reader.ts';
 import { H2Exchange, type StreamOwner } from './exchange.ts';
 import { h2RequestHeaders } from './request-headers.ts';
 
 export interface H2PoolOptions {
-  /** Opens a connection (dial address, connect timeout, counters): calls back once with a socket or the error. */
-  readonly connect: (callback: (err: Error | null, socket: Socket | null) => void) => void;
+  /** Opens a connection (dial address, connect timeout, counters): see `H1PoolOptions.connect`. */
+  readonly connect: Connector;
   /** `:authority` when the request has no Host field. */
   readonly authority: string;
   /** Streams at once on a session (the peer's limit applies too). */
@@ -178,7 +179,7 @@ export class H2Pool {
 
   #open(): void {
     this.#connecting = true;
-    this.#options.connect((err, socket) => {
+    this.#options.connect((err, socket, reader) => {
       this.#connecting = false;
       if (err !== null || socket === null) {
         this.#connectFailed(err ?? new Error('connect failed'));
@@ -189,11 +190,11 @@ export class H2Pool {
         this.#settleClose();
         return;
       }
-      this.#start(socket);
+      this.#start(socket, reader);
     });
   }
 
-  #start(socket: Socket): void {
+  #start(socket: Socket, reader: SocketReader | undefined): void {
     const o = this.#options;
     const s = new PooledSession(this, o.maxConnectionDurationMs);
     this.#sessions.add(s);
@@ -215,7 +216,7 @@ export class H2Pool {
         }
         this.#settleClose();
       },
-    }, undefined, o.counters);
+    }, reader, o.counters);
     this.#drain();
     this.#grow();
   }
