@@ -1,6 +1,6 @@
 /**
  * `node bench/proxy/probe.ts [--seconds 10] [--connections 4] [--rate 1000] [--profile DIR] [--no-pin]
- * [--node-args "…"] [--env K=V,…] [--protocol http1|h2|grpc] [--path one|two]`: where a sidecar's memory and CPU go. Starts the benchmark mesh
+ * [--node-args "…"] [--env K=V,…] [--protocol http1|h2|grpc] [--path one|two] [--bin other/bin/weft.js]`: where a sidecar's memory and CPU go. Starts the benchmark mesh
  * (placed like the benchmark), then prints for both proxies /proc's split (RSS, anon, file), V8's heap
  * from the proxy's `/memory`, and CPU per 1000 rps: once configured and idle, after `--seconds` at
  * `--rate` through both proxies, and idle again. `--profile DIR` starts the proxies with `--cpu-prof`
@@ -9,12 +9,13 @@
  * or malloc settings; `--log-dir DIR` keeps each proxy's output there; `--hold <s>` keeps the mesh up that long at the end, `--pause <s>` waits that long before the load
  * (pids printed), for other tools; `--settle <s>` runs the same load that long first, unrecorded. `--protocol h2` or `grpc` sends HTTP/2 GETs or unary gRPC calls one hop
  * instead, client → A → an h2c app (the benchmark's HTTP/2 service; B stays idle). `--path one` sends the
- * HTTP/1.1 load one hop, client → A → app (B idle), as the benchmark's one-proxy rows.
+ * HTTP/1.1 load one hop, client → A → app (B idle), as the benchmark's one-proxy rows. `--bin` runs the
+ * proxies from another checkout's bin/weft.js (e.g. `git archive` of the base, for a before/after).
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { OpenLoopResult } from './generator.ts';
 import { BODY_BYTES, placementFor, startMesh, stopChild, type MeshOptions, type PlacementName, type ProxyProcess } from './mesh.ts';
@@ -39,6 +40,7 @@ const { values: args } = parseArgs({
     env: { type: 'string', default: '' },
     protocol: { type: 'string', default: 'http1' },
     path: { type: 'string', default: 'two' },
+    bin: { type: 'string' },
   },
   allowNegative: true,
 });
@@ -88,6 +90,7 @@ const n = cpus().length;
 const options: MeshOptions = {
   proxyNodeArgs: nodeArgs,
   proxyEnv: env,
+  ...(args.bin === undefined ? {} : { proxyBin: resolve(args.bin) }),
   ...(args['log-dir'] === undefined ? {} : { proxyLogDir: args['log-dir'] }),
   ...(args.pin && placementFor(args.placement as PlacementName, n) !== undefined ? { placement: placementFor(args.placement as PlacementName, n)! } : {}),
 };
