@@ -22,7 +22,7 @@ import type { PeerKind } from './compare/peers.ts';
 import { killAll, tempFolder } from './compare/processes.ts';
 import { profileProxies, type ProxyProfile } from './compare/profile.ts';
 import type { BenchResults, Placement, Settings } from './compare/results.ts';
-import { BUSY_LOAD_PER_CPU, runInfo } from './compare/run-info.ts';
+import { awaitQuiet, busyLine, runInfo, wasBusy } from './compare/run-info.ts';
 import { ensureTools, has } from './compare/tools.ts';
 import { startTopology } from './compare/topology.ts';
 
@@ -114,11 +114,12 @@ function placement(): Placement | undefined {
 
 const started = performance.now();
 const deadline = started + settings.budgetS * 1000;
-const info = runInfo(ROOT);
+// A test run or benchmark that just ended still shows in the CPUs for a while: wait for them to calm down (bounded).
+const info = runInfo(ROOT, await awaitQuiet(q ? 10 : 60));
 const where = placement();
 const problems: string[] = [];
-console.log(`weft benchmarks — ${info.date}, commit ${info.commit}${q ? ' (--quick)' : ''}\nmachine: ${info.machine}; load average ${info.loadAtStart.join(' / ')}`);
-if ((info.loadAtStart[0] ?? 0) / info.cpus > BUSY_LOAD_PER_CPU) console.log(`warning: load average ${info.loadAtStart[0]} on ${info.cpus} CPUs: the machine is busy, figures will be noisy (take final figures on a quiet machine)`);
+console.log(`weft benchmarks — ${info.date}, commit ${info.commit}${q ? ' (--quick)' : ''}\nmachine: ${info.machine}; ${busyLine(info)}`);
+if (wasBusy(info)) console.log('warning: the machine is busy, figures will be noisy (take final figures on a quiet machine)');
 console.log(where === undefined ? 'placement: unpinned' : `placement (taskset): client side CPU ${where.client} (generator, proxy A of each pair); server side CPU ${where.server} (app, proxy B of each pair, weft control, wrk/h2load)`);
 const tools = ensureTools([...peers, 'wrk', 'h2load', 'taskset', 'perf', 'jemalloc']);
 console.log(`tools: ${Object.entries(tools.status).map(([t, s]) => `${t} ${s.version}`).join(', ')} (${tools.note})`);

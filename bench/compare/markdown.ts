@@ -12,12 +12,12 @@ import { controlTable, costTable, fixed, fnLabel, h2MaxTable, h2Table, label, la
 import type { CpuSplit } from './perf-cpu.ts';
 import type { ProxyProfile } from './profile.ts';
 import type { BenchResults } from './results.ts';
-import { BUSY_LOAD_PER_CPU } from './run-info.ts';
+import { busyLine, wasBusy } from './run-info.ts';
 
 const esc = (s: string) => s.replace(/\|/g, '\\|');
 
 function context(r: BenchResults): string[] {
-  const busy = (r.info.loadAtStart[0] ?? 0) / r.info.cpus > BUSY_LOAD_PER_CPU;
+  const busy = wasBusy(r.info);
   const tools = Object.entries(r.tools.status).map(([t, s]) => `${t} ${s.version}`).join(', ');
   const placement = r.placement === undefined
     ? 'every process unpinned (`--no-pin`)'
@@ -25,7 +25,7 @@ function context(r: BenchResults): string[] {
   return [
     `- Date: ${r.info.date}; commit ${r.info.commit}; ${r.settings.quick ? '**`--quick` run** (reduced: not the figures to quote)' : 'full run'}, ${fixed(r.wallS / 60, 1)} minutes.`,
     `- Machine: ${r.info.machine}.`,
-    `- Load average (1/5/15 min) at start ${r.info.loadAtStart.join(' / ')}, at end ${r.loadAtEnd.join(' / ')}${busy ? ` — **the machine was busy with other work: figures are noisier and slower than on a quiet machine; take final figures on a quiet one**` : ''}.`,
+    `- Before the start: ${busyLine(r.info)} (1/5/15 min; at the end ${r.loadAtEnd.join(' / ')}, which counts the run's own processes)${busy ? ` — **the machine was busy with other work: figures are noisier and slower than on a quiet machine; take final figures on a quiet one**` : ''}.`,
     `- Placement: ${placement}.`,
     `- Tools: ${tools} (${r.tools.note}).`,
   ];

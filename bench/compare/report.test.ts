@@ -13,6 +13,7 @@ import type { PathRun } from './http1.ts';
 import { renderMarkdown } from './markdown.ts';
 import type { MaxRow } from './max.ts';
 import type { BenchResults } from './results.ts';
+import { cpuBusy, wasBusy } from './run-info.ts';
 
 const pct = (p50: number, p99: number) => ({ p50, p90: (p50 + p99) / 2, p99, p999: p99, max: p99, mean: p50 });
 
@@ -81,10 +82,25 @@ describe('BENCHMARKS.md', () => {
     assert.match(md, /the machine was busy with other work/);
   });
 
+  it('judges busy by the CPU share measured before the start when there is one, not the load average', () => {
+    const quiet = renderMarkdown({ ...results, info: { ...results.info, busyAtStart: 0.03, waitedS: 12 } });
+    assert.doesNotMatch(quiet, /the machine was busy with other work/);
+    assert.match(quiet, /CPUs 3 % busy in the 2 s before the start after waiting 12 s for other work to finish; load average 1\.5 \/ 1 \/ 1/);
+    assert.equal(wasBusy({ ...results.info, busyAtStart: 0.3 }), true);
+    assert.equal(wasBusy({ ...results.info, loadAtStart: [0.1, 1, 1] }), false);
+  });
+
   it('has every section, the ratios, and no undefined or NaN', () => {
     for (const h of ['## Data plane', '### Latency added over direct', '### Cost per proxy', '### Ratios', '### Maximum throughput', '## Control plane at scale', '## Missed goals and the next optimisation', '## Reproduce']) assert.ok(md.includes(h), h);
     assert.match(md, /\| 2 hops \| 1 \| 1\.00× \| 1\.00× \| /);
     assert.match(md, /\| maximum throughput, one proxy \(rps\) \| 8000 \| 16000 \| 15000 \| 0\.50× \| 0\.53× \|/);
     assert.doesNotMatch(md, /undefined|NaN/);
+  });
+});
+
+describe('cpuBusy', () => {
+  it('measures the share of the CPUs busy over a window, from /proc/stat', async () => {
+    const busy = await cpuBusy(100);
+    assert.ok(busy !== undefined && busy >= 0 && busy <= 1, String(busy));
   });
 });
