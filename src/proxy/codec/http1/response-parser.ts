@@ -1,7 +1,7 @@
 /**
  * An incremental, strict HTTP/1.1 response parser for weft's upstream connections (RFC 9112). It reads
  * what an upstream sends on one connection, one response at a time, and reports the head, the body
- * bytes (as views of the socket's own buffers, never copied) and the trailers to a sink. The field and
+ * bytes (as views of the buffers it is given, never copied) and the trailers to a sink. The field and
  * body grammar, and its strictness, are `MessageParser`'s. Content-Length with Transfer-Encoding is
  * refused (Envoy's codec does the same unless `allow_chunked_length`). Limits on the head follow
  * Envoy's defaults for upstream responses: 60 KiB and 100 fields (`max_response_headers_kb`,
