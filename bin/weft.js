@@ -23,6 +23,14 @@ const { existsSync } = await import('node:fs');
  *   median (when weft still ran on node:http and undici, no Maglev cost 9% of it). Maglev's quick
  *   tier-up suits short-lived pages more than a process that serves for days; in Maglev code a private
  *   field access was also a generic keyed access, 4x a public one.
+ * - No memory reducer (V8's idle-time heap shrinking). After a quiet spell it ran memory-reducing
+ *   collections that made the next traffic pay: two-hop runs of 10 s at 1000 rps after 40 s of idleness
+ *   (bench/proxy shape, 16 connections, 5 after-idle runs per variant, twice) cost 0.110–0.125 vCPU per
+ *   1000 rps with p99 4.3–5.9 ms in every second run, against 0.089–0.096 and 2.1–2.4 ms in all of them
+ *   without it (a sidecar's idle-after-load anonymous memory ~2.5 MB higher: 33–34 instead of 31.7 MB;
+ *   under load the same). A sidecar's traffic comes and goes; BENCHMARKS.md's weft rows follow idle
+ *   spells (the nginx and HAProxy rows run in between), which is where its figures read higher than a
+ *   weft-only run's. glibc's malloc instead of jemalloc showed the same pattern: not the allocator.
  * Measured with paired runs (each variant with its compile cache warmed: the cache is keyed by V8's
  * flags, and a cold one loads the TypeScript stripper, see restartIfStripped); larger semi-spaces,
  * --heap-growing-percent, --v8-pool-size, --optimize-for-size, --max-opt, --single-threaded-gc (+22 MB),
@@ -30,7 +38,7 @@ const { existsSync } = await import('node:fs');
  * also avoids the peak (89 MB) but compiles on the main thread: HTTP/2's settled p99 went from 23-28 to
  * 58-64 ms and a cold start's p99 from 70 to 124 ms. A flag the user set (command line or NODE_OPTIONS) wins.
  */
-const PROXY_V8_FLAGS = ['--max-semi-space-size=1', '--no-maglev'];
+const PROXY_V8_FLAGS = ['--max-semi-space-size=1', '--no-maglev', '--no-memory-reducer'];
 
 /**
  * The control plane's: a young generation of at most 4 MB per semi-space, and glibc's allocator told to

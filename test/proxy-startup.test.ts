@@ -80,7 +80,7 @@ describe('weft proxy startup', () => {
 
   it('re-executes a proxy in place with its V8 flags, and keeps a flag the user set', { skip: process.platform !== 'linux' }, async () => {
     const own = (await startProxy({})).cmdline;
-    assert.ok(own.includes('--max-semi-space-size=1') && own.includes('--no-maglev'), `flags in ${own.join(' ')}`);
+    assert.ok(own.includes('--max-semi-space-size=1') && own.includes('--no-maglev') && own.includes('--no-memory-reducer'), `flags in ${own.join(' ')}`);
     assert.ok(own.includes(BIN), 'the same pid now runs bin/weft.js with the flags');
     const user = (await startProxy({ NODE_OPTIONS: '--max-semi-space-size=4' })).cmdline;
     assert.ok(!user.includes('--max-semi-space-size=1'), `the user's setting wins: ${user.join(' ')}`);
