@@ -24,6 +24,10 @@ const { values: args } = parseArgs({
     env: { type: 'string', default: '' },
   },
 });
+for (const name of ['jobs', 'idle', 'connections', 'seconds'] as const) {
+  const n = Number(args[name]);
+  if (!Number.isInteger(n) || n < (name === 'idle' ? 0 : 1)) throw new Error(`--${name} ${JSON.stringify(args[name])}: expected a whole number${name === 'idle' ? '' : ' above 0'}`);
+}
 const where = placementFor('split', cpus().length);
 const env = Object.fromEntries(args.env.split(',').filter((kv) => kv !== '').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 const mesh = await startMesh({
