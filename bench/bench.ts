@@ -24,6 +24,7 @@ import { profileProxies, type ProxyProfile } from './compare/profile.ts';
 import type { BenchResults, Placement, Settings } from './compare/results.ts';
 import { awaitQuiet, busyLine, runInfo, wasBusy } from './compare/run-info.ts';
 import { ensureTools, has } from './compare/tools.ts';
+import { cpuIdleLine, cpuIdleOf, cpuLatencyIf } from './cpu-latency.ts';
 import { startTopology } from './compare/topology.ts';
 
 const HELP = `npm run bench [-- options]: weft vs direct, nginx and HAProxy, and the control plane at scale → BENCHMARKS.md
@@ -47,6 +48,8 @@ const HELP = `npm run bench [-- options]: weft vs direct, nginx and HAProxy, and
   --profile-duration S    seconds of the profiled weft run, 0 skips it (8; quick 0)
   --budget S              the whole run's time budget in seconds; control cells get what is left (840; quick 240)
   --no-pin                leave every process unpinned
+  --poll-cpus             keep the CPUs polling instead of halting between requests (PM QoS request), to see
+                          what the host's wake-ups cost (bench/proxy.bench.ts); not the figures to quote
   --out FILE              where BENCHMARKS.md goes (the repository root), the raw figures beside it (FILE with .json)`;
 
 const { values: a } = parseArgs({
@@ -71,6 +74,7 @@ const { values: a } = parseArgs({
     'profile-duration': { type: 'string' },
     budget: { type: 'string' },
     pin: { type: 'boolean', default: true },
+    'poll-cpus': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
   allowNegative: true,
@@ -117,10 +121,13 @@ const deadline = started + settings.budgetS * 1000;
 // A test run or benchmark that just ended still shows in the CPUs for a while: wait for them to calm down (bounded).
 const info = runInfo(ROOT, await awaitQuiet(q ? 10 : 60));
 const where = placement();
+// bench:control holds its own request (its default) for its cells.
+const cpuLatency = cpuLatencyIf(a['poll-cpus'], 'the default; --poll-cpus keeps them polling');
 const problems: string[] = [];
 console.log(`weft benchmarks — ${info.date}, commit ${info.commit}${q ? ' (--quick)' : ''}\nmachine: ${info.machine}; ${busyLine(info)}`);
 if (wasBusy(info)) console.log('warning: the machine is busy, figures will be noisy (take final figures on a quiet machine)');
 console.log(where === undefined ? 'placement: unpinned' : `placement (taskset): client side CPU ${where.client} (generator, proxy A of each pair); server side CPU ${where.server} (app, proxy B of each pair, weft control, wrk/h2load)`);
+console.log(cpuIdleLine(cpuLatency, 'requests'));
 const tools = ensureTools([...peers, 'wrk', 'h2load', 'taskset', 'perf', 'jemalloc']);
 console.log(`tools: ${Object.entries(tools.status).map(([t, s]) => `${t} ${s.version}`).join(', ')} (${tools.note})`);
 const usablePeers = peers.filter((p) => has(tools, p));
@@ -191,9 +198,10 @@ for (const c of cells) {
   control.push(run);
 }
 restoreControlResults();
+cpuLatency.release();
 
 const results: BenchResults = {
-  info, settings, placement: where, tools, processes, http1, settle: settling, max, h2, control, profile, problems,
+  info, settings, placement: where, cpuIdle: cpuIdleOf(cpuLatency), tools, processes, http1, settle: settling, max, h2, control, profile, problems,
   goals: goals({ http1, max, control }), loadAtEnd: loadavg().map((x) => Math.round(x * 100) / 100), wallS: (performance.now() - started) / 1000,
 };
 // With --out, the raw figures go beside that file, so a trial run never replaces the repository's pair.

@@ -18,7 +18,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { holdCpuLatency, notHeld } from './cpu-latency.ts';
+import { cpuIdleLine, cpuIdleOf, cpuLatencyIf } from './cpu-latency.ts';
 import { machine } from './machine.ts';
 import { gitCommit } from './compare/run-info.ts';
 import { runCell, type CellResult } from './control/cell.ts';
@@ -107,8 +107,8 @@ function placement(): Placement {
   return { cores, pinned: true, controlCpus: '0', fleetCpus: fleet };
 }
 
-const cpuLatency = args['allow-cpu-idle'] ? notHeld('--allow-cpu-idle') : holdCpuLatency();
-const place: Placement = { ...placement(), cpuIdle: cpuLatency.held ? 'polling' : 'halting' };
+const cpuLatency = cpuLatencyIf(!args['allow-cpu-idle'], '--allow-cpu-idle');
+const place: Placement = { ...placement(), cpuIdle: cpuIdleOf(cpuLatency) };
 const startedAt = new Date();
 const commit = gitCommit(import.meta.dirname);
 console.log(`weft control plane at scale — ${startedAt.toISOString()}, commit ${commit}`);
@@ -116,9 +116,7 @@ console.log(`machine: ${machine()}`);
 console.log(place.pinned
   ? `CPUs: control plane pinned to CPU ${place.controlCpus} (1 core); simulated sidecars and this orchestrator on CPU ${place.fleetCpus} (${place.cores - 1} core${place.cores > 2 ? 's' : ''}); ${place.cores} in total`
   : `CPUs: not pinned: control plane, simulated sidecars and orchestrator share ${place.cores} cores`);
-console.log(cpuLatency.held
-  ? 'CPU idle: polling for the run (PM QoS request of 0 µs on /dev/cpu_dma_latency; --allow-cpu-idle to let the CPUs halt)'
-  : `CPU idle: the CPUs may halt between changes (${cpuLatency.reason}); on a VM, wake-ups add the host's noise`);
+console.log(`${cpuIdleLine(cpuLatency, 'changes')}${cpuLatency.held ? '; --allow-cpu-idle lets them halt' : ''}`);
 console.log(`debounce ${args.debounce} ms; ${args.changes} changes of each kind per cell (fewer once a kind took ${args['kind-budget']} s), after ${args.warmup} untimed warm-up change${args.warmup === '1' ? '' : 's'}${profileDir === undefined ? '' : `; CPU profiles in ${profileDir}`}`);
 console.log(`changes: VirtualService = an 80/20-style split on svc-0 applied over HTTP (RDS); endpoint = svc-0's v1 WorkloadEntry moves (EDS);
          workload join = a new svc-0 sidecar connects, the registry's endpoint-only path (EDS; counts include the new sidecar's own sync)\n`);

@@ -6,6 +6,9 @@
  * ~1.7× slower (20 ms of arithmetic after 500 ms asleep: p50 20.4 → 33.5 ms, p90 33 ms; with the request
  * held: 19.7 / 20.2 ms). That is the host's, not the code under test's. Needs root; without it, or on a
  * system without the device, nothing is held and the report says so.
+ * The price: a guest that never halts is charged for it by the host. In the data-plane benchmark with
+ * the request held, 5 of 24 runs had one ~100 ms stall (none of 12 without), so bench:proxy and bench
+ * keep the CPUs halting unless asked (`--poll-cpus`); see bench/proxy.bench.ts for what polling saves.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 
@@ -17,6 +20,23 @@ export interface CpuLatencyHold {
   /** Why not, when it is not. */
   readonly reason?: string;
   release(): void;
+}
+
+/** How a run's CPUs idled: `polling` while the request was held, else `halting`. */
+export type CpuIdle = 'polling' | 'halting';
+
+export const cpuIdleOf = (hold: CpuLatencyHold): CpuIdle => (hold.held ? 'polling' : 'halting');
+
+/** One line for a run's header: whether the CPUs polled or could halt (between `between`), and why. */
+export function cpuIdleLine(hold: CpuLatencyHold, between: string): string {
+  return hold.held
+    ? 'CPU idle: polling for the run (PM QoS request of 0 µs on /dev/cpu_dma_latency)'
+    : `CPU idle: the CPUs may halt between ${between} (${hold.reason}); on a VM, wake-ups add the host's noise`;
+}
+
+/** Holds the request when `wanted`; otherwise says `why` not. */
+export function cpuLatencyIf(wanted: boolean, why: string): CpuLatencyHold {
+  return wanted ? holdCpuLatency() : notHeld(why);
 }
 
 /** No request held, for `reason`. */

@@ -20,7 +20,15 @@
  * Options: --quick (4 connections, 10 s each), --rate 1000, --connections 1,4,16,64, --duration <s>
  * (15; quick 10), --warmup <s> (2), --settle <s> (10; quick 3: load through both proxies before the
  * first recorded run, so that V8 has compiled their hot code; its CPU is printed, not recorded), --max-connections 16, --max-duration <s> (10; 0 skips it),
- * --placement split|generator-alone, --no-pin (leave every process unpinned).
+ * --placement split|generator-alone, --no-pin (leave every process unpinned), --poll-cpus.
+ * CPU idle: the CPUs halt between requests, as a user's machines do. `--poll-cpus` holds a PM QoS
+ * request that keeps them polling instead (bench/cpu-latency.ts), which shows what the halts cost: on
+ * this VM (a Firecracker guest whose kernel halts at once, `haltpoll.guest_halt_poll_ns=0`) a halted
+ * vCPU runs the next request slower, and at 1000 rps each proxy halts about twice a request. Polling
+ * took ~30 % off every sidecar's CPU per request (client sidecar 0.086–0.101 → 0.059–0.072 vCPU per
+ * 1000 rps, server sidecar 0.069–0.087 → 0.047–0.051; two runs of 1/4/16/64 connections against one),
+ * but 5 of its 24 runs had a ~100 ms stall (direct runs too; none of the 12 halting runs did): a guest
+ * that never halts is charged for it by the host. So polling is a diagnosis, not the figures to quote.
  *
  * Companions in bench/proxy/ for deciding changes on a shared, noisy machine: `probe.ts` (where a
  * sidecar's memory and CPU go: /proc split, V8 spaces, malloc arenas, CPU and allocation profiles),
@@ -34,6 +42,7 @@ import { cpus } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { cpuIdleLine, cpuIdleOf, cpuLatencyIf } from './cpu-latency.ts';
 import { machine } from './machine.ts';
 import { gitCommit } from './compare/run-info.ts';
 import type { OpenLoopResult, Target } from './proxy/generator.ts';
@@ -54,7 +63,9 @@ const HELP = `npm run bench:proxy [-- options]: weft's data plane in Istio's ben
   --max-duration S        wrk seconds, 0 skips (10)
   --placement P           split: generator + sidecar A on the first CPUs, the rest on the others;
                           generator-alone: the generator on the first CPUs, the whole data path on the others
-  --no-pin                leave every process unpinned`;
+  --no-pin                leave every process unpinned
+  --poll-cpus             keep the CPUs polling instead of halting between requests (PM QoS request), to
+                          see what the host's wake-ups cost; not the figures to quote (see the top of this file)`;
 
 const { values: args } = parseArgs({
   options: {
@@ -69,6 +80,7 @@ const { values: args } = parseArgs({
     'max-duration': { type: 'string', default: '10' },
     pin: { type: 'boolean', default: true },
     placement: { type: 'string', default: 'split' },
+    'poll-cpus': { type: 'boolean', default: false },
   },
   allowNegative: true,
 });
@@ -99,12 +111,14 @@ async function scenario(mesh: Mesh, name: ScenarioName, target: Target, connecti
   return { scenario: name, connections, rate, load: result, proxies: usage, ...(added === undefined ? {} : { added }) };
 }
 
+const cpuLatency = cpuLatencyIf(args['poll-cpus'], 'the default; --poll-cpus keeps them polling');
 const startedAt = new Date();
 const commit = gitCommit(import.meta.dirname);
 console.log(`weft proxy data plane — ${startedAt.toISOString()}, commit ${commit}`);
 console.log(`machine: ${machine()}`);
 console.log(`load: open loop, ${rate} rps, HTTP/1.1 GET, 1 KiB replies, connections ${connectionsList.join('/')}, ${warmupS} s warm-up + ${durationS} s recorded per run, after ${settleS} s of settling load`);
 console.log(where === undefined ? 'placement: every process unpinned' : `placement (taskset, ${where.name}): ${where.description}; max throughput: sidecar A alone on CPU ${where.client}, wrk + app on CPU ${where.server}`);
+console.log(cpuIdleLine(cpuLatency, 'requests'));
 console.log('paths: direct = client → app; one proxy = client → A:15001 → app (WorkloadEntry, no sidecar); two proxies = client → A:15001 → B:9080 → app');
 const wrkStatus = maxDurationS > 0 ? ensureWrk() : { available: false, note: 'skipped' };
 
@@ -140,12 +154,13 @@ try {
   }
 } finally {
   await mesh.stop();
+  cpuLatency.release();
 }
 
 const list = targets(rows, max);
 printTargets(list);
 const outDir = join(import.meta.dirname, 'results');
 mkdirSync(outDir, { recursive: true });
-const config = { rate, connections: connectionsList, durationS, warmupS, settleS, bodyBytes: 1024, placement: where ?? 'unpinned', maxThroughput: { connections: Number(args['max-connections']), durationS: maxDurationS, tool: wrkStatus.note } };
+const config = { rate, connections: connectionsList, durationS, warmupS, settleS, bodyBytes: 1024, placement: where ?? 'unpinned', cpuIdle: cpuIdleOf(cpuLatency), maxThroughput: { connections: Number(args['max-connections']), durationS: maxDurationS, tool: wrkStatus.note } };
 writeFileSync(join(outDir, 'proxy.json'), `${JSON.stringify({ date: startedAt.toISOString(), commit, machine: machine(), quick: args.quick, config, idle, scenarios: rows, maxThroughput: max, targets: list }, null, 2)}\n`);
 console.log(`\nraw figures: ${join('bench', 'results', 'proxy.json')}`);

@@ -27,6 +27,9 @@ function context(r: BenchResults): string[] {
     `- Machine: ${r.info.machine}.`,
     `- Before the start: ${busyLine(r.info)} (1/5/15 min; at the end ${r.loadAtEnd.join(' / ')}, which counts the run's own processes)${busy ? ` — **the machine was busy with other work: figures are noisier and slower than on a quiet machine; take final figures on a quiet one**` : ''}.`,
     `- Placement: ${placement}.`,
+    ...(r.cpuIdle === undefined ? [] : [`- CPU idle: ${r.cpuIdle === 'polling'
+      ? '**the CPUs polled instead of halting** (`--poll-cpus`: a PM QoS request of 0 µs on /dev/cpu_dma_latency), which shows what the host\'s wake-ups cost; on this VM it also brings occasional ~100 ms stalls. Not the figures to quote'
+      : 'the CPUs halted between requests, as on a user\'s machine (the control-plane cells hold bench:control\'s own PM QoS request). On this VM each halt makes the next request run slower; `--poll-cpus` shows by how much'}.`]),
     `- Tools: ${tools} (${r.tools.note}).`,
   ];
 }

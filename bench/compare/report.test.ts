@@ -90,6 +90,12 @@ describe('BENCHMARKS.md', () => {
     assert.equal(wasBusy({ ...results.info, loadAtStart: [0.1, 1, 1] }), false);
   });
 
+  it('says whether the CPUs polled or could halt, and nothing for results that predate it', () => {
+    assert.doesNotMatch(md, /CPU idle:/);
+    assert.match(renderMarkdown({ ...results, cpuIdle: 'polling' }), /- CPU idle: \*\*the CPUs polled instead of halting\*\* \(`--poll-cpus`/);
+    assert.match(renderMarkdown({ ...results, cpuIdle: 'halting' }), /- CPU idle: the CPUs halted between requests, as on a user's machine/);
+  });
+
   it('has every section, the ratios, and no undefined or NaN', () => {
     for (const h of ['## Data plane', '### Latency added over direct', '### Cost per proxy', '### Ratios', '### Maximum throughput', '## Control plane at scale', '## Missed goals and the next optimisation', '## Reproduce']) assert.ok(md.includes(h), h);
     assert.match(md, /\| 2 hops \| 1 \| 1\.00× \| 1\.00× \| /);

@@ -3,6 +3,7 @@
  * into BENCHMARKS.md: the run's context, the settings, every figure, the goals' verdicts, and the
  * problems met on the way (a part that failed is reported, the rest of the run goes on).
  */
+import type { CpuIdle } from '../cpu-latency.ts';
 import type { ControlRun } from './control-plane.ts';
 import type { Goal } from './goals.ts';
 import type { H2Results } from './h2.ts';
@@ -39,6 +40,8 @@ export interface BenchResults {
   readonly settings: Settings;
   /** undefined: every process unpinned. */
   readonly placement: Placement | undefined;
+  /** `polling`: a PM QoS request kept the CPUs out of halt for the run (bench/cpu-latency.ts); absent in older results. */
+  readonly cpuIdle?: CpuIdle;
   readonly tools: Tools;
   /** What ran where, one line per process (pids, addresses, CPUs). */
   readonly processes: readonly string[];
