@@ -163,6 +163,7 @@ export class AdsServer<P extends ConnectedProxy = ConnectedProxy> {
     this.#next = 0;
     this.#backlogged.clear();
     this.#budget.close();
+    this.#pool.clear();
     this.#wakeIdle();
     const server = this.#server;
     this.#server = undefined;
