@@ -57,7 +57,8 @@ export class H2Downstream implements Downstream, StreamListener {
   // ---- StreamListener: what the codec tells this exchange ----
 
   streamHeaders(_trailers: string[], endStream: boolean): void {
-    // Request trailers are dropped (Envoy without enable_trailers does the same); only the end counts.
+    // Request trailers are dropped; only the end counts. Envoy drops them toward an HTTP/1.1 upstream
+    // (unless enable_trailers) but forwards them to an HTTP/2 one: weft does not yet (no gRPC call sends any).
     if (endStream) this.streamData(EMPTY, true);
   }
 
