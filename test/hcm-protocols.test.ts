@@ -58,7 +58,7 @@ describe('HCM protocols', () => {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ tag: 'h2', httpVersion: req.httpVersion, url: req.url, authority: req.headers[':authority'], body: Buffer.concat(chunks).toString() }));
+        res.end(JSON.stringify({ tag: 'h2', httpVersion: req.httpVersion, url: req.url, authority: req.headers[':authority'], body: Buffer.concat(chunks).toString(), trailers: req.trailers }));
       });
     });
     g = await grpcServer();
@@ -112,6 +112,31 @@ describe('HCM protocols', () => {
   it('HTTP/2 downstream to an HTTP/2 upstream', async () => {
     const r = await h2request(proxy.url, { ':path': '/h2/both', ':authority': 'svc.example' });
     assert.equal(JSON.parse(r.body).httpVersion, '2.0');
+  });
+
+  it('HTTP/2 request trailers reach an HTTP/2 upstream; an HTTP/1.1 upstream gets none, as from Envoy', async () => {
+    const client = http2.connect(proxy.url);
+    try {
+      const send = async (path: string) => {
+        const req = client.request({ ':method': 'POST', ':path': path, ':authority': 'svc.example' }, { waitForTrailers: true });
+        req.on('wantTrailers', () => req.sendTrailers({ 'x-checksum': 'c0ffee' }));
+        req.end('streamed');
+        let text = '';
+        req.on('data', (c: Buffer) => (text += c.toString()));
+        await new Promise((resolve, reject) => req.on('end', resolve).on('error', reject));
+        return JSON.parse(text) as { body: string; httpVersion: string; trailers: Record<string, string> };
+      };
+      const h2seen = await send('/h2/trailers');
+      assert.equal(h2seen.httpVersion, '2.0');
+      assert.equal(h2seen.body, 'streamed');
+      assert.equal(h2seen.trailers['x-checksum'], 'c0ffee');
+      const h1seen = await send('/one');
+      assert.equal(h1seen.httpVersion, '1.1');
+      assert.equal(h1seen.body, 'streamed');
+      assert.deepEqual(h1seen.trailers, {});
+    } finally {
+      client.close();
+    }
   });
 
   it('gRPC unary with trailers', async () => {

@@ -1,9 +1,8 @@
 /**
  * The fake cluster manager every proxy test uses in place of the real one: clusters are lists of real
  * `host:port` endpoints (or ORIGINAL_DST: the request's destination), picked round robin skipping
- * unhealthy and excluded hosts; HTTP goes through weft's own HTTP/1.1 pool (what the proxy runs on) or
- * undici's h2c client per host,
- * TCP through `net.connect` with the cluster's connect timeout. Counts
+ * unhealthy and excluded hosts; HTTP goes through weft's own pools (what the proxy runs on): HTTP/1.1,
+ * or HTTP/2 with prior knowledge for `http2` clusters; TCP through `net.connect` with the cluster's connect timeout. Counts
  * `cluster.<name>.upstream_cx_total` and `upstream_cx_connect_fail` for TCP connects, and every pick
  * context is kept for assertions. A cluster can hold its TCP connects behind a gate, so tests control
  * when an upstream connection completes, and refuse admission (circuit breaker open).
@@ -11,8 +10,8 @@
  */
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import { H2CClient } from 'undici';
 import { H1Pool, plainConnector } from '../../src/proxy/upstream/http1/pool.ts';
+import { H2Pool } from '../../src/proxy/upstream/http2/pool.ts';
 import type { ClusterHandle, ClusterManager, PickContext, RouteStore, Subscriptions, UpstreamDispatcher, UpstreamHost } from '../../src/proxy/core/contracts.ts';
 import type { Stats } from '../../src/proxy/core/stats.ts';
 
@@ -83,12 +82,11 @@ export class FakeCluster implements ClusterHandle {
     const key = `${host.address}:${host.port}`;
     let d = this.#pools.get(key);
     if (d === undefined) {
-      d = this.http2 ? new H2CClient(`http://${key}`) : new H1Pool({
-        authority: key,
-        maxConnections: 16,
-        idleTimeoutMs: 0,
-        connect: plainConnector(host.address, host.port),
-      });
+      // weft's own pools, as the cluster manager builds them (HTTP/2: prior knowledge, h2c).
+      const connect = plainConnector(host.address, host.port);
+      d = this.http2
+        ? new H2Pool({ authority: key, maxConcurrentStreams: 100, idleTimeoutMs: 0, connect })
+        : new H1Pool({ authority: key, maxConnections: 16, idleTimeoutMs: 0, connect });
       this.#pools.set(key, d);
     }
     return d;

@@ -113,7 +113,7 @@ export function echo(tag: string): http.RequestListener {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = JSON.stringify({ tag, method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString(), httpVersion: req.httpVersion });
+      const body = JSON.stringify({ tag, method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString(), httpVersion: req.httpVersion, trailers: req.trailers });
       res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': tag });
       res.end(body);
     });

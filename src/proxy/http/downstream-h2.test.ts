@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import http2 from 'node:http2';
 import net, { type AddressInfo } from 'node:net';
+import type { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { collectGarbage } from '../../util/collect-garbage.ts';
+import { ErrorCode } from '../codec/http2/frames.ts';
 import { requestHead } from '../codec/http2/fields.ts';
 import { DEFAULT_SETTINGS, H2Session } from '../codec/http2/session.ts';
+import type { H2Stream } from '../codec/http2/stream.ts';
 import { H2Downstream } from './downstream-h2.ts';
 import type { DownstreamListener } from './downstream.ts';
 import { RequestBody } from './request-body.ts';
@@ -67,4 +70,32 @@ describe('HTTP/2 downstream', () => {
       server.close();
     }
   });
+
+  it('hands request trailers on with the end of the body, and resets the stream on malformed ones', async () => {
+    /** Just what H2Downstream calls on its stream here, recording resets. */
+    const stub = (resets: number[]) => ({ pause() {}, resume() {}, reset: (code: number) => resets.push(code), closed: false }) as unknown as H2Stream;
+    const head = requestHead([':method', 'POST', ':scheme', 'http', ':path', '/', ':authority', 'a.test']);
+
+    const down = new H2Downstream(stub([]), head, false);
+    const body = new RequestBody(down.body, 1024);
+    const reader = body.reader() as Readable & { readonly trailers?: readonly string[] };
+    const chunks: Buffer[] = [];
+    reader.on('data', (c: Buffer) => chunks.push(c));
+    down.streamData(Buffer.from('part'), false);
+    assert.equal(reader.trailers, undefined, 'no trailers before the end');
+    down.streamHeaders(['x-checksum', 'c0ffee', 'x-count', '1'], true);
+    await once(reader, 'end');
+    assert.equal(Buffer.concat(chunks).toString(), 'part');
+    assert.deepEqual(reader.trailers, ['x-checksum', 'c0ffee', 'x-count', '1']);
+
+    const resets: number[] = [];
+    const bad = new H2Downstream(stub(resets), head, false);
+    const badBody = new RequestBody(bad.body, 1024);
+    badBody.reader().resume();
+    bad.streamHeaders([':path', '/elsewhere'], true);
+    assert.deepEqual(resets, [ErrorCode.PROTOCOL_ERROR], 'a pseudo-header in trailers: the request is malformed');
+    assert.equal(badBody.ended, false, 'the body does not end as if the request were complete');
+    assert.equal(badBody.trailers, undefined);
+  });
 });
+

@@ -8,7 +8,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { Duplex } from 'node:stream';
 import { ErrorCode } from '../codec/http2/frames.ts';
-import { isConnectionSpecific, type RequestHead } from '../codec/http2/fields.ts';
+import { isConnectionSpecific, MalformedError, trailerFields, type RequestHead } from '../codec/http2/fields.ts';
 import type { H2Stream, StreamListener } from '../codec/http2/stream.ts';
 import { BodyListeners, type Downstream, type DownstreamListener } from './downstream.ts';
 import type { HeaderMap } from './headers.ts';
@@ -56,9 +56,19 @@ export class H2Downstream implements Downstream, StreamListener {
 
   // ---- StreamListener: what the codec tells this exchange ----
 
-  streamHeaders(_trailers: string[], endStream: boolean): void {
-    // Request trailers are dropped; only the end counts. Envoy drops them toward an HTTP/1.1 upstream
-    // (unless enable_trailers) but forwards them to an HTTP/2 one: weft does not yet (no gRPC call sends any).
+  streamHeaders(trailers: string[], endStream: boolean): void {
+    // Request trailers go with the body's end to an HTTP/2 upstream; an HTTP/1.1 one drops them, as
+    // Envoy does without enable_trailers. Malformed ones (a pseudo-header) make the request malformed.
+    if (trailers.length > 0 && this.#tunnel === undefined) {
+      try {
+        trailerFields(trailers);
+      } catch (err) {
+        if (!(err instanceof MalformedError)) throw err;
+        this.#stream.reset(ErrorCode.PROTOCOL_ERROR);
+        return;
+      }
+      this.body.trailers = trailers;
+    }
     if (endStream) this.streamData(EMPTY, true);
   }
 
@@ -202,6 +212,7 @@ function lowercase(name: string): string {
  * not acknowledge it) until the reader resumes.
  */
 class H2RequestBody extends BodyListeners {
+  trailers: readonly string[] | undefined;
   readonly #stream: H2Stream;
   #ended = false;
   /** The request ended with its head: the end is told on the first `resume`. */

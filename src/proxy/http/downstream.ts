@@ -14,6 +14,8 @@ import type { HttpProtocol } from './stream-info.ts';
  * A request body as `RequestBody` reads it: the part of a Readable it uses (both codecs have their own).
  */
 export interface BodyStream {
+  /** The request's trailers (a flat name, value list), once the body ended with them (HTTP/2). */
+  readonly trailers?: readonly string[] | undefined;
   on(event: 'data', cb: (chunk: Buffer) => void): unknown;
   once(event: 'end', cb: () => void): unknown;
   once(event: 'error', cb: (err: Error) => void): unknown;

@@ -41,6 +41,11 @@ export class RequestBody {
     return this.#ended;
   }
 
+  /** The request's trailers, once the body ended with them (HTTP/2 downstream). */
+  get trailers(): readonly string[] | undefined {
+    return this.#ended ? this.#source.trailers : undefined;
+  }
+
   /** Whether a new reader would see the whole body. */
   get replayable(): boolean {
     return this.#retain;
@@ -142,6 +147,11 @@ class BodyReader extends Readable {
   constructor(owner: RequestBody) {
     super();
     this.#owner = owner;
+  }
+
+  /** The request's trailers, once this reader reached the end (an upstream HTTP/2 stream sends them). */
+  get trailers(): readonly string[] | undefined {
+    return this.#owner.trailers;
   }
 
   override _read(): void {

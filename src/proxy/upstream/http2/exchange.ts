@@ -74,7 +74,9 @@ export class H2Exchange extends PoolExchange implements StreamListener {
     body.once('end', () => {
       if (this.#body !== body) return;
       this.#body = undefined;
-      stream.end();
+      // The downstream request's trailers, when it had any (request-body.ts's reader carries them).
+      const trailers = (body as { readonly trailers?: readonly string[] | undefined }).trailers;
+      stream.end(trailers !== undefined && trailers.length > 0 ? trailers : undefined);
       this.handler.onRequestSent?.();
     });
     body.once('error', (err: Error) => {
