@@ -98,4 +98,3 @@ describe('HTTP/2 downstream', () => {
     assert.equal(badBody.trailers, undefined);
   });
 });
-
