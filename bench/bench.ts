@@ -24,7 +24,7 @@ import { profileProxies, type ProxyProfile } from './compare/profile.ts';
 import type { BenchResults, Placement, Settings } from './compare/results.ts';
 import { awaitQuiet, busyLine, runInfo, wasBusy } from './compare/run-info.ts';
 import { ensureTools, has } from './compare/tools.ts';
-import { cpuIdleLine, cpuIdleOf, cpuLatencyIf } from './cpu-latency.ts';
+import { cpuIdleLine, cpuIdleOf, pollCpusIf } from './cpu-latency.ts';
 import { startTopology } from './compare/topology.ts';
 
 const HELP = `npm run bench [-- options]: weft vs direct, nginx and HAProxy, and the control plane at scale → BENCHMARKS.md
@@ -122,7 +122,7 @@ const deadline = started + settings.budgetS * 1000;
 const info = runInfo(ROOT, await awaitQuiet(q ? 10 : 60));
 const where = placement();
 // bench:control holds its own request (its default) for its cells.
-const cpuLatency = cpuLatencyIf(a['poll-cpus'], 'the default; --poll-cpus keeps them polling');
+const cpuLatency = pollCpusIf(a['poll-cpus']);
 const problems: string[] = [];
 console.log(`weft benchmarks — ${info.date}, commit ${info.commit}${q ? ' (--quick)' : ''}\nmachine: ${info.machine}; ${busyLine(info)}`);
 if (wasBusy(info)) console.log('warning: the machine is busy, figures will be noisy (take final figures on a quiet machine)');

@@ -39,6 +39,11 @@ export function cpuLatencyIf(wanted: boolean, why: string): CpuLatencyHold {
   return wanted ? holdCpuLatency() : notHeld(why);
 }
 
+/** The data-plane benchmarks' `--poll-cpus`: the CPUs halt unless it was given. */
+export function pollCpusIf(given: boolean): CpuLatencyHold {
+  return cpuLatencyIf(given, 'the default; --poll-cpus keeps them polling');
+}
+
 /** No request held, for `reason`. */
 export function notHeld(reason: string): CpuLatencyHold {
   return { held: false, reason, release: () => undefined };

@@ -42,7 +42,7 @@ import { cpus } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cpuIdleLine, cpuIdleOf, cpuLatencyIf } from './cpu-latency.ts';
+import { cpuIdleLine, cpuIdleOf, pollCpusIf } from './cpu-latency.ts';
 import { machine } from './machine.ts';
 import { gitCommit } from './compare/run-info.ts';
 import type { OpenLoopResult, Target } from './proxy/generator.ts';
@@ -111,7 +111,7 @@ async function scenario(mesh: Mesh, name: ScenarioName, target: Target, connecti
   return { scenario: name, connections, rate, load: result, proxies: usage, ...(added === undefined ? {} : { added }) };
 }
 
-const cpuLatency = cpuLatencyIf(args['poll-cpus'], 'the default; --poll-cpus keeps them polling');
+const cpuLatency = pollCpusIf(args['poll-cpus']);
 const startedAt = new Date();
 const commit = gitCommit(import.meta.dirname);
 console.log(`weft proxy data plane — ${startedAt.toISOString()}, commit ${commit}`);

@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { startControlPlane } from '../control/control-process.ts';
 import type { OpenLoopResult, Target } from './generator.ts';
 import { BODY_BYTES, freeLoopback, meshConfig, pin, probe, startApp, startProxy, stopChild, until } from './mesh.ts';
+import { envList, nodeArgList } from './cli-lists.ts';
 import { runJob } from './run.ts';
 
 const { values: args } = parseArgs({
@@ -45,7 +46,7 @@ const CLIENT_CPU = '0';
 const PROXY_CPU = '1';
 const variants = (args.variant.length > 0 ? args.variant : ['weft||']).map((v) => {
   const [label = '', nodeArgs = '', env = '', bin = ''] = v.split('|');
-  return { label, bin: bin === '' ? undefined : bin, nodeArgs: nodeArgs.split(' ').filter((a) => a !== ''), env: Object.fromEntries(env.split(',').filter((kv) => kv !== '').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) };
+  return { label, bin: bin === '' ? undefined : bin, nodeArgs: nodeArgList(nodeArgs), env: envList(env, `--variant ${label}: env`) };
 });
 
 async function startFloor(appPort: number, label: string, script: string): Promise<Participant> {

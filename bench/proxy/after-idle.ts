@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import type { OpenLoopResult } from './generator.ts';
 import { placementFor, startMesh } from './mesh.ts';
 import { memoryDetail } from './proc-memory.ts';
+import { envList, nodeArgList } from './cli-lists.ts';
 import { runJob } from './run.ts';
 
 const { values: args } = parseArgs({
@@ -29,10 +30,10 @@ for (const name of ['jobs', 'idle', 'connections', 'seconds'] as const) {
   if (!Number.isInteger(n) || n < (name === 'idle' ? 0 : 1)) throw new Error(`--${name} ${JSON.stringify(args[name])}: expected a whole number${name === 'idle' ? '' : ' above 0'}`);
 }
 const where = placementFor('split', cpus().length);
-const env = Object.fromEntries(args.env.split(',').filter((kv) => kv !== '').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+const env = envList(args.env);
 const mesh = await startMesh({
   ...(where === undefined ? {} : { placement: where }),
-  proxyNodeArgs: args['node-args'].split(' ').filter((a) => a !== ''),
+  proxyNodeArgs: nodeArgList(args['node-args']),
   proxyEnv: env,
 });
 const memory = (pids: readonly number[]) => pids.map((pid) => memoryDetail(pid)).map((m) => `${m.anonMB.toFixed(1)}/${m.rssMB.toFixed(1)}`).join(' ');

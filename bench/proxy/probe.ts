@@ -22,6 +22,7 @@ import { BODY_BYTES, placementFor, startMesh, stopChild, type MeshOptions, type 
 import { h2Config, startH2App, works } from '../compare/h2.ts';
 import { formatMemory, mallocArenas, memoryDetail } from './proc-memory.ts';
 import { runJob } from './run.ts';
+import { envList, nodeArgList } from './cli-lists.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -79,9 +80,9 @@ async function print(step: string, proxies: readonly ProxyProcess[], cpu?: reado
   }
 }
 
-const env = Object.fromEntries(args.env.split(',').filter((kv) => kv !== '').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+const env = envList(args.env);
 const nodeArgs = [
-  ...args['node-args'].split(' ').filter((a) => a !== ''),
+  ...nodeArgList(args['node-args']),
   ...(args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${args.profile}`]),
   ...(args.alloc === undefined ? [] : ['--import', join(import.meta.dirname, 'alloc-profile.ts')]),
 ];
