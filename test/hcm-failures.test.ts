@@ -221,6 +221,19 @@ describe('HCM failures and resilience', () => {
     await waitFor(() => proxy.log.some((l) => l.path === '/never?h1' && logLine(l) === '0 DC'));
   });
 
+  it('DC mid-upload: a client that closes before its body is complete, while the upstream connection is still being made, ends the exchange and nothing else', async () => {
+    for (let i = 0; i < 5; i++) {
+      const c = await rawConnection(proxy.port);
+      // The head, 5 of the 100 bytes it announces, and the FIN arrive together: the reader of the body has
+      // no consumer yet when the downstream fails it.
+      c.socket.end(`POST /sink?abort${i} HTTP/1.1\r\nHost: svc\r\nContent-Length: 100\r\n\r\nhello`);
+      await waitFor(() => proxy.log.some((l) => l.path === `/sink?abort${i}` && logLine(l).endsWith('DC')));
+    }
+    const r = await request(`${proxy.url}/sink`, { method: 'POST', body: 'after' });
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'first:after');
+  });
+
   it('DC over HTTP/2: a cancelled stream aborts the upstream request', async () => {
     const session = http2.connect(proxy.url);
     try {

@@ -9,6 +9,8 @@
 import { Readable } from 'node:stream';
 import type { BodyStream } from './downstream.ts';
 
+const noop = (): void => {};
+
 export class RequestBody {
   readonly #source: BodyStream;
   #chunks: Buffer[] = [];
@@ -147,6 +149,10 @@ class BodyReader extends Readable {
   constructor(owner: RequestBody) {
     super();
     this.#owner = owner;
+    // A downstream that fails mid-body destroys this reader with the error, maybe before any upstream
+    // exchange listens (still connecting, queued for a connection) or after it stopped listening: that
+    // must not become an uncaught 'error'. The exchange learns of the failure from the downstream abort.
+    this.on('error', noop);
   }
 
   /** The request's trailers, once this reader reached the end (an upstream HTTP/2 stream sends them). */
