@@ -3,7 +3,8 @@
  * `host:port` endpoints (or ORIGINAL_DST: the request's destination), picked round robin skipping
  * unhealthy and excluded hosts; HTTP goes through weft's own pools (what the proxy runs on): HTTP/1.1,
  * or HTTP/2 with prior knowledge for `http2` clusters; TCP through `net.connect` with the cluster's connect timeout. Counts
- * `cluster.<name>.upstream_cx_total` and `upstream_cx_connect_fail` for TCP connects, and every pick
+ * what the real cluster counts outside its request accounting (`cluster.<name>.upstream_cx_total` and
+ * `upstream_cx_connect_fail` per connection attempt, `upstream_rq_pending_overflow` per refusal), and every pick
  * context is kept for assertions. A cluster can hold its TCP connects behind a gate, so tests control
  * when an upstream connection completes, and refuse admission (circuit breaker open).
  * Also trivial route-store and subscription fakes for parts that do not use them.
@@ -82,8 +83,16 @@ export class FakeCluster implements ClusterHandle {
     const key = `${host.address}:${host.port}`;
     let d = this.#pools.get(key);
     if (d === undefined) {
-      // weft's own pools, as the cluster manager builds them (HTTP/2: prior knowledge, h2c).
-      const connect = plainConnector(host.address, host.port);
+      // weft's own pools, as the cluster manager builds them (HTTP/2: prior knowledge, h2c), counting
+      // connection attempts and failures as the real cluster's pools do.
+      const dial = plainConnector(host.address, host.port);
+      const connect: typeof dial = (callback) => {
+        this.counter('upstream_cx_total').value++;
+        dial((err, socket, reader) => {
+          if (err !== null) this.counter('upstream_cx_connect_fail').value++;
+          callback(err, socket, reader);
+        });
+      };
       d = this.http2
         ? new H2Pool({ authority: key, maxConcurrentStreams: 100, idleTimeoutMs: 0, connect })
         : new H1Pool({ authority: key, maxConnections: 16, idleTimeoutMs: 0, connect });
@@ -114,7 +123,9 @@ export class FakeCluster implements ClusterHandle {
   }
 
   admit(): boolean {
-    return this.spec.admit?.() ?? true;
+    const admitted = this.spec.admit?.() ?? true;
+    if (!admitted) this.counter('upstream_rq_pending_overflow').value++;
+    return admitted;
   }
 
   counter(name: string): { value: number } {

@@ -71,9 +71,14 @@ export interface ClusterHandle {
   readonly connectTimeoutMs: number;
   /** A host by the cluster's load-balancing policy, or undefined when none is healthy. */
   pick(ctx?: PickContext): UpstreamHost | undefined;
-  /** The pooled HTTP dispatcher for a host (keep-alive HTTP/1.1 or multiplexed HTTP/2), kept across EDS updates. */
+  /**
+   * The pooled HTTP dispatcher for a host (keep-alive HTTP/1.1 or multiplexed HTTP/2), kept across EDS
+   * updates. It counts what a pool sees, as Envoy's pools do: `upstream_rq_total` and
+   * `upstream_rq_completed` per request, `upstream_cx_total` and `upstream_cx_connect_fail` per
+   * connection attempt; callers must not count these again.
+   */
   dispatcher(host: UpstreamHost): UpstreamDispatcher;
-  /** A TCP connection to a host (TCP proxy, CONNECT), failing after the connect timeout. */
+  /** A TCP connection to a host (TCP proxy, CONNECT), failing after the connect timeout; counts its attempt and failure as `dispatcher` does. */
   connect(host: UpstreamHost): Promise<Socket>;
   /**
    * Clusters with `use_downstream_protocol_config`: the upstream protocol follows the downstream
@@ -87,7 +92,7 @@ export interface ClusterHandle {
    * passes as `PickContext.originalDestination`.
    */
   readonly originalDstHeader?: string;
-  /** Circuit breakers: whether another request may start now (max_requests / max_pending). */
+  /** Circuit breakers: whether another request may start now (max_requests / max_pending); a refusal counts `upstream_rq_pending_overflow`. */
   admit(): boolean;
   /** Per-cluster counters (`upstream_rq_total`, `upstream_cx_connect_fail`…), already prefixed. */
   counter(name: string): { value: number };

@@ -1,6 +1,9 @@
 /**
  * The router's per-cluster counters (`cluster.<name>.upstream_rq_*`, Envoy's names), looked up once per
- * cluster handle through `ClusterHandle.counter` and cached, so a request only increments fields.
+ * cluster handle through `ClusterHandle.counter` and cached, so a request only increments fields. Only
+ * what the router alone knows (timeouts, retries, resets, response codes); the cluster's pools count
+ * requests, completions, connection attempts and failures, and its circuit breakers overflows
+ * (`ClusterHandle`). `rqTotal` is for CONNECT tunnels, whose raw TCP connection no pool counts as a request.
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/upstream/cluster_manager/cluster_stats
  */
 import type { ClusterHandle } from '../core/contracts.ts';
@@ -9,16 +12,13 @@ import type { Counter } from '../core/stats.ts';
 export class ClusterStats {
   readonly #cluster: ClusterHandle;
   readonly rqTotal: Counter;
-  readonly rqCompleted: Counter;
   readonly rqTimeout: Counter;
   readonly rqPerTryTimeout: Counter;
   readonly rqRetry: Counter;
   readonly rqRetrySuccess: Counter;
   readonly rqRetryLimitExceeded: Counter;
-  readonly rqPendingOverflow: Counter;
   readonly rqRxReset: Counter;
   readonly rqTxReset: Counter;
-  readonly cxConnectFail: Counter;
   readonly cxNoneHealthy: Counter;
   readonly #byClass: Counter[] = [];
   readonly #byCode = new Map<number, Counter>();
@@ -27,16 +27,13 @@ export class ClusterStats {
     this.#cluster = cluster;
     const c = (n: string) => cluster.counter(n);
     this.rqTotal = c('upstream_rq_total');
-    this.rqCompleted = c('upstream_rq_completed');
     this.rqTimeout = c('upstream_rq_timeout');
     this.rqPerTryTimeout = c('upstream_rq_per_try_timeout');
     this.rqRetry = c('upstream_rq_retry');
     this.rqRetrySuccess = c('upstream_rq_retry_success');
     this.rqRetryLimitExceeded = c('upstream_rq_retry_limit_exceeded');
-    this.rqPendingOverflow = c('upstream_rq_pending_overflow');
     this.rqRxReset = c('upstream_rq_rx_reset');
     this.rqTxReset = c('upstream_rq_tx_reset');
-    this.cxConnectFail = c('upstream_cx_connect_fail');
     this.cxNoneHealthy = c('upstream_cx_none_healthy');
     for (let i = 0; i <= 5; i++) this.#byClass.push(c(`upstream_rq_${i}xx`));
   }

@@ -17,7 +17,6 @@ export function connectTunnel(s: ActiveStream, cluster: ClusterHandle, suppressE
   const stats = clusterStats(cluster);
   s.info.cluster = cluster.name;
   if (!cluster.admit()) {
-    stats.rqPendingOverflow.value++;
     s.sendLocalReply(overflowReply(cluster.name, suppressEnvoyHeaders));
     return () => {};
   }
@@ -39,7 +38,6 @@ export function connectTunnel(s: ActiveStream, cluster: ClusterHandle, suppressE
     s.acceptTunnel(200, {}, socket);
   }, (err: unknown) => {
     if (abandoned) return;
-    stats.cxConnectFail.value++;
     s.sendLocalReply({ status: 503, flags: FLAG.UF, details: 'upstream_reset_before_response_started{connection_failure}', cause: `upstream connect error to ${host.address}:${host.port} in ${cluster.name}: ${errorName(err as Error)}` });
   });
   return () => {

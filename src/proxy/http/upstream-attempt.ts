@@ -174,7 +174,7 @@ export function describeFailure(kind: ResetKind, host: UpstreamHost, cluster: st
     return { status: 502, flags: FLAG.UPE, details: 'upstream_reset_before_response_started{protocol_error}', cause: `request cannot be sent to ${where}: ${err.message}` };
   }
   if (kind === 'connect-failure') {
-    stats.cxConnectFail.value++;
+    // The cluster's pool counted upstream_cx_connect_fail.
     return { status: 503, flags: FLAG.UF, details: 'upstream_reset_before_response_started{connection_failure}', cause: `upstream connect error to ${where}: ${errorName(err)}` };
   }
   stats.rqRxReset.value++;

@@ -124,7 +124,6 @@ export class UpstreamCall implements AttemptOwner {
     if (this.#over) return;
     const name = this.#cluster.name;
     if (!this.#cluster.admit()) {
-      this.#stats.rqPendingOverflow.value++;
       this.#fail(overflowReply(name, this.#settings.suppressEnvoyHeaders));
       return;
     }
@@ -142,7 +141,6 @@ export class UpstreamCall implements AttemptOwner {
     const info = s.info;
     info.attempts++;
     info.upstreamHost = host.addressString ?? `${host.address}:${host.port}`;
-    this.#stats.rqTotal.value++;
     if (this.#attemptSlot >= 0) this.#headers[this.#attemptSlot] = String(info.attempts);
     if (this.#d.forward.hostRewrite?.kind === 'auto' && isIP(host.address) === 0) this.#headers[this.#hostSlot] = host.address;
     // HTTP/1.0 without Host: the upstream gets the host's own address as its Host.
@@ -273,7 +271,6 @@ export class UpstreamCall implements AttemptOwner {
 
   onEnd(a: UpstreamAttempt, trailers: IncomingHttpHeaders): void {
     if (a !== this.#attempt) return;
-    this.#stats.rqCompleted.value++;
     this.#attempt = undefined;
     const held = this.#held;
     if (held !== undefined) {

@@ -206,6 +206,9 @@ function dial(ctx: PoolContext, state: HostState, keepAliveMs: number | undefine
     ...(keepAliveMs !== undefined ? { keepAlive: true, keepAliveInitialDelay: keepAliveMs } : {}),
     ...(ctx.settings.sourceAddress !== undefined ? { localAddress: ctx.settings.sourceAddress } : {}),
   });
+  // Counted from the attempt, as Envoy counts a connection from its creation: a failed connect is in
+  // upstream_cx_total (and upstream_cx_destroy once closed), and a connecting one is active.
+  countConnection(ctx, state, socket, http2);
   const fail = (err: Error): void => {
     clearTimeout(timer);
     socket.destroy();
@@ -216,7 +219,6 @@ function dial(ctx: PoolContext, state: HostState, keepAliveMs: number | undefine
   socket.once('connect', () => {
     clearTimeout(timer);
     socket.off('error', fail);
-    countConnection(ctx, state, socket, http2);
     callback(null, socket);
   });
 }
