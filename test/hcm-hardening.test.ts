@@ -6,6 +6,7 @@
  * keep their x-request-id), and draining.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { echo, echoProxy, h1Server, hcm, raw, rawBody, rawConnection, request, routeConfig, startProxy, waitFor, type Proxy } from './support/hcm-harness.ts';
@@ -106,6 +107,38 @@ describe('HCM hardening (edge proxy)', () => {
       cancelled.close(http2.constants.NGHTTP2_CANCEL);
       await waitFor(() => proxy.counter('http2.rx_reset') > before[2]!);
       assert.deepEqual(counters.map((n) => proxy.counter(n)), [before[0]! + 1, before[1]! + 1, before[2]! + 1]);
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it('resets HTTP/2 requests whose content-length their DATA does not match, at END_STREAM on HEADERS or on trailers, and forwards nothing', async () => {
+    const before = upstreamRequests;
+    const errors = proxy.counter('http2.rx_messaging_error');
+    const session = http2.connect(proxy.url);
+    try {
+      // A length with no body at all: forwarded as it is, an HTTP/1.1 upstream would read the next request as its body.
+      const bodiless = session.request({ ':method': 'POST', ':path': '/', 'content-length': '29' }, { endStream: true });
+      bodiless.on('error', () => {});
+      await new Promise((resolve) => bodiless.on('close', resolve));
+      assert.equal(bodiless.rstCode, http2.constants.NGHTTP2_PROTOCOL_ERROR);
+      // DATA short of the length, ended by trailers.
+      const short = session.request({ ':method': 'POST', ':path': '/', 'content-length': '5' }, { waitForTrailers: true });
+      short.on('error', () => {});
+      short.on('wantTrailers', () => short.sendTrailers({ 'x-t': '1' }));
+      short.end('ab');
+      await new Promise((resolve) => short.on('close', resolve));
+      assert.equal(short.rstCode, http2.constants.NGHTTP2_PROTOCOL_ERROR);
+      assert.equal(proxy.counter('http2.rx_messaging_error'), errors + 2);
+      // The same with the length right goes through.
+      const good = session.request({ ':method': 'POST', ':path': '/', 'content-length': '2' }, { waitForTrailers: true });
+      good.on('wantTrailers', () => good.sendTrailers({ 'x-t': '1' }));
+      good.end('ab');
+      const [head] = await once(good, 'response') as [http2.IncomingHttpHeaders];
+      assert.equal(head[':status'], 200);
+      good.resume();
+      await once(good, 'end');
+      assert.equal(upstreamRequests, before + 1);
     } finally {
       session.destroy();
     }

@@ -256,6 +256,9 @@ export class HttpConnectionManager implements NetworkFilter {
     let head: RequestHead;
     try {
       head = requestHead(fields);
+      // A content-length the (absent) DATA cannot match: malformed (RFC 9113 §8.1.1), and never sent on
+      // with its length to an HTTP/1.1 upstream, which would read the next request as this one's body.
+      if (endStream && head.contentLength > 0) throw new MalformedError(`content-length ${head.contentLength} on a request with no body`);
     } catch (err) {
       if (!(err instanceof MalformedError)) throw err;
       // A malformed request gets no response (RFC 9113 §8.1.1): the stream is reset, and the access log says why.

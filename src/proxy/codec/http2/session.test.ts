@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { ByteWriter } from './byte-writer.ts';
 import { CLIENT_PREFACE, ErrorCode, FrameReader, FrameType, writeFrameHeader, writeRstStream, writeSettings, writeWindowUpdate } from './frames.ts';
 import { HpackEncoder } from './hpack.ts';
+import { eventually } from '../../upstream/testing.ts';
 import { DEFAULT_SETTINGS, H2Session, type SessionCounters, type SessionSettings } from './session.ts';
 import type { H2Stream, StreamListener } from './stream.ts';
 
@@ -21,7 +22,7 @@ async function startServer(settings: Partial<SessionSettings> = {}): Promise<{ p
   const seen: Seen[] = [];
   const sessions: H2Session[] = [];
   const counter = () => ({ value: 0 });
-  const counters: SessionCounters = { rxReset: counter(), txReset: counter(), rxMessagingError: counter(), goawaySent: counter(), inboundEmptyFramesFlood: counter(), outboundControlFlood: counter(), prematureResets: counter() };
+  const counters: SessionCounters = { rxReset: counter(), txReset: counter(), rxMessagingError: counter(), goawaySent: counter(), inboundEmptyFramesFlood: counter(), outboundControlFlood: counter(), headerOverflow: counter(), prematureResets: counter() };
   const server = net.createServer((socket) => {
     const session = new H2Session(socket, 'server', { ...DEFAULT_SETTINGS, ...settings }, {
       stream(stream, fields, endStream) {
@@ -264,6 +265,60 @@ describe('H2Session protocol errors', () => {
       for (let id = 1; id < 20; id += 2) writeRstStream(w, id, ErrorCode.CANCEL);
     });
     assert.equal(few.goaway, undefined);
+  });
+
+  it('ends a connection whose header block comes in more than 8 CONTINUATION frames; 8 are fine', async () => {
+    const block = (h: HpackEncoder): Buffer => {
+      const b = new ByteWriter();
+      for (let i = 0; i < GET.length; i += 2) h.field(GET[i]!, GET[i + 1]!, b);
+      return b.buf.subarray(0, b.pos);
+    };
+    const split = (parts: number) => (w: ByteWriter, h: HpackEncoder): void => {
+      const whole = block(h);
+      // HEADERS with the first byte, then CONTINUATION frames, the last with the rest and END_HEADERS.
+      writeFrameHeader(w, 1, FrameType.HEADERS, 0x1, 1);
+      w.byte(whole[0]!);
+      for (let i = 1; i < parts; i++) writeFrameHeader(w, 0, FrameType.CONTINUATION, 0, 1);
+      writeFrameHeader(w, whole.length - 1, FrameType.CONTINUATION, 0x4, 1);
+      w.ensure(whole.length - 1);
+      whole.copy(w.buf, w.pos, 1);
+      w.pos += whole.length - 1;
+    };
+    const overflows = server.counters.headerOverflow.value;
+    const fine = await rawExchange(server.port, split(8));
+    assert.equal(fine.goaway, undefined);
+    const flood = await rawExchange(server.port, split(9));
+    assert.equal(flood.goaway, ErrorCode.ENHANCE_YOUR_CALM);
+    assert.match(flood.reason, /header block of stream 1 in more than 8 CONTINUATION frames/);
+    assert.equal(server.counters.headerOverflow.value, overflows + 1);
+  });
+
+  it('ends a connection whose SETTINGS frame has more than 32 entries', async () => {
+    const result = await rawExchange(server.port, (w) => writeSettings(w, new Map(Array.from({ length: 33 }, (_, i) => [0x100 + i, 1]))));
+    assert.equal(result.goaway, ErrorCode.ENHANCE_YOUR_CALM);
+    assert.match(result.reason, /SETTINGS with 33 entries, more than 32/);
+  });
+
+  it('ends a connection that keeps causing stream errors while it reads none of the resets', async () => {
+    const floods = server.counters.outboundControlFlood.value;
+    const socket = net.connect(server.port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.pause(); // reads nothing: the resets pile up in the kernel's buffers, then in the session's
+    await once(socket, 'connect');
+    const w = new ByteWriter();
+    w.ensure(CLIENT_PREFACE.length);
+    CLIENT_PREFACE.copy(w.buf, 0);
+    w.pos = CLIENT_PREFACE.length;
+    writeSettings(w, new Map());
+    // PRIORITY frames of the wrong length: a stream error each, answered with RST_STREAM (13 octets).
+    for (let i = 0; i < 1_500_000; i++) {
+      writeFrameHeader(w, 4, FrameType.PRIORITY, 0, 1 + 2 * (i % 1000));
+      w.ensure(4);
+      w.pos += 4;
+    }
+    socket.write(w.take());
+    await eventually(() => server.counters.outboundControlFlood.value > floods, 20_000);
+    socket.destroy();
   });
 
   it('ends the connection on a bad preface', async () => {

@@ -61,8 +61,10 @@ export interface SessionCounters {
   readonly goawaySent: { value: number };
   /** Connections ended for empty DATA frames in a row. */
   readonly inboundEmptyFramesFlood: { value: number };
-  /** Connections ended for control frames the peer did not read the answers to. */
+  /** Connections ended for control frames (SETTINGS and PING acknowledgements, RST_STREAM) the peer did not read. */
   readonly outboundControlFlood: { value: number };
+  /** Connections ended for a header block too large or in too many CONTINUATION frames. */
+  readonly headerOverflow: { value: number };
   /** Connections ended for streams reset prematurely ("rapid reset"). */
   readonly prematureResets: { value: number };
 }
@@ -79,6 +81,7 @@ export function http2Counters(counter: (name: string) => { value: number }, prem
     goawaySent: counter('http2.goaway_sent'),
     inboundEmptyFramesFlood: counter('http2.inbound_empty_frames_flood'),
     outboundControlFlood: counter('http2.outbound_control_flood'),
+    headerOverflow: counter('http2.header_overflow'),
     prematureResets,
   };
 }
@@ -102,6 +105,13 @@ export interface SessionHandler {
 
 /** Header blocks larger than this (all CONTINUATION frames together) end the connection: no decoder state to keep. */
 const MAX_HEADER_BLOCK = 256 * 1024;
+/**
+ * CONTINUATION frames after one HEADERS frame (nghttp2's default, which Envoy runs with): more end the
+ * connection, so that empty ones cannot be sent without end (CVE-2024-27316's class of attack).
+ */
+const MAX_CONTINUATIONS = 8;
+/** Entries in one SETTINGS frame (nghttp2's default): each may cost a walk over every stream. */
+const MAX_SETTINGS_ENTRIES = 32;
 /**
  * Abuse limits (Envoy's defaults in spirit): control frames answered while the peer does not read; empty
  * DATA frames in a row; streams the peer resets within a second and before their response completes
@@ -158,7 +168,7 @@ export class H2Session implements FrameSink {
   #prefaceNeeded: number;
   #firstFrame = true;
   /** A header block in progress: its stream, flags of the HEADERS frame, and fragments. */
-  #continuation: { streamId: number; endStream: boolean; fragments: Buffer[]; size: number } | undefined;
+  #continuation: { streamId: number; endStream: boolean; fragments: Buffer[]; size: number; frames: number } | undefined;
 
   /** Highest stream id the peer opened; highest we opened. (A server's open streams are all the peer's, a client's all its own: no push.) */
   lastPeerStream = 0;
@@ -396,15 +406,22 @@ export class H2Session implements FrameSink {
       this.#headerBlock(streamId, endStream, fragment);
       return;
     }
-    this.#continuation = { streamId, endStream, fragments: [Buffer.from(fragment)], size: fragment.length };
+    this.#continuation = { streamId, endStream, fragments: [Buffer.from(fragment)], size: fragment.length, frames: 0 };
   }
 
   #continuationFrame(flags: number, streamId: number, payload: Buffer): void {
     const c = this.#continuation;
     if (c === undefined) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `CONTINUATION without HEADERS on stream ${streamId}`);
     c.size += payload.length;
-    if (c.size > MAX_HEADER_BLOCK) throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `header block over ${MAX_HEADER_BLOCK} octets`);
-    c.fragments.push(Buffer.from(payload));
+    if (c.size > MAX_HEADER_BLOCK) {
+      this.#counters.headerOverflow.value++;
+      throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `header block over ${MAX_HEADER_BLOCK} octets`);
+    }
+    if (++c.frames > MAX_CONTINUATIONS) {
+      this.#counters.headerOverflow.value++;
+      throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `header block of stream ${c.streamId} in more than ${MAX_CONTINUATIONS} CONTINUATION frames`);
+    }
+    if (payload.length > 0) c.fragments.push(Buffer.from(payload));
     if ((flags & Flag.END_HEADERS) === 0) return;
     this.#continuation = undefined;
     this.#headerBlock(streamId, c.endStream, Buffer.concat(c.fragments));
@@ -427,6 +444,12 @@ export class H2Session implements FrameSink {
       }
       if (stream.headersReceived && !endStream && !isInformational(fields)) {
         this.#streamError(streamId, ErrorCode.PROTOCOL_ERROR); // trailers must end the stream
+        return;
+      }
+      if (stream.headersReceived && stream.expectedLength >= 0 && stream.receivedLength !== stream.expectedLength) {
+        // Trailers end a message whose DATA fell short of its content-length: malformed (RFC 9113 §8.1.1).
+        this.#counters.rxMessagingError.value++;
+        this.#streamError(streamId, ErrorCode.PROTOCOL_ERROR);
         return;
       }
       if (!isInformational(fields)) stream.headersReceived = true;
@@ -486,6 +509,8 @@ export class H2Session implements FrameSink {
       return;
     }
     if (payload.length % 6 !== 0) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, `SETTINGS payload of ${payload.length} octets is not a multiple of 6`);
+    if (payload.length / 6 > MAX_SETTINGS_ENTRIES) throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `SETTINGS with ${payload.length / 6} entries, more than ${MAX_SETTINGS_ENTRIES}`);
+    let initialWindow = -1;
     for (let p = 0; p < payload.length; p += 6) {
       const id = payload.readUInt16BE(p);
       const value = payload.readUInt32BE(p + 2);
@@ -495,17 +520,10 @@ export class H2Session implements FrameSink {
           if (value > 1 || (value === 1 && this.role === 'client')) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `SETTINGS_ENABLE_PUSH ${value}`);
           break;
         case Setting.MAX_CONCURRENT_STREAMS: this.#peerMaxStreams = value; break;
-        case Setting.INITIAL_WINDOW_SIZE: {
+        case Setting.INITIAL_WINDOW_SIZE:
           if (value > MAX_WINDOW) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE ${value} above 2^31-1`);
-          const delta = value - this.#peerInitialWindow;
-          this.#peerInitialWindow = value;
-          for (const stream of this.#streams.values()) {
-            stream.sendWindow += delta;
-            if (stream.sendWindow > MAX_WINDOW) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, `stream ${stream.id}'s window above 2^31-1 after SETTINGS_INITIAL_WINDOW_SIZE`);
-          }
-          if (delta > 0) this.#sendQueued();
+          initialWindow = value; // applied once, after the loop: the last one in the frame is what holds
           break;
-        }
         case Setting.MAX_FRAME_SIZE:
           if (value < DEFAULT_MAX_FRAME_SIZE || value > MAX_FRAME_SIZE_LIMIT) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `SETTINGS_MAX_FRAME_SIZE ${value} outside 16384…16777215`);
           this.#peerMaxFrameSize = value;
@@ -516,6 +534,15 @@ export class H2Session implements FrameSink {
           break;
         default: break; // MAX_HEADER_LIST_SIZE is advisory; unknown settings are ignored
       }
+    }
+    if (initialWindow >= 0 && initialWindow !== this.#peerInitialWindow) {
+      const delta = initialWindow - this.#peerInitialWindow;
+      this.#peerInitialWindow = initialWindow;
+      for (const stream of this.#streams.values()) {
+        stream.sendWindow += delta;
+        if (stream.sendWindow > MAX_WINDOW) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, `stream ${stream.id}'s window above 2^31-1 after SETTINGS_INITIAL_WINDOW_SIZE`);
+      }
+      if (delta > 0) this.#sendQueued();
     }
     this.#controlFrame();
     writeSettingsAck(this.#out);
@@ -784,6 +811,9 @@ export class H2Session implements FrameSink {
 
   /** A stream error on a stream that may not exist any more. */
   #streamError(streamId: number, code: number): void {
+    // An answer to the peer's frame, as an acknowledgement is: a peer that sends faults without reading
+    // the resets is a flood (a reset the application asks for is not counted, and never throws).
+    this.#controlFrame();
     const stream = this.#streams.get(streamId);
     if (stream !== undefined) {
       this.resetStream(stream, code, true);

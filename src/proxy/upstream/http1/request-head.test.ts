@@ -48,6 +48,8 @@ describe('HTTP/1.1 request head', () => {
       [{ path: '/a\r\nGET /b' }, /invalid request target/],
       [{ method: 'GE T' as 'GET' }, /invalid method/],
       [{ method: 'POST', body: 'abc', headers: ['content-length', '5'] }, /content-length 5 does not match the body's 3 bytes/],
+      // A length with nothing behind it: the upstream would take the next request for this one's body.
+      [{ method: 'POST', body: null, headers: ['content-length', '29'] }, /content-length 29 but no body/],
       [{ headers: ['content-length', '1', 'content-length', '2'] }, /invalid content-length "2"/],
       [{ headers: ['transfer-encoding', 'chunked'] }, /transfer-encoding is set by the connection/],
       [{ upgrade: 'web\r\nsocket' }, /header "upgrade"/],

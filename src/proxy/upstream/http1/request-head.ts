@@ -102,6 +102,9 @@ export function requestHead(options: Dispatcher.DispatchOptions, defaultHost: st
   } else if (declared < 0 && EXPECTS_BODY.has(method)) {
     text += 'content-length: 0\r\n';
     declared = 0;
+  } else if (declared > 0 && (options.body === null || options.body === undefined)) {
+    // The upstream would take the next request on the connection for this one's body.
+    throw new InvalidRequestError(`content-length ${declared} but no body in upstream request`);
   }
   return { text: `${text}\r\n`, chunked, contentLength: chunked ? -1 : declared };
 }

@@ -117,15 +117,17 @@ export class H2Exchange extends PoolExchange implements StreamListener {
         const head = responseHead(fields);
         if (head.status < 200) return; // 1xx heads are not forwarded (101 does not exist in HTTP/2)
         this.#responded = true;
-        if (head.contentLength >= 0 && this.#stream !== undefined) this.#stream.expectedLength = head.contentLength;
+        // A response to HEAD, a 204 or a 304 may declare a length its (absent) content does not have.
+        const bodied = this.options.method !== 'HEAD' && head.status !== 204 && head.status !== 304;
+        if (bodied && head.contentLength > 0 && endStream) throw new MalformedError(`content-length ${head.contentLength} on a response with no body`);
+        if (bodied && head.contentLength >= 0 && this.#stream !== undefined) this.#stream.expectedLength = head.contentLength;
         this.handler.onResponseStart?.(this, head.status, head.headers as Record<string, string | string[]>, '');
       } else {
         this.#trailers = trailerFields(fields) as Record<string, string | string[]>;
       }
     } catch (err) {
       if (!(err instanceof MalformedError)) throw err;
-      this.#stream?.reset(ErrorCode.PROTOCOL_ERROR);
-      this.fail(new StreamResetError(`malformed upstream response: ${err.message}`));
+      this.#malformed(`malformed upstream response: ${err.message}`);
       return;
     }
     if (endStream) this.#complete();
@@ -141,6 +143,13 @@ export class H2Exchange extends PoolExchange implements StreamListener {
     this.#body?.resume();
   }
 
+  /** The upstream broke HTTP/2's message rules: the handler hears why, then the stream is reset. */
+  #malformed(message: string): void {
+    const stream = this.#stream;
+    this.fail(new StreamResetError(message));
+    stream?.reset(ErrorCode.PROTOCOL_ERROR);
+  }
+
   streamClose(code: number, remote: boolean): void {
     this.#stream = undefined;
     this.#owner?.streamClosed(this);
@@ -151,8 +160,7 @@ export class H2Exchange extends PoolExchange implements StreamListener {
   #complete(): void {
     if (this.over) return;
     if (!this.#responded) {
-      this.#stream?.reset(ErrorCode.PROTOCOL_ERROR);
-      this.fail(new StreamResetError('upstream ended the stream without a response'));
+      this.#malformed('upstream ended the stream without a response');
       return;
     }
     this.over = true;

@@ -203,6 +203,21 @@ describe('HTTP/2 upstream pool', () => {
     assert.equal(s.sessions.length, 2, 'a new session replaces the lost one');
   });
 
+  it('treats a response declaring a length it ends without as malformed, unless it has no content by definition (HEAD, 304)', async () => {
+    const s = await server((stream, headers) => {
+      stream.respond({ ':status': headers[':path'] === '/304' ? 304 : 200, 'content-length': '5' }, { endStream: true });
+    });
+    const p = pool(s.port);
+    const bad = await call(p, { path: '/x' });
+    assert.match(String(bad.error?.message), /malformed upstream response: content-length 5 on a response with no body/);
+    const head = await call(p, { path: '/x', method: 'HEAD' });
+    assert.equal(head.error, undefined);
+    assert.equal(head.status, 200);
+    const notModified = await call(p, { path: '/304' });
+    assert.equal(notModified.error, undefined);
+    assert.equal(notModified.status, 304);
+  });
+
   it('fails waiting requests with the connect error, before they started', async () => {
     const port = await closedPort();
     const p = pool(port);
@@ -235,7 +250,7 @@ describe('HTTP/2 upstream pool', () => {
       stream.on('close', () => (cancelled = stream.rstCode));
     });
     const counter = () => ({ value: 0 });
-    const counters = { rxReset: counter(), txReset: counter(), rxMessagingError: counter(), goawaySent: counter(), inboundEmptyFramesFlood: counter(), outboundControlFlood: counter(), prematureResets: counter() };
+    const counters = { rxReset: counter(), txReset: counter(), rxMessagingError: counter(), goawaySent: counter(), inboundEmptyFramesFlood: counter(), outboundControlFlood: counter(), headerOverflow: counter(), prematureResets: counter() };
     const p = pool(s.port, { counters });
     const r = await call(p, {}, { onData: (c) => c.abort(new Error('gave up')) });
     assert.equal(r.error!.message, 'gave up');
