@@ -10,7 +10,7 @@ import type { Proxy } from '../proxy.ts';
 import type { Service } from '../../registry/model.ts';
 import { resolveHost, hostMatches } from '../../api/index.ts';
 import { httpRoutes, defaultRoute } from './http/index.ts';
-import { routeContext } from './route-context.ts';
+import { defaultRouteHash, routeContext } from './route-context.ts';
 import { ADS_SOURCE, typed } from './proto-values.ts';
 import { outboundCluster } from './names.ts';
 import type { EnvoyListener } from './sidecar-listeners.ts';
@@ -61,7 +61,7 @@ export function grpcRouteConfig(ctx: PushContext, proxy: Proxy, name: string): R
   const rctx = routeContext(ctx, proxy, port);
   const vs = ctx.meshVirtualServices(proxy.namespace, ctx.sidecarScope(proxy))
     .find((v) => (v.spec.hosts ?? []).some((h) => hostMatches(resolveHost(h, v.metadata.namespace), svc.hostname)));
-  const routes = vs !== undefined && (vs.spec.http ?? []).length > 0 ? httpRoutes(vs, rctx) : [defaultRoute(outboundCluster(port, '', svc.hostname), rctx)];
+  const routes = vs !== undefined && (vs.spec.http ?? []).length > 0 ? httpRoutes(vs, rctx) : [defaultRoute(outboundCluster(port, '', svc.hostname), rctx, defaultRouteHash(ctx, proxy, svc, port))];
   const domains = [...new Set([name, host, svc.hostname, `${svc.hostname}:${port}`])];
   return { name, virtualHosts: [{ name: `${svc.hostname}:${port}`, domains, routes }] };
 }

@@ -12,7 +12,7 @@ import type { Service, ServicePort } from '../../registry/model.ts';
 import { hostMatches, isHttpProtocol, resolveHost, DOMAIN_SUFFIX } from '../../api/index.ts';
 import { httpRoutes, defaultRoute } from './http/index.ts';
 import type { EnvoyRoute } from './http/context.ts';
-import { routeContext } from './route-context.ts';
+import { defaultRouteHash, routeContext } from './route-context.ts';
 import { outboundCluster, OUTBOUND_PORT, PASSTHROUGH_CLUSTER } from './names.ts';
 import { connectDestinations } from './l4-routes.ts';
 
@@ -60,7 +60,7 @@ function routesFor(ctx: PushContext, proxy: Proxy, svc: Service, port: ServicePo
   }
   const http = vs !== undefined && (vs.spec.http ?? []).length > 0
     ? httpRoutes(vs, rctx)
-    : [defaultRoute(outboundCluster(port.port, '', svc.hostname), rctx)];
+    : [defaultRoute(outboundCluster(port.port, '', svc.hostname), rctx, defaultRouteHash(ctx, proxy, svc, port.port))];
   // Plain-text HTTP services also accept CONNECT (clients that tunnel everything through the proxy).
   return [...http, connectRoute([{ name: outboundCluster(port.port, '', svc.hostname), weight: 100 }])];
 }

@@ -1,10 +1,13 @@
 /**
  * Builds the `RouteContext` HTTP route translation needs from the push context: how a VirtualService
- * destination becomes a cluster name (`outbound|port|subset|host`), and delegate lookup.
+ * destination becomes a cluster name (`outbound|port|subset|host`), the consistent hash its
+ * DestinationRule asks for, and delegate lookup.
  */
 import type { PushContext } from '../push/push-context.ts';
 import type { Proxy } from '../proxy.ts';
+import type { Service } from '../../registry/model.ts';
 import type { RouteContext } from './http/context.ts';
+import { destinationConsistentHash, serviceConsistentHash, type ConsistentHash } from './http/consistent-hash.ts';
 import { outboundCluster } from './names.ts';
 
 export function routeContext(ctx: PushContext, proxy: Proxy, listenerPort: number, gateway?: string): RouteContext {
@@ -21,6 +24,20 @@ export function routeContext(ctx: PushContext, proxy: Proxy, listenerPort: numbe
       // A destination on a wildcard ServiceEntry uses the entry's cluster (`outbound|443||*.example.com`), as Istio.
       return outboundCluster(port, dest.subset ?? '', svc.hostname);
     },
+    consistentHash: (dest, vsNamespace) => {
+      const svc = ctx.service(dest.host, vsNamespace);
+      return svc === undefined ? undefined : destinationConsistentHash(destinationRuleSpec(ctx, proxy, svc), dest);
+    },
     delegate: (name, namespace) => ctx.delegate(name, namespace),
   };
+}
+
+/** The consistent hash for the default route of `svc` on `port` (a service without VirtualService). */
+export function defaultRouteHash(ctx: PushContext, proxy: Proxy, svc: Service, port: number): ConsistentHash | undefined {
+  return serviceConsistentHash(destinationRuleSpec(ctx, proxy, svc), port);
+}
+
+/** The rule the proxy's clusters for `svc` were built from (none for wildcard entries, as in clusters.ts). */
+function destinationRuleSpec(ctx: PushContext, proxy: Proxy, svc: Service) {
+  return svc.hostname.includes('*') ? undefined : ctx.destinationRule(svc.hostname, proxy.namespace, svc.namespace)?.spec;
 }

@@ -37,14 +37,25 @@ const SIMPLE_LB: Readonly<Record<string, string>> = {
   ROUND_ROBIN: 'ROUND_ROBIN', LEAST_CONN: 'LEAST_REQUEST', LEAST_REQUEST: 'LEAST_REQUEST', RANDOM: 'RANDOM', UNSPECIFIED: 'ROUND_ROBIN',
 };
 
-/** Cluster fields for the load balancer: `lbPolicy` and ring-hash / maglev sizing. */
+/** Envoy's default ring size, which Istio writes out when only the deprecated `minimumRingSize` could say. */
+const DEFAULT_MIN_RING_SIZE = 1024;
+
+/**
+ * Cluster fields for the load balancer: `lbPolicy` and ring-hash / maglev sizing (Istio's
+ * `ApplyRingHashLoadBalancer`). What a consistent hash hashes is the routes' `hash_policy`
+ * (http/consistent-hash.ts).
+ */
 function loadBalancerFields(lb: Policy['loadBalancer']): Record<string, unknown> {
   if (lb === undefined) return { lbPolicy: 'ROUND_ROBIN' };
   const hash = lb.consistentHash;
   if (hash !== undefined) {
-    if (hash.maglev !== undefined) return { lbPolicy: 'MAGLEV', ...(hash.maglev.tableSize ? { maglevLbConfig: { tableSize: { value: hash.maglev.tableSize } } } : {}) };
-    const min = hash.ringHash?.minimumRingSize ?? hash.minimumRingSize;
-    return { lbPolicy: 'RING_HASH', ...(min ? { ringHashLbConfig: { minimumRingSize: { value: min } } } : {}) };
+    if (hash.maglev !== undefined) return { lbPolicy: 'MAGLEV', ...(Number(hash.maglev.tableSize ?? 0) !== 0 ? { maglevLbConfig: { tableSize: { value: hash.maglev.tableSize } } } : {}) };
+    if (hash.ringHash !== undefined) {
+      const min = hash.ringHash.minimumRingSize;
+      return { lbPolicy: 'RING_HASH', ...(Number(min ?? 0) !== 0 ? { ringHashLbConfig: { minimumRingSize: { value: min } } } : {}) };
+    }
+    const min = Number(hash.minimumRingSize ?? 0) !== 0 ? hash.minimumRingSize : DEFAULT_MIN_RING_SIZE;
+    return { lbPolicy: 'RING_HASH', ringHashLbConfig: { minimumRingSize: { value: min } } };
   }
   if (lb.simple === 'PASSTHROUGH') return { lbPolicy: 'CLUSTER_PROVIDED' };
   return { lbPolicy: SIMPLE_LB[lb.simple ?? 'ROUND_ROBIN'] ?? 'ROUND_ROBIN' };

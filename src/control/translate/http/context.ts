@@ -4,6 +4,7 @@
  * Built by the listener/route generators; read by `http-routes.ts`.
  */
 import type { ResourceOf } from '../../../api/index.ts';
+import type { ConsistentHash } from './consistent-hash.ts';
 
 export type VirtualServiceResource = ResourceOf<'VirtualService'>;
 
@@ -27,6 +28,12 @@ export interface RouteContext {
    * the listener port, is used. For routes inlined from a delegate, `vsNamespace` is the delegate's.
    */
   readonly clusterFor: (dest: { readonly host: string; readonly subset?: string; readonly port?: number }, vsNamespace: string) => string | undefined;
+  /**
+   * The consistent-hash setting the DestinationRule of a destination's service gives it, as the proxy
+   * sees that rule (subset and port-level settings applied: `destinationConsistentHash`), or undefined.
+   * Its hash key becomes the route's `hash_policy`.
+   */
+  readonly consistentHash: (dest: { readonly host: string; readonly subset?: string; readonly port?: number }, vsNamespace: string) => ConsistentHash | undefined;
   /** Looks up a delegate VirtualService (`delegate: {name, namespace}`; namespace defaults to the root's). */
   readonly delegate: (name: string, namespace: string) => VirtualServiceResource | undefined;
 }

@@ -1,12 +1,14 @@
 /**
  * The forwarding part of an HTTP route (Istio's `applyHTTPRouteDestination`): destination cluster(s)
- * with their header operations, rewrites, timeout, retries and mirrors, as an Envoy `RouteAction`.
+ * with their header operations, rewrites, timeout, retries, mirrors and the hash policies their
+ * DestinationRules ask for, as an Envoy `RouteAction`.
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#config-route-v3-routeaction
  */
 import type { SpecOf } from '../../../api/index.ts';
 import type { RouteContext } from './context.ts';
 import { ERROR_HEADER, NO_TIMEOUT, headerOption, isZeroDuration, percentPerHundred, percentPerMillion, protoDuration, type ProtoDuration } from './envoy-values.ts';
 import { applyHeaderOperations, headerOperations } from './header-ops.ts';
+import { hashPolicy } from './consistent-hash.ts';
 import { retryPolicy } from './retry.ts';
 import { BLACKHOLE_CLUSTER, unknownHostMessage } from './terminal.ts';
 
@@ -44,9 +46,23 @@ export function applyTimeout(action: Record<string, unknown>, timeout: string | 
   else action['maxGrpcTimeout'] = isZeroDuration(t) ? NO_TIMEOUT : t;
 }
 
+function destinationKey(dest: Destination): { host: string; subset?: string; port?: number } {
+  return { host: dest.host, subset: dest.subset || undefined, port: dest.port?.number || undefined };
+}
+
 function clusterOf(dest: Destination, input: ForwardInput): string | undefined {
-  const port = dest.port?.number;
-  return input.ctx.clusterFor({ host: dest.host, subset: dest.subset || undefined, port: port || undefined }, input.namespace);
+  return input.ctx.clusterFor(destinationKey(dest), input.namespace);
+}
+
+/**
+ * Appends the hash policy of `dest`'s consistent hash, if it has one; returns whether the destination
+ * hashes at all (a consistent hash without a key still keeps retries on the hashed host, as in Istio).
+ */
+function addHashPolicy(action: Record<string, unknown>, dest: Destination, input: ForwardInput): boolean {
+  const hash = input.ctx.consistentHash(destinationKey(dest), input.namespace);
+  const policy = hashPolicy(hash);
+  if (policy !== undefined) ((action['hashPolicy'] ??= []) as Record<string, unknown>[]).push(policy);
+  return hash !== undefined;
 }
 
 function applyRewrite(action: Record<string, unknown>, r: HTTPRoute): string {
@@ -114,6 +130,11 @@ function clusterWeight(d: HTTPRouteDestination, input: ForwardInput): { weight: 
   return { weight: out };
 }
 
+/**
+ * Each weighted destination adds its own hash policy, in order (Istio's `processWeightedDestination`):
+ * Envoy picks the cluster by weight first, then hashes with every policy, so destinations whose rules
+ * hash on different keys all shape the hash.
+ */
 function weightedDestinations(action: Record<string, unknown>, dests: readonly HTTPRouteDestination[], input: ForwardInput): { unknown: string[]; unroutable: boolean } {
   const clusters: Record<string, unknown>[] = [];
   const unknown: string[] = [];
@@ -123,6 +144,7 @@ function weightedDestinations(action: Record<string, unknown>, dests: readonly H
     const w = clusterWeight(d, input);
     clusters.push(w.weight);
     if (w.unknown !== undefined) unknown.push(w.unknown);
+    addHashPolicy(action, d.destination, input);
   }
   action['weightedClusters'] = { clusters };
   return { unknown, unroutable: clusters.length === 0 || unknown.length === clusters.length };
@@ -139,13 +161,16 @@ export function forwardAction(route: Record<string, unknown>, r: HTTPRoute, inpu
   const dests = r.route ?? [];
   let unknownHosts: string[];
   let unroutable: boolean;
+  // Only a single destination's consistent hash keeps retries on the hashed host (Istio's behaviour).
+  let consistentHash = false;
   if (dests.length === 1) {
     unknownHosts = singleDestination(route, action, dests[0]!, input);
     unroutable = unknownHosts.length > 0;
+    consistentHash = addHashPolicy(action, dests[0]!.destination, input);
   } else {
     ({ unknown: unknownHosts, unroutable } = weightedDestinations(action, dests, input));
   }
-  const retry = retryPolicy(r.retries);
+  const retry = retryPolicy(r.retries, consistentHash);
   if (retry !== undefined) action['retryPolicy'] = retry;
   return { action, unknownHosts, unroutable };
 }

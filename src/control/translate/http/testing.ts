@@ -45,6 +45,7 @@ export function context(over: Partial<RouteContext> = {}, delegates: readonly Vi
       const port = dest.port ?? (ports.length === 1 ? ports[0] : listenerPort);
       return `outbound|${port}|${dest.subset ?? ''}|${host}`;
     },
+    consistentHash: () => undefined,
     delegate: (name, namespace) => delegates.find((d) => d.metadata.name === name && d.metadata.namespace === namespace),
     ...over,
   };
