@@ -20,7 +20,7 @@ import type { LocalReply } from './local-reply.ts';
 import type { RequestBody } from './request-body.ts';
 import { RetryState } from './retry-state.ts';
 import { applyHeaderMutations } from './router/header-mutations.ts';
-import { requestHash } from './router/hash-policy.ts';
+import { mintedCookieValue, requestHash, setCookieValue, type CookieHashPolicy } from './router/hash-policy.ts';
 import type { RouteDecision } from './router/types.ts';
 import { RouteRequestView } from './route-request.ts';
 import { FLAG } from './stream-info.ts';
@@ -59,6 +59,8 @@ export class UpstreamCall implements AttemptOwner {
   #over = false;
   /** A gRPC trailers-only response's head, held until we know whether a body follows. */
   #held: { status: number; headers: OutgoingHttpHeaders } | undefined;
+  /** `set-cookie` values of cookies the hash policy minted, for the response. */
+  #setCookies: string[] | undefined;
 
   constructor(stream: ActiveStream, d: RouteDecision, cluster: ClusterHandle, settings: RouterSettings) {
     this.#s = stream;
@@ -70,8 +72,24 @@ export class UpstreamCall implements AttemptOwner {
     this.#timeouts = computeTimeouts(d.forward.timeouts, d.forward.retryPolicy, headers, stream.isGrpc);
     this.#retry = RetryState.create(d.forward.retryPolicy, stream.request);
     this.#body = stream.requestBody(this.#retry !== undefined ? (d.route.bufferLimitBytes ?? DEFAULT_RETRY_BUFFER) : 0);
-    this.#hash = d.forward.hashPolicy.length > 0 ? requestHash(d.forward.hashPolicy, new RouteRequestView(stream)) : undefined;
+    this.#hash = d.forward.hashPolicy.length > 0 ? requestHash(d.forward.hashPolicy, new RouteRequestView(stream), (p) => this.#mintCookie(p)) : undefined;
     stream.info.cluster = cluster.name;
+  }
+
+  /** A cookie policy's cookie is missing: mint it from the connection and send it back with the response. */
+  #mintCookie(p: CookieHashPolicy): string {
+    const c = this.#s.connection;
+    const value = mintedCookieValue(addressString(c.remoteAddress, c.remotePort), addressString(c.localAddress, c.localPort));
+    (this.#setCookies ??= []).push(setCookieValue(p, value));
+    return value;
+  }
+
+  /** Adds the minted cookies to a response's headers, after the upstream's own (Envoy's order). */
+  #addSetCookies(out: OutgoingHttpHeaders): void {
+    const minted = this.#setCookies;
+    if (minted === undefined) return;
+    const own = out['set-cookie'];
+    out['set-cookie'] = own === undefined ? minted : [...(Array.isArray(own) ? own : [String(own)]), ...minted];
   }
 
   start(): void {
@@ -234,6 +252,7 @@ export class UpstreamCall implements AttemptOwner {
     }
     this.#stats.status(status);
     const out = downstreamResponseHeaders(headers, false);
+    this.#addSetCookies(out);
     const d = this.#d;
     if (d.target.responseHeaders.length > 0) applyHeaderMutations(d.target.responseHeaders, new ResponseHeaderEditor(out), headerCommands(s.info, s.connection, s.request.headers));
     if (!this.#settings.suppressEnvoyHeaders) out['x-envoy-upstream-service-time'] = String(Math.round(performance.now() - this.#startMs));
@@ -338,6 +357,7 @@ export class UpstreamCall implements AttemptOwner {
     this.#stats.status(status);
     const out: OutgoingHttpHeaders = downstreamResponseHeaders(headers, s.down.protocol !== 'HTTP/2');
     if (s.down.protocol === 'HTTP/2') delete out['sec-websocket-accept'];
+    this.#addSetCookies(out);
     s.acceptTunnel(status, out, socket);
     this.cancel();
   }
@@ -396,4 +416,9 @@ export class UpstreamCall implements AttemptOwner {
       a.abandon();
     }
   }
+}
+
+/** `address:port` as Envoy writes an address (IPv6 in brackets). */
+function addressString(address: string, port: number): string {
+  return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
 }

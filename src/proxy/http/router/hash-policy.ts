@@ -3,17 +3,38 @@
  * request. Policies are evaluated in order; each one that yields a value is folded into the hash
  * (rotate left, xor), and a `terminal` policy that yielded stops the walk — Envoy's
  * `Http::HashPolicyImpl::generateHash`. Envoy hashes with xxHash64; weft uses 32-bit FNV-1a, since only
- * the spread matters and the upstream load balancers take a 32-bit number.
+ * the spread matters and the upstream load balancers take a 32-bit number. A cookie policy with a `ttl`
+ * whose cookie the request lacks mints one (the router sends it back as `set-cookie`), as Envoy's router
+ * does: its value hashes the downstream connection's addresses, so streams racing on one connection get
+ * the same cookie.
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#config-route-v3-routeaction-hashpolicy
  */
 import { compileRegexRewrite, replaceAll, type RegexRewrite } from './regex.ts';
-import { bool, durationMs, field, has, headerName, list, obj, Problems, str } from './proto.ts';
+import { bool, durationMs, field, has, headerName, list, obj, Problems, str, text } from './proto.ts';
 import { queryParameter } from './request.ts';
 import type { RouteRequest } from './types.ts';
 
+export interface CookieAttribute {
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface CookieHashPolicy {
+  readonly kind: 'cookie';
+  readonly name: string;
+  /** Present: mint the cookie when the request lacks it (0: a session cookie, no Max-Age). */
+  readonly ttlMs: number | undefined;
+  readonly path: string;
+  readonly attributes: readonly CookieAttribute[];
+  readonly terminal: boolean;
+}
+
+/** Called when a cookie policy must mint its cookie; returns the value to hash (and to send back). */
+export type AddCookie = (policy: CookieHashPolicy) => string;
+
 export type HashPolicy =
   | { readonly kind: 'header'; readonly name: string; readonly rewrite: RegexRewrite | undefined; readonly terminal: boolean }
-  | { readonly kind: 'cookie'; readonly name: string; readonly ttlMs: number | undefined; readonly path: string; readonly terminal: boolean }
+  | CookieHashPolicy
   | { readonly kind: 'source_ip'; readonly terminal: boolean }
   | { readonly kind: 'query_parameter'; readonly name: string; readonly terminal: boolean }
   | { readonly kind: 'filter_state'; readonly key: string; readonly terminal: boolean };
@@ -32,7 +53,8 @@ export function compileHashPolicy(v: unknown, path: string, problems: Problems):
     const at = field(path, 'cookie');
     const name = str(c['name']) ?? '';
     if (name === '') problems.add(field(at, 'name'), 'required');
-    return { kind: 'cookie', name, ttlMs: durationMs(c, 'ttl', at, problems), path: str(c['path']) ?? '', terminal };
+    const attributes = list(c['attributes']).map((a, i) => cookieAttribute(a, field(field(at, 'attributes'), i), problems));
+    return { kind: 'cookie', name, ttlMs: durationMs(c, 'ttl', at, problems), path: str(c['path']) ?? '', attributes, terminal };
   }
   if (has(p, 'connectionProperties')) {
     // `source_ip: false` hashes nothing; keep it as a policy that never yields.
@@ -50,6 +72,13 @@ export function compileHashPolicy(v: unknown, path: string, problems: Problems):
   }
   problems.add(path, 'one of header, cookie, connectionProperties, queryParameter, filterState is required');
   return undefined;
+}
+
+function cookieAttribute(v: unknown, path: string, problems: Problems): CookieAttribute {
+  const a = obj(v) ?? {};
+  const name = text(a, 'name');
+  if (name === '') problems.add(field(path, 'name'), 'required');
+  return { name, value: text(a, 'value') };
 }
 
 export function compileHashPolicies(v: unknown, path: string, problems: Problems): readonly HashPolicy[] {
@@ -73,13 +102,13 @@ export function hashString(s: string): number {
 
 /**
  * The request's hash under `policies`, or undefined when no policy yielded a value (the load balancer
- * then picks at random). A cookie policy with a TTL whose cookie is absent yields nothing here: minting
- * the cookie is the connection manager's job.
+ * then picks at random). A cookie policy with a TTL whose cookie is absent (or empty) calls `addCookie`
+ * and hashes what it returns; without `addCookie` it yields nothing.
  */
-export function requestHash(policies: readonly HashPolicy[], request: RouteRequest): number | undefined {
+export function requestHash(policies: readonly HashPolicy[], request: RouteRequest, addCookie?: AddCookie): number | undefined {
   let hash: number | undefined;
   for (const p of policies) {
-    const value = policyValue(p, request);
+    const value = policyValue(p, request, addCookie);
     if (value !== undefined) {
       const h = hashString(value);
       hash = hash === undefined ? h : (((hash << 1) | (hash >>> 31)) ^ h) >>> 0;
@@ -89,14 +118,18 @@ export function requestHash(policies: readonly HashPolicy[], request: RouteReque
   return hash;
 }
 
-function policyValue(p: HashPolicy, request: RouteRequest): string | undefined {
+function policyValue(p: HashPolicy, request: RouteRequest, addCookie: AddCookie | undefined): string | undefined {
   switch (p.kind) {
     case 'header': {
       const v = request.headers.get(p.name);
       return v === undefined || p.rewrite === undefined ? v : replaceAll(p.rewrite, v);
     }
-    case 'cookie':
-      return cookieValue(request.headers.get('cookie'), p.name);
+    case 'cookie': {
+      // Envoy treats an empty cookie value as no cookie.
+      const v = cookieValue(request.headers.get('cookie'), p.name);
+      if (v !== undefined && v !== '') return v;
+      return p.ttlMs !== undefined && addCookie !== undefined ? addCookie(p) : undefined;
+    }
     case 'source_ip':
       return request.sourceAddress;
     case 'query_parameter':
@@ -116,4 +149,26 @@ export function cookieValue(header: string | undefined, name: string): string | 
     return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v;
   }
   return undefined;
+}
+
+/**
+ * The value Envoy's router mints for a cookie policy: a hash of the downstream connection's remote and
+ * local `address:port`, as 16 hex digits (Envoy: xxHash64; weft: 64-bit FNV-1a). Same connection, same
+ * cookie; the client's port makes separate connections differ.
+ */
+export function mintedCookieValue(remote: string, local: string): string {
+  const s = remote + local;
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < s.length; i++) h = ((h ^ BigInt(s.charCodeAt(i))) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return h.toString(16).padStart(16, '0');
+}
+
+/** The `set-cookie` value for a minted cookie, as Envoy's `Http::Utility::makeSetCookieValue` writes it. */
+export function setCookieValue(p: CookieHashPolicy, value: string): string {
+  let out = `${p.name}="${value}"`;
+  const maxAge = Math.floor((p.ttlMs ?? 0) / 1000);
+  if (maxAge > 0) out += `; Max-Age=${maxAge}`;
+  if (p.path !== '') out += `; Path=${p.path}`;
+  for (const a of p.attributes) out += a.value === '' ? `; ${a.name}` : `; ${a.name}=${a.value}`;
+  return `${out}; HttpOnly`;
 }
