@@ -1,0 +1,86 @@
+/**
+ * Real `weft proxy` sidecars for end-to-end tests: a free loopback address per sidecar (every port it
+ * binds free there), the process with its output, small HTTP apps to put behind it, and requests sent
+ * through a sidecar's outbound listener as an HTTP proxy.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'weft.js');
+/** Admin, outbound, inbound, health, Prometheus, and the mesh port the tests' services use. */
+const SIDECAR_PORTS = [15000, 15001, 15006, 15021, 15090, 9080];
+
+function canBind(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen({ host, port, exclusive: true }, () => s.close(() => resolve(true)));
+  });
+}
+
+/** A 127.0.1.x address where every port a sidecar binds is free (randomized start, so parallel test files rarely collide). */
+export async function freeLoopback(taken: Set<string>, ports: readonly number[] = SIDECAR_PORTS): Promise<string> {
+  const start = 100 + Math.floor(Math.random() * 100);
+  for (let i = 0; i < 150; i++) {
+    const ip = `127.0.1.${((start + i - 2) % 252) + 2}`;
+    if (taken.has(ip)) continue;
+    let free = true;
+    for (const p of ports) if (!(await canBind(ip, p))) free = false;
+    if (free) {
+      taken.add(ip);
+      return ip;
+    }
+  }
+  throw new Error('no free 127.0.1.x address');
+}
+
+export interface SidecarProcess {
+  readonly ip: string;
+  readonly child: ChildProcess;
+  output(): string;
+  readonly exited: Promise<number | null>;
+}
+
+/** `weft proxy --ip <ip> …args` as a child process. */
+export function startSidecar(args: readonly string[], ip: string): SidecarProcess {
+  const child = spawn(process.execPath, [BIN, 'proxy', '--ip', ip, '--drain-timeout', '1000', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { ip, child, output: () => output, exited };
+}
+
+/** An app on a free 127.0.0.1 port that answers every request with its `name`. */
+export async function startNamedApp(name: string): Promise<{ server: http.Server; port: number }> {
+  const server = http.createServer((_req, res) => {
+    res.setHeader('content-type', 'text/plain');
+    res.end(name);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** A request for `url` sent to `proxy` (`http://ip:15001`) in absolute form, on a connection of its own. */
+export function requestVia(proxy: string, url: string, headers: Record<string, string> = {}): Promise<Reply> {
+  const target = new URL(url);
+  const via = new URL(proxy);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: via.hostname, port: via.port, path: url, agent: false, headers: { host: target.host, ...headers } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
