@@ -11,6 +11,7 @@ import type { ServerResponse } from 'node:http';
 import http from 'node:http';
 import http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
+import type { OutlierResult } from '../src/proxy/core/contracts.ts';
 import { h1Server, hcm, logLine, rawConnection, request, routeConfig, startProxy, waitFor, type Proxy } from './support/hcm-harness.ts';
 
 type Server = Awaited<ReturnType<typeof h1Server>>;
@@ -27,6 +28,8 @@ describe('HCM failures and resilience', () => {
   let flakyCount = 0;
   let admit = true;
   const slowClosed: string[] = [];
+  /** What the router told the slow host's outlier detection. */
+  const slowOutlier: (OutlierResult | number)[] = [];
   const slowStarted: string[] = [];
   let bigWritten = 0;
   let sinkFirstChunk: (() => void) | undefined;
@@ -88,6 +91,7 @@ describe('HCM failures and resilience', () => {
       { match: { prefix: '/dead' }, route: { cluster: 'dead', retryPolicy: retryPolicy({ retryOn: 'connect-failure', numRetries: 2 }) } },
       { match: { prefix: '/slow' }, route: { cluster: 'slow', timeout: { seconds: 0, nanos: 100_000_000 } } },
       { match: { prefix: '/never' }, route: { cluster: 'slow', timeout: { seconds: 0, nanos: 0 } } },
+      { match: { prefix: '/per-try' }, route: { cluster: 'slow', retryPolicy: retryPolicy({ retryOn: '5xx', numRetries: 1, perTryTimeout: { nanos: 50_000_000 } }) } },
       { match: { prefix: '/idle' }, route: { cluster: 'slow', timeout: { seconds: 0, nanos: 0 }, idleTimeout: { seconds: 0, nanos: 100_000_000 } } },
       { match: { prefix: '/guarded' }, route: { cluster: 'guarded' } },
       { match: { prefix: '/big' }, route: { cluster: 'big' } },
@@ -97,7 +101,7 @@ describe('HCM failures and resilience', () => {
     ], { includeAttemptCountInResponse: true });
     proxy = await startProxy(hcm({ routeConfig: routes }), (c) => {
       c.add({ name: 'flaky', hosts: [{ address: '127.0.0.1', port: flaky.port }] });
-      c.add({ name: 'slow', hosts: [{ address: '127.0.0.1', port: slow.port }] });
+      c.add({ name: 'slow', hosts: [{ address: '127.0.0.1', port: slow.port, outlier: { putHttpStatus: (s) => slowOutlier.push(s), putResult: (r) => slowOutlier.push(r) } }] });
       c.add({ name: 'big', hosts: [{ address: '127.0.0.1', port: big.port }] });
       c.add({ name: 'sink', hosts: [{ address: '127.0.0.1', port: sink.port }] });
       c.add({ name: 'resetter', hosts: [{ address: '127.0.0.1', port: resetter.port }] });
@@ -181,12 +185,22 @@ describe('HCM failures and resilience', () => {
   });
 
   it('UT: the route timeout is a 504 naming the cluster', async () => {
+    slowOutlier.length = 0;
     const r = await request(`${proxy.url}/slow`);
     assert.equal(r.status, 504);
     assert.equal(r.headers['x-weft-error'], 'upstream request timeout in slow');
     assert.equal(proxy.counter('cluster.slow.upstream_rq_timeout'), 1);
     assert.equal(proxy.counter('cluster.slow.upstream_rq_504'), 1);
     await waitFor(() => proxy.log.some((l) => logLine(l) === '504 UT upstream request timeout in slow'));
+    assert.deepEqual(slowOutlier, ['timeout'], 'the host\'s outlier detection hears of the timeout');
+  });
+
+  it('UT: per-try timeouts are retried, and each one counts against the host for outlier detection', async () => {
+    slowOutlier.length = 0;
+    const r = await request(`${proxy.url}/per-try`);
+    assert.equal(r.status, 504);
+    assert.match(String(r.headers['x-weft-error']), /per-try timeout/);
+    assert.deepEqual(slowOutlier, ['timeout', 'timeout']);
   });
 
   it('honours x-envoy-upstream-rq-timeout-ms from internal clients', async () => {

@@ -13,7 +13,7 @@ import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { H1Pool, plainConnector } from '../../src/proxy/upstream/http1/pool.ts';
 import { H2Pool } from '../../src/proxy/upstream/http2/pool.ts';
-import type { ClusterHandle, ClusterManager, PickContext, RouteStore, Subscriptions, UpstreamDispatcher, UpstreamHost } from '../../src/proxy/core/contracts.ts';
+import type { ClusterHandle, ClusterManager, OutlierMonitor, PickContext, RouteStore, Subscriptions, UpstreamDispatcher, UpstreamHost } from '../../src/proxy/core/contracts.ts';
 import type { Stats } from '../../src/proxy/core/stats.ts';
 
 export interface FakeHost {
@@ -21,6 +21,8 @@ export interface FakeHost {
   readonly port: number;
   /** Read at every pick, so a test may flip it. */
   healthy?: boolean;
+  /** What the router reports to the host's outlier detection (the fake's pools report nothing). */
+  readonly outlier?: OutlierMonitor;
 }
 
 export interface ClusterSpec {
@@ -60,6 +62,7 @@ export class FakeCluster implements ClusterHandle {
       port: h.port,
       weight: 1,
       locality: '',
+      outlier: h.outlier,
       get healthy() {
         return h.healthy !== false;
       },

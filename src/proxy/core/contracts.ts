@@ -33,6 +33,25 @@ export interface Subscriptions {
   want(typeUrl: string, names: ReadonlySet<string>): void;
 }
 
+/**
+ * What a caller saw of one request to a host, for outlier detection (Envoy's `Outlier::Result`):
+ * `connect-success` the request reached a connection (HTTP: the status follows), `connect-success-final`
+ * a connection was all there was to it (TCP proxy, CONNECT), `connect-failed` a connect failure or a
+ * reset, `timeout` the request timed out, `request-failed` / `request-success` a non-HTTP transaction.
+ */
+export type OutlierResult = 'connect-success' | 'connect-success-final' | 'connect-failed' | 'timeout' | 'request-failed' | 'request-success';
+
+/**
+ * A host's outlier monitor, present while its cluster has outlier detection. Callers report every
+ * request's outcome once: the pools report response statuses, resets and connections, the router its
+ * timeouts. Both calls are a few counter updates; an ejection they trigger takes effect at once.
+ */
+export interface OutlierMonitor {
+  /** An HTTP response status from the host (gRPC: the status mapped from `grpc-status`). */
+  putHttpStatus(status: number): void;
+  putResult(result: OutlierResult): void;
+}
+
 /** One upstream host of a cluster, as the load balancer sees it. */
 export interface UpstreamHost {
   readonly address: string;
@@ -42,6 +61,8 @@ export interface UpstreamHost {
   readonly locality: string;
   /** `address:port` (IPv6 in brackets), when the cluster keeps it made, so requests need not build it. */
   readonly addressString?: string;
+  /** The host's outlier monitor while its cluster detects outliers. */
+  readonly outlier?: OutlierMonitor | undefined;
 }
 
 export interface PickContext {

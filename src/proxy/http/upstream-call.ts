@@ -36,6 +36,15 @@ export interface RouterSettings {
 /** Envoy's default retry buffer: the connection buffer limit (1 MiB) when the route sets none. */
 const DEFAULT_RETRY_BUFFER = 1024 * 1024;
 
+/**
+ * A try timed out waiting for response headers: the host's outlier detection hears it (the pool sees
+ * only the abort), as Envoy's router reports LocalOriginTimeout — once the request had reached a
+ * connection (before that, the host was never really tried).
+ */
+function reportTimeout(a: UpstreamAttempt): void {
+  if (a.started) a.host.outlier?.putResult('timeout');
+}
+
 export class UpstreamCall implements AttemptOwner {
   readonly #s: ActiveStream;
   readonly #d: RouteDecision;
@@ -366,6 +375,8 @@ export class UpstreamCall implements AttemptOwner {
     this.#globalTimer = undefined;
     if (this.#over) return;
     this.#stats.rqTimeout.value++;
+    const a = this.#attempt;
+    if (a !== undefined && !a.responded) reportTimeout(a);
     this.#attempt?.abandon();
     this.#attempt = undefined;
     if (this.#committed) {
@@ -381,6 +392,7 @@ export class UpstreamCall implements AttemptOwner {
     this.#tryTimer = undefined;
     if (a !== this.#attempt || this.#over || this.#committed) return;
     this.#stats.rqPerTryTimeout.value++;
+    reportTimeout(a);
     if (this.#retry?.retriableReset('timeout', a.started) === true && this.#canRetry()) {
       this.#retryAfter(a);
       return;

@@ -14,8 +14,7 @@ import type { CircuitBreakerLimits } from './cluster-config.ts';
 import type { HealthStatus } from './endpoints.ts';
 import type { HostImpl } from './host.ts';
 
-/** Envoy's `HostUtility::healthFlagsToString` for the flags EDS can set. */
-export function healthFlags(status: HealthStatus): string {
+function edsFlag(status: HealthStatus): string {
   switch (status) {
     case 'UNHEALTHY':
     case 'TIMEOUT':
@@ -25,8 +24,21 @@ export function healthFlags(status: HealthStatus): string {
     case 'DEGRADED':
       return '/degraded_eds_health';
     default:
-      return 'healthy';
+      return '';
   }
+}
+
+/**
+ * Envoy's `HostUtility::healthFlagsToString` for the flags weft sets: outlier ejection and EDS health,
+ * in Envoy's flag order (`/failed_outlier_check/failed_eds_health`), or `healthy` when none is set.
+ */
+export function healthFlags(status: HealthStatus, ejected = false): string {
+  return `${ejected ? '/failed_outlier_check' : ''}${edsFlag(status)}` || 'healthy';
+}
+
+/** A double as fmt's `{:g}` writes it (six significant digits). */
+function g(n: number): string {
+  return String(Number(n.toPrecision(6)));
 }
 
 function limitLines(name: string, priority: string, l: CircuitBreakerLimits): string[] {
@@ -52,15 +64,29 @@ function hostLines(name: string, h: HostImpl): string[] {
   return [
     ...hostStats(h).map(([k, v]) => `${p}::${k}::${v}`),
     `${p}::hostname::${h.hostname}`,
-    `${p}::health_flags::${healthFlags(h.health)}`,
+    `${p}::health_flags::${healthFlags(h.health, h.ejected)}`,
     `${p}::weight::${h.weight}`,
     `${p}::region::${h.localityInfo.region}`,
     `${p}::zone::${h.localityInfo.zone}`,
     `${p}::sub_zone::${h.localityInfo.subZone}`,
     `${p}::canary::false`,
     `${p}::priority::${h.priority}`,
-    `${p}::success_rate::-1`,
-    `${p}::local_origin_success_rate::-1`,
+    `${p}::success_rate::${h.outlier?.external.rate ?? -1}`,
+    `${p}::local_origin_success_rate::${h.outlier?.local.rate ?? -1}`,
+  ];
+}
+
+/** Envoy prints the success-rate figures of clusters with outlier detection. */
+function outlierLines(c: Cluster): string[] {
+  const d = c.outlierDetector;
+  if (d === undefined) return [];
+  const ext = d.successRate('external');
+  const local = d.successRate('local');
+  return [
+    `${c.name}::outlier::success_rate_average::${g(ext.average)}`,
+    `${c.name}::outlier::success_rate_ejection_threshold::${g(ext.threshold)}`,
+    `${c.name}::outlier::local_origin_success_rate_average::${g(local.average)}`,
+    `${c.name}::outlier::local_origin_success_rate_ejection_threshold::${g(local.threshold)}`,
   ];
 }
 
@@ -68,6 +94,7 @@ function clusterLines(c: Cluster): string[] {
   const name = c.name;
   return [
     `${name}::observability_name::${c.config.statName}`,
+    ...outlierLines(c),
     ...limitLines(name, 'default', c.config.limits),
     ...limitLines(name, 'high', DEFAULT_LIMITS),
     `${name}::added_via_api::true`,
@@ -90,6 +117,18 @@ function socketAddress(h: HostImpl): Record<string, unknown> {
   return { socket_address: { address: h.address, port_value: h.port } };
 }
 
+/** The success-rate ejection thresholds of the last interval, when outlier detection computed them. */
+function ejectionThresholds(c: Cluster): Record<string, unknown> {
+  const d = c.outlierDetector;
+  if (d === undefined) return {};
+  const ext = d.successRate('external').threshold;
+  const local = d.successRate('local').threshold;
+  return {
+    ...(ext > 0 ? { success_rate_ejection_threshold: { value: ext } } : {}),
+    ...(local > 0 ? { local_origin_success_rate_ejection_threshold: { value: local } } : {}),
+  };
+}
+
 /** `/clusters?format=json`: envoy.admin.v3.Clusters. */
 export function clustersJson(manager: ClusterManagerImpl): Record<string, unknown> {
   return {
@@ -99,10 +138,13 @@ export function clustersJson(manager: ClusterManagerImpl): Record<string, unknow
       added_via_api: true,
       ...(c.config.type === 'EDS' ? { eds_service_name: c.config.edsServiceName ?? c.name } : {}),
       circuit_breakers: { thresholds: [thresholds('DEFAULT', c.config.limits), thresholds('HIGH', DEFAULT_LIMITS)] },
+      ...ejectionThresholds(c),
       host_statuses: c.hosts().map((h) => ({
         address: socketAddress(h),
         stats: hostStats(h).map(([name, value]) => ({ name, value, type: name.endsWith('_active') ? 'GAUGE' : 'COUNTER' })),
-        health_status: { eds_health_status: h.health === 'UNKNOWN' ? 'HEALTHY' : h.health },
+        health_status: { eds_health_status: h.health === 'UNKNOWN' ? 'HEALTHY' : h.health, ...(h.ejected ? { failed_outlier_check: true } : {}) },
+        ...((h.outlier?.external.rate ?? -1) >= 0 ? { success_rate: { value: h.outlier!.external.rate } } : {}),
+        ...((h.outlier?.local.rate ?? -1) >= 0 ? { local_origin_success_rate: { value: h.outlier!.local.rate } } : {}),
         weight: h.weight,
         hostname: h.hostname,
         priority: h.priority,

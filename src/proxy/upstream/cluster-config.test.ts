@@ -136,6 +136,45 @@ describe('compileCluster', () => {
     assert.deepEqual(stat.problems, ['loadAssignment.endpoints[0].lbEndpoints[0].endpoint.address.socketAddress.address: must be an IP address for this cluster type (got "not-an-ip")']);
   });
 
+  it('reads outlier detection with Envoy\'s defaults, and NACKs bad values naming the field', () => {
+    const { config, problems } = compileCluster(clusterResource({
+      name: 'od', type: 'EDS',
+      outlierDetection: { consecutive_5xx: { value: 2 }, interval: { seconds: 1 }, baseEjectionTime: { seconds: 30 }, maxEjectionPercent: { value: 100 }, enforcingSuccessRate: { value: 0 } },
+    }), ctx);
+    assert.deepEqual(problems, []);
+    const o = config.outlier!;
+    assert.equal(o.consecutive5xx, 2);
+    assert.equal(o.intervalMs, 1000);
+    assert.equal(o.baseEjectionTimeMs, 30_000);
+    assert.equal(o.maxEjectionTimeMs, 300_000);
+    assert.equal(o.maxEjectionPercent, 100);
+    assert.equal(o.consecutiveGatewayFailure, 5);
+    assert.deepEqual(o.enforcing, {
+      consecutive_5xx: 100, consecutive_gateway_failure: 0, consecutive_local_origin_failure: 100, success_rate: 0,
+      local_origin_success_rate: 100, failure_percentage: 0, local_origin_failure_percentage: 0,
+    });
+    assert.equal(compileCluster(clusterResource({ name: 'none', type: 'EDS' }), ctx).config.outlier, undefined);
+    assert.equal(compileCluster(clusterResource({ name: 'long', type: 'EDS', outlierDetection: { baseEjectionTime: { seconds: 600 } } }), ctx).config.outlier?.maxEjectionTimeMs, 600_000, 'the cap is at least the base time');
+    const bad = compileCluster({
+      name: 'bad', type: 'EDS',
+      outlierDetection: {
+        consecutive_5xx: { value: -1 }, interval: { seconds: 0 }, baseEjectionTime: { seconds: 10 }, maxEjectionTime: { seconds: 5 },
+        maxEjectionPercent: { value: 101 }, enforcingConsecutiveGatewayFailure: { value: 150 }, failurePercentageThreshold: { value: 200 },
+        maxEjectionTimeJitter: { seconds: -1 }, monitors: [{ name: 'm' }],
+      },
+    }, ctx);
+    assert.deepEqual(bad.problems, [
+      'outlierDetection.monitors: outlier detection extension monitors are not supported',
+      'outlierDetection.interval: must be greater than 0',
+      'outlierDetection.maxEjectionTime: must not be smaller than baseEjectionTime (5000 ms < 10000 ms)',
+      'outlierDetection.maxEjectionTimeJitter: must not be negative (got -1000 ms)',
+      'outlierDetection.maxEjectionPercent: must be at most 100 (got 101)',
+      'outlierDetection.consecutive_5xx: expected an unsigned 32-bit integer (got -1)',
+      'outlierDetection.failurePercentageThreshold: must be at most 100 (got 200)',
+      'outlierDetection.enforcingConsecutiveGatewayFailure: must be at most 100 (got 150)',
+    ]);
+  });
+
   it('reads DNS settings', () => {
     const { config, problems } = compileCluster(clusterResource({
       name: 'dns', type: 'STRICT_DNS', dnsLookupFamily: 'V4_ONLY', dnsRefreshRate: { nanos: 250_000_000 }, respectDnsTtl: true,

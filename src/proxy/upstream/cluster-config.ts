@@ -1,9 +1,10 @@
 /**
  * Compiles a CDS `Cluster` into a `ClusterConfig`, once per cluster version: discovery type, load
  * balancing policy (from `lb_policy` or `load_balancing_policy`, through the LB registry), circuit
- * breakers, HTTP protocol options, DNS and ORIGINAL_DST settings, inline endpoints. Every field weft uses
- * is validated and every problem collected (`field.path: problem`) for the NACK; fields weft does not
- * apply yet (outlier detection, health checks, slow start) are accepted and ignored.
+ * breakers, outlier detection (`outlier-config.ts`), HTTP protocol options, DNS and ORIGINAL_DST
+ * settings, inline endpoints. Every field weft uses is validated and every problem collected
+ * (`field.path: problem`) for the NACK; fields weft does not apply yet (active health checks, slow
+ * start) are accepted and ignored.
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/cluster/v3/cluster.proto
  */
 import { isIP } from 'node:net';
@@ -12,6 +13,8 @@ import { compileAssignment, EMPTY_ASSIGNMENT } from './endpoints.ts';
 import type { LbRegistry } from './lb/registry.ts';
 import { lbTypeUrl } from './lb/registry.ts';
 import type { LbSpec } from './lb/types.ts';
+import type { OutlierConfig } from './outlier-config.ts';
+import { compileOutlierDetection } from './outlier-config.ts';
 import type { HttpOptions } from './protocol-options.ts';
 import { compileHttpOptions } from './protocol-options.ts';
 import type { Proto } from './proto-read.ts';
@@ -59,6 +62,8 @@ export interface ClusterConfig {
   readonly lb: LbSpec | undefined;
   readonly panicThreshold: number;
   readonly limits: CircuitBreakerLimits;
+  /** Undefined when the cluster has no `outlier_detection`. */
+  readonly outlier: OutlierConfig | undefined;
   readonly http: HttpOptions;
   readonly tcpKeepaliveMs: number | undefined;
   readonly sourceAddress: string | undefined;
@@ -237,6 +242,7 @@ export function compileCluster(c: Proto, ctx: CompileContext): { config: Cluster
     lb,
     panicThreshold: percent(common, 'healthyPanicThreshold', 'commonLbConfig', problems) ?? 50,
     limits: compileLimits(c, problems),
+    outlier: compileOutlierDetection(c, problems),
     http: compileHttpOptions(c, problems),
     tcpKeepaliveMs: tcpKeepaliveMs(c, problems),
     sourceAddress: compileSourceAddress(c, problems),

@@ -33,6 +33,8 @@ export interface ClusterManagerOptions {
   readonly transportSockets?: TransportSocketRegistry;
   readonly env?: LbEnv;
   readonly dns?: DnsResolver;
+  /** Monotonic milliseconds for outlier detection (tests inject a clock they move). */
+  readonly now?: () => number;
 }
 
 /** An EDS resource as last applied. */
@@ -149,6 +151,7 @@ export class ClusterManagerImpl implements ClusterManager {
       stats: this.#options.stats,
       env: this.#options.env ?? defaultEnv,
       dns: this.#options.dns ?? systemResolver,
+      ...(this.#options.now !== undefined ? { now: this.#options.now } : {}),
       onHostsChanged: (n: string) => {
         if (this.#clusters.get(n) === cluster) this.#notify(n);
       },

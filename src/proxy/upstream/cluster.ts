@@ -1,9 +1,11 @@
 /**
  * One cluster at one config version: the `ClusterHandle` the router and TCP proxy use. It owns the
- * current membership and picker (replaced as a whole on every EDS or DNS update), the host states with
- * their pools, the circuit breakers, and its discovery machinery (DNS targets, ORIGINAL_DST hosts).
+ * current membership and picker (replaced as a whole on every EDS or DNS update, and when outlier
+ * detection ejects a host or brings one back), the host states with their pools, the circuit breakers,
+ * the outlier detector, and its discovery machinery (DNS targets, ORIGINAL_DST hosts).
  * A CDS update builds a new `Cluster` that inherits the old one's host states when the pool settings
- * are unchanged, so kept-alive connections survive config changes as well as endpoint changes.
+ * are unchanged, so kept-alive connections survive config changes as well as endpoint changes, and so
+ * do outlier counters and ejections (a version without outlier detection returns every host).
  */
 import type { Socket } from 'node:net';
 import type { ClusterHandle, PickContext, UpstreamHost } from '../core/contracts.ts';
@@ -20,12 +22,16 @@ import { addressString, HostImpl, HostState } from './host.ts';
 import type { LbEnv } from './lb/types.ts';
 import { buildMembership } from './membership.ts';
 import { OriginalDstHosts } from './original-dst.ts';
+import { OutlierDetector } from './outlier-detection.ts';
+import type { LocalityInput } from './picker.ts';
 import { Picker } from './picker.ts';
 
 export interface ClusterDeps {
   readonly stats: Stats;
   readonly env: LbEnv;
   readonly dns: DnsResolver;
+  /** Monotonic milliseconds for outlier detection (`performance.now` unless a test injects a clock). */
+  readonly now?: () => number;
   /** Told when the cluster's hosts change on their own (DNS answers), not on EDS or CDS updates. */
   readonly onHostsChanged?: (name: string) => void;
 }
@@ -45,7 +51,9 @@ export class Cluster implements ClusterHandle {
   #assignment: Assignment = EMPTY_ASSIGNMENT;
   #hosts: readonly HostImpl[] = [];
   #states = new Map<string, HostState>();
+  #levels: readonly (readonly LocalityInput<HostImpl>[])[] = [];
   #picker: Picker<HostImpl> | undefined;
+  readonly #outlier: OutlierDetector | undefined;
   #dns: DnsTarget[] = [];
   #originalDst: OriginalDstHosts | undefined;
   #retired = false;
@@ -66,6 +74,16 @@ export class Cluster implements ClusterHandle {
     this.createdAt = Date.now();
     this.#deps = deps;
     if (previous !== undefined && previous.#canShareHostsWith(this)) this.#states = previous.#takeStates();
+    // ORIGINAL_DST hosts come and go per connection: they are not watched.
+    this.#outlier = config.outlier === undefined || config.type === 'ORIGINAL_DST' ? undefined : new OutlierDetector(config.outlier, {
+      stats: deps.stats,
+      prefix: this.stats.prefix,
+      now: deps.now ?? (() => performance.now()),
+      random: deps.env.random,
+      onHealthChange: () => this.#healthChanged(),
+    });
+    if (this.#outlier !== undefined) this.#outlier.setHosts(this.#states.values());
+    else for (const s of this.#states.values()) s.outlier = undefined;
     if (config.type === 'ORIGINAL_DST') {
       this.#originalDst = new OriginalDstHosts(config.originalDst!, this.#states, (s) => {
         void closeHost(s);
@@ -131,6 +149,12 @@ export class Cluster implements ClusterHandle {
     g.membership_total.value = 0;
     g.membership_healthy.value = 0;
     g.membership_degraded.value = 0;
+    if (this.#outlier !== undefined) this.#outlier.setHosts([]);
+  }
+
+  /** The outlier detector, when the cluster has outlier detection (admin output). */
+  get outlierDetector(): OutlierDetector | undefined {
+    return this.#outlier;
   }
 
   /** Applies new endpoints (EDS, static or resolved DNS): new membership, new picker. */
@@ -141,9 +165,20 @@ export class Cluster implements ClusterHandle {
     for (const s of m.removed) void closeHost(s);
     this.#states = new Map(m.states);
     this.#hosts = m.hosts;
+    this.#levels = m.levels;
+    this.#outlier?.setHosts(this.#states.values());
+    this.#buildPicker();
+    if (m.changed) this.stats.c.membership_change.value++;
+    this.stats.c.update_success.value++;
+    if (m.hosts.length === 0) this.stats.c.update_empty.value++;
+    this.#updateGauges();
+  }
+
+  #buildPicker(): void {
     const lb = this.config.lb;
+    const a = this.#assignment;
     this.#picker = lb === undefined ? undefined : new Picker({
-      levels: m.levels,
+      levels: this.#levels,
       overprovisioningFactor: a.overprovisioningFactor,
       weightedPriorityHealth: a.weightedPriorityHealth,
       panicThreshold: this.config.panicThreshold,
@@ -151,9 +186,12 @@ export class Cluster implements ClusterHandle {
       env: this.#deps.env,
       panicCounter: this.stats.c.lb_healthy_panic,
     });
-    if (m.changed) this.stats.c.membership_change.value++;
-    this.stats.c.update_success.value++;
-    if (m.hosts.length === 0) this.stats.c.update_empty.value++;
+  }
+
+  /** Outlier detection ejected hosts or returned them: the picker sees their new availability. */
+  #healthChanged(): void {
+    if (this.#retired) return;
+    this.#buildPicker();
     this.#updateGauges();
   }
 
@@ -234,6 +272,7 @@ export class Cluster implements ClusterHandle {
    */
   retire(graceful: boolean): Promise<void> {
     this.#retired = true;
+    this.#outlier?.retire();
     for (const t of this.#dns) t.stop();
     this.#originalDst?.stop();
     const states = [...this.#states.values()];

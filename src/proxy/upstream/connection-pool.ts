@@ -5,7 +5,9 @@
  * kept across EDS updates; plain TCP connections for the TCP proxy and CONNECT. Every connection is
  * dialed here, to the host's current address (LOGICAL_DNS), with the connect timeout and the
  * connection counters; requests go through `HostDispatcher`, which keeps the request counters (active,
- * pending, totals) that circuit breakers and LEAST_REQUEST read. Both pools take requests through
+ * pending, totals) that circuit breakers and LEAST_REQUEST read, and tells the host's outlier monitor how
+ * each request went (connection reached, response status, reset or connect failure; the router reports
+ * its timeouts itself), as do TCP connections for the TCP proxy. Both pools take requests through
  * undici's dispatcher API (its types only: undici itself is not loaded). Timeouts on requests (headers,
  * body) are the router's: the pools set none.
  */
@@ -14,7 +16,7 @@ import type { Socket } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { H1Pool, type Connector } from './http1/pool.ts';
+import { H1Pool, PoolClosedError, type Connector } from './http1/pool.ts';
 import { SocketReader } from '../core/socket-reader.ts';
 import { H2Pool } from './http2/pool.ts';
 import type { ClusterStats } from './cluster-stats.ts';
@@ -22,6 +24,8 @@ import { http2Counters } from '../codec/http2/session.ts';
 import { UpstreamError } from './errors.ts';
 import type { HostState } from './host.ts';
 import { addressString } from './host.ts';
+import { InvalidRequestError } from './http1/request-head.ts';
+import { grpcToHttpStatus } from './outlier-detection.ts';
 import type { HttpOptions } from './protocol-options.ts';
 
 /** Everything about a cluster that shapes its pools; clusters with equal settings can share host pools. */
@@ -41,6 +45,22 @@ export interface PoolContext {
 
 export function poolSettingsKey(s: PoolSettings): string {
   return JSON.stringify(s);
+}
+
+/**
+ * Whether a failed request counts against the host for outlier detection: not when the caller gave
+ * up on it (retry, timeout, client gone: the controller was aborted), when the request itself cannot
+ * be written, or when the pool was closed because the host left (Envoy's router likewise ignores
+ * local resets and overflows).
+ */
+function hostFailure(controller: Dispatcher.DispatchController, err: Error): boolean {
+  return !controller.aborted && !(err instanceof InvalidRequestError) && !(err instanceof PoolClosedError);
+}
+
+/** The status outlier detection sees: a gRPC status in the response headers counts as its HTTP equivalent. */
+function outlierStatus(statusCode: number, headers: IncomingHttpHeaders): number {
+  const grpc = headers['grpc-status'];
+  return grpc === undefined ? statusCode : grpcToHttpStatus(Number(Array.isArray(grpc) ? grpc[0] : grpc));
 }
 
 /** Counts one request from dispatch to its end; forwards every callback to the router's handler. */
@@ -79,16 +99,20 @@ class TrackingHandler implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
     this.#start();
+    this.#state.outlier?.putResult('connect-success');
     this.#inner.onRequestStart?.(controller, context);
   }
 
   onRequestUpgrade(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, socket: Duplex): void {
     this.#finish(false);
+    this.#state.outlier?.putHttpStatus(statusCode);
     this.#inner.onRequestUpgrade?.(controller, statusCode, headers, socket);
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
     if (statusCode >= 500) this.#failed = true;
+    const outlier = this.#state.outlier;
+    if (outlier !== undefined) outlier.putHttpStatus(outlierStatus(statusCode, headers));
     this.#inner.onResponseStart?.(controller, statusCode, headers, statusMessage);
   }
 
@@ -103,6 +127,8 @@ class TrackingHandler implements Dispatcher.DispatchHandler {
 
   onResponseError(controller: Dispatcher.DispatchController, error: Error): void {
     this.#finish(true);
+    const outlier = this.#state.outlier;
+    if (outlier !== undefined && hostFailure(controller, error)) outlier.putResult('connect-failed');
     this.#inner.onResponseError?.(controller, error);
   }
 
@@ -301,5 +327,10 @@ export function connectTcp(state: HostState, ctx: PoolContext): Promise<Socket> 
     ctx.stats.c.upstream_cx_overflow.value++;
     return Promise.reject(new UpstreamError('UPSTREAM_OVERFLOW', ctx.cluster, host, `max_connections (${ctx.settings.maxConnections}) reached in ${ctx.cluster}`));
   }
-  return new Promise((resolve, reject) => dial(ctx, state, ctx.settings.tcpKeepaliveMs, (err, socket) => (err !== null ? reject(err) : resolve(socket!))));
+  return new Promise((resolve, reject) => dial(ctx, state, ctx.settings.tcpKeepaliveMs, (err, socket) => {
+    // A connection is all the TCP proxy and CONNECT learn about the host (Envoy's LocalOriginConnectSuccessFinal).
+    state.outlier?.putResult(err !== null ? 'connect-failed' : 'connect-success-final');
+    if (err !== null) reject(err);
+    else resolve(socket!);
+  }));
 }

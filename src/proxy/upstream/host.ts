@@ -1,14 +1,16 @@
 /**
  * Hosts, in two layers:
  * - `HostState`: what belongs to an upstream address and must survive EDS updates — its connection
- *   pools (created on first use) and per-host counters for `/clusters`. Keyed by `ip:port` (or by DNS
- *   name for LOGICAL_DNS, whose address may move while its connections stay).
- * - `HostImpl`: the immutable view the load balancer and router see (`UpstreamHost`): address, weight,
- *   health, locality, priority. A new one is made when any of those change; it points at the state.
+ *   pools (created on first use), per-host counters for `/clusters` and its outlier monitor. Keyed by
+ *   `ip:port` (or by DNS name for LOGICAL_DNS, whose address may move while its connections stay).
+ * - `HostImpl`: the view the load balancer and router see (`UpstreamHost`): address, weight, health,
+ *   locality, priority. A new one is made when any of those change; it points at the state. Its
+ *   availability is the EDS health's, except that an ejected host (outlier detection) is unhealthy.
  */
 import type { UpstreamHost } from '../core/contracts.ts';
 import type { Availability, HealthStatus, Locality } from './endpoints.ts';
 import { availability } from './endpoints.ts';
+import type { HostMonitor } from './outlier-detection.ts';
 import type { PickerHost } from './picker.ts';
 
 /** Envoy's `Address::asString()`: `ip:port`, `[ip6]:port`. */
@@ -42,6 +44,8 @@ export class HostState {
   closed = false;
   /** Opaque pool slots owned by connection-pool.ts (index 0: HTTP/1.1, 1: HTTP/2). */
   readonly pools: [unknown, unknown] = [undefined, undefined];
+  /** The outlier monitor while the host's cluster has outlier detection (set by the detector). */
+  outlier: HostMonitor | undefined = undefined;
 
   constructor(key: string, dialAddress: string, port: number) {
     this.key = key;
@@ -65,29 +69,46 @@ export class HostImpl implements UpstreamHost, PickerHost {
   readonly address: string;
   readonly port: number;
   readonly weight: number;
-  readonly healthy: boolean;
   readonly locality: string;
-  readonly availability: Availability;
   readonly health: HealthStatus;
   readonly hostname: string;
   readonly priority: number;
   readonly localityInfo: Locality;
   readonly addressString: string;
   readonly state: HostState;
+  /** The availability EDS health gives. */
+  readonly #availability: Availability;
 
   constructor(init: HostInit, state: HostState) {
     this.address = init.address;
     this.port = init.port;
     this.weight = init.weight;
     this.health = init.health;
-    this.availability = availability(init.health);
-    this.healthy = this.availability === 'healthy';
+    this.#availability = availability(init.health);
     this.hostname = init.hostname;
     this.priority = init.priority;
     this.localityInfo = init.locality;
     this.locality = init.localityKey;
     this.addressString = addressString(init.address, init.port);
     this.state = state;
+  }
+
+  /** As EDS health says, but unhealthy while ejected by outlier detection (a draining host stays excluded). */
+  get availability(): Availability {
+    return this.state.outlier?.ejected === true && this.#availability !== 'excluded' ? 'unhealthy' : this.#availability;
+  }
+
+  get healthy(): boolean {
+    return this.availability === 'healthy';
+  }
+
+  /** Whether outlier detection ejected this host (`/failed_outlier_check`). */
+  get ejected(): boolean {
+    return this.state.outlier?.ejected === true;
+  }
+
+  get outlier(): HostMonitor | undefined {
+    return this.state.outlier;
   }
 
   get activeRequests(): number {

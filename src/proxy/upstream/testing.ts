@@ -240,7 +240,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export function harness(options: { env?: LbEnv; dns?: DnsResolver } = {}): Harness {
+export function harness(options: { env?: LbEnv; dns?: DnsResolver; now?: () => number } = {}): Harness {
   const stats = new Stats();
   const subscriptions = new RecordingSubscriptions();
   const manager = new ClusterManagerImpl({ stats, subscriptions, ...options });
