@@ -75,22 +75,52 @@ function circuitBreakers(pool: Policy['connectionPool']): Record<string, unknown
   };
 }
 
+/** A consecutive-errors threshold and its enforcement: Istio enforces every kind that is set above 0. */
+function consecutive(value: number): { count: { value: number }; enforcing: { value: number } } {
+  return { count: { value }, enforcing: { value: value > 0 ? 100 : 0 } };
+}
+
+/**
+ * Istio's applyOutlierDetection: only the fields the rule sets, so Envoy's defaults hold for the rest
+ * (an unset `consecutive5xxErrors` is Envoy's 5, enforced; gateway failures are counted but not
+ * enforced unless `consecutiveGatewayErrors` is set), success-rate ejection off, `maxEjectionPercent`
+ * only above 0, local-origin failures enforced only when counted apart and given a threshold, and the
+ * panic threshold always set: `minHealthPercent`, 0 (no panic) when unset.
+ * The deprecated `consecutiveErrors` (current Istio drops it) keeps the meaning Istio's API gives it and
+ * Istio once translated it to: that many gateway errors (502, 503, 504) eject, 5xx alone do not;
+ * `consecutive5xxErrors` and `consecutiveGatewayErrors` take precedence.
+ */
 function outlierFields(o: Policy['outlierDetection']): Record<string, unknown> {
   if (o === undefined) return {};
-  const consecutive5xx = o.consecutive5xxErrors ?? (o.consecutiveErrors !== undefined && o.consecutiveErrors > 0 ? o.consecutiveErrors : undefined);
-  const od: Record<string, unknown> = {
-    // Istio turns off the failure kinds that are not configured (Envoy defaults them to 5 and 100%).
-    consecutive_5xx: { value: consecutive5xx ?? 0 },
-    enforcingConsecutive_5xx: { value: consecutive5xx ? 100 : 0 },
-    consecutiveGatewayFailure: { value: o.consecutiveGatewayErrors ?? 0 },
-    enforcingConsecutiveGatewayFailure: { value: o.consecutiveGatewayErrors ? 100 : 0 },
-    enforcingSuccessRate: { value: 0 },
-    ...(o.interval ? { interval: duration(o.interval) } : {}),
-    ...(o.baseEjectionTime ? { baseEjectionTime: duration(o.baseEjectionTime) } : {}),
-    ...(o.maxEjectionPercent !== undefined ? { maxEjectionPercent: { value: o.maxEjectionPercent } } : {}),
-    ...(o.splitExternalLocalOriginErrors ? { splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailure: { value: o.consecutiveLocalOriginFailures ?? 5 } } : {}),
-  };
-  return { outlierDetection: od, ...(o.minHealthPercent !== undefined ? { commonLbConfig: { healthyPanicThreshold: { value: o.minHealthPercent } } } : {}) };
+  const od: Record<string, unknown> = { enforcingSuccessRate: { value: 0 } };
+  if (o.consecutiveErrors !== undefined && o.consecutiveErrors > 0) {
+    od['consecutiveGatewayFailure'] = { value: o.consecutiveErrors };
+    od['enforcingConsecutiveGatewayFailure'] = { value: 100 };
+    od['enforcingConsecutive_5xx'] = { value: 0 };
+  }
+  if (o.consecutive5xxErrors !== undefined) {
+    const { count, enforcing } = consecutive(o.consecutive5xxErrors);
+    od['consecutive_5xx'] = count;
+    od['enforcingConsecutive_5xx'] = enforcing;
+  }
+  if (o.consecutiveGatewayErrors !== undefined) {
+    const { count, enforcing } = consecutive(o.consecutiveGatewayErrors);
+    od['consecutiveGatewayFailure'] = count;
+    od['enforcingConsecutiveGatewayFailure'] = enforcing;
+  }
+  if (o.interval) od['interval'] = duration(o.interval);
+  if (o.baseEjectionTime) od['baseEjectionTime'] = duration(o.baseEjectionTime);
+  if (o.maxEjectionPercent !== undefined && o.maxEjectionPercent > 0) od['maxEjectionPercent'] = { value: o.maxEjectionPercent };
+  if (o.splitExternalLocalOriginErrors === true) {
+    od['splitExternalLocalOriginErrors'] = true;
+    if ((o.consecutiveLocalOriginFailures ?? 0) > 0) {
+      od['consecutiveLocalOriginFailure'] = { value: o.consecutiveLocalOriginFailures };
+      od['enforcingConsecutiveLocalOriginFailure'] = { value: 100 };
+    }
+    od['enforcingLocalOriginSuccessRate'] = { value: 0 };
+  }
+  // Istio sets the threshold even at 0: panic mode rarely suits services with few endpoints.
+  return { outlierDetection: od, commonLbConfig: { healthyPanicThreshold: { value: o.minHealthPercent ?? 0 } } };
 }
 
 /** HTTP protocol options for the upstream: HTTP/2 for http2/grpc ports (or h2 upgrade), idle timeout, requests per connection. */
