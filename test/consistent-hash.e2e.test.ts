@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { startControl, waitFor, type ControlProcess } from './support/control-process.ts';
-import { freeLoopback, requestVia, startNamedApp, startSidecar, type Reply, type SidecarProcess } from './support/sidecar-process.ts';
+import { freeLoopback, request, startNamedApp, startSidecar, type ProxyProcess, type Reply } from './support/sidecars.ts';
 
 const CLUSTER = 'outbound|9080||reviews.default.svc.cluster.local';
 const URL_ = 'http://reviews:9080/reviews/1';
@@ -39,14 +39,14 @@ const MINTED = /^weft-affinity="([0-9a-f]{16})"; Max-Age=3600; Path=\/; HttpOnly
 
 describe('DestinationRule consistentHash across real sidecars', { timeout: 90_000 }, () => {
   let control: ControlProcess;
-  let client: SidecarProcess;
-  const sidecars: SidecarProcess[] = [];
+  let client: ProxyProcess;
+  const sidecars: ProxyProcess[] = [];
   const apps: http.Server[] = [];
   const proxy = () => `http://${client.ip}:15001`;
 
   /** Which workload answered a request with these headers. */
   const landing = async (headers: Record<string, string>): Promise<string> => {
-    const r = await requestVia(proxy(), URL_, headers);
+    const r = await request(URL_, { proxy: proxy(), headers });
     assert.equal(r.status, 200, `${r.status} ${String(r.headers['x-weft-error'])}`);
     return r.body;
   };
@@ -102,7 +102,7 @@ describe('DestinationRule consistentHash across real sidecars', { timeout: 90_00
   it('mints the affinity cookie when a request has none, and honours it', async () => {
     await control.apply(BY_COOKIE);
     const minted: Reply = await waitFor('a minted affinity cookie', async () => {
-      const r = await requestVia(proxy(), URL_).catch(() => undefined);
+      const r = await request(URL_, { proxy: proxy() }).catch(() => undefined);
       return r !== undefined && r.headers['set-cookie'] !== undefined ? r : undefined;
     }, 20_000);
     const [setCookie, ...more] = minted.headers['set-cookie']!;
@@ -112,7 +112,7 @@ describe('DestinationRule consistentHash across real sidecars', { timeout: 90_00
 
     // Presenting the cookie: no new one, and always the workload the minting request went to.
     for (let i = 0; i < 10; i++) {
-      const r = await requestVia(proxy(), URL_, { cookie: `other=1; weft-affinity="${value}"` });
+      const r = await request(URL_, { proxy: proxy(), headers: { cookie: `other=1; weft-affinity="${value}"` } });
       assert.equal(r.headers['set-cookie'], undefined);
       assert.equal(r.body, minted.body);
     }

@@ -1,14 +1,15 @@
 /**
  * Real `weft proxy` sidecars for end-to-end tests: a free 127.0.1.x address per sidecar (every port a
- * sidecar binds free on it), the sidecar as a child process, and HTTP requests sent through a
- * sidecar's outbound listener as an HTTP proxy.
+ * sidecar binds free on it), the sidecar as a child process, small HTTP apps to put behind one, and
+ * HTTP requests sent through a sidecar's outbound listener as an HTTP proxy.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import net from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'weft.js');
+/** Admin, outbound, inbound, health, Prometheus, and the mesh port the tests' services use. */
 const SIDECAR_PORTS = [15000, 15001, 15006, 15021, 15090, 9080];
 
 function canBind(host: string, port: number): Promise<boolean> {
@@ -50,6 +51,16 @@ export function startSidecar(args: readonly string[], ip: string): ProxyProcess 
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { ip, child, output: () => output, exited };
+}
+
+/** An app on a free 127.0.0.1 port that answers every request with its `name`. */
+export async function startNamedApp(name: string): Promise<{ server: http.Server; port: number }> {
+  const server = http.createServer((_req, res) => {
+    res.setHeader('content-type', 'text/plain');
+    res.end(name);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port };
 }
 
 export interface Reply {
