@@ -122,6 +122,9 @@ class MemoryDownstream implements Downstream {
   attach(listener: DownstreamListener): void {
     this.#listener = listener;
   }
+  retractHead(): boolean {
+    return false;
+  }
   reset(): void {
     this.closed = true;
   }

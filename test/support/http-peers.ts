@@ -211,6 +211,38 @@ export async function tcpEchoServer(): Promise<{ port: number; close(): Promise<
   };
 }
 
+/**
+ * An upstream that answers each request head it reads (up to the blank line; request bodies are not
+ * expected) with the raw bytes `reply` returns for its request line, and leaves the connection open:
+ * for responses no HTTP library would send.
+ */
+export async function rawServer(reply: (requestLine: string) => string | Buffer): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    let text = '';
+    s.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+      let end: number;
+      while ((end = text.indexOf('\r\n\r\n')) >= 0) {
+        const line = text.slice(0, text.indexOf('\r\n'));
+        text = text.slice(end + 4);
+        s.write(reply(line));
+      }
+    });
+    s.on('error', () => {});
+    s.once('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
+
 /** Opens a raw connection and returns helpers to write and await the next data. */
 export function rawConnection(port: number): Promise<{ socket: Socket; write(d: string | Buffer): void; next(): Promise<Buffer>; closed: Promise<void> }> {
   return new Promise((resolve, reject) => {

@@ -53,6 +53,9 @@ class FakeDownstream implements Downstream {
   attach(listener: DownstreamListener): void {
     this.#listener = listener;
   }
+  retractHead(): boolean {
+    return false;
+  }
   reset(): void {
     this.closed = true;
   }

@@ -286,6 +286,18 @@ export class ActiveStream implements FilterStream, DownstreamListener {
     splice(tunnel, upstream);
   }
 
+  /**
+   * Withdraws the response head when it has not reached the client yet (`Downstream.retractHead`), so
+   * that a failure right behind it (the upstream's next bytes in the same read) can still be answered
+   * with a local reply. True when it did.
+   */
+  retractResponse(): boolean {
+    if (this.#done || !this.down.retractHead()) return false;
+    this.rt.stats.uncountStatus(this.info.responseCode);
+    this.info.responseCode = 0;
+    return true;
+  }
+
   /** Resets the downstream stream mid-response (upstream reset, timeout after headers). */
   resetStream(): void {
     if (this.#destroyed && this.down.closed) return;

@@ -19,6 +19,8 @@ export class ClusterStats {
   readonly rqRetryLimitExceeded: Counter;
   readonly rqRxReset: Counter;
   readonly rqTxReset: Counter;
+  /** A response the codec could not read (the pools report it, the router counts it). */
+  readonly cxProtocolError: Counter;
   readonly cxNoneHealthy: Counter;
   readonly #byClass: Counter[] = [];
   readonly #byCode = new Map<number, Counter>();
@@ -34,6 +36,7 @@ export class ClusterStats {
     this.rqRetryLimitExceeded = c('upstream_rq_retry_limit_exceeded');
     this.rqRxReset = c('upstream_rq_rx_reset');
     this.rqTxReset = c('upstream_rq_tx_reset');
+    this.cxProtocolError = c('upstream_cx_protocol_error');
     this.cxNoneHealthy = c('upstream_cx_none_healthy');
     for (let i = 0; i <= 5; i++) this.#byClass.push(c(`upstream_rq_${i}xx`));
   }

@@ -184,6 +184,16 @@ export class H1Downstream implements Downstream {
     if (!this.#socket.destroyed) this.#socket.write(head, 'latin1');
   }
 
+  retractHead(): boolean {
+    if (this.#pendingHead === undefined || this.#closed) return false;
+    this.#pendingHead = undefined;
+    this.#headersSent = false;
+    this.#framing = Framing.None;
+    this.#remaining = 0;
+    this.#close = false;
+    return true;
+  }
+
   /** Writes body bytes, with the head when it is still held. */
   #send(bytes: Buffer, chunked: boolean): boolean {
     const head = this.#pendingHead;

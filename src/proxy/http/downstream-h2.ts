@@ -161,6 +161,10 @@ export class H2Downstream implements Downstream, StreamListener {
     if (this.#stream.closed) listener.downstreamClosed();
   }
 
+  retractHead(): boolean {
+    return false; // HEADERS went to the session's output at writeHead
+  }
+
   reset(): void {
     this.#stream.reset(ErrorCode.INTERNAL_ERROR);
   }

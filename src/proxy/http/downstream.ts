@@ -93,6 +93,12 @@ export interface Downstream {
    * request allocates nothing for it.
    */
   attach(listener: DownstreamListener): void;
+  /**
+   * Takes back a response head that has not reached the client (HTTP/1 holds it until the first body
+   * bytes or the end of the tick), so that a failure right behind it can still be answered with a local
+   * reply instead of a reset. True when it did: `headersSent` is false again. HTTP/2: always false.
+   */
+  retractHead(): boolean;
   /** Resets the stream (HTTP/2 RST_STREAM, HTTP/1 connection close) after a failure mid-response. */
   reset(): void;
   /**

@@ -81,4 +81,14 @@ export class HcmStats {
     const counter = this.rqByClass[cls >= 1 && cls <= 5 ? cls : 5];
     if (counter !== undefined) counter.value++;
   }
+
+  /**
+   * Takes back `status(code)` for a response head withdrawn before it reached the client. Only in the
+   * same turn of the event loop as the count, so no reader of the stats sees the counter go down.
+   */
+  uncountStatus(code: number): void {
+    const cls = Math.floor(code / 100);
+    const counter = this.rqByClass[cls >= 1 && cls <= 5 ? cls : 5];
+    if (counter !== undefined && counter.value > 0) counter.value--;
+  }
 }

@@ -35,8 +35,10 @@ const GRPC_BITS: readonly [number, number][] = [[ON.cancelled, 1], [ON['deadline
 /**
  * Why an attempt failed without a usable response. `protocol-error`: the request could not be encoded
  * for the upstream (a header or target a rewrite or formatter made unsendable): every try would fail alike.
+ * `upstream-protocol-error`: the upstream's response could not be read; retried as a reset, as Envoy
+ * retries StreamResetReason::ProtocolError under `reset`, `5xx` and `gateway-error`.
  */
-export type ResetKind = 'connect-failure' | 'reset' | 'refused-stream' | 'timeout' | 'overflow' | 'protocol-error';
+export type ResetKind = 'connect-failure' | 'reset' | 'refused-stream' | 'timeout' | 'overflow' | 'protocol-error' | 'upstream-protocol-error';
 
 function bits(names: Iterable<string>): number {
   let b = 0;

@@ -137,13 +137,19 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
 }
 
 const INVALID_REQUEST = 'WEFT_INVALID_UPSTREAM_REQUEST';
+/** The HTTP/1.1 response parser's `HttpParseError`: what the upstream sent cannot be read as a response. */
+const UPSTREAM_PROTOCOL_ERROR = 'WEFT_UPSTREAM_PROTOCOL_ERROR';
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
 
-/** How a try failed, Envoy's reset reasons: connection failure, refused stream, or a reset after connecting. */
+/**
+ * How a try failed, Envoy's reset reasons: connection failure, refused stream, a response that could
+ * not be read (Envoy's codec error, StreamResetReason::ProtocolError), or a reset after connecting.
+ */
 export function classifyFailure(err: Error, started: boolean): ResetKind {
   const code = (err as { code?: string }).code ?? '';
   // The pools' InvalidRequestError: the request itself cannot be written, whatever the host.
   if (code === INVALID_REQUEST) return 'protocol-error';
+  if (code === UPSTREAM_PROTOCOL_ERROR) return 'upstream-protocol-error';
   if (!started || CONNECT_CODES.has(code)) return 'connect-failure';
   if (/REFUSED_STREAM|code 7\b/.test(err.message)) return 'refused-stream';
   return 'reset';
@@ -165,13 +171,19 @@ export function overflowReply(cluster: string, suppressEnvoyHeaders: boolean): L
   return suppressEnvoyHeaders ? reply : { ...reply, headers: { 'x-envoy-overloaded': 'true' } };
 }
 
-/** The local reply for a try that failed before any response (UF, UC or UPE), counted on the cluster. */
+/** The local reply for a try that failed before any response reached the client (UF, UC or UPE), counted on the cluster. */
 export function describeFailure(kind: ResetKind, host: UpstreamHost, cluster: string, err: Error, stats: ClusterStats): LocalReply {
   const where = `${host.address}:${host.port} in ${cluster}`;
   if (kind === 'protocol-error') {
     // Envoy's codec refusing to encode a request: a 502 UPE, the upstream request reset locally.
     stats.rqTxReset.value++;
     return { status: 502, flags: FLAG.UPE, details: 'upstream_reset_before_response_started{protocol_error}', cause: `request cannot be sent to ${where}: ${err.message}` };
+  }
+  if (kind === 'upstream-protocol-error') {
+    // Envoy's codec failing on the response (bad status line, framing, fields): CodecClient counts
+    // upstream_cx_protocol_error, closes the connection, and the router answers 502 UPE.
+    stats.cxProtocolError.value++;
+    return { status: 502, flags: FLAG.UPE, details: 'upstream_reset_before_response_started{protocol_error}', cause: `upstream protocol error from ${where}: ${err.message}` };
   }
   if (kind === 'connect-failure') {
     // The cluster's pool counted upstream_cx_connect_fail.

@@ -321,6 +321,14 @@ export class UpstreamCall implements AttemptOwner {
       return;
     }
     if (this.#committed) {
+      if (this.#held !== undefined || this.#s.retractResponse()) {
+        // Nothing of the response reached the client (a held gRPC head, or an HTTP/1 head still
+        // waiting for its first body bytes, when bad framing followed it in the same read): answer
+        // with the local reply a failure before any response gets, not a bare reset.
+        this.#held = undefined;
+        this.#fail(describeFailure(classifyFailure(err, true), a.host, this.#cluster.name, err, this.#stats));
+        return;
+      }
       // The response already started: all we can do is reset the downstream stream.
       this.#stats.rqRxReset.value++;
       this.#s.info.setFlag(FLAG.UC);
