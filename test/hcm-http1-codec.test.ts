@@ -128,6 +128,20 @@ describe('HTTP/1.x downstream codec', () => {
     assert.deepEqual(proxy.log.slice(logged).map((i) => logLine(i).split(' ').slice(0, 2).join(' ')), ['400 DPE', '501 DPE', '505 DPE', '400 DPE', '400 DPE']);
   });
 
+  it('answers a head with bare LF line ends at once with 400 (it would otherwise wait for CRLFCRLF until a timeout)', async () => {
+    const before = upstreamRequests;
+    const errors = proxy.counter('http.test.downstream_cx_protocol_error');
+    for (const request of ['GET /x HTTP/1.1\nHost: a\n\n', 'GET /x HTTP/1.1\r\nHost: a\n\n']) {
+      const started = performance.now();
+      const out = await raw(proxy.port, request);
+      assert.match(out, /^HTTP\/1\.1 400 Bad Request\r\n[^]*x-weft-error: malformed HTTP request: client sent a request head with a line ended by a bare LF\r\n/, JSON.stringify(request));
+      assert.ok(performance.now() - started < 300, 'answered at once, not after the idle timeout');
+    }
+    assert.equal(upstreamRequests, before);
+    assert.equal(proxy.counter('http.test.downstream_cx_protocol_error'), errors + 2);
+    assert.equal(logLine(proxy.log.at(-1)!).split(' ').slice(0, 2).join(' '), '400 DPE');
+  });
+
   it('answers 408 when the whole request does not arrive within request_timeout', async () => {
     const before = proxy.counter('http.test.downstream_rq_timeout');
     const out = await raw(proxy.port, 'POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12', 3000);

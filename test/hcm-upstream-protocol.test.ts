@@ -3,7 +3,8 @@
  * error, answered as Envoy's router answers a codec error on the upstream connection — `502` with flag
  * UPE, details `upstream_reset_before_response_started{protocol_error}` and `upstream_cx_protocol_error`
  * counted on the cluster (not `upstream_rq_rx_reset`, not a 503 UC) — including bad chunking right
- * behind a good head, while that head has not reached the client.
+ * behind a good head, while that head has not reached the client, and a head with bare LF line ends
+ * (which once left the client waiting: the upstream keeps the connection open and CRLFCRLF never came).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -23,6 +24,7 @@ const RESPONSES: Record<string, string> = {
   'unsolicited-101': 'HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n',
   'oversized-head': `HTTP/1.1 200 OK\r\nx-big: ${'a'.repeat(61 * 1024)}\r\ncontent-length: 2\r\n\r\nhi`,
   'too-many-headers': `HTTP/1.1 200 OK\r\n${Array.from({ length: 101 }, (_, i) => `x-h${i}: v\r\n`).join('')}content-length: 2\r\n\r\nhi`,
+  'bare-lf': 'HTTP/1.1 200 OK\nContent-Length: 2\n\nhi',
   'bad-chunk': 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nhi\r\n0\r\n\r\n',
   'good': 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi',
 };
@@ -42,7 +44,7 @@ describe('malformed upstream responses (UPE)', () => {
   });
 
   for (const name of Object.keys(RESPONSES).filter((n) => n !== 'good' && n !== 'bad-chunk')) {
-    it(`answers 502 UPE to ${name}`, async () => {
+    it(`answers 502 UPE to ${name}`, { timeout: 3000 }, async () => {
       const errors = proxy.counter('cluster.bad.upstream_cx_protocol_error');
       const resets = proxy.counter('cluster.bad.upstream_rq_rx_reset');
       const r = await request(`${proxy.url}/${name}`);

@@ -5,10 +5,11 @@
  * the end of the connection). `RequestParser` and `ResponseParser` add the start line and the framing
  * rules of their side.
  *
- * Strict where a lenient parser opens smuggling or desync: CRLF line ends only, no obs-fold, no
- * whitespace before a field's colon, field names are tokens, values have no control characters,
- * Content-Length is digits (repeats must agree), chunk sizes are bounded hex, and every chunk ends in
- * CRLF. Body bytes reach the subclass as views of the caller's buffers, never copied.
+ * Strict where a lenient parser opens smuggling or desync: CRLF line ends only (a bare LF is refused
+ * as soon as it arrives, not waited past), no obs-fold, no whitespace before a field's colon, field
+ * names are tokens, values have no control characters, Content-Length is digits (repeats must agree),
+ * chunk sizes are bounded hex, and every chunk ends in CRLF. Body bytes reach the subclass as views of
+ * the caller's buffers, never copied.
  */
 import type { HeaderMap } from '../../http/headers.ts';
 import { contentLengthValue } from '../content-length.ts';
@@ -159,7 +160,12 @@ export abstract class MessageParser {
           const span = this.#span(buf, pos, CRLFCRLF, this.#limits.maxHeadBytes, this.#headName, 431);
           if (span === undefined) return end;
           this.stopped = false;
-          this.onHeadText(span.block.toString('latin1', span.from, span.at + 2));
+          const text = span.block.toString('latin1', span.from, span.at + 2);
+          try {
+            this.onHeadText(text);
+          } catch (err) {
+            throw this.#preferBareLf(err, text, this.#headName);
+          }
           pos = span.next;
           if (this.stopped) return pos;
           break;
@@ -197,7 +203,16 @@ export abstract class MessageParser {
           const span = this.#span(buf, pos, CRLFCRLF, this.#limits.maxHeadBytes, 'trailers', 431);
           if (span === undefined) return end;
           // From + 2: past the CRLF the section was started with.
-          this.finishMessage(span.at === span.from ? NO_TRAILERS : this.fields(span.block.toString('latin1', span.from + 2, span.at), 0, undefined).headers);
+          let trailers = NO_TRAILERS;
+          if (span.at !== span.from) {
+            const text = span.block.toString('latin1', span.from + 2, span.at);
+            try {
+              trailers = this.fields(text, 0, undefined).headers;
+            } catch (err) {
+              throw this.#preferBareLf(err, text, 'trailers');
+            }
+          }
+          this.finishMessage(trailers);
           pos = span.next;
           break;
         }
@@ -248,6 +263,9 @@ export abstract class MessageParser {
     const at = block.indexOf(delimiter, searchFrom);
     if (at < 0 ? block.length - from > limit : at - from > limit) throw this.fail(`${what} over ${limit} bytes`, status);
     if (at < 0) {
+      // A head or trailer section whose lines end in a bare LF never has its CRLFCRLF: refused at its
+      // first such line rather than waited for until a timeout.
+      if (delimiter === CRLFCRLF) this.#refuseBareLf(block, from, searchFrom, what);
       // Split over reads (rare): keep a copy of what came so far.
       this.#partial = partial === undefined ? Buffer.from(buf.subarray(pos)) : block;
       return undefined;
@@ -255,6 +273,34 @@ export abstract class MessageParser {
     this.#partial = undefined;
     const after = at + delimiter.length;
     return { block, from, at, next: partial === undefined ? after : pos + after - partial.length };
+  }
+
+  /**
+   * Throws when an LF from `i` on in `block` is not preceded by CR (a line of the section starting at
+   * `from` ended by a bare LF: RFC 9112 §2.2 lets a recipient accept it, but a proxy that does reads
+   * lines its peers may not, and Envoy's codecs refuse it). Only where CRLFCRLF was not found: a
+   * complete head needs no scan, since its start-line and field readers refuse any LF inside a line.
+   */
+  #refuseBareLf(block: Buffer, from: number, i: number, what: string): void {
+    for (;;) {
+      i = block.indexOf(0x0a, i);
+      if (i < 0) return;
+      if (i === from || block[i - 1] !== 0x0d) throw this.fail(`${what} with a line ended by a bare LF`);
+      i++;
+    }
+  }
+
+  /**
+   * The error for a complete head or trailer section that failed: the bare-LF one when `text` has a
+   * bare LF anywhere (whatever the readers tripped on first), so that a section reads the same whether
+   * it arrived whole or was refused by `#refuseBareLf` before its end. Runs only on the error path.
+   */
+  #preferBareLf(err: unknown, text: string, what: string): unknown {
+    if (!(err instanceof HttpParseError)) return err;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) {
+      if (i === 0 || text.charCodeAt(i - 1) !== 0x0d) return this.fail(`${what} with a line ended by a bare LF`);
+    }
+    return err;
   }
 
   /**

@@ -148,7 +148,7 @@ describe('HTTP/1.1 request parser', () => {
     rejects('GET / HTTP/1.1\r\nhost : h\r\n\r\n', /invalid header field name/);
     rejects('GET / HTTP/1.1\r\nhost: h\r\nx: a\x00b\r\n\r\n', /control character in header "x"/);
     rejects('GET / HTTP/1.1\r\nhost: h\r\n__Proto__: a\r\n__proto__: b\r\n\r\n', /__proto__, which weft cannot carry/);
-    rejects('GET / HTTP/1.1\nhost: h\r\n\r\n', /malformed request line|invalid header field name/);
+    rejects('GET / HTTP/1.1\nhost: h\r\n\r\n', /request head with a line ended by a bare LF/);
     rejects('GET  / HTTP/1.1\r\nhost: h\r\n\r\n', /malformed request line/);
     rejects('GET / HTTP/1.1 \r\nhost: h\r\n\r\n', /malformed request line/);
     rejects('G(T / HTTP/1.1\r\nhost: h\r\n\r\n', /invalid method/);
@@ -158,6 +158,17 @@ describe('HTTP/1.1 request parser', () => {
     rejects('GET / HTTP/1.1\r\n\r\n', /HTTP\/1.1 request without a host header/);
     rejects('GET / HTTP/1.1\r\nhost: a\r\nhost: b\r\n\r\n', /more than one host header/);
     rejects(`GET / HTTP/1.1\r\nhost: h\r\nx-big: ${'a'.repeat(9000)}\r\n\r\n`, /request head over 8192 bytes/, 431);
+  });
+
+  it('refuses a head whose lines end in a bare LF as soon as one arrives, not when CRLFCRLF never does', () => {
+    rejects('GET /x HTTP/1.1\nHost: a\n\n', /request head with a line ended by a bare LF/);
+    rejects('GET /x HTTP/1.1\n', /request head with a line ended by a bare LF/);
+    rejects('\nGET /x HTTP/1.1\r\nHost: a\r\n', /request head with a line ended by a bare LF/);
+    rejects('GET /x HTTP/1.1\r\nHost: a\n\n', /request head with a line ended by a bare LF/);
+    // Split over reads: the LF arrives alone, or right after a CR of the previous read.
+    assert.throws(() => parse('GET /x HTTP/1.1\r\nHost: a\n\n', [23]), /bare LF/);
+    assert.equal(parse('GET /x HTTP/1.1\r\nHost: a\r\n\r\n', [15, 16, 24, 25, 26]).requests[0]!.target, '/x');
+    rejects('POST / HTTP/1.1\r\nhost: h\r\ntransfer-encoding: chunked\r\n\r\n0\r\nx-t: 1\n\n', /trailers with a line ended by a bare LF/);
   });
 
   it('takes HTTP/1.0 without a host, and absolute-form and CONNECT targets without one', () => {
