@@ -16,7 +16,8 @@ import type { FilterSlot, HcmConfig } from './hcm-config.ts';
 import type { HcmStats } from './hcm-stats.ts';
 import { firstValue } from './headers.ts';
 import { grpcFrame, httpFrame, isGrpcContentType, type LocalReply } from './local-reply.ts';
-import { mutateRequestHeaders, normalizePath, requestId, type RequestClass } from './request-headers.ts';
+import { hasEscapedSlash, normalizePath, unescapeSlashes } from './path-normalization.ts';
+import { mutateRequestHeaders, requestId, type RequestClass } from './request-headers.ts';
 import { RequestBody } from './request-body.ts';
 import { RouteRequestView } from './route-request.ts';
 import type { ClusterTarget, CompiledRoutes, Decision } from './router/types.ts';
@@ -125,13 +126,41 @@ export class ActiveStream implements FilterStream, DownstreamListener {
       return false;
     }
     if (d.connect || (d.path === '*' && d.method === 'OPTIONS')) return true;
-    const path = c.normalizePath || c.mergeSlashes ? normalizePath(d.path, c.normalizePath, c.mergeSlashes) : d.path.charCodeAt(0) === 0x2f ? d.path : undefined;
-    if (path === undefined) {
-      this.sendLocalReply({ status: 400, flags: FLAG.DPE, details: 'path_normalization_failed', cause: `invalid request path ${JSON.stringify(d.path.slice(0, 100))}` });
+    return this.#normalizePath(d.path);
+  }
+
+  /**
+   * The HCM's path settings, in Envoy's order (ConnectionManagerUtility::maybeNormalizePath): escaped
+   * slashes, then canonicalization, then merged slashes. A path that cannot be normalized gets 400; one
+   * whose escaped slashes are to be redirected gets 307 to the normalized path (400 for gRPC, whose
+   * clients do not follow redirects).
+   */
+  #normalizePath(original: string): boolean {
+    const c = this.rt.config;
+    let path = original;
+    let redirect = false;
+    const escaped = c.pathWithEscapedSlashesAction;
+    if (escaped !== 'KEEP_UNCHANGED' && hasEscapedSlash(path)) {
+      if (escaped === 'REJECT_REQUEST') return this.#pathRejected(original, 'escaped slashes');
+      redirect = escaped === 'UNESCAPE_AND_REDIRECT';
+      path = unescapeSlashes(path);
+    }
+    const normalized = c.normalizePath || c.mergeSlashes ? normalizePath(path, c.normalizePath, c.mergeSlashes) : path.charCodeAt(0) === 0x2f ? path : undefined;
+    if (normalized === undefined) return this.#pathRejected(original, 'invalid request path');
+    if (redirect) {
+      if (this.isGrpc) return this.#pathRejected(original, 'escaped slashes (gRPC: no redirect)');
+      this.rt.stats.rqRedirectedWithNormalizedPath.value++;
+      this.sendLocalReply({ status: 307, flags: 0, details: 'path_normalization_failed', headers: { location: normalized } });
       return false;
     }
-    this.request.path = path;
+    this.request.path = normalized;
     return true;
+  }
+
+  #pathRejected(path: string, why: string): false {
+    this.rt.stats.rqFailedPathNormalization.value++;
+    this.sendLocalReply({ status: 400, flags: FLAG.DPE, details: 'path_normalization_failed', cause: `${why} ${JSON.stringify(path.slice(0, 100))}` });
+    return false;
   }
 
   /** Upgrades and CONNECT need an `upgrade_configs` entry in the HCM (Envoy answers 403 otherwise). */

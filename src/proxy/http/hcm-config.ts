@@ -8,6 +8,7 @@
  */
 import type { Proto } from '../core/contracts.ts';
 import type { AnyFilterFactory, HttpFilterRegistry } from './filter.ts';
+import type { EscapedSlashesAction } from './path-normalization.ts';
 import { ROUTER_TYPE } from './filters/router-filter.ts';
 import { anyTypeUrl, bool, durationMs, enumName, field, has, list, num, obj, Problems, str } from './router/proto.ts';
 
@@ -43,6 +44,8 @@ export interface HcmConfig {
   readonly via: string;
   readonly normalizePath: boolean;
   readonly mergeSlashes: boolean;
+  /** IMPLEMENTATION_SPECIFIC_DEFAULT is KEEP_UNCHANGED, as in Envoy without the runtime override. */
+  readonly pathWithEscapedSlashesAction: EscapedSlashesAction;
   readonly stripPort: 'none' | 'any' | 'matching';
   /** 0 disables. */
   readonly streamIdleTimeoutMs: number;
@@ -64,6 +67,7 @@ export interface HcmConfig {
 
 const CODECS = ['AUTO', 'HTTP1', 'HTTP2', 'HTTP3'];
 const SERVER_HEADER = ['OVERWRITE', 'APPEND_IF_ABSENT', 'PASS_THROUGH'] as const;
+const ESCAPED_SLASHES = ['IMPLEMENTATION_SPECIFIC_DEFAULT', 'KEEP_UNCHANGED', 'REJECT_REQUEST', 'UNESCAPE_AND_REDIRECT', 'UNESCAPE_AND_FORWARD'];
 
 function ms(p: Proto, key: string, path: string, problems: Problems, fallback: number): number {
   return durationMs(p, key, path, problems) ?? fallback;
@@ -155,6 +159,7 @@ export function compileHcm(c: Proto, registry: HttpFilterRegistry, problems: Pro
   };
   const h2StreamWindow = h2Window('initialStreamWindowSize');
   const h2ConnectionWindow = h2Window('initialConnectionWindowSize');
+  const escapedSlashes = enumName(c, 'pathWithEscapedSlashesAction', ESCAPED_SLASHES, path, problems);
   return {
     statPrefix,
     codec: codec === 'HTTP3' ? 'AUTO' : (codec as HcmConfig['codec']),
@@ -172,6 +177,7 @@ export function compileHcm(c: Proto, registry: HttpFilterRegistry, problems: Pro
     via: str(c['via']) ?? '',
     normalizePath: bool(c['normalizePath']),
     mergeSlashes: bool(c['mergeSlashes']),
+    pathWithEscapedSlashesAction: escapedSlashes === 'IMPLEMENTATION_SPECIFIC_DEFAULT' ? 'KEEP_UNCHANGED' : (escapedSlashes as EscapedSlashesAction),
     stripPort: bool(c['stripAnyHostPort']) ? 'any' : bool(c['stripMatchingHostPort']) ? 'matching' : 'none',
     streamIdleTimeoutMs: ms(c, 'streamIdleTimeout', path, problems, 300_000),
     requestTimeoutMs: ms(c, 'requestTimeout', path, problems, 0),

@@ -31,6 +31,8 @@ export class HcmStats {
   readonly rqTimeout: Counter;
   readonly rqTooLarge: Counter;
   readonly rqWsOnNonWsRoute: Counter;
+  readonly rqFailedPathNormalization: Counter;
+  readonly rqRedirectedWithNormalizedPath: Counter;
   readonly noRoute: Counter;
   readonly noCluster: Counter;
   readonly rqRedirect: Counter;
@@ -68,6 +70,8 @@ export class HcmStats {
     this.rqTimeout = c('downstream_rq_timeout');
     this.rqTooLarge = c('downstream_rq_too_large');
     this.rqWsOnNonWsRoute = c('downstream_rq_ws_on_non_ws_route');
+    this.rqFailedPathNormalization = c('downstream_rq_failed_path_normalization');
+    this.rqRedirectedWithNormalizedPath = c('downstream_rq_redirected_with_normalized_path');
     this.noRoute = c('no_route');
     this.noCluster = c('no_cluster');
     this.rqRedirect = c('rq_redirect');

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { compileHcm, type HcmConfig } from './hcm-config.ts';
 import type { HeaderMap } from './headers.ts';
 import { builtinFilters } from './index.ts';
-import { mutateRequestHeaders, normalizePath, stripPort } from './request-headers.ts';
+import { mutateRequestHeaders, stripPort } from './request-headers.ts';
 import { Problems } from './router/proto.ts';
 
 function config(extra: Record<string, unknown> = {}): HcmConfig {
@@ -69,14 +69,5 @@ describe('connection manager request headers', () => {
     assert.equal(stripPort('svc:8080', 8080), 'svc');
     assert.equal(stripPort('[::1]:8080', undefined), '[::1]');
     assert.equal(stripPort('[::1]', undefined), '[::1]');
-  });
-
-  it('normalizes paths (RFC 3986 dot segments, merged slashes), keeping the query', () => {
-    assert.equal(normalizePath('/a/./b/../c?x=/../', true, false), '/a/c?x=/../');
-    assert.equal(normalizePath('/../../etc', true, false), '/etc');
-    assert.equal(normalizePath('/a/%2e%2E/b', true, false), '/b');
-    assert.equal(normalizePath('/a//b///c', false, true), '/a/b/c');
-    assert.equal(normalizePath('/a/b/..', true, false), '/a/');
-    assert.equal(normalizePath('relative', true, true), undefined);
   });
 });
