@@ -142,6 +142,31 @@ describe('HCM hardening (edge proxy)', () => {
     } finally {
       session.destroy();
     }
+  it('answers 400 to a Host that is no valid authority, and never forwards it', async () => {
+    const before = upstreamRequests;
+    for (const host of ['a b', 'u@ratings']) {
+      const out = await raw(proxy.port, `GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+      assert.match(out, /^HTTP\/1\.1 400 Bad Request\r\n/, host);
+      assert.match(out, /x-weft-error: malformed HTTP request: client sent an invalid host header /, host);
+    }
+    assert.equal(upstreamRequests, before);
+  });
+
+  it('resets an HTTP/2 request whose :authority has userinfo or whose :path has a space (malformed, RFC 9113 §8.3.1)', async () => {
+    const before = upstreamRequests;
+    const session = http2.connect(proxy.url);
+    try {
+      for (const headers of [{ ':path': '/', ':authority': 'u@ratings' }, { ':path': '/', ':authority': 'a b' }, { ':path': '/a b' }]) {
+        const req = session.request(headers);
+        req.on('error', () => {});
+        req.on('response', () => assert.fail(`answered ${JSON.stringify(headers)}`));
+        await new Promise((resolve) => req.on('close', resolve));
+        assert.equal(req.rstCode, http2.constants.NGHTTP2_PROTOCOL_ERROR, JSON.stringify(headers));
+      }
+    } finally {
+      session.destroy();
+    }
+    assert.equal(upstreamRequests, before);
   });
 
   it('answers 408 when the headers do not arrive in time', async () => {

@@ -171,6 +171,16 @@ describe('HTTP/1.1 request parser', () => {
     rejects('POST / HTTP/1.1\r\nhost: h\r\ntransfer-encoding: chunked\r\n\r\n0\r\nx-t: 1\n\n', /trailers with a line ended by a bare LF/);
   });
 
+  it('refuses a Host that is no valid authority: spaces, userinfo, other characters, a port that is not digits (RFC 9112 §3.2)', () => {
+    for (const host of ['a b', 'u@ratings', 'u:p@ratings:9080', 'a/b', 'a{b}', 'ratings:80x', 'caf\xe9']) {
+      rejects(`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`, /invalid host header/);
+    }
+    rejects('GET / HTTP/1.0\r\nHost: a b\r\n\r\n', /invalid host header "a b"/);
+    for (const host of ['ratings', 'ratings:9080', 'ratings.default.svc.cluster.local:9080', '10.0.0.1', '[::1]:8080', 'a_b~c', '']) {
+      assert.equal(parse(`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`).requests[0]!.headers['host'], host);
+    }
+  });
+
   it('takes HTTP/1.0 without a host, and absolute-form and CONNECT targets without one', () => {
     assert.equal(parse('GET / HTTP/1.0\r\n\r\n').requests[0]!.keepAlive, false);
     assert.equal(parse('GET http://a.example/x HTTP/1.1\r\n\r\n').requests[0]!.target, 'http://a.example/x');

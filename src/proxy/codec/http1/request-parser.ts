@@ -8,13 +8,15 @@
  *   control characters);
  * - Content-Length together with Transfer-Encoding (request smuggling), Transfer-Encoding in HTTP/1.0,
  *   and codings other than `chunked` (501, as Envoy);
- * - an HTTP/1.1 request with no Host, or more than one (RFC 9112 §3.2), except CONNECT and absolute-form;
+ * - an HTTP/1.1 request with no Host, or more than one (RFC 9112 §3.2), except CONNECT and absolute-form,
+ *   and a Host that is no valid authority (`codec/authority.ts`: no spaces, no userinfo);
  * - heads over the configured size (431).
  * Requests have no close-delimited bodies: neither header means no body. CONNECT and upgrade requests
  * (`Connection: upgrade` + `Upgrade`, except h2c) end at their head; what follows belongs to the tunnel.
  */
 import type { HeaderMap } from '../../http/headers.ts';
 import { Framing, MessageParser, NO_TRAILERS, State, type ParserLimits } from './message-parser.ts';
+import { isValidAuthority } from '../authority.ts';
 import { TOKEN } from '../token.ts';
 
 export { HttpParseError } from './message-parser.ts';
@@ -89,6 +91,7 @@ export class RequestParser extends MessageParser {
     if (!http10 && framing.hosts !== 1 && !(framing.hosts === 0 && (connect || target.charCodeAt(0) !== 0x2f))) {
       throw this.fail(framing.hosts === 0 ? 'an HTTP/1.1 request without a host header' : 'more than one host header');
     }
+    if (framing.hosts > 0) this.#checkHost(headers['host']);
     let length = 0;
     let chunked = false;
     if (framing.transferEncoding) {
@@ -123,6 +126,15 @@ export class RequestParser extends MessageParser {
     if (chunked) this.frameChunked();
     else this.frameLength(length);
     if (!go) this.stopped = true;
+  }
+
+  /** RFC 9112 §3.2: a Host that is not `uri-host [":" port]` (no userinfo) must be answered 400. */
+  #checkHost(host: string | string[] | undefined): void {
+    if (typeof host === 'string') {
+      if (!isValidAuthority(host)) throw this.fail(`an invalid host header ${JSON.stringify(host.slice(0, 100))}`);
+    } else if (host !== undefined) {
+      for (const h of host) this.#checkHost(h);
+    }
   }
 
   protected override onBodyBytes(chunk: Buffer): boolean {

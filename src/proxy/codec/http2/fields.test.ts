@@ -47,6 +47,20 @@ describe('HTTP/2 request heads', () => {
     malformed(() => requestHead([...GET, 'content-length', '-1']), /invalid content-length/);
     malformed(() => requestHead([...GET, '__proto__', 'x']), /__proto__, which weft cannot carry/);
   });
+
+  it('refuses an :authority or host that is no valid authority (userinfo, spaces), and a :path no request target could be', () => {
+    const get = (authority: string, path = '/'): unknown => requestHead([':method', 'GET', ':scheme', 'http', ':authority', authority, ':path', path]);
+    malformed(() => get('u@ratings'), /invalid :authority "u@ratings"/);
+    malformed(() => get('a b'), /invalid :authority/);
+    malformed(() => get('ratings:9x'), /invalid :authority/);
+    malformed(() => get('a{b}'), /invalid :authority/);
+    malformed(() => requestHead([':method', 'CONNECT', ':authority', 'u:p@db:5432']), /invalid :authority/);
+    malformed(() => requestHead([...GET, 'host', 'a b']), /invalid host field/);
+    malformed(() => get('x', '/a b'), /:path "\/a b" has a space or control character/);
+    malformed(() => get('x', '/a\tb'), /:path .* has a space or control character/);
+    for (const ok of ['ratings', 'ratings:9080', '10.0.0.1:80', '[::1]:8080', '[fe80::1%25eth0]', 'a.b-c_d~e', '']) assert.equal(get(ok) !== undefined, true, ok);
+    assert.equal(requestHead([...GET, 'host', 'example.com:443']).headers['host'], 'example.com:443');
+  });
 });
 
 describe('HTTP/2 response heads and trailers', () => {

@@ -9,10 +9,13 @@
  * - a request has `:method`, and `:scheme` and a non-empty `:path` unless it is a plain CONNECT, which has
  *   `:authority` and neither of them; `:protocol` (RFC 8441) only with CONNECT; a response has a
  *   three-digit `:status`; trailers have no pseudo-header fields;
- * - `content-length`, when present, is one decimal number (repeated only with the same value).
+ * - `content-length`, when present, is one decimal number (repeated only with the same value);
+ * - `:authority` and `host` are valid authorities without userinfo (`codec/authority.ts`), and `:path`
+ *   has no space or control character (what no HTTP/1.1 request target could carry).
  * Split `cookie` fields are joined with "; " (RFC 9113 §8.2.3); other repeated fields become arrays.
  */
 import type { HeaderMap } from '../../http/headers.ts';
+import { isValidAuthority } from '../authority.ts';
 import { contentLengthValue } from '../content-length.ts';
 import { isLowercaseToken } from '../token.ts';
 
@@ -122,6 +125,15 @@ function pseudo(fields: readonly string[], out: Pseudo, allowed: readonly string
 const REQUEST_PSEUDO = [':method', ':scheme', ':authority', ':path', ':protocol'];
 const RESPONSE_PSEUDO = [':status'];
 
+/** Whether a `:path` could be an HTTP/1.1 request target: no space, control character or DEL (RFC 9112 §3.2). */
+function isRequestTarget(path: string): boolean {
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f) return false;
+  }
+  return true;
+}
+
 /** A request head; throws `MalformedError`. */
 export function requestHead(fields: readonly string[]): RequestHead {
   const p: Pseudo = {};
@@ -137,7 +149,12 @@ export function requestHead(fields: readonly string[]): RequestHead {
     if (p.path === undefined || p.path === '') throw new MalformedError('request without :path');
     const originForm = p.path.charCodeAt(0) === 0x2f || (p.path === '*' && method === 'OPTIONS');
     if (!originForm && (p.scheme === 'http' || p.scheme === 'https')) throw new MalformedError(`:path ${JSON.stringify(p.path.slice(0, 64))} is neither origin-form nor * for OPTIONS`);
+    if (!isRequestTarget(p.path)) throw new MalformedError(`:path ${JSON.stringify(p.path.slice(0, 64))} has a space or control character`);
   }
+  // RFC 9113 §8.3.1: `:authority` MUST NOT include userinfo; both it and `host` are `host[:port]`.
+  if (p.authority !== undefined && !isValidAuthority(p.authority)) throw new MalformedError(`invalid :authority ${JSON.stringify(p.authority.slice(0, 64))}`);
+  const host = headers['host'];
+  if (typeof host === 'string' ? !isValidAuthority(host) : host !== undefined && !host.every(isValidAuthority)) throw new MalformedError('invalid host field');
   return { method, scheme: p.scheme, authority: p.authority, path: p.path ?? '', protocol: p.protocol, headers, fieldCount: count, contentLength };
 }
 
