@@ -247,6 +247,22 @@ describe('HCM protocols', () => {
     await c.closed;
     await waitFor(() => proxy.log.some((l) => logLine(l).startsWith('503 UF upstream connect error to 127.0.0.1:1')));
   });
+
+  it('answers 400 to a CONNECT target that is not host:port and to an absolute-form port out of range, as the codec errors they are', async () => {
+    const errors = proxy.counter('http.test.downstream_cx_protocol_error');
+    const cases: [string, RegExp][] = [
+      ['CONNECT /x HTTP/1.1\r\nHost: x\r\n\r\n', /client sent a CONNECT target that is not host:port with a port of 1 to 65535 "\/x"/],
+      ['CONNECT ratings HTTP/1.1\r\n\r\n', /CONNECT target that is not host:port/],
+      ['GET http://ratings:99999/ HTTP/1.1\r\nHost: ratings\r\n\r\n', /client sent an invalid host or port in the request target "http:\/\/ratings:99999\/"/],
+      ['GET http://ratings:0/x HTTP/1.1\r\n\r\n', /invalid host or port in the request target/],
+    ];
+    for (const [request, cause] of cases) {
+      const out = await raw(proxy.port, request);
+      assert.match(out, /^HTTP\/1\.1 400 Bad Request\r\n/, request);
+      assert.match(out, cause, request);
+    }
+    assert.equal(proxy.counter('http.test.downstream_cx_protocol_error'), errors + cases.length);
+  });
 });
 
 describe('HCM over TLS (codec by ALPN)', () => {

@@ -26,3 +26,44 @@ export function isValidAuthority(authority: string): boolean {
   }
   return true;
 }
+
+/** The port after `colon` in `authority` (digits, as `isValidAuthority` holds): -1 without one, -2 when not 1 to 65535. */
+function portOf(authority: string, colon: number): number {
+  if (colon < 0) return -1;
+  const n = authority.length - colon - 1;
+  if (n < 1 || n > 5) return -2;
+  let port = 0;
+  for (let i = colon + 1; i < authority.length; i++) port = port * 10 + authority.charCodeAt(i) - 0x30;
+  return port >= 1 && port <= 65535 ? port : -2;
+}
+
+/**
+ * Whether `authority` names a host to connect to: a valid authority with a host, and a port of 1 to
+ * 65535 when it has one (`requirePort`: it must, as a CONNECT target's authority-form, RFC 9112 §3.2.3).
+ */
+export function isConnectableAuthority(authority: string, requirePort: boolean): boolean {
+  if (authority.length === 0 || !isValidAuthority(authority)) return false;
+  const colon = portColon(authority);
+  if (colon === 0) return false;
+  const port = portOf(authority, colon);
+  return port === -1 ? !requirePort : port > 0;
+}
+
+/**
+ * The host and port of an `http://` or `https://` absolute-form target (what follows any userinfo, up
+ * to the path, query or fragment), or undefined for a target of another form.
+ */
+export function absoluteFormAuthority(target: string): string | undefined {
+  const sep = target.indexOf('://');
+  if (sep !== 4 && sep !== 5) return undefined;
+  const scheme = target.slice(0, sep).toLowerCase();
+  if (scheme !== 'http' && scheme !== 'https') return undefined;
+  let end = sep + 3;
+  let start = end;
+  for (; end < target.length; end++) {
+    const c = target.charCodeAt(end);
+    if (c === 0x2f || c === 0x3f || c === 0x23) break; // '/', '?', '#'
+    if (c === 0x40) start = end + 1; // '@': userinfo before it
+  }
+  return target.slice(start, end);
+}

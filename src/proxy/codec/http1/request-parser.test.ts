@@ -181,6 +181,19 @@ describe('HTTP/1.1 request parser', () => {
     }
   });
 
+  it('refuses a CONNECT target that is not host:port, and an absolute-form target with a bad host or port', () => {
+    for (const target of ['/x', 'db', 'db:', 'db:0', 'db:65536', 'db:99999', ':443', 'u@db:443', 'a{b}:443']) {
+      rejects(`CONNECT ${target} HTTP/1.1\r\n\r\n`, /CONNECT target that is not host:port/);
+    }
+    for (const target of ['http://ratings:99999/', 'http://ratings:0/x', 'http://:80/', 'http:///x', 'https://a{b}/', 'http://ratings:8x/']) {
+      rejects(`GET ${target} HTTP/1.1\r\n\r\n`, /invalid host or port in the request target/);
+    }
+    assert.equal(parse('CONNECT [::1]:443 HTTP/1.1\r\n\r\n').requests[0]!.target, '[::1]:443');
+    assert.equal(parse('CONNECT db:65535 HTTP/1.1\r\n\r\n').requests[0]!.target, 'db:65535');
+    assert.equal(parse('GET http://u:p@ratings:9080/x?y HTTP/1.1\r\n\r\n').requests[0]!.target, 'http://u:p@ratings:9080/x?y');
+    assert.equal(parse('GET HTTP://ratings HTTP/1.1\r\n\r\n').requests[0]!.target, 'HTTP://ratings');
+  });
+
   it('takes HTTP/1.0 without a host, and absolute-form and CONNECT targets without one', () => {
     assert.equal(parse('GET / HTTP/1.0\r\n\r\n').requests[0]!.keepAlive, false);
     assert.equal(parse('GET http://a.example/x HTTP/1.1\r\n\r\n').requests[0]!.target, 'http://a.example/x');

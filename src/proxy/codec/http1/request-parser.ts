@@ -10,13 +10,15 @@
  *   and codings other than `chunked` (501, as Envoy);
  * - an HTTP/1.1 request with no Host, or more than one (RFC 9112 §3.2), except CONNECT and absolute-form,
  *   and a Host that is no valid authority (`codec/authority.ts`: no spaces, no userinfo);
+ * - a CONNECT target that is not authority-form (`host:port`), and an absolute-form target whose host
+ *   is invalid or whose port is not 1 to 65535;
  * - heads over the configured size (431).
  * Requests have no close-delimited bodies: neither header means no body. CONNECT and upgrade requests
  * (`Connection: upgrade` + `Upgrade`, except h2c) end at their head; what follows belongs to the tunnel.
  */
 import type { HeaderMap } from '../../http/headers.ts';
 import { Framing, MessageParser, NO_TRAILERS, State, type ParserLimits } from './message-parser.ts';
-import { isValidAuthority } from '../authority.ts';
+import { absoluteFormAuthority, isConnectableAuthority, isValidAuthority } from '../authority.ts';
 import { TOKEN } from '../token.ts';
 
 export { HttpParseError } from './message-parser.ts';
@@ -92,6 +94,12 @@ export class RequestParser extends MessageParser {
       throw this.fail(framing.hosts === 0 ? 'an HTTP/1.1 request without a host header' : 'more than one host header');
     }
     if (framing.hosts > 0) this.#checkHost(headers['host']);
+    if (connect) {
+      if (!isConnectableAuthority(target, true)) throw this.fail(`a CONNECT target that is not host:port with a port of 1 to 65535 ${JSON.stringify(target.slice(0, 100))}`);
+    } else if (target.charCodeAt(0) !== 0x2f) {
+      const authority = absoluteFormAuthority(target);
+      if (authority !== undefined && !isConnectableAuthority(authority, false)) throw this.fail(`an invalid host or port in the request target ${JSON.stringify(target.slice(0, 100))}`);
+    }
     let length = 0;
     let chunked = false;
     if (framing.transferEncoding) {

@@ -15,7 +15,7 @@
  * Split `cookie` fields are joined with "; " (RFC 9113 §8.2.3); other repeated fields become arrays.
  */
 import type { HeaderMap } from '../../http/headers.ts';
-import { isValidAuthority } from '../authority.ts';
+import { isConnectableAuthority, isValidAuthority } from '../authority.ts';
 import { contentLengthValue } from '../content-length.ts';
 import { isLowercaseToken } from '../token.ts';
 
@@ -143,6 +143,8 @@ export function requestHead(fields: readonly string[]): RequestHead {
   if (method === 'CONNECT' && p.protocol === undefined) {
     if (p.authority === undefined || p.authority === '') throw new MalformedError('CONNECT without :authority');
     if (p.scheme !== undefined || p.path !== undefined) throw new MalformedError('CONNECT with :scheme or :path');
+    // RFC 9113 §8.5: the host and port to connect to.
+    if (!isConnectableAuthority(p.authority, true)) throw new MalformedError(`CONNECT :authority ${JSON.stringify(p.authority.slice(0, 64))} is not host:port with a port of 1 to 65535`);
   } else {
     if (p.protocol !== undefined && method !== 'CONNECT') throw new MalformedError(':protocol on a request that is not CONNECT');
     if (p.scheme === undefined || p.scheme === '') throw new MalformedError('request without :scheme');
