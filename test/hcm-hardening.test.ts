@@ -142,6 +142,8 @@ describe('HCM hardening (edge proxy)', () => {
     } finally {
       session.destroy();
     }
+  });
+
   it('answers 400 to a Host that is no valid authority, and never forwards it', async () => {
     const before = upstreamRequests;
     for (const host of ['a b', 'u@ratings']) {
