@@ -4,9 +4,12 @@
  * UPE, details `upstream_reset_before_response_started{protocol_error}` and `upstream_cx_protocol_error`
  * counted on the cluster (not `upstream_rq_rx_reset`, not a 503 UC) — including bad chunking right
  * behind a good head, while that head has not reached the client, and a head with bare LF line ends
- * (which once left the client waiting: the upstream keeps the connection open and CRLFCRLF never came).
+ * (which once left the client waiting: the upstream keeps the connection open and CRLFCRLF never came);
+ * and an HTTP/2 response whose content-length its DATA does not match.
  */
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { hcm, logLine, raw, rawServer, request, routeConfig, startProxy, type Proxy } from './support/hcm-harness.ts';
 
@@ -72,5 +75,34 @@ describe('malformed upstream responses (UPE)', () => {
     const r = await request(`${proxy.url}/good`);
     assert.equal(r.status, 200);
     assert.equal(r.body, 'hi');
+  });
+});
+
+describe('malformed HTTP/2 upstream responses (UPE)', () => {
+  let up: http2.Http2Server;
+  let proxy: Proxy;
+
+  before(async () => {
+    up = http2.createServer();
+    // A length the response then ends without: malformed (RFC 9113 §8.1.1), unless the request was HEAD.
+    up.on('stream', (stream) => stream.respond({ ':status': 200, 'content-length': '5' }, { endStream: true }));
+    await new Promise<void>((resolve) => up.listen(0, '127.0.0.1', resolve));
+    const port = (up.address() as AddressInfo).port;
+    proxy = await startProxy(hcm({ routeConfig: routeConfig([{ match: { prefix: '/' }, route: { cluster: 'bad2' } }]) }), (c) => c.add({ name: 'bad2', http2: true, hosts: [{ address: '127.0.0.1', port }] }));
+  });
+
+  after(async () => {
+    await proxy.close();
+    await new Promise((resolve) => up.close(resolve));
+  });
+
+  it('answers 502 UPE to a response that breaks HTTP/2 message rules, and forwards the same to HEAD', async () => {
+    const r = await request(`${proxy.url}/x`);
+    assert.equal(r.status, 502, r.body);
+    assert.match(String(r.headers['x-weft-error']), /^upstream protocol error from 127\.0\.0\.1:\d+ in bad2: malformed upstream response: content-length 5 on a response with no body/);
+    assert.equal(proxy.log.at(-1)!.details, 'upstream_reset_before_response_started{protocol_error}');
+    const head = await request(`${proxy.url}/x`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers['content-length'], '5');
   });
 });

@@ -27,6 +27,11 @@ export class StreamResetError extends Error {
   readonly code = 'ERR_HTTP2_STREAM_ERROR';
 }
 
+/** A response that breaks HTTP/2's message rules: the router's 502 UPE, as for an unreadable HTTP/1.1 response. */
+export class MalformedResponseError extends Error {
+  readonly code = 'WEFT_UPSTREAM_PROTOCOL_ERROR';
+}
+
 function resetError(code: number, remote: boolean): StreamResetError {
   if (code === ErrorCode.NO_ERROR) return new StreamResetError('upstream stream closed before the response ended');
   return new StreamResetError(remote ? `upstream reset the stream (${errorName(code)})` : `upstream stream reset (${errorName(code)})`);
@@ -146,7 +151,7 @@ export class H2Exchange extends PoolExchange implements StreamListener {
   /** The upstream broke HTTP/2's message rules: the handler hears why, then the stream is reset. */
   #malformed(message: string): void {
     const stream = this.#stream;
-    this.fail(new StreamResetError(message));
+    this.fail(new MalformedResponseError(message));
     stream?.reset(ErrorCode.PROTOCOL_ERROR);
   }
 
