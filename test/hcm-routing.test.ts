@@ -4,6 +4,7 @@
  * proxy requests; the local replies NR, NC and UH with their `x-weft-error` headers and flags.
  */
 import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { echo, h1Server, hcm, logLine, raw, rawBody, request, routeConfig, startProxy, waitFor, type Proxy } from './support/hcm-harness.ts';
 
@@ -25,7 +26,7 @@ describe('HCM routing (HTTP/1.1)', () => {
       { match: { path: '/direct' }, directResponse: { status: 418, body: { inlineString: 'short and stout' } } },
       { match: { prefix: '/missing' }, route: { cluster: 'nope' } },
       { match: { prefix: '/empty' }, route: { cluster: 'empty' } },
-      { match: { prefix: '/mutate' }, route: { cluster: 'a' }, requestHeadersToAdd: [{ header: { key: 'x-added', value: '%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%' } }], responseHeadersToAdd: [{ header: { key: 'x-resp', value: 'yes' } }] },
+      { match: { prefix: '/mutate' }, route: { cluster: 'a' }, requestHeadersToAdd: [{ header: { key: 'x-added', value: '%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%' } }], responseHeadersToAdd: [{ header: { key: 'x-resp', value: 'yes' } }, { header: { key: 'x-start', value: '%START_TIME(%s)%' } }, { header: { key: 'x-host', value: '%HOSTNAME%' } }] },
       { match: { prefix: '/' }, route: { cluster: 'a' } },
     ]);
     proxy = await startProxy(hcm({ routeConfig: routes }), (c) => {
@@ -78,9 +79,14 @@ describe('HCM routing (HTTP/1.1)', () => {
   });
 
   it('applies route header mutations with substitution commands', async () => {
+    const before = Math.floor(Date.now() / 1000);
     const r = await request(`${proxy.url}/mutate`);
     assert.equal(JSON.parse(r.body).headers['x-added'], '127.0.0.1');
     assert.equal(r.headers['x-resp'], 'yes');
+    // START_TIME with a format (epoch seconds), and the machine's name whatever the environment says.
+    const start = Number(r.headers['x-start']);
+    assert.ok(start >= before && start <= Math.ceil(Date.now() / 1000), String(r.headers['x-start']));
+    assert.equal(r.headers['x-host'], hostname());
   });
 
   it('answers redirects and direct responses itself', async () => {

@@ -6,10 +6,12 @@
  * applied to either side, with Envoy's `%COMMAND%` values evaluated for this stream.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { hostname } from 'node:os';
 import type { ConnectionFacts } from './filter-stream.ts';
 import { connectionTokens, isHopByHop, isTeTrailers, joinedValue, type HeaderMap } from './headers.ts';
 import { CONSUMED_REQUEST_HEADERS } from './retry-state.ts';
 import type { FormatCommand } from './router/header-format.ts';
+import { formatStartTime } from './router/start-time.ts';
 import type { MutableHeaders } from './router/header-mutations.ts';
 import type { StreamInfo } from './stream-info.ts';
 
@@ -107,6 +109,9 @@ export function trailersOf(upstream: IncomingHttpHeaders): OutgoingHttpHeaders |
   return out;
 }
 
+/** The machine's name, as Envoy's `%HOSTNAME%` gives it (gethostname, not the environment). */
+const HOSTNAME = hostname();
+
 /** Envoy's header formatter commands that weft evaluates; others are empty. */
 export function headerCommands(info: StreamInfo, conn: ConnectionFacts, headers: HeaderMap): (c: FormatCommand) => string {
   return (c) => {
@@ -125,8 +130,8 @@ export function headerCommands(info: StreamInfo, conn: ConnectionFacts, headers:
       case 'ROUTE_NAME': return info.routeName;
       case 'RESPONSE_CODE': return String(info.responseCode);
       case 'RESPONSE_FLAGS': return '';
-      case 'START_TIME': return new Date(info.startEpochMs).toISOString();
-      case 'HOSTNAME': return process.env['HOSTNAME'] ?? '';
+      case 'START_TIME': return formatStartTime(info.startEpochMs, c.arg);
+      case 'HOSTNAME': return HOSTNAME;
       case 'UNIQUE_ID': return info.requestId;
       default: return '';
     }
