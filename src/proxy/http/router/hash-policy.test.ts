@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileHashPolicies, hashString, mintedCookieValue, requestHash, setCookieValue, type CookieHashPolicy, type HashPolicy } from './hash-policy.ts';
+import { compileHashPolicies, cookieValue, hashString, mintedCookieValue, requestHash, setCookieValue, type CookieHashPolicy, type HashPolicy } from './hash-policy.ts';
 import { Problems } from './proto.ts';
 import { request } from './testing.ts';
 
@@ -34,6 +34,13 @@ describe('each kind of hash policy (what Istio\'s consistentHash keys become)', 
     const hash = requestHash(p, request({ headers: { cookie: 'a=b; session="s1"' } }), () => { minted++; return 'x'; });
     assert.equal(hash, hashString('s1'));
     assert.equal(minted, 0);
+  });
+
+  it('cookie: found in any of several cookie fields, joined as HTTP/1.1 (",") or HTTP/2 ("; ") joins them', () => {
+    assert.equal(cookieValue('a=1,sid="v1"', 'sid'), 'v1');
+    assert.equal(cookieValue('a=1, sid=v2', 'sid'), 'v2');
+    assert.equal(cookieValue('a=1; sid=v3', 'sid'), 'v3');
+    assert.equal(cookieValue('a=1,b=2', 'sid'), undefined);
   });
 
   it('cookie with a ttl, absent or empty: minted once, and the minted value is what is hashed', () => {

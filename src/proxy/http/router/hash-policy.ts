@@ -118,6 +118,8 @@ export function requestHash(policies: readonly HashPolicy[], request: RouteReque
   return hash;
 }
 
+const COOKIE_SEPARATOR = /[;,]/;
+
 function policyValue(p: HashPolicy, request: RouteRequest, addCookie: AddCookie | undefined): string | undefined {
   switch (p.kind) {
     case 'header': {
@@ -139,10 +141,14 @@ function policyValue(p: HashPolicy, request: RouteRequest, addCookie: AddCookie 
   }
 }
 
-/** The value of cookie `name` in a `cookie` header (values may be quoted), as Envoy's `parseCookie`. */
+/**
+ * The value of cookie `name` in a `cookie` header (values may be quoted), as Envoy's `parseCookie`.
+ * Several HTTP/1.1 `cookie` fields arrive joined with "," (HTTP/2 crumbs with "; "): a cookie value
+ * cannot hold either (RFC 6265 §4.1.1), so both separate cookies.
+ */
 export function cookieValue(header: string | undefined, name: string): string | undefined {
   if (header === undefined) return undefined;
-  for (const part of header.split(';')) {
+  for (const part of header.split(COOKIE_SEPARATOR)) {
     const eq = part.indexOf('=');
     if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
     const v = part.slice(eq + 1).trim();
