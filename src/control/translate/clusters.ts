@@ -13,7 +13,7 @@ import { TYPE } from '../../xds/type-urls.ts';
 import { ADS_SOURCE, socketAddress } from './proto-values.ts';
 import { jsToStruct } from '../../xds/protos.ts';
 import { BLACKHOLE_CLUSTER, inboundCluster, outboundCluster, PASSTHROUGH_CLUSTER } from './names.ts';
-import { clusterPolicyFields, DEFAULT_CONNECT_TIMEOUT, effectivePolicy } from './traffic-policy.ts';
+import { clusterPolicyFields, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LB, effectivePolicy } from './traffic-policy.ts';
 import { inboundProtocol } from './inbound-protocol.ts';
 
 export type EnvoyCluster = Record<string, unknown> & { name: string };
@@ -57,7 +57,7 @@ function discovery(ctx: PushContext, svc: Service, port: ServicePort, name: stri
   }
 }
 
-function outboundClusters(ctx: PushContext, proxyNamespace: string, svc: Service, port: ServicePort): EnvoyCluster[] {
+function outboundClusters(ctx: PushContext, proxyNamespace: string, svc: Service, port: ServicePort, defaultLb: string): EnvoyCluster[] {
   const dr = svc.hostname.includes('*') ? undefined : ctx.destinationRule(svc.hostname, proxyNamespace, svc.namespace);
   const http = isHttpProtocol(port.protocol);
   const http2 = port.protocol === 'HTTP2' || port.protocol === 'GRPC';
@@ -68,7 +68,7 @@ function outboundClusters(ctx: PushContext, proxyNamespace: string, svc: Service
     const policy = effectivePolicy(dr?.spec.trafficPolicy, subsetPolicy, port.port);
     const cluster: EnvoyCluster = {
       name,
-      ...clusterPolicyFields(policy, { http, http2 }),
+      ...clusterPolicyFields(policy, { http, http2 }, defaultLb),
       ...discovery(ctx, svc, port, name),
       metadata: istioMetadata(svc, subset),
     };
@@ -98,14 +98,18 @@ export function outboundClusterNames(ctx: PushContext, proxy: Proxy): string[] {
 /** Every outbound cluster for the services visible to `proxy` (shared by proxies with the same scope). */
 export function outboundClustersFor(ctx: PushContext, proxy: Proxy): EnvoyCluster[] {
   const scope = ctx.sidecarScope(proxy);
-  const key = `cds-out|${proxy.namespace}|${scope.key}`;
+  // A load balancer a DestinationRule leaves unset is LEAST_REQUEST (Istio's default since 1.14), but
+  // ROUND_ROBIN for proxyless gRPC clients, whose xDS support (gRFC A27; @grpc/grpc-js-xds) refuses
+  // LEAST_REQUEST and defaults to round robin itself.
+  const grpc = proxy.kind === 'grpc';
+  const key = `cds-out|${proxy.namespace}|${scope.key}${grpc ? '|grpc' : ''}`;
   // Carried over when the change cannot touch clusters (routing or endpoint changes, workloads joining):
   // the same objects keep their encodings, where rebuilt ones would each be fingerprinted again.
   const cached = (ctx.memo.get(key) ?? ctx.carriedOver(key, TYPE.cluster)) as EnvoyCluster[] | undefined;
   if (cached !== undefined) return cached;
   const out: EnvoyCluster[] = [];
   for (const svc of ctx.visibleServices(proxy.namespace, scope)) {
-    for (const port of svc.ports) out.push(...outboundClusters(ctx, proxy.namespace, svc, port));
+    for (const port of svc.ports) out.push(...outboundClusters(ctx, proxy.namespace, svc, port, grpc ? 'ROUND_ROBIN' : DEFAULT_LB));
   }
   ctx.memo.set(key, out);
   return out;

@@ -64,3 +64,39 @@ describe('DestinationRule outlierDetection → cluster outlier_detection (Istio\
     assert.equal(cluster['commonLbConfig'], undefined);
   });
 });
+
+describe('the load balancer a DestinationRule leaves unset', () => {
+  // ROUND_ROBIN is the enum's zero value: decoded from the wire, it is absent.
+  const lbOf = (dr: string, kind: 'sidecar' | 'grpc' = 'sidecar'): unknown => {
+    const mesh = testMesh(`${TWO_SERVICES}${dr}`, [{ ...client, kind }]);
+    const cluster = mesh.config('client').clusters?.[A] as Record<string, unknown> | undefined;
+    assert.ok(cluster !== undefined);
+    return cluster['lbPolicy'] ?? 'ROUND_ROBIN';
+  };
+
+  it('is LEAST_REQUEST, Istio\'s default since 1.14; a DestinationRule\'s choice wins', () => {
+    assert.equal(lbOf(''), 'LEAST_REQUEST');
+    assert.equal(lbOf(`---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: a}
+spec: {host: a, trafficPolicy: {loadBalancer: {simple: UNSPECIFIED}}}
+`), 'LEAST_REQUEST');
+    assert.equal(lbOf(`---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: a}
+spec: {host: a, trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}}
+`), 'ROUND_ROBIN');
+  });
+
+  it('is ROUND_ROBIN for proxyless gRPC clients, whose xDS support refuses LEAST_REQUEST; an explicit choice still reaches them', () => {
+    assert.equal(lbOf('', 'grpc'), 'ROUND_ROBIN');
+    assert.equal(lbOf(`---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: a}
+spec: {host: a, trafficPolicy: {loadBalancer: {simple: RANDOM}}}
+`, 'grpc'), 'RANDOM');
+  });
+});

@@ -33,8 +33,13 @@ function portLevel(policy: TrafficPolicy | undefined, port: number): PortPolicy 
   return policy?.portLevelSettings?.find((p) => p.port?.number === port);
 }
 
+/**
+ * `loadBalancer.simple` as Envoy's lb_policy. Unset or UNSPECIFIED is the caller's default:
+ * LEAST_REQUEST, Istio's since 1.14 (ROUND_ROBIN before), for proxies.
+ */
+export const DEFAULT_LB = 'LEAST_REQUEST';
 const SIMPLE_LB: Readonly<Record<string, string>> = {
-  ROUND_ROBIN: 'ROUND_ROBIN', LEAST_CONN: 'LEAST_REQUEST', LEAST_REQUEST: 'LEAST_REQUEST', RANDOM: 'RANDOM', UNSPECIFIED: 'ROUND_ROBIN',
+  ROUND_ROBIN: 'ROUND_ROBIN', LEAST_CONN: 'LEAST_REQUEST', LEAST_REQUEST: 'LEAST_REQUEST', RANDOM: 'RANDOM',
 };
 
 /** Envoy's default ring size, which Istio writes out when only the deprecated `minimumRingSize` could say. */
@@ -45,8 +50,8 @@ const DEFAULT_MIN_RING_SIZE = 1024;
  * `ApplyRingHashLoadBalancer`). What a consistent hash hashes is the routes' `hash_policy`
  * (http/consistent-hash.ts).
  */
-function loadBalancerFields(lb: Policy['loadBalancer']): Record<string, unknown> {
-  if (lb === undefined) return { lbPolicy: 'ROUND_ROBIN' };
+function loadBalancerFields(lb: Policy['loadBalancer'], defaultLb: string): Record<string, unknown> {
+  if (lb === undefined) return { lbPolicy: defaultLb };
   const hash = lb.consistentHash;
   if (hash !== undefined) {
     if (hash.maglev !== undefined) return { lbPolicy: 'MAGLEV', ...(Number(hash.maglev.tableSize ?? 0) !== 0 ? { maglevLbConfig: { tableSize: { value: hash.maglev.tableSize } } } : {}) };
@@ -58,7 +63,7 @@ function loadBalancerFields(lb: Policy['loadBalancer']): Record<string, unknown>
     return { lbPolicy: 'RING_HASH', ringHashLbConfig: { minimumRingSize: { value: min } } };
   }
   if (lb.simple === 'PASSTHROUGH') return { lbPolicy: 'CLUSTER_PROVIDED' };
-  return { lbPolicy: SIMPLE_LB[lb.simple ?? 'ROUND_ROBIN'] ?? 'ROUND_ROBIN' };
+  return { lbPolicy: SIMPLE_LB[lb.simple ?? 'UNSPECIFIED'] ?? defaultLb };
 }
 
 function circuitBreakers(pool: Policy['connectionPool']): Record<string, unknown> {
@@ -146,12 +151,12 @@ function protocolOptions(pool: Policy['connectionPool'], http2: boolean): Record
  * The cluster fields a policy contributes. `http` says whether the port carries HTTP (protocol options
  * apply), `http2` whether it is HTTP/2 or gRPC.
  */
-export function clusterPolicyFields(policy: Policy, port: { http: boolean; http2: boolean }): Record<string, unknown> {
+export function clusterPolicyFields(policy: Policy, port: { http: boolean; http2: boolean }, defaultLb = DEFAULT_LB): Record<string, unknown> {
   const tcp = policy.connectionPool?.tcp;
   const keepalive = tcp?.tcpKeepalive;
   return {
     connectTimeout: duration(tcp?.connectTimeout) ?? DEFAULT_CONNECT_TIMEOUT,
-    ...loadBalancerFields(policy.loadBalancer),
+    ...loadBalancerFields(policy.loadBalancer, defaultLb),
     circuitBreakers: circuitBreakers(policy.connectionPool),
     ...outlierFields(policy.outlierDetection),
     ...(port.http ? protocolOptions(policy.connectionPool, port.http2) : {}),
