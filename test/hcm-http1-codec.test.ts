@@ -49,12 +49,31 @@ describe('HTTP/1.x downstream codec', () => {
       ]),
       requestTimeout: { seconds: 0, nanos: 300_000_000 },
       commonHttpProtocolOptions: { idleTimeout: { seconds: 0, nanos: 400_000_000 } },
+      // HTTP/1.0 framing is tested here: the listener accepts it (Envoy's default refuses it, hcm-routing).
+      httpProtocolOptions: { acceptHttp_10: true },
     }), (c) => c.add({ name: 'up', hosts: [{ address: '127.0.0.1', port: up.port }] }));
   });
 
   after(async () => {
     await proxy.close();
     await up.close();
+  });
+
+  it('HTTP/1.0 without Host reaches the upstream with its address as Host', async () => {
+    const out = await raw(proxy.port, 'GET /ten HTTP/1.0\r\n\r\n');
+    assert.match(out, /^HTTP\/1\.[01] 200 /);
+    assert.equal(JSON.parse(rawBody(out)).headers.host, `127.0.0.1:${up.port}`);
+  });
+
+  it('HTTP/1.0 without Host takes default_host_for_http_10 when the listener names one', async () => {
+    const { proxy: p, close } = await echoProxy({ httpProtocolOptions: { acceptHttp_10: true, defaultHostForHttp_10: 'fallback.example' } });
+    try {
+      const out = await raw(p.port, 'GET /ten HTTP/1.0\r\n\r\n');
+      assert.match(out, /^HTTP\/1\.[01] 200 /);
+      assert.equal(JSON.parse(rawBody(out)).headers.host, 'fallback.example');
+    } finally {
+      await close();
+    }
   });
 
   it('answers pipelined requests in order, bodies included', async () => {

@@ -126,10 +126,12 @@ describe('HCM routing (HTTP/1.1)', () => {
     assert.equal(seen.headers.host, 'svc.example:8080');
   });
 
-  it('HTTP/1.0 without Host reaches the upstream with its address as Host', async () => {
-    const out = await raw(proxy.port, 'GET /ten HTTP/1.0\r\n\r\n');
-    assert.match(out, /^HTTP\/1\.[01] 200 /);
-    assert.equal(JSON.parse(rawBody(out)).headers.host, `127.0.0.1:${a.port}`);
+  it('refuses HTTP/1.0 with 426 Upgrade Required when the listener does not accept it (Envoy\'s and Istio\'s default)', async () => {
+    const protocolErrors = proxy.counter('http.test.downstream_cx_protocol_error');
+    const out = await raw(proxy.port, 'GET /ten HTTP/1.0\r\nHost: x\r\n\r\n');
+    assert.match(out, /^HTTP\/1\.1 426 Upgrade Required\r\n/);
+    assert.match(out, /x-weft-error: upgrade required: client sent an HTTP\/1\.0 request, which this listener does not accept \(http_protocol_options\.accept_http_10\)/);
+    assert.equal(proxy.counter('http.test.downstream_cx_protocol_error'), protocolErrors + 1);
   });
 
   it('HEAD keeps the upstream length without a body', async () => {

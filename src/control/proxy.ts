@@ -27,6 +27,8 @@ export interface Proxy {
   readonly locality?: string;
   /** Takes outbound virtual hosts over VHDS (node metadata `WEFT_VHDS`; needs delta xDS). */
   readonly vhds: boolean;
+  /** Its HTTP listeners accept HTTP/1.0 (node metadata `HTTP10` = `1`, as Istio reads it). */
+  readonly http10: boolean;
   readonly node: XdsNode;
 }
 
@@ -96,6 +98,7 @@ export function parseProxy(node: XdsNode): Proxy {
     ports, appPorts: new Map(Object.entries(appPorts).map(([k, v]) => [Number(k), v])),
     interceptionMode: mode, node,
     vhds: meta[META.vhds] === true || meta[META.vhds] === 'true',
+    http10: meta[META.http10] === '1',
     ...(locality !== undefined ? { locality } : {}),
   };
 }

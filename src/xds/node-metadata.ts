@@ -30,6 +30,8 @@ export const META = {
    * service then ships that service's virtual host alone instead of the whole route configuration.
    */
   vhds: 'WEFT_VHDS',
+  /** `1`: the proxy's HTTP listeners accept HTTP/1.0 (Istio's `HTTP10`; otherwise such requests get 426). */
+  http10: 'HTTP10',
 } as const;
 
 export interface PodPort {

@@ -30,9 +30,9 @@ export function request(url: string, options: http.RequestOptions & { body?: str
 }
 
 /** Writes raw bytes and reads until the server closes or `untilMs` passes. */
-export function raw(port: number, data: string | Buffer, untilMs = 2000): Promise<string> {
+export function raw(port: number, data: string | Buffer, untilMs = 2000, host = '127.0.0.1'): Promise<string> {
   return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => s.write(data));
+    const s = net.connect(port, host, () => s.write(data));
     let out = '';
     const timer = setTimeout(() => s.destroy(), untilMs);
     s.on('data', (d) => {

@@ -43,9 +43,9 @@ export interface ProxyProcess {
   readonly exited: Promise<number | null>;
 }
 
-/** `weft proxy --ip <ip> …args` as a child process, its output collected. */
-export function startSidecar(args: readonly string[], ip: string): ProxyProcess {
-  const child = spawn(process.execPath, [BIN, 'proxy', '--ip', ip, '--drain-timeout', '1000', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `weft proxy --ip <ip> …args` as a child process, its output collected; `env` adds to the environment. */
+export function startSidecar(args: readonly string[], ip: string, env: Record<string, string> = {}): ProxyProcess {
+  const child = spawn(process.execPath, [BIN, 'proxy', '--ip', ip, '--drain-timeout', '1000', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));

@@ -67,7 +67,7 @@ export function gatewayListeners(ctx: PushContext, proxy: Proxy): EnvoyListener[
   };
   const http = httpServersByPort(ctx, proxy);
   for (const port of http.keys()) {
-    listen(port, [{ filters: [httpConnectionManager({ statPrefix: `outbound_0.0.0.0_${port}`, rds: gatewayRouteName(port), edge: true })] }]);
+    listen(port, [{ filters: [httpConnectionManager({ statPrefix: `outbound_0.0.0.0_${port}`, rds: gatewayRouteName(port), edge: true, http10: proxy.http10 })] }]);
   }
   for (const [port, servers] of serversByPort(ctx, proxy, 'tls')) if (!http.has(port)) listen(port, l4Chains(ctx, proxy, port, servers, 'tls'), { listenerFilters: [TLS_INSPECTOR] });
   for (const [port, servers] of serversByPort(ctx, proxy, 'tcp')) if (!http.has(port)) listen(port, l4Chains(ctx, proxy, port, servers, 'tcp'));

@@ -40,6 +40,8 @@ export interface NodeSpec {
   readonly ports?: readonly { name?: string; containerPort: number }[];
   /** The proxy takes its outbound virtual hosts over VHDS (as `weft proxy` does). */
   readonly vhds?: boolean;
+  /** Node metadata `HTTP10: '1'` (the proxy accepts HTTP/1.0). */
+  readonly http10?: boolean;
 }
 
 export function nodeOf(spec: NodeSpec): { id: string; cluster: string; metadata: Record<string, unknown> } {
@@ -54,6 +56,7 @@ export function nodeOf(spec: NodeSpec): { id: string; cluster: string; metadata:
       [META.podPorts]: JSON.stringify(spec.ports ?? []), [META.interceptionMode]: 'NONE',
       ...(kind === 'grpc' ? { [META.generator]: 'grpc' } : {}),
       ...(spec.vhds === true ? { [META.vhds]: 'true' } : {}),
+      ...(spec.http10 === true ? { [META.http10]: '1' } : {}),
     },
   };
 }

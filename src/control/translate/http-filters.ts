@@ -24,6 +24,8 @@ export interface HcmOptions {
   readonly connect?: boolean;
   /** Trust and append x-forwarded-for from the edge (gateways). */
   readonly edge?: boolean;
+  /** Accept HTTP/1.0 requests (Istio: the proxy's `HTTP10` metadata); Envoy's default answers them 426. */
+  readonly http10?: boolean;
 }
 
 /** An HTTP connection manager network filter. */
@@ -37,6 +39,7 @@ export function httpConnectionManager(o: HcmOptions): Record<string, unknown> {
       httpFilters: httpFilters(),
       upgradeConfigs: [{ upgradeType: 'websocket' }, ...(o.connect ? [{ upgradeType: 'CONNECT' }] : [])],
       ...(o.connect ? { http2ProtocolOptions: { allowConnect: true } } : {}),
+      ...(o.http10 === true ? { httpProtocolOptions: { acceptHttp_10: true } } : {}),
       useRemoteAddress: { value: o.edge === true },
       normalizePath: { value: true },
       pathWithEscapedSlashesAction: 'KEEP_UNCHANGED',

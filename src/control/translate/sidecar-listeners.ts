@@ -22,7 +22,7 @@ function virtualOutbound(proxy: Proxy): EnvoyListener {
     name: VIRTUAL_OUTBOUND,
     address: socketAddress(proxy.ip, OUTBOUND_PORT),
     trafficDirection: 'OUTBOUND',
-    filterChains: [{ name: VIRTUAL_OUTBOUND, filters: [httpConnectionManager({ statPrefix: `outbound_${proxy.ip}_${OUTBOUND_PORT}`, rds: String(OUTBOUND_PORT), connect: true })] }],
+    filterChains: [{ name: VIRTUAL_OUTBOUND, filters: [httpConnectionManager({ statPrefix: `outbound_${proxy.ip}_${OUTBOUND_PORT}`, rds: String(OUTBOUND_PORT), connect: true, http10: proxy.http10 })] }],
   };
 }
 
@@ -33,6 +33,7 @@ function inboundListener(ctx: PushContext, proxy: Proxy, port: { name?: string; 
   const filter = isHttpProtocol(protocol)
     ? httpConnectionManager({
       statPrefix,
+      http10: proxy.http10,
       routeConfig: {
         name: cluster,
         virtualHosts: [{ name: `inbound|http|${port.containerPort}`, domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster, timeout: { seconds: 0, nanos: 0 }, maxStreamDuration: { maxStreamDuration: { seconds: 0, nanos: 0 }, grpcTimeoutHeaderMax: { seconds: 0, nanos: 0 } } } }] }],
@@ -76,7 +77,7 @@ function egressListeners(ctx: PushContext, proxy: Proxy): EnvoyListener[] {
     const tls = protocol === 'TLS' || protocol === 'HTTPS';
     const base = { name: listenerName(bind, number), address: socketAddress(bind, number), trafficDirection: 'OUTBOUND' };
     if (isHttpProtocol(protocol) || protocol === undefined) {
-      out.push({ ...base, filterChains: [{ filters: [httpConnectionManager({ statPrefix, rds: String(number) })] }] });
+      out.push({ ...base, filterChains: [{ filters: [httpConnectionManager({ statPrefix, rds: String(number), http10: proxy.http10 })] }] });
     } else {
       out.push({ ...base, filterChains: l4EgressChains(ctx, proxy, number, tls, statPrefix), ...(tls ? { listenerFilters: [TLS_INSPECTOR] } : {}) });
     }

@@ -100,3 +100,20 @@ spec: {host: a, trafficPolicy: {loadBalancer: {simple: RANDOM}}}
 `, 'grpc'), 'RANDOM');
   });
 });
+
+describe('HTTP/1.0 on a proxy\'s HTTP listeners', () => {
+  /** `acceptHttp10` of every HTTP connection manager the client's listeners carry. */
+  const accepts = (http10: boolean): unknown[] => {
+    const mesh = testMesh(TWO_SERVICES, [{ ...client, http10, ports: [{ name: 'http', containerPort: 80 }] }]);
+    const text = JSON.stringify(mesh.config('client').listeners);
+    const hcms = text.match(/"statPrefix":"(?:in|out)bound_[^"]*"/g) ?? [];
+    assert.ok(hcms.length >= 2, text.slice(0, 300));
+    return [...text.matchAll(/"httpProtocolOptions":\{"acceptHttp_10":(true|false)\}/g)].map((m) => m[1]);
+  };
+
+  it('is refused (Envoy\'s default, 426) unless the proxy\'s metadata says HTTP10=1, as Istio reads it', () => {
+    assert.deepEqual(accepts(false), []);
+    const on = accepts(true);
+    assert.ok(on.length >= 2 && on.every((v) => v === 'true'), JSON.stringify(on));
+  });
+});

@@ -6,6 +6,7 @@
  * defaults. Every problem is collected for the NACK.
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto
  */
+import type { Http10Options } from '../codec/http1/request-parser.ts';
 import type { Proto } from '../core/contracts.ts';
 import type { AnyFilterFactory, HttpFilterRegistry } from './filter.ts';
 import type { EscapedSlashesAction } from './path-normalization.ts';
@@ -59,6 +60,8 @@ export interface HcmConfig {
   /** 0: unlimited. */
   readonly maxRequestsPerConnection: number;
   readonly allowAbsoluteUrl: boolean;
+  /** `http_protocol_options.accept_http_10` (Envoy's default: false, HTTP/1.0 gets 426) and `default_host_for_http_10`. */
+  readonly http10: Http10Options;
   readonly http2MaxConcurrentStreams: number;
   readonly http2InitialStreamWindow: number | undefined;
   readonly http2InitialConnectionWindow: number | undefined;
@@ -189,6 +192,7 @@ export function compileHcm(c: Proto, registry: HttpFilterRegistry, problems: Pro
     maxRequestHeadersBytes: maxHeadersKb * 1024,
     maxRequestsPerConnection: num(common['maxRequestsPerConnection']) ?? 0,
     allowAbsoluteUrl: bool(h1['allowAbsoluteUrl'], true),
+    http10: { accept: bool(h1['acceptHttp_10']), ...(str(h1['defaultHostForHttp_10']) ? { defaultHost: str(h1['defaultHostForHttp_10'])! } : {}) },
     http2MaxConcurrentStreams: num(h2['maxConcurrentStreams']) ?? 2_147_483_647,
     http2InitialStreamWindow: h2StreamWindow,
     http2InitialConnectionWindow: h2ConnectionWindow,

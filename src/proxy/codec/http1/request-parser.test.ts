@@ -83,6 +83,15 @@ describe('HTTP/1.1 request parser', () => {
     assert.equal(requests[3]!.http10, true);
   });
 
+  it('refuses HTTP/1.0 with 426 when told not to accept it, and gives a Host-less one the default host', () => {
+    const refuse = new RequestParser(new Recorder(), { maxHeadBytes: 8192, maxFields: 100 }, { accept: false });
+    assert.throws(() => refuse.execute(Buffer.from('GET / HTTP/1.0\r\n\r\n'), 0), (err: unknown) => err instanceof HttpParseError && err.status === 426 && /accept_http_10/.test(err.message));
+    const sink = new Recorder();
+    const fallback = new RequestParser(sink, { maxHeadBytes: 8192, maxFields: 100 }, { accept: true, defaultHost: 'fallback.example' });
+    fallback.execute(Buffer.from('GET / HTTP/1.0\r\n\r\nGET / HTTP/1.0\r\nHost: own\r\n\r\n'), 0);
+    assert.equal(sink.requests[0]!.headers['host'], 'fallback.example');
+  });
+
   it('ignores empty lines before a request line', () => {
     assert.equal(parse('\r\n\r\nGET / HTTP/1.1\r\nhost: h\r\n\r\n').requests[0]!.target, '/');
   });

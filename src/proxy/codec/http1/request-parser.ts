@@ -33,8 +33,20 @@ export interface RequestSink {
 
 const CODE = 'WEFT_DOWNSTREAM_PROTOCOL_ERROR';
 
+/**
+ * HTTP/1.0 as Envoy's `http_protocol_options` lets it in: `accept` false refuses such requests with 426
+ * (Envoy's default); `defaultHost` is the Host of one that has none.
+ */
+export interface Http10Options {
+  readonly accept: boolean;
+  readonly defaultHost?: string;
+}
+
+const ACCEPT_HTTP10: Http10Options = { accept: true };
+
 export class RequestParser extends MessageParser {
   readonly #sink: RequestSink;
+  readonly #http10: Http10Options;
   /** The last request's head. */
   method = '';
   target = '';
@@ -49,9 +61,10 @@ export class RequestParser extends MessageParser {
   expectContinue = false;
   hasBody = false;
 
-  constructor(sink: RequestSink, limits: ParserLimits) {
+  constructor(sink: RequestSink, limits: ParserLimits, http10: Http10Options = ACCEPT_HTTP10) {
     super(limits, 'client', CODE, 'a request head');
     this.#sink = sink;
+    this.#http10 = http10;
     this.beginHead();
   }
 
@@ -87,8 +100,13 @@ export class RequestParser extends MessageParser {
     const method = text.slice(start, sp1);
     const target = text.slice(sp1 + 1, sp2);
     const http10 = minor === 0x30;
+    if (http10 && !this.#http10.accept) throw this.fail('an HTTP/1.0 request, which this listener does not accept (http_protocol_options.accept_http_10)', 426);
     const framing = new Framing();
     const { headers, count } = this.fields(text, lineEnd + 2, framing);
+    if (http10 && framing.hosts === 0 && this.#http10.defaultHost !== undefined) {
+      headers['host'] = this.#http10.defaultHost;
+      framing.hosts = 1;
+    }
     const connect = method === 'CONNECT';
     if (!http10 && framing.hosts !== 1 && !(framing.hosts === 0 && (connect || target.charCodeAt(0) !== 0x2f))) {
       throw this.fail(framing.hosts === 0 ? 'an HTTP/1.1 request without a host header' : 'more than one host header');
