@@ -78,6 +78,12 @@ describe('HCM path normalization', () => {
     assert.equal(proxies['istio']!.counter('http.test.downstream_rq_failed_path_normalization'), 1);
   });
 
+  it('refuses a request path with a fragment, as Envoy does (a client never sends one)', async () => {
+    const out = await raw(proxies['istio']!.port, 'GET /admin#x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.match(out, /^HTTP\/1\.1 400 /);
+    assert.match(out, /x-weft-error: a fragment in the request path "\/admin#x"/);
+  });
+
   it('merges slashes when merge_slashes is set, and only then', async () => {
     assert.equal(seen(await get(proxies['merge']!, '//admin///secret')).url, '/admin/secret');
     assert.equal(seen(await get(proxies['istio']!, '//admin///secret')).url, '//admin///secret');

@@ -136,6 +136,8 @@ export class ActiveStream implements FilterStream, DownstreamListener {
    * clients do not follow redirects).
    */
   #normalizePath(original: string): boolean {
+    // A fragment is the client's own and never goes on the wire: Envoy refuses a path that carries one.
+    if (original.includes('#')) return this.#pathRejected(original, 'a fragment in the request path');
     const c = this.rt.config;
     let path = original;
     let redirect = false;
