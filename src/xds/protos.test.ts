@@ -51,14 +51,14 @@ describe('protos', () => {
     // Decoding (toObject) and proto3 JSON both expand an Any whose type nothing loaded before.
     const buffer = { name: 'v', domains: ['*'], typedPerFilterConfig: { b: { '@type': `type.googleapis.com/${BUFFER}`, maxRequestBytes: { value: 5 } } } };
     const json = resourceToJson(VH, encodeResource(VH, buffer)) as any;
-    assert.deepEqual(json.typedPerFilterConfig.b, { '@type': `type.googleapis.com/${BUFFER}`, maxRequestBytes: 5 });
+    assert.deepEqual(json.typed_per_filter_config.b, { '@type': `type.googleapis.com/${BUFFER}`, max_request_bytes: 5 });
     // proto3 JSON (config_dump) of bytes whose Any names a type nothing loaded yet.
     const GZIP = 'envoy.extensions.filters.http.gzip.v3.Gzip';
     assert.equal(protoRoot().lookup(GZIP), null);
     const rawAny = { type_url: `type.googleapis.com/${GZIP}`, value: Uint8Array.of(0x0a, 0x02, 0x08, 0x07) }; // memory_level: {value: 7}
     const vhType = messageType(VH);
     const raw = vhType.encode(vhType.fromObject({ name: 'v', domains: ['*'], typedPerFilterConfig: { g: rawAny } })).finish();
-    assert.deepEqual((resourceToJson(VH, raw) as any).typedPerFilterConfig.g, { '@type': `type.googleapis.com/${GZIP}`, memoryLevel: 7 });
+    assert.deepEqual((resourceToJson(VH, raw) as any).typed_per_filter_config.g, { '@type': `type.googleapis.com/${GZIP}`, memory_level: 7 });
     assert.ok(loadProtos().ms > 0);
   });
 
@@ -144,7 +144,7 @@ describe('protos', () => {
     assert.throws(() => decodeResource(TYPE.cluster, new Uint8Array([0x0a, 0xff])), (e: unknown) => e instanceof XdsError && e.code === 'XDS_DECODE');
   });
 
-  it('renders proto3 JSON as Envoy config_dump does', () => {
+  it('renders proto3 JSON under the proto field names as Envoy config_dump does', () => {
     const bytes = encodeResource(TYPE.cluster, {
       name: 'c',
       connectTimeout: { seconds: 1, nanos: 500_000_000 },
@@ -154,13 +154,14 @@ describe('protos', () => {
         h: { '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', explicitHttpConfig: { http2ProtocolOptions: {} } },
       },
     });
+    // Field keys become the protos' names; map keys (`h`, `istio`) and Struct contents stay as they are.
     assert.deepEqual(resourceToJson(TYPE.cluster, bytes), {
       name: 'c',
-      connectTimeout: '1.500s',
-      perConnectionBufferLimitBytes: 32768,
-      metadata: { filterMetadata: { istio: { config: '/apis/x', n: 2 } } },
-      typedExtensionProtocolOptions: {
-        h: { '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', explicitHttpConfig: { http2ProtocolOptions: {} } },
+      connect_timeout: '1.500s',
+      per_connection_buffer_limit_bytes: 32768,
+      metadata: { filter_metadata: { istio: { config: '/apis/x', n: 2 } } },
+      typed_extension_protocol_options: {
+        h: { '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', explicit_http_config: { http2_protocol_options: {} } },
       },
     });
   });

@@ -20,6 +20,7 @@ import protojson from 'protobufjs/ext/protojson.js';
 import type { IConversionOptions, Message, Root, Type } from 'protobufjs';
 import { checkMessage } from './proto-check.ts';
 import { DESCRIPTOR_FILES, readDescriptor } from './proto-descriptor.ts';
+import { withProtoNames } from './proto-json.ts';
 import { includeDirs, resolveImportsIn, WELL_KNOWN } from './proto-source.ts';
 import { XdsEncodeError, XdsError } from './errors.ts';
 import { messageName } from './type-urls.ts';
@@ -220,16 +221,31 @@ export function decodeResource(typeUrlOrName: string, bytes: Uint8Array): Record
 }
 
 /**
- * Decodes bytes into canonical proto3 JSON, the format of Envoy's `/config_dump` (durations as
- * `"5s"`, Struct as plain JSON, wrappers as bare values, 64-bit integers as strings, Any with `@type`).
- * Throws `XDS_DECODE` on malformed bytes.
+ * Decodes bytes into canonical proto3 JSON under the proto field names, the format of Envoy's
+ * `/config_dump` (`virtual_hosts`, durations as `"5s"`, Struct as plain JSON, wrappers as bare values,
+ * 64-bit integers as strings, Any with `@type`; map keys as they are). Throws `XDS_DECODE` on
+ * malformed bytes.
  */
 export function resourceToJson(typeUrlOrName: string, bytes: Uint8Array): unknown {
   const type = messageType(typeUrlOrName);
   try {
-    return protojson.toJson(type, type.decode(bytes));
+    return withProtoNames(type, protojson.toJson(type, type.decode(bytes)));
   } catch (err) {
     throw new XdsError('XDS_DECODE', `cannot decode ${messageName(typeUrlOrName)}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * A decoded (camelCase) resource as config_dump shows it: `@type`, then `resourceToJson` of its
+ * encoding; a resource that cannot be encoded (or holds an Any of a type no proto declares) is shown
+ * as it is, under the proto field names still.
+ */
+export function resourceDumpJson(typeUrl: string, resource: object): Record<string, unknown> {
+  try {
+    return { '@type': typeUrl, ...(resourceToJson(typeUrl, encodeResource(typeUrl, resource, { check: false })) as Record<string, unknown>) };
+  } catch {
+    const type = findMessageType(typeUrl);
+    return { '@type': typeUrl, ...((type === undefined ? resource : withProtoNames(type, resource)) as Record<string, unknown>) };
   }
 }
 

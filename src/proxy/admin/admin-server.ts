@@ -16,6 +16,7 @@ import { clustersJson, clustersText, type ClusterManagerImpl } from '../upstream
 import type { NodeProto, XdsClient } from '../xds/index.ts';
 import { allocatorInUse } from './allocator.ts';
 import { configDump } from './config-dump.ts';
+import { maskConfigs, nameMatcher, selectResource } from './dump-query.ts';
 import { isLogLevel, type Logger } from './logger.ts';
 import { prometheusText, statsText } from './prometheus.ts';
 
@@ -41,6 +42,18 @@ const TEXT = 'text/plain; charset=utf-8';
 const JSON_TYPE = 'application/json';
 
 const json = (value: unknown, status = 200): Reply => ({ status, type: JSON_TYPE, body: `${JSON.stringify(value, null, 2)}\n` });
+
+/** `/config_dump` with Envoy's `include_eds`, `name_regex`, `resource` and `mask` (dump-query.ts). */
+function configDumpReply(ctx: AdminContext, url: URL): Reply {
+  const q = url.searchParams;
+  const { named, error } = nameMatcher(q.get('name_regex'));
+  if (error !== undefined) return { status: 400, body: `${error}\n` };
+  const { configs } = configDump(ctx, { includeEds: q.has('include_eds'), ...(named !== undefined ? { named } : {}) });
+  const resource = q.get('resource');
+  const mask = q.get('mask');
+  const result = resource !== null ? selectResource(configs, resource, mask) : mask !== null ? maskConfigs(configs, mask) : { ok: true as const, configs };
+  return result.ok ? json({ configs: result.configs }) : { status: result.status, body: `${result.message}\n` };
+}
 
 function ready(ctx: AdminContext): Reply {
   const r = ctx.xds.readiness();
@@ -105,7 +118,7 @@ function post(handler: Handler): Handler {
 
 const ADMIN_ROUTES: Readonly<Record<string, Handler>> = {
   '/ready': ready,
-  '/config_dump': (ctx, url) => json(configDump(ctx, { includeEds: url.searchParams.has('include_eds') })),
+  '/config_dump': configDumpReply,
   '/clusters': (ctx, url) => (url.searchParams.get('format') === 'json' ? json(clustersJson(ctx.clusters)) : { body: clustersText(ctx.clusters) }),
   '/listeners': listenersReply,
   '/stats': statsReply,

@@ -1,11 +1,14 @@
 /**
- * `/config_dump` in Envoy's shape (envoy.admin.v3.ConfigDump): the bootstrap (node), then listeners,
- * clusters and routes, plus endpoints with `?include_eds`, each with the xDS version and update time it
- * arrived with. Resources are rendered as proto3 JSON (re-encoded from the decoded objects the parts
- * hold). Not a hot path: it allocates freely.
+ * `/config_dump` in Envoy's shape (envoy.admin.v3.ConfigDump), in Envoy's order: the bootstrap (node),
+ * clusters, endpoints with `?include_eds`, listeners and routes, each resource with the xDS version and
+ * update time it arrived with, and only those whose name matches `?name_regex=` when given.
+ * Resources are proto3 JSON under the proto field names, as Envoy prints them (`resourceToJson`: from
+ * the bytes received, or re-encoded from the decoded objects the parts hold), with every Any expanded
+ * under its `@type`. `?resource=` and `?mask=` are applied afterwards (dump-query.ts).
+ * Built on request, never on the data path: it allocates freely.
  * https://www.envoyproxy.io/docs/envoy/latest/operations/admin#get--config_dump
  */
-import { encodeResource, resourceToJson } from '../../xds/protos.ts';
+import { resourceDumpJson, resourceToJson } from '../../xds/protos.ts';
 import { TYPE, collectionOf } from '../../xds/type-urls.ts';
 import type { Proto } from '../core/contracts.ts';
 import type { ListenerManager } from '../listener/index.ts';
@@ -22,13 +25,9 @@ export interface DumpSources {
 
 const ADMIN = 'type.googleapis.com/envoy.admin.v3.';
 
-/** A decoded resource as proto3 JSON with its `@type` (the object itself when it cannot be re-encoded). */
+/** A decoded resource as config_dump shows it: `@type`, then proto3 JSON under the proto field names. */
 export function resourceJson(typeUrl: string, resource: Proto): Record<string, unknown> {
-  try {
-    return { '@type': typeUrl, ...(resourceToJson(typeUrl, encodeResource(typeUrl, resource, { check: false })) as Record<string, unknown>) };
-  } catch {
-    return { '@type': typeUrl, ...resource };
-  }
+  return resourceDumpJson(typeUrl, resource);
 }
 
 function heldJson(typeUrl: string, held: HeldResource): Record<string, unknown> {
@@ -47,7 +46,7 @@ function byName(xds: XdsClient, typeUrl: string): Map<string, HeldResource> {
   return new Map(xds.resources(typeUrl).map((r) => [r.name, r]));
 }
 
-function listenersDump(s: DumpSources): Record<string, unknown> {
+function listenersDump(s: DumpSources, named: (name: string) => boolean): Record<string, unknown> {
   const held = byName(s.xds, TYPE.listener);
   const dump = s.listeners.dump();
   const state = (name: string, listener: Proto) => {
@@ -58,7 +57,7 @@ function listenersDump(s: DumpSources): Record<string, unknown> {
     };
   };
   const names = new Set([...dump.active.map((l) => l.name), ...dump.warming.map((l) => l.name)]);
-  const dynamic = [...names].sort().map((name) => {
+  const dynamic = [...names].filter(named).sort().map((name) => {
     const active = dump.active.find((l) => l.name === name);
     const warming = dump.warming.find((l) => l.name === name);
     return {
@@ -75,7 +74,7 @@ function listenersDump(s: DumpSources): Record<string, unknown> {
   };
 }
 
-function routesDump(s: DumpSources): Record<string, unknown> {
+function routesDump(s: DumpSources, named: (name: string) => boolean): Record<string, unknown> {
   // VHDS virtual hosts are shown inside their route configuration, after its inline ones, as in force.
   const vhds = new Map<string, Record<string, unknown>[]>();
   for (const vh of s.xds.resources(TYPE.virtualHost).sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -85,7 +84,7 @@ function routesDump(s: DumpSources): Record<string, unknown> {
   return {
     '@type': `${ADMIN}RoutesConfigDump`,
     static_route_configs: [],
-    dynamic_route_configs: s.xds.resources(TYPE.route).map((r) => {
+    dynamic_route_configs: s.xds.resources(TYPE.route).filter((r) => named(r.name)).map((r) => {
       const json = heldJson(TYPE.route, r);
       const extra = vhds.get(r.name)?.map(({ '@type': _t, ...vh }) => vh);
       if (extra !== undefined) json['virtual_hosts'] = [...((json['virtual_hosts'] as unknown[] | undefined) ?? []), ...extra];
@@ -103,13 +102,17 @@ function bootstrapDump(s: DumpSources): Record<string, unknown> {
 
 export interface DumpOptions {
   readonly includeEds?: boolean;
+  /** Which resources to show, by name (`?name_regex=`, matched against the whole name); default all. */
+  readonly named?: (name: string) => boolean;
 }
 
-/** The whole dump, in Envoy's order. */
-export function configDump(s: DumpSources, options: DumpOptions = {}): Record<string, unknown> {
+/** The whole dump, in Envoy's order (bootstrap, clusters, endpoints, listeners, routes). */
+export function configDump(s: DumpSources, options: DumpOptions = {}): { configs: Record<string, unknown>[] } {
+  const named = options.named ?? (() => true);
   const eds = byName(s.xds, TYPE.endpoint);
-  const versions = { clusters: typeVersion(s.xds, TYPE.cluster), endpoints: (name: string) => eds.get(name)?.version };
-  const configs = [bootstrapDump(s), clustersConfigDump(s.clusters, versions), listenersDump(s), routesDump(s)];
+  const versions = { clusters: typeVersion(s.xds, TYPE.cluster), endpoints: (name: string) => eds.get(name)?.version, named };
+  const configs = [bootstrapDump(s), clustersConfigDump(s.clusters, versions)];
   if (options.includeEds === true) configs.push(endpointsConfigDump(s.clusters, versions));
+  configs.push(listenersDump(s, named), routesDump(s, named));
   return { configs };
 }

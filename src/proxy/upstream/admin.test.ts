@@ -67,12 +67,12 @@ describe('admin views', () => {
     assert.equal(active.length, 1);
     assert.equal(active[0]!.cluster['@type'], 'type.googleapis.com/envoy.config.cluster.v3.Cluster');
     assert.equal(active[0]!.cluster['name'], 'outbound|9080||reviews.default.svc.cluster.local');
-    assert.deepEqual(active[0]!.cluster['circuitBreakers'], { thresholds: [{ maxConnections: 100 }] });
+    assert.deepEqual(active[0]!.cluster['circuit_breakers'], { thresholds: [{ max_connections: 100 }] });
     assert.equal(active[0]!.version_info, '7');
     assert.match(active[0]!.last_updated, /^\d{4}-\d\d-\d\dT/);
     assert.deepEqual((dump['dynamic_warming_clusters'] as Entry[]).map((e) => e.cluster['name']), ['waiting']);
     const eds = endpointsConfigDump(h.manager, { endpoints: () => 'v3' }) as { dynamic_endpoint_configs: { version_info: string; endpoint_config: Record<string, unknown> }[] };
     assert.equal(eds.dynamic_endpoint_configs[0]!.version_info, 'v3');
-    assert.equal(eds.dynamic_endpoint_configs[0]!.endpoint_config['clusterName'], 'outbound|9080||reviews.default.svc.cluster.local');
+    assert.equal(eds.dynamic_endpoint_configs[0]!.endpoint_config['cluster_name'], 'outbound|9080||reviews.default.svc.cluster.local');
   });
 });

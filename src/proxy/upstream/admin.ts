@@ -4,7 +4,7 @@
  * functions of the manager's current state and allocate freely (not a hot path).
  * https://www.envoyproxy.io/docs/envoy/latest/operations/admin#get--clusters
  */
-import { encodeResource, resourceToJson } from '../../xds/protos.ts';
+import { resourceDumpJson } from '../../xds/protos.ts';
 import { TYPE } from '../../xds/type-urls.ts';
 import type { Proto } from '../core/contracts.ts';
 import type { Cluster } from './cluster.ts';
@@ -154,32 +154,26 @@ export function clustersJson(manager: ClusterManagerImpl): Record<string, unknow
   };
 }
 
-/** A resource as canonical proto3 JSON with its `@type` (the decoded object itself if it cannot be re-encoded). */
-function asJson(typeUrl: string, resource: Proto): unknown {
-  try {
-    const json = resourceToJson(typeUrl, encodeResource(typeUrl, resource, { check: false }));
-    return { '@type': typeUrl, ...(json as Record<string, unknown>) };
-  } catch {
-    return { '@type': typeUrl, ...resource };
-  }
-}
-
 export interface DumpVersions {
   /** The CDS version in force (the xDS client knows it). */
   readonly clusters?: string;
   /** The EDS version of a ClusterLoadAssignment, by name. */
   readonly endpoints?: (name: string) => string | undefined;
+  /** Which resources to show, by name (`/config_dump?name_regex=`); default all. */
+  readonly named?: (name: string) => boolean;
 }
+
+const everyName = (): boolean => true;
 
 /** The clusters part of `/config_dump`: envoy.admin.v3.ClustersConfigDump. */
 export function clustersConfigDump(manager: ClusterManagerImpl, versions: DumpVersions = {}): Record<string, unknown> {
   const warming = new Set(manager.warming());
   const entry = (c: Cluster): Record<string, unknown> => ({
     ...(versions.clusters !== undefined ? { version_info: versions.clusters } : {}),
-    cluster: asJson(TYPE.cluster, c.config.resource),
+    cluster: resourceDumpJson(TYPE.cluster, c.config.resource),
     last_updated: new Date(c.createdAt).toISOString(),
   });
-  const clusters = manager.clusters();
+  const clusters = manager.clusters().filter((c) => (versions.named ?? everyName)(c.name));
   return {
     '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump',
     ...(versions.clusters !== undefined ? { version_info: versions.clusters } : {}),
@@ -191,17 +185,18 @@ export function clustersConfigDump(manager: ClusterManagerImpl, versions: DumpVe
 
 /** The endpoints part of `/config_dump?include_eds`: envoy.admin.v3.EndpointsConfigDump. */
 export function endpointsConfigDump(manager: ClusterManagerImpl, versions: DumpVersions = {}): Record<string, unknown> {
-  const statics = manager.clusters().filter((c) => c.config.type === 'STATIC' || c.config.type === 'STRICT_DNS' || c.config.type === 'LOGICAL_DNS');
+  const named = versions.named ?? everyName;
+  const statics = manager.clusters().filter((c) => (c.config.type === 'STATIC' || c.config.type === 'STRICT_DNS' || c.config.type === 'LOGICAL_DNS') && named(c.name));
   return {
     '@type': 'type.googleapis.com/envoy.admin.v3.EndpointsConfigDump',
     static_endpoint_configs: statics.map((c) => ({
-      endpoint_config: asJson(TYPE.endpoint, { clusterName: c.name, ...((c.config.resource['loadAssignment'] as Proto | undefined) ?? {}) }),
+      endpoint_config: resourceDumpJson(TYPE.endpoint, { clusterName: c.name, ...((c.config.resource['loadAssignment'] as Proto | undefined) ?? {}) }),
     })),
-    dynamic_endpoint_configs: [...manager.endpoints()].map(([name, e]) => {
+    dynamic_endpoint_configs: [...manager.endpoints()].filter(([name]) => named(name)).map(([name, e]) => {
       const version = versions.endpoints?.(name);
       return {
         ...(version !== undefined ? { version_info: version } : {}),
-        endpoint_config: asJson(TYPE.endpoint, e.resource),
+        endpoint_config: resourceDumpJson(TYPE.endpoint, e.resource),
         last_updated: new Date(e.updatedAt).toISOString(),
       };
     }),
