@@ -19,6 +19,7 @@ import { configDump } from './config-dump.ts';
 import { maskConfigs, nameMatcher, selectResource } from './dump-query.ts';
 import { isLogLevel, type Logger } from './logger.ts';
 import { prometheusText, statsText } from './prometheus.ts';
+import { parseStatsParams, selectStats, type StatsFormat } from './stats-params.ts';
 
 /** What the endpoints read and control. */
 export interface AdminContext {
@@ -69,20 +70,21 @@ function listenersReply(ctx: AdminContext, url: URL): Reply {
   return { body: all.map((l) => `${l.name}::${l.address}:${l.port}\n`).join('') };
 }
 
-function statsReply(ctx: AdminContext, url: URL): Reply {
-  const f = url.searchParams.get('filter');
-  let filter: RegExp | undefined;
-  if (f !== null && f !== '') {
-    try {
-      filter = new RegExp(f);
-    } catch (e) {
-      return { status: 400, body: `invalid filter regex: ${(e as Error).message}\n` };
-    }
+const PROMETHEUS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** `/stats` (default text) and `/stats/prometheus`: Envoy's `usedonly`, `filter`, `type` and `format` (stats-params.ts). */
+function statsReply(ctx: AdminContext, url: URL, defaultFormat: StatsFormat): Reply {
+  const params = parseStatsParams(url.searchParams, defaultFormat);
+  if ('error' in params) return { status: 400, body: `${params.error}\n` };
+  const entries = selectStats(ctx.stats, params);
+  switch (params.format) {
+    case 'json':
+      return json({ stats: entries.map((e) => ({ name: e.name, value: e.value })) });
+    case 'prometheus':
+      return { type: PROMETHEUS_TYPE, body: prometheusText(entries) };
+    default:
+      return { body: statsText(entries) };
   }
-  if (url.searchParams.get('format') === 'json') {
-    return json({ stats: ctx.stats.entries().filter((e) => filter === undefined || filter.test(e.name)).map((e) => ({ name: e.name, value: e.value })) });
-  }
-  return { body: statsText(ctx.stats, filter) };
 }
 
 /**
@@ -121,8 +123,8 @@ const ADMIN_ROUTES: Readonly<Record<string, Handler>> = {
   '/config_dump': configDumpReply,
   '/clusters': (ctx, url) => (url.searchParams.get('format') === 'json' ? json(clustersJson(ctx.clusters)) : { body: clustersText(ctx.clusters) }),
   '/listeners': listenersReply,
-  '/stats': statsReply,
-  '/stats/prometheus': (ctx) => ({ type: 'text/plain; version=0.0.4; charset=utf-8', body: prometheusText(ctx.stats) }),
+  '/stats': (ctx, url) => statsReply(ctx, url, 'text'),
+  '/stats/prometheus': (ctx, url) => statsReply(ctx, url, 'prometheus'),
   '/server_info': (ctx) => json({
     version: ctx.node.userAgentVersion,
     state: ctx.xds.readiness().state,

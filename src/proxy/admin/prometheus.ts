@@ -7,7 +7,7 @@
  * so the metric is the last dotted segment and the scope everything between.
  * https://www.envoyproxy.io/docs/envoy/latest/operations/admin#get--stats-prometheus
  */
-import type { Stats } from '../core/stats.ts';
+import type { StatEntry } from '../core/stats.ts';
 
 /** Envoy's default tag extractors for the scopes weft has: scope prefix → label name. */
 const SCOPES: Readonly<Record<string, string>> = {
@@ -48,10 +48,10 @@ export function promName(statName: string): PromSample {
   return { metric: `envoy_${sanitize(statName)}`, labels: '' };
 }
 
-/** `/stats/prometheus`: every counter and gauge, grouped under one `# TYPE` line per metric. */
-export function prometheusText(stats: Stats): string {
+/** `/stats/prometheus`: the given counters and gauges, grouped under one `# TYPE` line per metric. */
+export function prometheusText(entries: readonly StatEntry[]): string {
   const groups = new Map<string, { kind: string; lines: string[] }>();
-  for (const e of stats.entries()) {
+  for (const e of entries) {
     const { metric, labels } = promName(e.name);
     let g = groups.get(metric);
     if (g === undefined) {
@@ -65,9 +65,9 @@ export function prometheusText(stats: Stats): string {
   return out;
 }
 
-/** `/stats`: `name: value` lines, optionally filtered by a regular expression. */
-export function statsText(stats: Stats, filter?: RegExp): string {
+/** `/stats`: `name: value` lines. */
+export function statsText(entries: readonly StatEntry[]): string {
   let out = '';
-  for (const e of stats.entries()) if (filter === undefined || filter.test(e.name)) out += `${e.name}: ${e.value}\n`;
+  for (const e of entries) out += `${e.name}: ${e.value}\n`;
   return out;
 }
