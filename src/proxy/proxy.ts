@@ -86,7 +86,7 @@ export class Proxy {
       node: b.node,
       initialFetchTimeoutMs: b.initialFetchTimeoutMs,
       stats: this.stats,
-      log: this.logger.at('info'),
+      log: this.logger.get('config').at('info'),
       warmed: () => this.#listenersWarm(),
       ...(options.protocol !== undefined ? { protocol: options.protocol } : {}),
     });
@@ -102,7 +102,8 @@ export class Proxy {
       routes: this.routes,
       stats: this.stats,
       subscriptions: this.xds,
-      log: this.logger.at('info'),
+      log: this.logger.get('config').at('info'),
+      connectionLog: this.logger.get('conn_handler').at('info'),
       ready: (listener) => this.#dependenciesPresent(listener),
       ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}),
     });
@@ -198,7 +199,7 @@ export class Proxy {
   }
 
   async #stop(graceful: boolean): Promise<void> {
-    this.logger.log('info', `proxy ${this.bootstrap.node.id}: ${graceful ? 'draining' : 'stopping'}`);
+    this.logger.get('main').log('info', `proxy ${this.bootstrap.node.id}: ${graceful ? 'draining' : 'stopping'}`);
     if (graceful) await this.drain();
     this.#draining = true;
     this.xds.close();

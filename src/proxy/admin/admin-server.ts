@@ -17,7 +17,7 @@ import type { NodeProto, XdsClient } from '../xds/index.ts';
 import { allocatorInUse } from './allocator.ts';
 import { configDump } from './config-dump.ts';
 import { maskConfigs, nameMatcher, selectResource } from './dump-query.ts';
-import { isLogLevel, type Logger } from './logger.ts';
+import { isLogLevel, LEVELS, type Logger } from './logger.ts';
 import { prometheusText, statsText } from './prometheus.ts';
 import { parseStatsParams, selectStats, type StatsFormat } from './stats-params.ts';
 
@@ -105,12 +105,42 @@ function memoryReply(): Reply {
   });
 }
 
-function logging(ctx: AdminContext, url: URL, method: string): Reply {
-  const level = url.searchParams.get('level');
-  if (method === 'POST' && level !== null) {
-    if (!isLogLevel(level)) return { status: 400, body: `unknown level ${JSON.stringify(level)}; use one of trace, debug, info, warning, error, critical, off\n` };
-    ctx.logger.level = level;
+const LOGGING_USAGE = [
+  'usage: /logging?<name>=<level> (change single level)',
+  'usage: /logging?paths=name1:level1,name2:level2,... (change multiple levels)',
+  'usage: /logging?level=<level> (change all levels)',
+  `levels: ${LEVELS.map((l) => `${l} `).join('')}`,
+].join('\n');
+
+/** Applies `/logging`'s one parameter (Envoy's `LogsHandler::changeLogLevel`); Envoy's reason when refused. */
+function changeLogLevel(logger: Logger, params: readonly [string, string][]): string | undefined {
+  if (params.length !== 1) return 'invalid number of parameters';
+  const [key, value] = params[0]!;
+  const admin = logger.get('admin');
+  if (key === 'level') {
+    if (!isLogLevel(value)) return 'unknown logger level';
+    admin.log('info', `change all log levels: level='${value}'`);
+    logger.setAll(value);
+    return undefined;
   }
+  const pairs = key === 'paths'
+    ? value.split(',').filter((p) => p.trim() !== '').map((p): [string, string] => {
+      const colon = p.indexOf(':');
+      return colon < 0 ? [p.trim(), ''] : [p.slice(0, colon).trim(), p.slice(colon + 1).trim()];
+    })
+    : [[key, value] as [string, string]];
+  const error = logger.setLevels(pairs);
+  if (error === undefined) for (const [name, level] of pairs) admin.log('info', `change log level: name='${name}' level='${level}'`);
+  return error;
+}
+
+/** GET lists the loggers; POST with `level=`, `<name>=` or `paths=` changes them first (400 with the reason and usage when refused). */
+function logging(ctx: AdminContext, url: URL, method: string): Reply {
+  const params = [...url.searchParams];
+  if (params.length === 0) return { body: ctx.logger.listing() };
+  if (method !== 'POST') return { status: 405, body: `Method ${method} not allowed, POST required.\n` };
+  const error = changeLogLevel(ctx.logger, params);
+  if (error !== undefined) return { status: 400, body: `error: ${error}\n\n${LOGGING_USAGE}\n${ctx.logger.listing()}` };
   return { body: ctx.logger.listing() };
 }
 

@@ -47,7 +47,10 @@ export interface ListenerManagerOptions {
   readonly drainTimeoutMs?: number;
   /** Open connections allowed per listener (default unlimited); over it, new ones are closed (`downstream_cx_overflow`). */
   readonly maxConnections?: number | ((listenerName: string) => number | undefined);
+  /** Listener updates and their problems (Envoy's `config` logger). */
   readonly log?: (line: string) => void;
+  /** Failures while handling an accepted connection (Envoy's `conn_handler` logger); default `log`. */
+  readonly connectionLog?: (line: string) => void;
 }
 
 const DEFAULT_DRAIN_TIMEOUT_MS = 5_000;
@@ -87,7 +90,7 @@ export class ListenerManager implements ResourceHandler {
       stats: opts.stats,
     };
     this.#versionCtx = {
-      log: this.#log,
+      log: opts.connectionLog ?? this.#log,
       handoff: (address, port) => this.#handoff(address, port),
       current: (name) => this.#entries.get(name)?.active,
       inspecting: new Set(),
