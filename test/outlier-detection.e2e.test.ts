@@ -29,7 +29,7 @@ spec:
   host: reviews
   trafficPolicy:
     loadBalancer: {simple: ROUND_ROBIN}
-    outlierDetection: {consecutive5xxErrors: 2, interval: 100ms, baseEjectionTime: 1s, maxEjectionPercent: 100}
+    outlierDetection: {consecutive5xxErrors: 2, interval: 100ms, baseEjectionTime: 4s, maxEjectionPercent: 100}
 `;
 
 interface App {
@@ -118,9 +118,10 @@ describe('outlier detection with weft control and sidecars', { timeout: 60_000 }
     assert.equal(stat('ejections_enforced_total'), 1);
     assert.match(await request(`http://${client.ip}:15090/stats/prometheus`).then((r) => r.body), /^envoy_cluster_outlier_detection_ejections_active\{cluster_name="outbound\|9080\|\|reviews\.default\.svc\.cluster\.local"\} 1$/m);
 
-    // Healthy again: back in the balancing set at the first interval tick after 1 s.
+    // Healthy again: back in the balancing set at the first interval tick after 4 s (long enough that the
+    // checks above finish within the ejection on a loaded machine).
     v3.app.broken = false;
-    await waitFor('v3 back in service', async () => ((await flags(v3.proxy.ip)) === 'healthy' ? true : undefined), 10_000);
+    await waitFor('v3 back in service', async () => ((await flags(v3.proxy.ip)) === 'healthy' ? true : undefined), 15_000);
     await waitFor('v3 answering again', async () => ((await call()).body === 'reviews-v3' ? true : undefined), 10_000);
     assert.equal(stat('ejections_enforced_total'), 1);
     assert.match(await admin('/stats'), /outlier_detection\.ejections_active: 0$/m);
