@@ -7,15 +7,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import type { AddressInfo, Socket } from 'node:net';
 import { startControl, waitFor, type ControlProcess } from './support/control-process.ts';
+import { freeLoopback, request, startSidecar as startProxy, tryRequest, type ProxyProcess } from './support/sidecars.ts';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'weft.js');
 const REVIEWS = 'outbound|9080||reviews.default.svc.cluster.local';
-const PROXY_PORTS = [15000, 15001, 15006, 15021, 15090, 9080];
 
 const CONFIG = `apiVersion: v1
 kind: Service
@@ -43,46 +40,6 @@ spec:
   - route: [{destination: {host: reviews, subset: v1}}]
 `;
 
-function canBind(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ host, port, exclusive: true }, () => s.close(() => resolve(true)));
-  });
-}
-
-/** A 127.0.1.x address where every port a sidecar binds is free (randomized start, so parallel test files rarely collide). */
-async function freeLoopback(taken: Set<string>): Promise<string> {
-  const start = 100 + Math.floor(Math.random() * 100);
-  for (let i = 0; i < 150; i++) {
-    const ip = `127.0.1.${((start + i - 2) % 252) + 2}`;
-    if (taken.has(ip)) continue;
-    let free = true;
-    for (const p of PROXY_PORTS) if (!(await canBind(ip, p))) free = false;
-    if (free) {
-      taken.add(ip);
-      return ip;
-    }
-  }
-  throw new Error('no free 127.0.1.x address');
-}
-
-interface ProxyProcess {
-  readonly ip: string;
-  readonly child: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-}
-
-function startProxy(args: readonly string[], ip: string): ProxyProcess {
-  const child = spawn(process.execPath, [BIN, 'proxy', '--ip', ip, '--drain-timeout', '1000', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { ip, child, output: () => output, exited };
-}
-
 async function startApp(name: string): Promise<{ server: http.Server; port: number }> {
   const server = http.createServer((req, res) => {
     res.setHeader('content-type', 'text/plain');
@@ -91,40 +48,6 @@ async function startApp(name: string): Promise<{ server: http.Server; port: numb
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, port: (server.address() as AddressInfo).port };
 }
-
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** A request through an HTTP proxy (absolute-form target), or a plain one when `proxy` is undefined. */
-function request(url: string, options: { proxy?: string; method?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
-  const target = new URL(url);
-  const via = options.proxy === undefined ? target : new URL(options.proxy);
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: via.hostname, port: via.port, method: options.method ?? 'GET', agent: false,
-      path: options.proxy === undefined ? `${target.pathname}${target.search}` : url,
-      headers: { host: target.host, ...options.headers },
-    }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-const tryRequest = async (url: string, options: Parameters<typeof request>[1] = {}): Promise<Reply | undefined> => {
-  try {
-    return await request(url, options);
-  } catch {
-    return undefined;
-  }
-};
 
 describe('weft proxy with weft control (two sidecars)', { timeout: 60_000 }, () => {
   let control: ControlProcess;
@@ -180,7 +103,7 @@ describe('weft proxy with weft control (two sidecars)', { timeout: 60_000 }, () 
   });
 
   it('tunnels CONNECT reviews:9080 through A to B\'s app', async () => {
-    const socket = await new Promise<net.Socket>((resolve, reject) => {
+    const socket = await new Promise<Socket>((resolve, reject) => {
       const req = http.request({ host: a.ip, port: 15001, method: 'CONNECT', path: 'reviews:9080', agent: false, headers: { host: 'reviews:9080' } });
       req.on('connect', (res, sock) => (res.statusCode === 200 ? resolve(sock) : reject(new Error(`CONNECT → ${res.statusCode} ${String(res.headers['x-weft-error'])}`))));
       req.on('error', reject);

@@ -7,11 +7,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../src/cli/main.ts';
 import { startControl, waitFor, type ControlProcess } from './support/control-process.ts';
+import { freeLoopback } from './support/sidecars.ts';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'weft.js');
 
@@ -39,29 +40,6 @@ spec:
   - match: [{uri: {prefix: /ratings}}]
     route: [{destination: {host: ratings, port: {number: 9080}}}]
 `;
-
-function canBind(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ host, port, exclusive: true }, () => s.close(() => resolve(true)));
-  });
-}
-
-async function freeLoopback(taken: Set<string>, ports: readonly number[]): Promise<string> {
-  const start = 100 + Math.floor(Math.random() * 100);
-  for (let i = 0; i < 150; i++) {
-    const ip = `127.0.1.${((start + i - 2) % 252) + 2}`;
-    if (taken.has(ip)) continue;
-    let free = true;
-    for (const p of ports) if (!(await canBind(ip, p))) free = false;
-    if (free) {
-      taken.add(ip);
-      return ip;
-    }
-  }
-  throw new Error('no free 127.0.1.x address');
-}
 
 function spawnWeft(args: readonly string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
