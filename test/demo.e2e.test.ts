@@ -18,30 +18,11 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../src/cli/main.ts';
 import { waitFor } from './support/control-process.ts';
+import { freeLoopback } from './support/sidecars.ts';
 import { BIN, ROOT } from './support/weft-cli.ts';
 
 const NETWORKING = join(ROOT, 'samples', 'bookinfo', 'networking');
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'istio', 'bookinfo');
-
-function canBind(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ host, port, exclusive: true }, () => s.close(() => resolve(true)));
-  });
-}
-
-/** A 127.0.1.x address (random start, so parallel test files rarely collide) with the gateway's ports free. */
-async function freeLoopback(): Promise<string> {
-  const start = 100 + Math.floor(Math.random() * 100);
-  for (let i = 0; i < 150; i++) {
-    const ip = `127.0.1.${((start + i - 2) % 252) + 2}`;
-    let free = true;
-    for (const p of [8080, 15000, 15021, 15090]) if (!(await canBind(ip, p))) free = false;
-    if (free) return ip;
-  }
-  throw new Error('no free 127.0.1.x address');
-}
 
 /** What a product page shows, as Istio's tasks describe it. */
 function pageKind(status: number, html: string): string {
@@ -122,7 +103,7 @@ describe('weft demo: Istio\'s bookinfo tasks through the ingress gateway', { tim
   }
 
   before(async () => {
-    const gateway = await freeLoopback();
+    const gateway = await freeLoopback(new Set(), [8080, 15000, 15021, 15090]);
     demo = spawn(process.execPath, [BIN, 'demo', '--xds', '127.0.0.1:0', '--http', '127.0.0.1:0', '--gateway-address', gateway], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     demo.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     demo.stderr!.on('data', (d: Buffer) => (output += d.toString()));
