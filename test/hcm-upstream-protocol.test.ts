@@ -63,11 +63,14 @@ describe('malformed upstream responses (UPE)', () => {
 
   it('answers 502 UPE to an HTTP/1 client when bad chunking follows a good head in the same read', async () => {
     const ok = proxy.counter('http.test.downstream_rq_2xx');
+    const cluster = ['upstream_rq_200', 'upstream_rq_2xx', 'upstream_rq_502', 'upstream_rq_5xx'].map((n) => proxy.counter(`cluster.bad.${n}`));
     const out = await raw(proxy.port, 'GET /bad-chunk HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     assert.match(out, /^HTTP\/1\.1 502 Bad Gateway\r\n/);
     assert.match(out, /x-weft-error: upstream protocol error from [^\r]* upstream sent a chunk without a size/);
     assert.equal(out.match(/HTTP\/1\.1/g)?.length, 1, 'only the 502: the upstream head was withdrawn');
     assert.equal(proxy.counter('http.test.downstream_rq_2xx'), ok, 'the withdrawn 200 is not counted');
+    // On the cluster too: one request, one response code, the 502 the client got.
+    assert.deepEqual(['upstream_rq_200', 'upstream_rq_2xx', 'upstream_rq_502', 'upstream_rq_5xx'].map((n) => proxy.counter(`cluster.bad.${n}`)), [cluster[0], cluster[1], cluster[2]! + 1, cluster[3]! + 1]);
     assert.equal(proxy.log.at(-1)!.details, 'upstream_reset_before_response_started{protocol_error}');
   });
 

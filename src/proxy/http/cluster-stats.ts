@@ -43,14 +43,23 @@ export class ClusterStats {
 
   /** Counts a response (upstream's, or a local reply made for this cluster): `upstream_rq_<code>` and `_<N>xx`. */
   status(code: number): void {
+    this.#add(code, 1);
+  }
+
+  /** Takes back a response counted by `status` that never reached the client (a withdrawn head). */
+  uncount(code: number): void {
+    this.#add(code, -1);
+  }
+
+  #add(code: number, n: number): void {
     let counter = this.#byCode.get(code);
     if (counter === undefined) {
       counter = this.#cluster.counter(`upstream_rq_${code}`);
       this.#byCode.set(code, counter);
     }
-    counter.value++;
+    counter.value += n;
     const cls = Math.floor(code / 100);
-    this.#byClass[cls >= 1 && cls <= 5 ? cls : 5]!.value++;
+    this.#byClass[cls >= 1 && cls <= 5 ? cls : 5]!.value += n;
   }
 }
 

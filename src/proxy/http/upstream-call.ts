@@ -68,6 +68,8 @@ export class UpstreamCall implements AttemptOwner {
   #over = false;
   /** A gRPC trailers-only response's head, held until we know whether a body follows. */
   #held: { status: number; headers: OutgoingHttpHeaders } | undefined;
+  /** The upstream status counted at commit. */
+  #committedStatus = 0;
   /** `set-cookie` values of cookies the hash policy minted, for the response. */
   #setCookies: string[] | undefined;
 
@@ -260,6 +262,7 @@ export class UpstreamCall implements AttemptOwner {
       this.#stats.rqRetrySuccess.value++;
     }
     this.#stats.status(status);
+    this.#committedStatus = status;
     const out = downstreamResponseHeaders(headers, false);
     this.#addSetCookies(out);
     const d = this.#d;
@@ -326,6 +329,8 @@ export class UpstreamCall implements AttemptOwner {
         // waiting for its first body bytes, when bad framing followed it in the same read): answer
         // with the local reply a failure before any response gets, not a bare reset.
         this.#held = undefined;
+        // One request, one response code: the upstream's, counted at commit, gives way to the local reply's.
+        this.#stats.uncount(this.#committedStatus);
         this.#fail(describeFailure(classifyFailure(err, true), a.host, this.#cluster.name, err, this.#stats));
         return;
       }

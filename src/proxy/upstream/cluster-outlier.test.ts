@@ -80,6 +80,7 @@ describe('outlier detection in a cluster', () => {
     h.clusters([clusterResource({ name: 'c', type: 'EDS', edsClusterConfig: { edsConfig: { ads: {} }, serviceName: 'c' } })]);
     assert.deepEqual([...picked(h.manager.cluster('c')!)].sort(), ['10.0.0.1', '10.0.0.2']);
     assert.equal(hostAt(h.manager.cluster('c')!, '10.0.0.1').outlier, undefined);
+    assert.equal(h.stats.gauge('cluster.c.outlier_detection.ejections_active').value, 0, 'no host is ejected any more');
   });
 
   it('balances over ejected hosts in panic, as over unhealthy ones, and over none with the panic threshold at 0', (t) => {

@@ -292,7 +292,11 @@ export class OutlierDetector {
     const c = this.config;
     let changed = false;
     for (const m of this.#monitors) {
-      if (m.ejected && Math.min(c.baseEjectionTimeMs * m.backoff, c.maxEjectionTimeMs) + m.jitterMs <= now - m.lastEjectionMs) {
+      if (!m.ejected) {
+        // The back-off shrinks for each interval a host spends back in service (before this tick's rate
+        // ejections, as Envoy's checkHostForUneject does it).
+        if (m.lastUnejectionMs !== undefined && now - m.lastUnejectionMs >= c.intervalMs && m.backoff > 0) m.backoff--;
+      } else if (Math.min(c.baseEjectionTimeMs * m.backoff, c.maxEjectionTimeMs) + m.jitterMs <= now - m.lastEjectionMs) {
         this.#uneject(m, now);
         changed = true;
       }
@@ -301,10 +305,6 @@ export class OutlierDetector {
     }
     if (this.#rateEjections('external', now)) changed = true;
     if (this.#rateEjections('local', now)) changed = true;
-    // The back-off shrinks for each interval a host spends back in service.
-    for (const m of this.#monitors) {
-      if (!m.ejected && m.lastUnejectionMs !== undefined && now - m.lastUnejectionMs >= c.intervalMs && m.backoff > 0) m.backoff--;
-    }
     this.#arm();
     if (changed) this.#deps.onHealthChange();
   }
