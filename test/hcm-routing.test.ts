@@ -27,10 +27,15 @@ describe('HCM routing (HTTP/1.1)', () => {
       { match: { prefix: '/missing' }, route: { cluster: 'nope' } },
       { match: { prefix: '/empty' }, route: { cluster: 'empty' } },
       { match: { prefix: '/mutate' }, route: { cluster: 'a' }, requestHeadersToAdd: [{ header: { key: 'x-added', value: '%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%' } }], responseHeadersToAdd: [{ header: { key: 'x-resp', value: 'yes' } }, { header: { key: 'x-start', value: '%START_TIME(%s)%' } }, { header: { key: 'x-host', value: '%HOSTNAME%' } }] },
+      // A cookie hash policy with a ttl, to a hashing cluster and to a round-robin one.
+      { match: { prefix: '/sticky' }, route: { cluster: 'ring', hashPolicy: [{ cookie: { name: 'sticky', ttl: { seconds: 60 } } }] } },
+      { match: { prefix: '/unhashed' }, route: { cluster: 'rr', hashPolicy: [{ cookie: { name: 'sticky', ttl: { seconds: 60 } } }] } },
       { match: { prefix: '/' }, route: { cluster: 'a' } },
     ]);
     proxy = await startProxy(hcm({ routeConfig: routes }), (c) => {
       c.add({ name: 'a', hosts: [{ address: '127.0.0.1', port: a.port }] });
+      c.add({ name: 'ring', hosts: [{ address: '127.0.0.1', port: a.port }] });
+      c.add({ name: 'rr', hosts: [{ address: '127.0.0.1', port: a.port }], noHash: true });
       c.add({ name: 'b', hosts: [{ address: '127.0.0.1', port: b.port }] });
       c.add({ name: 'empty', hosts: [{ address: '127.0.0.1', port: 1, healthy: false }] });
     });
@@ -54,6 +59,16 @@ describe('HCM routing (HTTP/1.1)', () => {
     assert.equal(seen.headers['x-forwarded-proto'], 'http');
     assert.equal(r.headers['server'], 'weft');
     assert.ok(r.headers['x-envoy-upstream-service-time'] !== undefined);
+  });
+
+  it('evaluates a route\'s hash policy only for a hashing load balancer: a cookie is minted for ring hash, none for round robin', async () => {
+    const sticky = await request(`${proxy.url}/sticky`);
+    assert.match(String(sticky.headers['set-cookie']), /^sticky="[0-9a-f]{16}"; Max-Age=60; HttpOnly$/);
+    assert.equal(typeof proxy.clusters.cluster('ring')!.picks.at(-1)?.hash, 'number');
+    const plain = await request(`${proxy.url}/unhashed`);
+    assert.equal(plain.status, 200);
+    assert.equal(plain.headers['set-cookie'], undefined, 'Envoy computes no hash for a round-robin cluster, so mints no cookie');
+    assert.equal(proxy.clusters.cluster('rr')!.picks.at(-1)?.hash, undefined);
   });
 
   it('routes by header', async () => {

@@ -37,12 +37,15 @@ export interface ClusterSpec {
   readonly connectTimeoutMs?: number;
   /** TCP connects wait for this promise before dialling. */
   readonly gate?: Promise<void>;
+  /** The load balancer does not pick by hash (ROUND_ROBIN…): routes' hash policies are not evaluated. Default: it does. */
+  readonly noHash?: boolean;
 }
 
 export class FakeCluster implements ClusterHandle {
   readonly name: string;
   readonly http2: boolean;
   readonly connectTimeoutMs: number;
+  readonly usesHash: boolean;
   readonly spec: ClusterSpec;
   readonly hosts: UpstreamHost[];
   /** Every pick context seen, for assertions (hash, original destination, excluded hosts). */
@@ -55,6 +58,7 @@ export class FakeCluster implements ClusterHandle {
     this.spec = spec;
     this.name = spec.name;
     this.http2 = spec.http2 === true;
+    this.usesHash = spec.noHash !== true;
     this.connectTimeoutMs = spec.connectTimeoutMs ?? 1000;
     this.#stats = stats;
     this.hosts = (spec.hosts ?? []).map((h) => ({

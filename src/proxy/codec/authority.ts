@@ -18,13 +18,22 @@ function portColon(authority: string): number {
 
 /** Whether `authority` (a Host or `:authority` value) has only authority characters, and digits after its port colon. */
 export function isValidAuthority(authority: string): boolean {
-  const colon = portColon(authority);
+  // One pass (every request's Host goes through here): what follows the last `:` must be digits, unless a
+  // `]` closed an IP literal after it, in which case that colon was the literal's (as `portColon` reads it).
+  let afterColon = false;
+  let nonDigit = false;
   for (let i = 0; i < authority.length; i++) {
     const c = authority.charCodeAt(i);
     if (c >= 128 || AUTHORITY[c] === 0) return false;
-    if (i > colon && colon >= 0 && (c < 0x30 || c > 0x39)) return false;
+    if (c === 0x3a) {
+      afterColon = true;
+      nonDigit = false;
+    } else if (c === 0x5d) {
+      afterColon = false;
+      nonDigit = false;
+    } else if (afterColon && (c < 0x30 || c > 0x39)) nonDigit = true;
   }
-  return true;
+  return !nonDigit;
 }
 
 /** The port after `colon` in `authority` (digits, as `isValidAuthority` holds): -1 without one, -2 when not 1 to 65535. */

@@ -113,6 +113,12 @@ export interface ClusterHandle {
    * passes as `PickContext.originalDestination`.
    */
   readonly originalDstHeader?: string;
+  /**
+   * Whether its load balancer picks by the request hash (RING_HASH, MAGLEV). Envoy evaluates a route's
+   * hash policy only for such clusters (LoadBalancerContext::computeHashKey): elsewhere no hash is
+   * computed and no cookie minted.
+   */
+  readonly usesHash: boolean;
   /** Circuit breakers: whether another request may start now (max_requests / max_pending); a refusal counts `upstream_rq_pending_overflow`. */
   admit(): boolean;
   /** Per-cluster counters (`upstream_rq_total`, `upstream_cx_connect_fail`…), already prefixed. */

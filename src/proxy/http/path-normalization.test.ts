@@ -47,7 +47,7 @@ describe('path normalization (Envoy canonicalPath = Chromium url_canon_path, mer
     assert.equal(normalizePath('', true, true), undefined);
   });
 
-  it('returns the same string when nothing changes (no copy on the common path)', () => {
+  it('leaves a path that is already canonical as it is (the query untouched)', () => {
     for (const p of ['/', '/a/b/c', '/a/b/c/', '/api/v1/items?x=%2e%2e/..', '/static/app.js']) assert.equal(canonical(p), p);
   });
 

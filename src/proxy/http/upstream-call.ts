@@ -83,7 +83,8 @@ export class UpstreamCall implements AttemptOwner {
     this.#timeouts = computeTimeouts(d.forward.timeouts, d.forward.retryPolicy, headers, stream.isGrpc);
     this.#retry = RetryState.create(d.forward.retryPolicy, stream.request);
     this.#body = stream.requestBody(this.#retry !== undefined ? (d.route.bufferLimitBytes ?? DEFAULT_RETRY_BUFFER) : 0);
-    this.#hash = d.forward.hashPolicy.length > 0 ? requestHash(d.forward.hashPolicy, new RouteRequestView(stream), (p) => this.#mintCookie(p)) : undefined;
+    // Only a hashing load balancer reads the hash (Envoy's computeHashKey): no hash, no minted cookie, elsewhere.
+    this.#hash = d.forward.hashPolicy.length > 0 && cluster.usesHash ? requestHash(d.forward.hashPolicy, new RouteRequestView(stream), (p) => this.#mintCookie(p)) : undefined;
     stream.info.cluster = cluster.name;
   }
 

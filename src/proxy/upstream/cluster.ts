@@ -40,6 +40,7 @@ export class Cluster implements ClusterHandle {
   readonly name: string;
   readonly http2: boolean;
   readonly connectTimeoutMs: number;
+  readonly usesHash: boolean;
   readonly useDownstreamProtocol: boolean;
   readonly originalDstHeader: string | undefined;
   readonly config: ClusterConfig;
@@ -62,6 +63,7 @@ export class Cluster implements ClusterHandle {
     this.name = config.name;
     this.config = config;
     this.http2 = config.http.protocol === 'http2';
+    this.usesHash = config.lb?.policy.usesHash === true;
     this.useDownstreamProtocol = config.http.protocol === 'downstream';
     this.connectTimeoutMs = config.connectTimeoutMs;
     this.originalDstHeader = config.originalDst?.useHttpHeader === true ? config.originalDst.headerName : undefined;

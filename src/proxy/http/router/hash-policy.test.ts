@@ -41,6 +41,9 @@ describe('each kind of hash policy (what Istio\'s consistentHash keys become)', 
     assert.equal(cookieValue('a=1, sid=v2', 'sid'), 'v2');
     assert.equal(cookieValue('a=1; sid=v3', 'sid'), 'v3');
     assert.equal(cookieValue('a=1,b=2', 'sid'), undefined);
+    assert.equal(cookieValue('sid2=x; xsid=z; sid = y ', 'sid'), 'y', 'a name that starts or ends another is not it');
+    assert.equal(cookieValue('sid=; a=1', 'sid'), '');
+    assert.equal(cookieValue('sid', 'sid'), undefined, 'a part without "=" is no cookie');
   });
 
   it('cookie with a ttl, absent or empty: minted once, and the minted value is what is hashed', () => {

