@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isConnectableAuthority, isValidAuthority } from './authority.ts';
+import { absoluteFormAuthority, isConnectableAuthority, isValidAuthority } from './authority.ts';
 
 /** The rule spelled out plainly: authority characters, and digits after the last colon outside an IP literal. */
 function reference(a: string): boolean {
@@ -31,5 +31,12 @@ describe('authority', () => {
     assert.ok(isConnectableAuthority('ratings:9080', true));
     assert.ok(isConnectableAuthority('ratings', false));
     for (const bad of ['ratings', ':80', 'ratings:0', 'ratings:65536', '/x']) assert.ok(!isConnectableAuthority(bad, true), bad);
+  });
+
+  it('finds the authority of an http(s) absolute-form target, in any case of the scheme, after any userinfo', () => {
+    assert.equal(absoluteFormAuthority('http://ratings:9080/x?y'), 'ratings:9080');
+    assert.equal(absoluteFormAuthority('HTTPS://u@h#f'), 'h');
+    assert.equal(absoluteFormAuthority('hTtP://a'), 'a');
+    for (const other of ['ftp://x/', 'httpx://x/', 'http:/x', '/x', 'http']) assert.equal(absoluteFormAuthority(other), undefined, other);
   });
 });

@@ -63,10 +63,10 @@ export function isConnectableAuthority(authority: string, requirePort: boolean):
  * to the path, query or fragment), or undefined for a target of another form.
  */
 export function absoluteFormAuthority(target: string): string | undefined {
-  const sep = target.indexOf('://');
-  if (sep !== 4 && sep !== 5) return undefined;
-  const scheme = target.slice(0, sep).toLowerCase();
-  if (scheme !== 'http' && scheme !== 'https') return undefined;
+  // The scheme compared in place, case-insensitively (every request to the outbound listener is absolute-form).
+  const sep = (target.charCodeAt(0) | 0x20) === 0x68 && (target.charCodeAt(1) | 0x20) === 0x74 && (target.charCodeAt(2) | 0x20) === 0x74 && (target.charCodeAt(3) | 0x20) === 0x70
+    ? ((target.charCodeAt(4) | 0x20) === 0x73 ? 5 : 4) : -1;
+  if (sep < 0 || !target.startsWith('://', sep)) return undefined;
   let end = sep + 3;
   let start = end;
   for (; end < target.length; end++) {

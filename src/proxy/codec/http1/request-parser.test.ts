@@ -92,6 +92,10 @@ describe('HTTP/1.1 request parser', () => {
     assert.equal(sink.requests[0]!.headers['host'], 'fallback.example');
   });
 
+  it('checks every request\'s Host on a keep-alive connection, not just the first', () => {
+    rejects('GET / HTTP/1.1\r\nHost: ratings\r\n\r\nGET / HTTP/1.1\r\nHost: ratings\r\n\r\nGET / HTTP/1.1\r\nHost: a b\r\n\r\n', /invalid host header "a b"/);
+  });
+
   it('ignores empty lines before a request line', () => {
     assert.equal(parse('\r\n\r\nGET / HTTP/1.1\r\nhost: h\r\n\r\n').requests[0]!.target, '/');
   });

@@ -47,6 +47,8 @@ const ACCEPT_HTTP10: Http10Options = { accept: true };
 export class RequestParser extends MessageParser {
   readonly #sink: RequestSink;
   readonly #http10: Http10Options;
+  /** The last Host value found valid on this connection. */
+  #validHost = '';
   /** The last request's head. */
   method = '';
   target = '';
@@ -157,7 +159,10 @@ export class RequestParser extends MessageParser {
   /** RFC 9112 §3.2: a Host that is not `uri-host [":" port]` (no userinfo) must be answered 400. */
   #checkHost(host: string | string[] | undefined): void {
     if (typeof host === 'string') {
+      // A keep-alive client sends the same Host on every request: checked once per connection.
+      if (host === this.#validHost) return;
       if (!isValidAuthority(host)) throw this.fail(`an invalid host header ${JSON.stringify(host.slice(0, 100))}`);
+      this.#validHost = host;
     } else if (host !== undefined) {
       for (const h of host) this.#checkHost(h);
     }
