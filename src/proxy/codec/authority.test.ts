@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { absoluteFormAuthority, isConnectableAuthority, isValidAuthority } from './authority.ts';
+import { isConnectableAuthority, isValidAuthority, splitAbsoluteForm } from './authority.ts';
 
 /** The rule spelled out plainly: authority characters, and digits after the last colon outside an IP literal. */
 function reference(a: string): boolean {
@@ -33,10 +33,13 @@ describe('authority', () => {
     for (const bad of ['ratings', ':80', 'ratings:0', 'ratings:65536', '/x']) assert.ok(!isConnectableAuthority(bad, true), bad);
   });
 
-  it('finds the authority of an http(s) absolute-form target, in any case of the scheme, after any userinfo', () => {
-    assert.equal(absoluteFormAuthority('http://ratings:9080/x?y'), 'ratings:9080');
-    assert.equal(absoluteFormAuthority('HTTPS://u@h#f'), 'h');
-    assert.equal(absoluteFormAuthority('hTtP://a'), 'a');
-    for (const other of ['ftp://x/', 'httpx://x/', 'http:/x', '/x', 'http']) assert.equal(absoluteFormAuthority(other), undefined, other);
+  it('splits an http(s) absolute-form target into authority and path, in any case of the scheme, after any userinfo', () => {
+    assert.deepEqual(splitAbsoluteForm('http://svc.example:8080/a/b?c=d'), { authority: 'svc.example:8080', path: '/a/b?c=d', scheme: 'http' });
+    assert.deepEqual(splitAbsoluteForm('HTTPS://Svc.example'), { authority: 'Svc.example', path: '/', scheme: 'https' });
+    assert.deepEqual(splitAbsoluteForm('hTtP://h?q=1'), { authority: 'h', path: '/?q=1', scheme: 'http' });
+    assert.deepEqual(splitAbsoluteForm('http://user:pw@h/p#frag'), { authority: 'h', path: '/p', scheme: 'http' });
+    assert.deepEqual(splitAbsoluteForm('HTTPS://u@h#f'), { authority: 'h', path: '/', scheme: 'https' });
+    assert.deepEqual(splitAbsoluteForm('http://[::1]:80/x'), { authority: '[::1]:80', path: '/x', scheme: 'http' });
+    for (const other of ['/path', '*', 'ftp://h/x', 'httpx://h/x', 'http:/x', 'http']) assert.equal(splitAbsoluteForm(other), undefined, other);
   });
 });

@@ -58,15 +58,22 @@ export function isConnectableAuthority(authority: string, requirePort: boolean):
   return port === -1 ? !requirePort : port > 0;
 }
 
-/**
- * The host and port of an `http://` or `https://` absolute-form target (what follows any userinfo, up
- * to the path, query or fragment), or undefined for a target of another form.
- */
-export function absoluteFormAuthority(target: string): string | undefined {
+/** An `http://` or `https://` absolute-form request target, split. */
+export interface AbsoluteForm {
+  /** Host and port: what follows any userinfo, up to the path, query or fragment. */
+  readonly authority: string;
+  /** Path and query (`/` when the target has neither path nor query), without the fragment. */
+  readonly path: string;
+  readonly scheme: 'http' | 'https';
+}
+
+/** Splits an absolute-form target (`http://host:port/p?q`), or undefined for a target of another form. */
+export function splitAbsoluteForm(target: string): AbsoluteForm | undefined {
   // The scheme compared in place, case-insensitively (every request to the outbound listener is absolute-form).
-  const sep = (target.charCodeAt(0) | 0x20) === 0x68 && (target.charCodeAt(1) | 0x20) === 0x74 && (target.charCodeAt(2) | 0x20) === 0x74 && (target.charCodeAt(3) | 0x20) === 0x70
-    ? ((target.charCodeAt(4) | 0x20) === 0x73 ? 5 : 4) : -1;
-  if (sep < 0 || !target.startsWith('://', sep)) return undefined;
+  if ((target.charCodeAt(0) | 0x20) !== 0x68 || (target.charCodeAt(1) | 0x20) !== 0x74 || (target.charCodeAt(2) | 0x20) !== 0x74 || (target.charCodeAt(3) | 0x20) !== 0x70) return undefined;
+  const https = (target.charCodeAt(4) | 0x20) === 0x73;
+  const sep = https ? 5 : 4;
+  if (!target.startsWith('://', sep)) return undefined;
   let end = sep + 3;
   let start = end;
   for (; end < target.length; end++) {
@@ -74,5 +81,9 @@ export function absoluteFormAuthority(target: string): string | undefined {
     if (c === 0x2f || c === 0x3f || c === 0x23) break; // '/', '?', '#'
     if (c === 0x40) start = end + 1; // '@': userinfo before it
   }
-  return target.slice(start, end);
+  let path = target.slice(end);
+  const hash = path.indexOf('#');
+  if (hash >= 0) path = path.slice(0, hash);
+  if (path === '' || path.charCodeAt(0) === 0x3f) path = `/${path}`;
+  return { authority: target.slice(start, end), path, scheme: https ? 'https' : 'http' };
 }

@@ -14,7 +14,7 @@ import type { RequestParser } from '../codec/http1/request-parser.ts';
 import { isToken } from '../codec/token.ts';
 import { writeChunk } from '../codec/http1/chunk.ts';
 import { writeHeadAndBody } from '../codec/http1/head-and-body.ts';
-import { BodyListeners, splitAbsoluteForm, type BodyStream, type Downstream, type DownstreamListener } from './downstream.ts';
+import { BodyListeners, type BodyStream, type Downstream, type DownstreamListener } from './downstream.ts';
 import { firstValue, type HeaderMap } from './headers.ts';
 import { httpDate } from './http-date.ts';
 import type { HttpProtocol } from './stream-info.ts';
@@ -80,7 +80,7 @@ export class H1Downstream implements Downstream {
     this.hasBody = p.hasBody;
     this.#keepAlive = p.keepAlive && !last && !p.connect && p.upgrade === undefined;
     const target = p.target;
-    const abs = this.connect ? undefined : splitAbsoluteForm(target);
+    const abs = p.absolute; // split (and checked) by the parser
     this.absoluteForm = abs !== undefined;
     this.authority = this.connect ? target : (abs?.authority ?? firstValue(p.headers, 'host') ?? '');
     this.path = this.connect ? '' : (abs?.path ?? target);

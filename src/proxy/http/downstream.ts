@@ -107,27 +107,3 @@ export interface Downstream {
    */
   tunnel(status: number, headers: OutgoingHttpHeaders): Duplex | undefined;
 }
-
-/** Splits an absolute-form target (`http://host:port/p?q`) into authority and path, or undefined. */
-export function splitAbsoluteForm(target: string): { authority: string; path: string; scheme: 'http' | 'https' } | undefined {
-  const c0 = target.charCodeAt(0);
-  if (c0 !== 0x68 && c0 !== 0x48) return undefined; // 'h' / 'H'
-  const sep = target.indexOf('://');
-  if (sep !== 4 && sep !== 5) return undefined;
-  const scheme = target.slice(0, sep).toLowerCase();
-  if (scheme !== 'http' && scheme !== 'https') return undefined;
-  const rest = sep + 3;
-  let end = rest;
-  while (end < target.length) {
-    const c = target.charCodeAt(end);
-    if (c === 0x2f || c === 0x3f || c === 0x23) break; // '/', '?', '#'
-    end++;
-  }
-  const authority = target.slice(rest, end);
-  const at = authority.lastIndexOf('@');
-  let path = target.slice(end);
-  const hash = path.indexOf('#');
-  if (hash >= 0) path = path.slice(0, hash);
-  if (path === '' || path.charCodeAt(0) === 0x3f) path = `/${path}`;
-  return { authority: at >= 0 ? authority.slice(at + 1) : authority, path, scheme };
-}

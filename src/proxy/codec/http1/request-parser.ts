@@ -18,7 +18,7 @@
  */
 import type { HeaderMap } from '../../http/headers.ts';
 import { Framing, MessageParser, NO_TRAILERS, State, type ParserLimits } from './message-parser.ts';
-import { absoluteFormAuthority, isConnectableAuthority, isValidAuthority } from '../authority.ts';
+import { isConnectableAuthority, isValidAuthority, splitAbsoluteForm, type AbsoluteForm } from '../authority.ts';
 import { TOKEN } from '../token.ts';
 
 export { HttpParseError } from './message-parser.ts';
@@ -52,6 +52,8 @@ export class RequestParser extends MessageParser {
   /** The last request's head. */
   method = '';
   target = '';
+  /** The target split, when it is an http(s) absolute-form one (a forward-proxy request). */
+  absolute: AbsoluteForm | undefined;
   http10 = false;
   headers: HeaderMap = NO_TRAILERS;
   fieldCount = 0;
@@ -116,10 +118,9 @@ export class RequestParser extends MessageParser {
     if (framing.hosts > 0) this.#checkHost(headers['host']);
     if (connect) {
       if (!isConnectableAuthority(target, true)) throw this.fail(`a CONNECT target that is not host:port with a port of 1 to 65535 ${JSON.stringify(target.slice(0, 100))}`);
-    } else if (target.charCodeAt(0) !== 0x2f) {
-      const authority = absoluteFormAuthority(target);
-      if (authority !== undefined && !isConnectableAuthority(authority, false)) throw this.fail(`an invalid host or port in the request target ${JSON.stringify(target.slice(0, 100))}`);
     }
+    const absolute = connect || target.charCodeAt(0) === 0x2f ? undefined : splitAbsoluteForm(target);
+    if (absolute !== undefined && !isConnectableAuthority(absolute.authority, false)) throw this.fail(`an invalid host or port in the request target ${JSON.stringify(target.slice(0, 100))}`);
     let length = 0;
     let chunked = false;
     if (framing.transferEncoding) {
@@ -136,6 +137,7 @@ export class RequestParser extends MessageParser {
     }
     this.method = method;
     this.target = target;
+    this.absolute = absolute;
     this.http10 = http10;
     this.headers = headers;
     this.fieldCount = count;
