@@ -45,6 +45,7 @@ describe('HCM path normalization', () => {
     proxies['reject'] = await start({ normalizePath: { value: true }, pathWithEscapedSlashesAction: 'REJECT_REQUEST' });
     proxies['redirect'] = await start({ normalizePath: { value: true }, pathWithEscapedSlashesAction: 'UNESCAPE_AND_REDIRECT' });
     proxies['forward'] = await start({ normalizePath: { value: true }, pathWithEscapedSlashesAction: 'UNESCAPE_AND_FORWARD' });
+    proxies['origin-only'] = await start({ normalizePath: { value: true }, httpProtocolOptions: { allowAbsoluteUrl: false } });
   });
 
   after(async () => {
@@ -82,6 +83,25 @@ describe('HCM path normalization', () => {
     const out = await raw(proxies['istio']!.port, 'GET /admin#x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     assert.match(out, /^HTTP\/1\.1 400 /);
     assert.match(out, /x-weft-error: a fragment in the request path "\/admin#x"/);
+  });
+
+  it('serves only paths, as Envoy: OPTIONS * and a target that is no path get 404, or 400 where the HTTP/1 codec reads URLs', async () => {
+    const send = (p: Proxy, line: string) => raw(p.port, `${line}\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    const istio = proxies['istio']!;
+    const only = proxies['origin-only']!;
+    // allow_absolute_url (Envoy's default, so Istio's listeners): the codec takes URLs, and "admin" is none.
+    assert.match(await send(istio, 'GET admin HTTP/1.1'), /^HTTP\/1\.1 400 [^]*x-weft-error: a request target that is neither a path nor an http\(s\) URL "admin"/);
+    assert.equal(seen(await send(istio, 'GET http://x/%61dmin HTTP/1.1')).tag, 'admin', 'an absolute-form target is routed on its normalized path');
+    const asterisk = await send(istio, 'OPTIONS * HTTP/1.1');
+    assert.match(asterisk, /^HTTP\/1\.1 404 /);
+    assert.match(asterisk, /x-weft-error: a request path that does not start with "\/" "\*"/);
+    assert.equal(istio.counter('http.test.downstream_rq_non_relative_path'), 1);
+    // Without it, the whole target is the path: not a relative one.
+    assert.match(await send(only, 'GET admin HTTP/1.1'), /^HTTP\/1\.1 404 /);
+    const absolute = await send(only, 'GET http://x/admin HTTP/1.1');
+    assert.match(absolute, /^HTTP\/1\.1 404 [^]*x-weft-error: an absolute-form request target, which this listener does not take/);
+    assert.equal(only.counter('http.test.downstream_rq_non_relative_path'), 2);
+    assert.equal(seen(await get(only, '/admin')).tag, 'admin');
   });
 
   it('merges slashes when merge_slashes is set, and only then', async () => {

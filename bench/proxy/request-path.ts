@@ -169,9 +169,9 @@ function batch(rt: HcmRuntime, n: number): { usPerRequest: number; bytesPerReque
   const gc = (globalThis as { gc?: () => void }).gc!;
   gc();
   const heap0 = process.memoryUsage().heapUsed;
-  const t0 = process.cpuUsage();
+  const t0 = process.threadCpuUsage();
   for (let i = 0; i < n; i++) one(rt);
-  const cpu = process.cpuUsage(t0);
+  const cpu = process.threadCpuUsage(t0);
   const heap1 = process.memoryUsage().heapUsed;
   return { usPerRequest: (cpu.user + cpu.system) / n, bytesPerRequest: (heap1 - heap0) / n };
 }

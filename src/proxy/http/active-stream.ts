@@ -121,12 +121,23 @@ export class ActiveStream implements FilterStream, DownstreamListener {
       this.sendLocalReply({ status: 431, flags: FLAG.DPE, details: 'too_many_headers', cause: `too many request headers (${d.headerCount}, at most ${c.maxHeadersCount})` });
       return false;
     }
-    if (d.absoluteForm && !c.allowAbsoluteUrl) {
-      this.sendLocalReply({ status: 400, flags: FLAG.DPE, details: 'absolute_path_rejected', cause: 'absolute-form request target not allowed' });
+    if (d.connect) return true;
+    const path = d.path;
+    const asterisk = path === '*' && d.method === 'OPTIONS';
+    if (c.allowAbsoluteUrl && !d.absoluteForm && !asterisk && path.charCodeAt(0) !== 0x2f && d.protocol !== 'HTTP/2') {
+      // A proxy listener's HTTP/1 codec reads a target that is not origin-form as a URL (Envoy: 400).
+      this.sendLocalReply({ status: 400, flags: FLAG.DPE, details: 'http1.invalid_url', cause: `a request target that is neither a path nor an http(s) URL ${JSON.stringify(path.slice(0, 100))}` });
       return false;
     }
-    if (d.connect || (d.path === '*' && d.method === 'OPTIONS')) return true;
-    return this.#normalizePath(d.path);
+    if (path.charCodeAt(0) !== 0x2f || (d.absoluteForm && !c.allowAbsoluteUrl)) {
+      // Envoy serves only paths (and `OPTIONS *` is not one): an absolute-form target reaches the
+      // connection manager whole where the listener does not take proxy requests.
+      this.rt.stats.rqNonRelativePath.value++;
+      const what = d.absoluteForm ? 'an absolute-form request target, which this listener does not take (allow_absolute_url)' : `a request path that does not start with "/" ${JSON.stringify(path.slice(0, 100))}`;
+      this.sendLocalReply({ status: 404, flags: 0, details: 'absolute_path_rejected', cause: what });
+      return false;
+    }
+    return this.#normalizePath(path);
   }
 
   /**

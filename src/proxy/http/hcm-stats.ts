@@ -32,6 +32,7 @@ export class HcmStats {
   readonly rqTooLarge: Counter;
   readonly rqWsOnNonWsRoute: Counter;
   readonly rqFailedPathNormalization: Counter;
+  readonly rqNonRelativePath: Counter;
   readonly rqRedirectedWithNormalizedPath: Counter;
   readonly noRoute: Counter;
   readonly noCluster: Counter;
@@ -71,6 +72,7 @@ export class HcmStats {
     this.rqTooLarge = c('downstream_rq_too_large');
     this.rqWsOnNonWsRoute = c('downstream_rq_ws_on_non_ws_route');
     this.rqFailedPathNormalization = c('downstream_rq_failed_path_normalization');
+    this.rqNonRelativePath = c('downstream_rq_non_relative_path');
     this.rqRedirectedWithNormalizedPath = c('downstream_rq_redirected_with_normalized_path');
     this.noRoute = c('no_route');
     this.noCluster = c('no_cluster');

@@ -5,14 +5,14 @@
  */
 import type { ConnectionFacts, RequestHead } from './filter-stream.ts';
 import { firstValue, joinedValue } from './headers.ts';
-import type { RouteRequest } from './router/types.ts';
+import type { RequestHeaders, RouteRequest } from './router/types.ts';
 
-export class RouteRequestView implements RouteRequest {
+export class RouteRequestView implements RouteRequest, RequestHeaders {
   readonly method: string;
   readonly authority: string | undefined;
   readonly scheme: string;
   readonly path: string | undefined;
-  readonly headers: { get(name: string): string | undefined };
+  readonly headers: RequestHeaders;
   readonly random = Math.random;
   readonly tls: { readonly presented: boolean; readonly validated: boolean } | undefined;
   readonly sourceAddress: string;
@@ -33,5 +33,9 @@ export class RouteRequestView implements RouteRequest {
 
   get(name: string): string | undefined {
     return joinedValue(this.#request.headers, name);
+  }
+
+  values(name: string): string | readonly string[] | undefined {
+    return this.#request.headers[name];
   }
 }

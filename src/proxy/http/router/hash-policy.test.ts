@@ -19,6 +19,19 @@ describe('each kind of hash policy (what Istio\'s consistentHash keys become)', 
     assert.equal(requestHash(p, request({})), undefined);
   });
 
+  it('header with several field lines: the same hash in any order (each rewritten, then sorted), as Envoy', () => {
+    const p = policies([{ header: { headerName: 'x-user' } }]);
+    const ab = requestHash(p, request({ headers: { 'x-user': ['alice', 'bob'] } }));
+    assert.equal(ab, requestHash(p, request({ headers: { 'x-user': ['bob', 'alice'] } })));
+    assert.notEqual(ab, requestHash(p, request({ headers: { 'x-user': ['alice', 'carol'] } })));
+    // One field line is one value, commas and all: its parts are not reordered.
+    assert.notEqual(requestHash(p, request({ headers: { 'x-user': 'alice,bob' } })), requestHash(p, request({ headers: { 'x-user': 'bob,alice' } })));
+    // The rewrite applies to each line before the sort: "u-2"/"u-1" become "2"/"1" whatever their order.
+    const r = policies([{ header: { headerName: 'x-user', regexRewrite: { pattern: { regex: '^u-' }, substitution: '' } } }]);
+    assert.equal(requestHash(r, request({ headers: { 'x-user': ['u-2', 'u-1'] } })), requestHash(r, request({ headers: { 'x-user': ['u-1', 'u-2'] } })));
+    assert.equal(requestHash(r, request({ headers: { 'x-user': ['u-2', 'u-1'] } })), hashString('12'));
+  });
+
   it('query parameter and source IP', () => {
     const q = policies([{ queryParameter: { name: 'u' } }]);
     assert.equal(requestHash(q, request({ path: '/a?x=1&u=7' })), hashString('7'));

@@ -120,10 +120,8 @@ export function requestHash(policies: readonly HashPolicy[], request: RouteReque
 
 function policyValue(p: HashPolicy, request: RouteRequest, addCookie: AddCookie | undefined): string | undefined {
   switch (p.kind) {
-    case 'header': {
-      const v = request.headers.get(p.name);
-      return v === undefined || p.rewrite === undefined ? v : replaceAll(p.rewrite, v);
-    }
+    case 'header':
+      return headerValue(p.rewrite, request.headers.values(p.name));
     case 'cookie': {
       // Envoy treats an empty cookie value as no cookie.
       const v = cookieValue(request.headers.get('cookie'), p.name);
@@ -137,6 +135,18 @@ function policyValue(p: HashPolicy, request: RouteRequest, addCookie: AddCookie 
     case 'filter_state':
       return undefined;
   }
+}
+
+/**
+ * What a header policy hashes: the header's value (rewritten), or with several field lines each one
+ * rewritten, then sorted and joined, so that their order does not change the hash (Envoy's
+ * `HeaderHashMethod`).
+ */
+function headerValue(rewrite: RegexRewrite | undefined, v: string | readonly string[] | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'string') return rewrite === undefined ? v : replaceAll(rewrite, v);
+  const values = rewrite === undefined ? [...v] : v.map((one) => replaceAll(rewrite, one));
+  return values.sort().join('');
 }
 
 /**

@@ -21,15 +21,21 @@ export interface RequestSpec {
 }
 
 export function request(spec: RequestSpec = {}): RouteRequest {
-  const headers = new Map<string, string>();
-  for (const [k, v] of Object.entries(spec.headers ?? {})) headers.set(k.toLowerCase(), typeof v === 'string' ? v : v.join(','));
+  const headers = new Map<string, string | readonly string[]>();
+  for (const [k, v] of Object.entries(spec.headers ?? {})) headers.set(k.toLowerCase(), v);
   const r = spec.random ?? 0;
   return {
     method: spec.method ?? 'GET',
     authority: 'authority' in spec ? spec.authority : 'example.com',
     scheme: spec.scheme ?? 'http',
     path: 'path' in spec ? spec.path : '/',
-    headers: { get: (name) => headers.get(name) },
+    headers: {
+      get: (name) => {
+        const v = headers.get(name);
+        return v === undefined || typeof v === 'string' ? v : v.join(',');
+      },
+      values: (name) => headers.get(name),
+    },
     random: () => r,
     ...(spec.metadata !== undefined ? { metadata: (filter: string) => spec.metadata?.[filter] } : {}),
     ...(spec.tls !== undefined ? { tls: spec.tls } : {}),

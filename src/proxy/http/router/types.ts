@@ -29,7 +29,7 @@ export interface RouteRequest {
   /** `:path` with its query string; undefined for a CONNECT without one (only `connect_matcher` routes take those). */
   readonly path: string | undefined;
   /** Regular headers by lower-case name; several values joined with ','. */
-  readonly headers: { get(name: string): string | undefined };
+  readonly headers: RequestHeaders;
   /** Uniform in [0, 1), like `Math.random`; drawn at most once per selection (runtime fractions, weighted clusters). */
   readonly random: () => number;
   /** Dynamic metadata written by earlier HTTP filters, by filter name (for `dynamic_metadata` matchers). */
@@ -38,6 +38,14 @@ export interface RouteRequest {
   readonly tls?: { readonly presented: boolean; readonly validated: boolean };
   /** The downstream client address (for `connection_properties` hash policies). */
   readonly sourceAddress?: string;
+}
+
+/** A request's regular headers as routing reads them. */
+export interface RequestHeaders {
+  /** The value of header `name` (lower case); several field lines joined with ','. */
+  get(name: string): string | undefined;
+  /** Each field line's value of header `name`, in arrival order (hash policies sort them). */
+  values(name: string): string | readonly string[] | undefined;
 }
 
 export type PathMatch =
