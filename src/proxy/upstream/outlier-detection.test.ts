@@ -200,6 +200,30 @@ describe('outlier detection: hosts and interval statistics', () => {
     assert.equal(g.stat('ejections_enforced_failure_percentage'), 1);
   });
 
+  it('shrinks a returned host\'s back-off before the tick\'s rate ejections, so a host ejected again at that tick gets the base time (Envoy\'s order)', (t) => {
+    const f = fixture(t, 5, { maxEjectionPercent: { value: 100 }, consecutive_5xx: { value: 0 }, enforcingFailurePercentage: { value: 0 } });
+    const m = f.monitor(2);
+    const interval = (failing: boolean): void => {
+      for (let i = 0; i < 5; i++) for (let r = 0; r < 100; r++) f.monitor(i).putHttpStatus(i === 2 && failing && r < 50 ? 500 : 200);
+      t.mock.timers.tick(10_000);
+    };
+    interval(true);
+    assert.equal(m.ejected, true);
+    assert.equal(m.backoff, 1);
+    for (let i = 0; i < 3; i++) interval(false); // back at the third tick: 30 s, the base ejection time
+    assert.equal(m.ejected, false);
+    interval(true); // one interval in service, and an outlier again at its end
+    assert.equal(m.ejected, true);
+    assert.equal(m.backoff, 1, 'shrunk to 0 for the interval in service, then grown by this ejection');
+    let s = 0;
+    while (m.ejected) {
+      t.mock.timers.tick(10_000);
+      s += 10;
+      assert.ok(s <= 120, 'never came back');
+    }
+    assert.equal(s, 30, 'the base ejection time, not twice it');
+  });
+
   it('computes Envoy\'s example threshold: {50, 100, 100, 100, 100} → mean 90, stdev 20', () => {
     const { average, threshold } = successRateThreshold(450, [50, 100, 100, 100, 100], 1.9);
     assert.equal(average, 90);
