@@ -5,10 +5,11 @@
  * connection is still busy; latency counts from the scheduled time (coordinated-omission correction,
  * https://github.com/giltene/wrk2), so a stalled proxy shows as latency, not as a slower rate. The time
  * from the actual write is kept too (uncorrected). Microseconds go into HDR histograms. Closed loop:
- * every connection sends back to back, to find the maximum throughput.
+ * every connection sends back to back, to find the maximum throughput. Connections are h1-client.ts's
+ * (lean, like fortio's), not node:http's, whose client cost more CPU than the proxies measured.
  */
-import http from 'node:http';
 import hdr from 'hdr-histogram-js';
+import { H1ClientConnection } from './h1-client.ts';
 
 export interface Target {
   /** Where the connections go: the app itself, or a sidecar's outbound listener. */
@@ -71,21 +72,6 @@ function percentiles(h: Histogram): Percentiles {
   return { p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), max: h.maxValue, mean: Math.round(h.mean) };
 }
 
-/** One reply: ok when 200 with the expected body length, otherwise a short reason. */
-function send(target: Target, agent: http.Agent, done: (problem: string | undefined) => void): void {
-  const req = http.request({ host: target.host, port: target.port, path: target.path, agent, headers: { host: target.hostHeader } }, (res) => {
-    let bytes = 0;
-    res.on('data', (d: Buffer) => (bytes += d.length));
-    res.on('end', () => {
-      if (res.statusCode !== 200) done(`${res.statusCode} ${String(res.headers['x-weft-error'] ?? '')}`.trim());
-      else done(bytes === target.expectBytes ? undefined : `body ${bytes} bytes, expected ${target.expectBytes}`);
-    });
-    res.on('error', (e) => done(e.message));
-  });
-  req.on('error', (e) => done(e.message));
-  req.end();
-}
-
 class Errors {
   count = 0;
   readonly samples: string[] = [];
@@ -96,11 +82,19 @@ class Errors {
   }
 }
 
+function connection(t: Target): H1ClientConnection {
+  return new H1ClientConnection(t.host, t.port, t.path, t.hostHeader, t.expectBytes);
+}
+
 /** A connection and the scheduled times of the requests waiting for it. */
 class Lane {
-  readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  readonly conn: H1ClientConnection;
   readonly queue: number[] = [];
   busy = false;
+
+  constructor(target: Target) {
+    this.conn = connection(target);
+  }
 }
 
 /** Runs the open loop; `onMeasuring` fires when the warm-up ends and recording starts. */
@@ -108,7 +102,7 @@ export function openLoop(spec: OpenLoopSpec, onMeasuring: () => void): Promise<O
   const corrected = histogram();
   const uncorrected = histogram();
   const errors = new Errors();
-  const lanes = Array.from({ length: spec.connections }, () => new Lane());
+  const lanes = Array.from({ length: spec.connections }, () => new Lane(spec));
   const interval = 1000 / spec.rate;
   const t0 = performance.now() + 10;
   const measureFrom = t0 + spec.warmupMs;
@@ -127,7 +121,7 @@ export function openLoop(spec: OpenLoopSpec, onMeasuring: () => void): Promise<O
     const scheduled = lane.queue.shift()!;
     const sent = performance.now();
     lane.busy = true;
-    send(spec, lane.agent, (problem) => {
+    lane.conn.send((problem) => {
       const end = performance.now();
       lane.busy = false;
       outstanding--;
@@ -163,7 +157,7 @@ export function openLoop(spec: OpenLoopSpec, onMeasuring: () => void): Promise<O
 
   return (async () => {
     const drained = await Promise.race([finished.then(() => true), scheduleEnd(spec, t0).then(() => false)]);
-    for (const lane of lanes) lane.agent.destroy();
+    for (const lane of lanes) lane.conn.close();
     const unfinished = drained ? 0 : outstanding;
     for (let i = 0; i < unfinished; i++) errors.add(`no reply within ${spec.drainMs} ms after the run`);
     const durationS = Math.max(spec.durationMs, lastEnd - measureFrom) / 1000;
@@ -187,10 +181,10 @@ export async function closedLoop(target: Target, connections: number, warmupMs: 
   const stopAt = measureFrom + durationMs;
   let completed = 0;
   let errors = 0;
-  const lane = (agent: http.Agent) => new Promise<void>((resolve) => {
+  const lane = (conn: H1ClientConnection) => new Promise<void>((resolve) => {
     const next = () => {
       if (performance.now() >= stopAt) return resolve();
-      send(target, agent, (problem) => {
+      conn.send((problem) => {
         if (performance.now() >= measureFrom && performance.now() < stopAt) {
           if (problem === undefined) completed++;
           else errors++;
@@ -200,8 +194,8 @@ export async function closedLoop(target: Target, connections: number, warmupMs: 
     };
     next();
   });
-  const agents = Array.from({ length: connections }, () => new http.Agent({ keepAlive: true, maxSockets: 1 }));
-  await Promise.all(agents.map(lane));
-  for (const a of agents) a.destroy();
+  const conns = Array.from({ length: connections }, () => connection(target));
+  await Promise.all(conns.map(lane));
+  for (const c of conns) c.close();
   return { completed, errors, durationS: durationMs / 1000, rps: completed / (durationMs / 1000) };
 }
