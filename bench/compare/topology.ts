@@ -96,7 +96,7 @@ export async function startTopology(placement: Placement | undefined, peers: rea
   }
   const where = (side: 'client' | 'server') => (placement === undefined ? 'unpinned' : `CPU ${placement[side]}`);
   const processes = [
-    `app (node:http, 1 KiB replies) pid ${mesh.appPid} on ${mesh.targets.direct.host}:${mesh.targets.direct.port}, ${where('server')}`,
+    `app (bench/proxy/upstream.ts, 1 KiB replies) pid ${mesh.appPid} on ${mesh.targets.direct.host}:${mesh.targets.direct.port}, ${where('server')}`,
     `weft control pid ${mesh.control.pid}, ${where('server')}`,
     `weft sidecar A ${mesh.a.name} pid ${mesh.a.pid} on ${mesh.a.ip}:15001, ${where('client')}`,
     `weft sidecar B ${mesh.b.name} pid ${mesh.b.pid} on ${mesh.b.ip}:9080, ${where('server')}`,
