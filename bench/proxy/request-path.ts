@@ -5,7 +5,7 @@
  * fault filters, router, the real cluster manager and its host dispatcher) runs through an
  * `ActiveStream` against an in-memory downstream and an in-memory upstream that answers at once with
  * 200 and 1 KiB. Prints the main thread's CPU microseconds per request (`process.threadCpuUsage`: the
- * process's total also counted V8's GC and compiler threads, which made batches differ 3×) and bytes
+ * process's total also counted V8's GC and compiler threads, a median of ~26 against ~8 µs) and bytes
  * allocated per request (V8 heap growth
  * between two GCs, in a young generation big enough that no GC runs inside a batch), so a change to
  * the hot path can be judged without the noise of a shared machine. `--sites` also lists where the
