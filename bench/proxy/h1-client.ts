@@ -3,7 +3,7 @@
  * reply's status, `content-length`, `x-weft-error` and body length, and nothing else. node:http's client
  * cost the generator ~0.15 vCPU per 1000 requests (more than the proxy it measures, on the CPU it shares
  * with sidecar A); fortio, which Istio's benchmark uses, is a lean Go client. This one reads through
- * `onread` into one reused buffer and makes one string per reply, of its head. Replies
+ * `onread` into one reused buffer; per reply it makes only the strings of its head. Replies
  * must carry `content-length` (every target in the benchmarks does); a chunked or unframed one is an
  * error, as is a closed connection (the next request opens a new one).
  */
