@@ -10,10 +10,10 @@
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { join } from 'node:path';
 import { startControlPlane, type ControlProcess } from '../control/control-process.ts';
 import type { Target } from './generator.ts';
+import { canBind } from '../../src/run/addresses.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'weft.js');
 const PROXY_PORTS = [15000, 15001, 15006, 15021, 15090, 9080];
@@ -109,14 +109,6 @@ kind: Service
 metadata: {name: mesh-app}
 spec: {selector: {app: mesh-app}, ports: [{name: http, port: 9080}]}
 `;
-}
-
-function canBind(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ host, port, exclusive: true }, () => s.close(() => resolve(true)));
-  });
 }
 
 /** A 127.0.1.x address where every port a sidecar binds is free. */

@@ -5,20 +5,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { canBind } from '../../src/run/addresses.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'weft.js');
 /** Admin, outbound, inbound, health, Prometheus, and the mesh port the tests' services use. */
 const SIDECAR_PORTS = [15000, 15001, 15006, 15021, 15090, 9080];
-
-function canBind(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ host, port, exclusive: true }, () => s.close(() => resolve(true)));
-  });
-}
 
 /** A 127.0.1.x address where every port a sidecar binds is free (randomized start, so parallel test files rarely collide). */
 export async function freeLoopback(taken: Set<string>, ports: readonly number[] = SIDECAR_PORTS): Promise<string> {
