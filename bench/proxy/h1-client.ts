@@ -23,9 +23,8 @@ export class H1ClientConnection {
   readonly #readBuffer = Buffer.allocUnsafe(64 * 1024);
   #socket: net.Socket | undefined;
   #done: Done | undefined;
-  /** Head bytes of the reply so far, while its head spans reads. */
-  #head: Buffer[] = [];
-  #headBytes = 0;
+  /** The reply's head bytes so far (a copy), while its head spans reads. */
+  #held: Buffer | undefined;
   /** -1 while reading the head; then the body bytes still to come. */
   #remaining = -1;
   #status = 0;
@@ -44,8 +43,7 @@ export class H1ClientConnection {
     if (this.#done !== undefined) throw new Error('H1ClientConnection: a request is already in flight');
     this.#done = done;
     this.#remaining = -1;
-    this.#head = [];
-    this.#headBytes = 0;
+    this.#held = undefined;
     this.#socket ??= this.#connect();
     this.#socket.write(this.#request);
   }
@@ -100,18 +98,16 @@ export class H1ClientConnection {
   #readHead(buf: Buffer, at: number, n: number): number {
     const chunk = buf.subarray(at, n);
     // The head's end may straddle two reads: search the held bytes' tail together with this read.
-    const held = this.#headBytes;
-    const joined = held === 0 ? chunk : Buffer.concat([...this.#head, chunk]);
+    const held = this.#held?.length ?? 0;
+    const joined = this.#held === undefined ? chunk : Buffer.concat([this.#held, chunk]);
     const end = joined.indexOf(CRLFCRLF, Math.max(0, held - 3));
     if (end < 0) {
       if (joined.length > MAX_HEAD) return this.#bad('a reply head over 64 KiB');
-      this.#head = [held === 0 ? Buffer.from(chunk) : joined]; // a copy: the read buffer is reused
-      this.#headBytes = joined.length;
+      this.#held = joined === chunk ? Buffer.from(chunk) : joined; // a copy: the read buffer is reused
       return n;
     }
     const head = joined.toString('latin1', 0, end);
-    this.#head = [];
-    this.#headBytes = 0;
+    this.#held = undefined;
     if (!head.startsWith('HTTP/1.') || head.charCodeAt(8) !== 0x20) return this.#bad(`a malformed status line ${JSON.stringify(head.slice(0, 40))}`);
     this.#status = Number(head.slice(9, 12));
     const length = field(head, 'content-length');
