@@ -85,12 +85,16 @@ describe('HCM path normalization', () => {
     assert.match(out, /x-weft-error: a fragment in the request path "\/admin#x"/);
   });
 
-  it('serves only paths, as Envoy: OPTIONS * and a target that is no path get 404, or 400 where the HTTP/1 codec reads URLs', async () => {
+  it('serves only paths, as Envoy: OPTIONS * and a target that is no path get 404, or a 400 protocol error where the HTTP/1 codec reads URLs', async () => {
     const send = (p: Proxy, line: string) => raw(p.port, `${line}\r\nHost: x\r\nConnection: close\r\n\r\n`);
     const istio = proxies['istio']!;
     const only = proxies['origin-only']!;
-    // allow_absolute_url (Envoy's default, so Istio's listeners): the codec takes URLs, and "admin" is none.
-    assert.match(await send(istio, 'GET admin HTTP/1.1'), /^HTTP\/1\.1 400 [^]*x-weft-error: a request target that is neither a path nor an http\(s\) URL "admin"/);
+    // allow_absolute_url (Envoy's default, so Istio's listeners): the codec takes URLs, and "admin" is
+    // none: a protocol error, which closes the connection.
+    const invalid = await send(istio, 'GET admin HTTP/1.1');
+    assert.match(invalid, /^HTTP\/1\.1 400 [^]*x-weft-error: malformed HTTP request: client sent a request target that is neither a path nor an http\(s\) URL "admin"/);
+    assert.match(invalid, /\r\nconnection: close\r\n/);
+    assert.equal(istio.counter('http.test.downstream_cx_protocol_error'), 1);
     assert.equal(seen(await send(istio, 'GET http://x/%61dmin HTTP/1.1')).tag, 'admin', 'an absolute-form target is routed on its normalized path');
     const asterisk = await send(istio, 'OPTIONS * HTTP/1.1');
     assert.match(asterisk, /^HTTP\/1\.1 404 /);

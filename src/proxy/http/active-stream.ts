@@ -123,12 +123,6 @@ export class ActiveStream implements FilterStream, DownstreamListener {
     }
     if (d.connect) return true;
     const path = d.path;
-    const asterisk = path === '*' && d.method === 'OPTIONS';
-    if (c.allowAbsoluteUrl && !d.absoluteForm && !asterisk && path.charCodeAt(0) !== 0x2f && d.protocol !== 'HTTP/2') {
-      // A proxy listener's HTTP/1 codec reads a target that is not origin-form as a URL (Envoy: 400).
-      this.sendLocalReply({ status: 400, flags: FLAG.DPE, details: 'http1.invalid_url', cause: `a request target that is neither a path nor an http(s) URL ${JSON.stringify(path.slice(0, 100))}` });
-      return false;
-    }
     if (path.charCodeAt(0) !== 0x2f || (d.absoluteForm && !c.allowAbsoluteUrl)) {
       // Envoy serves only paths (and `OPTIONS *` is not one): an absolute-form target reaches the
       // connection manager whole where the listener does not take proxy requests.
@@ -158,7 +152,7 @@ export class ActiveStream implements FilterStream, DownstreamListener {
       redirect = escaped === 'UNESCAPE_AND_REDIRECT';
       path = unescapeSlashes(path);
     }
-    const normalized = c.normalizePath || c.mergeSlashes ? normalizePath(path, c.normalizePath, c.mergeSlashes) : path.charCodeAt(0) === 0x2f ? path : undefined;
+    const normalized = c.normalizePath || c.mergeSlashes ? normalizePath(path, c.normalizePath, c.mergeSlashes) : path;
     if (normalized === undefined) return this.#pathRejected(original, 'invalid request path');
     if (redirect) {
       if (this.isGrpc) return this.#pathRejected(original, 'escaped slashes (gRPC: no redirect)');

@@ -127,7 +127,7 @@ export class HttpConnectionManager implements NetworkFilter {
     // Field count is checked by the stream (431 naming the count and the limit); the head size here.
     this.#h1Settings = {
       limits: { maxHeadBytes: c.maxRequestHeadersBytes, maxFields: Math.max(10_000, c.maxHeadersCount) },
-      http10: c.http10,
+      request: { http10: c.http10, absoluteUrls: c.allowAbsoluteUrl },
       requestHeadersTimeoutMs: c.requestHeadersTimeoutMs,
       requestTimeoutMs: c.requestTimeoutMs,
       idleTimeoutMs: c.idleTimeoutMs,

@@ -16,14 +16,14 @@
 import type { Socket } from 'node:net';
 import { http } from '../core/builtins.ts';
 import { HttpParseError, type ParserLimits } from '../codec/http1/message-parser.ts';
-import { RequestParser, type Http10Options, type RequestSink } from '../codec/http1/request-parser.ts';
+import { RequestParser, type RequestOptions, type RequestSink } from '../codec/http1/request-parser.ts';
 import { H1Downstream, type H1Link } from './downstream-h1.ts';
 import type { HeaderMap } from './headers.ts';
 import { ERROR_HEADER, headerSafe } from './local-reply.ts';
 
 export interface H1Settings {
   readonly limits: ParserLimits;
-  readonly http10: Http10Options;
+  readonly request: RequestOptions;
   readonly requestHeadersTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly idleTimeoutMs: number;
@@ -77,7 +77,7 @@ export class H1Connection implements H1Link, RequestSink {
     this.#settings = settings;
     this.#hooks = hooks;
     this.closeAfterResponse = closeAfterResponse;
-    this.#parser = new RequestParser(this, settings.limits, settings.http10);
+    this.#parser = new RequestParser(this, settings.limits, settings.request);
     this.#idleSince = performance.now();
     socket.on('data', this.#onData);
     socket.on('end', this.#onEnd);

@@ -38,7 +38,7 @@ function weft(pieces: readonly Buffer[]): Outcome {
     onRequest: (p) => r.head({ method: p.method, target: p.target, status: 0, tunnel: p.connect || p.upgrade !== undefined }),
     onBody: (chunk) => r.body(chunk),
     onEnd: () => r.end(),
-  }, LIMITS);
+  }, LIMITS, { http10: { accept: true }, absoluteUrls: false });
   return drive(r, pieces, (piece, pos) => {
     // After a tunnel's head, or a request that was not keep-alive (the connection closes after its response), nothing more is read.
     if (parser.upgraded || (!parser.busy && r.ended && !parser.keepAlive)) return undefined;

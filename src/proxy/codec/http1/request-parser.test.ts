@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { HeaderMap } from '../../http/headers.ts';
-import { HttpParseError, RequestParser, type RequestSink } from './request-parser.ts';
+import { HttpParseError, RequestParser, type RequestOptions, type RequestSink } from './request-parser.ts';
 import { rng, splitAt } from './fixtures.ts';
+
+/** A listener that takes HTTP/1.0 and proxy (absolute-form) requests. */
+const ACCEPT_ALL: RequestOptions = { http10: { accept: true }, absoluteUrls: true };
 
 interface Seen {
   method: string;
@@ -44,7 +47,7 @@ function parse(wire: string, cuts: number[] = [], pauses = 0): { requests: Seen[
   const bytes = Buffer.from(wire, 'latin1');
   const sink = new Recorder();
   sink.pauses = pauses;
-  const parser = new RequestParser(sink, { maxHeadBytes: 8192, maxFields: 100 });
+  const parser = new RequestParser(sink, { maxHeadBytes: 8192, maxFields: 100 }, ACCEPT_ALL);
   const pieces = splitAt(bytes, cuts);
   let rest = Buffer.alloc(0);
   for (const piece of pieces) {
@@ -84,12 +87,20 @@ describe('HTTP/1.1 request parser', () => {
   });
 
   it('refuses HTTP/1.0 with 426 when told not to accept it, and gives a Host-less one the default host', () => {
-    const refuse = new RequestParser(new Recorder(), { maxHeadBytes: 8192, maxFields: 100 }, { accept: false });
+    const refuse = new RequestParser(new Recorder(), { maxHeadBytes: 8192, maxFields: 100 }, { ...ACCEPT_ALL, http10: { accept: false } });
     assert.throws(() => refuse.execute(Buffer.from('GET / HTTP/1.0\r\n\r\n'), 0), (err: unknown) => err instanceof HttpParseError && err.status === 426 && /accept_http_10/.test(err.message));
     const sink = new Recorder();
-    const fallback = new RequestParser(sink, { maxHeadBytes: 8192, maxFields: 100 }, { accept: true, defaultHost: 'fallback.example' });
+    const fallback = new RequestParser(sink, { maxHeadBytes: 8192, maxFields: 100 }, { ...ACCEPT_ALL, http10: { accept: true, defaultHost: 'fallback.example' } });
     fallback.execute(Buffer.from('GET / HTTP/1.0\r\n\r\nGET / HTTP/1.0\r\nHost: own\r\n\r\n'), 0);
     assert.equal(sink.requests[0]!.headers['host'], 'fallback.example');
+  });
+
+  it('refuses a target that is neither a path, * for OPTIONS nor an http(s) URL where absolute URLs are read, and passes it on where not', () => {
+    for (const target of ['admin', 'ftp://h/x', '*']) rejects(`GET ${target} HTTP/1.1\r\nHost: h\r\n\r\n`, /neither a path nor an http\(s\) URL/);
+    assert.equal(parse('OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n').requests[0]!.target, '*');
+    const sink = new Recorder();
+    new RequestParser(sink, { maxHeadBytes: 8192, maxFields: 100 }, { ...ACCEPT_ALL, absoluteUrls: false }).execute(Buffer.from('GET admin HTTP/1.1\r\nHost: h\r\n\r\n'), 0);
+    assert.equal(sink.requests[0]!.target, 'admin');
   });
 
   it('checks every request\'s Host on a keep-alive connection, not just the first', () => {

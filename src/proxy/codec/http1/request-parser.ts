@@ -42,11 +42,19 @@ export interface Http10Options {
   readonly defaultHost?: string;
 }
 
-const ACCEPT_HTTP10: Http10Options = { accept: true };
+/** What a listener's `http_protocol_options` let through. */
+export interface RequestOptions {
+  readonly http10: Http10Options;
+  /**
+   * `allow_absolute_url`: a target that is neither a path nor `*` (for OPTIONS) must be an http(s) URL,
+   * else 400, as Envoy's codec reads it. Off, such a target is passed on as it came.
+   */
+  readonly absoluteUrls: boolean;
+}
 
 export class RequestParser extends MessageParser {
   readonly #sink: RequestSink;
-  readonly #http10: Http10Options;
+  readonly #options: RequestOptions;
   /** The last Host value found valid on this connection. */
   #validHost = '';
   /** The last request's head. */
@@ -65,10 +73,10 @@ export class RequestParser extends MessageParser {
   expectContinue = false;
   hasBody = false;
 
-  constructor(sink: RequestSink, limits: ParserLimits, http10: Http10Options = ACCEPT_HTTP10) {
+  constructor(sink: RequestSink, limits: ParserLimits, options: RequestOptions) {
     super(limits, 'client', CODE, 'a request head');
     this.#sink = sink;
-    this.#http10 = http10;
+    this.#options = options;
     this.beginHead();
   }
 
@@ -104,11 +112,11 @@ export class RequestParser extends MessageParser {
     const method = text.slice(start, sp1);
     const target = text.slice(sp1 + 1, sp2);
     const http10 = minor === 0x30;
-    if (http10 && !this.#http10.accept) throw this.fail('an HTTP/1.0 request, which this listener does not accept (http_protocol_options.accept_http_10)', 426);
+    if (http10 && !this.#options.http10.accept) throw this.fail('an HTTP/1.0 request, which this listener does not accept (http_protocol_options.accept_http_10)', 426);
     const framing = new Framing();
     const { headers, count } = this.fields(text, lineEnd + 2, framing);
-    if (http10 && framing.hosts === 0 && this.#http10.defaultHost !== undefined) {
-      headers['host'] = this.#http10.defaultHost;
+    if (http10 && framing.hosts === 0 && this.#options.http10.defaultHost !== undefined) {
+      headers['host'] = this.#options.http10.defaultHost;
       framing.hosts = 1;
     }
     const connect = method === 'CONNECT';
@@ -120,6 +128,9 @@ export class RequestParser extends MessageParser {
       if (!isConnectableAuthority(target, true)) throw this.fail(`a CONNECT target that is not host:port with a port of 1 to 65535 ${JSON.stringify(target.slice(0, 100))}`);
     }
     const absolute = connect || target.charCodeAt(0) === 0x2f ? undefined : splitAbsoluteForm(target);
+    if (absolute === undefined && !connect && this.#options.absoluteUrls && target.charCodeAt(0) !== 0x2f && !(target === '*' && method === 'OPTIONS')) {
+      throw this.fail(`a request target that is neither a path nor an http(s) URL ${JSON.stringify(target.slice(0, 100))}`);
+    }
     if (absolute !== undefined && !isConnectableAuthority(absolute.authority, false)) throw this.fail(`an invalid host or port in the request target ${JSON.stringify(target.slice(0, 100))}`);
     let length = 0;
     let chunked = false;
