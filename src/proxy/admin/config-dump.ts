@@ -25,16 +25,11 @@ export interface DumpSources {
 
 const ADMIN = 'type.googleapis.com/envoy.admin.v3.';
 
-/** A decoded resource as config_dump shows it: `@type`, then proto3 JSON under the proto field names. */
-export function resourceJson(typeUrl: string, resource: Proto): Record<string, unknown> {
-  return resourceDumpJson(typeUrl, resource);
-}
-
 function heldJson(typeUrl: string, held: HeldResource): Record<string, unknown> {
   try {
     return { '@type': typeUrl, ...(resourceToJson(typeUrl, held.body) as Record<string, unknown>) };
   } catch {
-    return resourceJson(typeUrl, held.resource);
+    return resourceDumpJson(typeUrl, held.resource);
   }
 }
 
@@ -53,7 +48,7 @@ function listenersDump(s: DumpSources, named: (name: string) => boolean): Record
     const h = held.get(name);
     return {
       ...(h !== undefined ? { version_info: h.version, last_updated: new Date(h.updatedAt).toISOString() } : {}),
-      listener: resourceJson(TYPE.listener, listener),
+      listener: resourceDumpJson(TYPE.listener, listener),
     };
   };
   const names = new Set([...dump.active.map((l) => l.name), ...dump.warming.map((l) => l.name)]);

@@ -16,8 +16,8 @@
 import protobuf from 'protobufjs';
 import type { Type } from 'protobufjs';
 import { findMessageType } from '../../xds/protos.ts';
-import { protoName } from '../../xds/proto-json.ts';
-import { compileAdminRegex } from './admin-regex.ts';
+import { fieldByProtoName } from '../../xds/proto-json.ts';
+import { engine as re2 } from '../http/router/regex.ts';
 import { applyFieldMask, parseFieldMask } from './field-mask.ts';
 
 export type DumpQueryResult =
@@ -28,7 +28,7 @@ export type DumpQueryResult =
 export function nameMatcher(regex: string | null): { readonly named?: (name: string) => boolean; readonly error?: string } {
   if (regex === null || regex === '') return {};
   try {
-    const re = compileAdminRegex(regex);
+    const re = re2().compile(regex);
     return { named: (name) => re.testExact(name) };
   } catch (e) {
     return { error: `INVALID_ARGUMENT: Error while parsing name_regex from ${regex}: ${(e as Error).message}` };
@@ -48,7 +48,7 @@ function maskDebugString(paths: readonly string[]): string {
 export function selectResource(configs: readonly Record<string, unknown>[], resource: string, mask: string | null): DumpQueryResult {
   for (const config of configs) {
     const type = typeOf(config);
-    const field = type?.fieldsArray.find((f) => protoName(f) === resource);
+    const field = type === undefined ? undefined : fieldByProtoName(type, resource);
     if (field === undefined) continue;
     if (!field.repeated) return { ok: false, status: 400, message: `${resource} is not a repeated field. Use ?mask=${resource} to get only this field` };
     const element = field.resolve().resolvedType;

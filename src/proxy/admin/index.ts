@@ -5,8 +5,8 @@
  */
 export { AdminServer } from './admin-server.ts';
 export type { AdminContext, AdminRole } from './admin-server.ts';
-export { configDump, resourceJson } from './config-dump.ts';
+export { configDump } from './config-dump.ts';
 export type { DumpOptions, DumpSources } from './config-dump.ts';
-export { isLoggerName, isLogLevel, LEVELS, Logger, LOGGER_NAMES, NamedLogger } from './logger.ts';
+export { isLogLevel, LEVELS, Logger } from './logger.ts';
 export type { LoggerName, LogLevel } from './logger.ts';
 export { prometheusText, promName, statsText } from './prometheus.ts';

@@ -6,7 +6,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/operations/admin#get--stats
  */
 import type { StatEntry, Stats } from '../core/stats.ts';
-import { compileAdminRegex } from './admin-regex.ts';
+import { engine as re2 } from '../http/router/regex.ts';
 
 export type StatsFormat = 'text' | 'json' | 'prometheus';
 const TYPES = ['Counters', 'Gauges', 'Histograms', 'TextReadouts', 'All'] as const;
@@ -29,7 +29,7 @@ export function parseStatsParams(q: URLSearchParams, defaultFormat: StatsFormat 
   const f = q.get('filter');
   if (f !== null) {
     try {
-      const re = compileAdminRegex(f);
+      const re = re2().compile(f);
       filter = (name) => re.test(name);
     } catch {
       return { error: 'Invalid re2 regex' };

@@ -10,8 +10,8 @@
 const AUTHORITY = new Uint8Array(128);
 for (const c of "!$%&'()*+,-.:;=[]_~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") AUTHORITY[c.charCodeAt(0)] = 1;
 
-/** Where the port's `:` is in `authority` (the last colon, outside an IP literal), else -1. */
-function portColon(authority: string): number {
+/** Envoy's `HeaderUtility::getPortStart`: where `:port` begins in an authority (the last colon, outside a bracketed IP literal), or -1. */
+export function portStart(authority: string): number {
   const colon = authority.lastIndexOf(':');
   return colon < 0 || authority.lastIndexOf(']') > colon ? -1 : colon;
 }
@@ -19,7 +19,7 @@ function portColon(authority: string): number {
 /** Whether `authority` (a Host or `:authority` value) has only authority characters, and digits after its port colon. */
 export function isValidAuthority(authority: string): boolean {
   // One pass (every request's Host goes through here): what follows the last `:` must be digits, unless a
-  // `]` closed an IP literal after it, in which case that colon was the literal's (as `portColon` reads it).
+  // `]` closed an IP literal after it, in which case that colon was the literal's (as `portStart` reads it).
   let afterColon = false;
   let nonDigit = false;
   for (let i = 0; i < authority.length; i++) {
@@ -52,7 +52,7 @@ function portOf(authority: string, colon: number): number {
  */
 export function isConnectableAuthority(authority: string, requirePort: boolean): boolean {
   if (authority.length === 0 || !isValidAuthority(authority)) return false;
-  const colon = portColon(authority);
+  const colon = portStart(authority);
   if (colon === 0) return false;
   const port = portOf(authority, colon);
   return port === -1 ? !requirePort : port > 0;

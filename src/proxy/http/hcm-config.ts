@@ -192,10 +192,16 @@ export function compileHcm(c: Proto, registry: HttpFilterRegistry, problems: Pro
     maxRequestHeadersBytes: maxHeadersKb * 1024,
     maxRequestsPerConnection: num(common['maxRequestsPerConnection']) ?? 0,
     allowAbsoluteUrl: bool(h1['allowAbsoluteUrl'], true),
-    http10: { accept: bool(h1['acceptHttp_10']), ...(str(h1['defaultHostForHttp_10']) ? { defaultHost: str(h1['defaultHostForHttp_10'])! } : {}) },
+    http10: http10Options(h1),
     http2MaxConcurrentStreams: num(h2['maxConcurrentStreams']) ?? 2_147_483_647,
     http2InitialStreamWindow: h2StreamWindow,
     http2InitialConnectionWindow: h2ConnectionWindow,
     allowConnect: bool(h2['allowConnect']) || upgrades.has('connect'),
   };
+}
+
+/** `accept_http_10` and `default_host_for_http_10` of `http_protocol_options`. */
+function http10Options(h1: Record<string, unknown>): Http10Options {
+  const defaultHost = str(h1['defaultHostForHttp_10']);
+  return { accept: bool(h1['acceptHttp_10']), ...(defaultHost ? { defaultHost } : {}) };
 }

@@ -83,9 +83,7 @@ export class HcmStats {
 
   /** Counts a response status sent downstream. */
   status(code: number): void {
-    const cls = Math.floor(code / 100);
-    const counter = this.rqByClass[cls >= 1 && cls <= 5 ? cls : 5];
-    if (counter !== undefined) counter.value++;
+    this.#add(code, 1);
   }
 
   /**
@@ -93,8 +91,12 @@ export class HcmStats {
    * same turn of the event loop as the count, so no reader of the stats sees the counter go down.
    */
   uncountStatus(code: number): void {
+    this.#add(code, -1);
+  }
+
+  #add(code: number, n: number): void {
     const cls = Math.floor(code / 100);
     const counter = this.rqByClass[cls >= 1 && cls <= 5 ? cls : 5];
-    if (counter !== undefined && counter.value > 0) counter.value--;
+    if (counter !== undefined) counter.value += n;
   }
 }

@@ -10,7 +10,7 @@ import type { ConnectionFacts, RequestHead } from './filter-stream.ts';
 import type { HcmConfig } from './hcm-config.ts';
 import { firstValue, isInternalAddress, plainAddress, xffAddress, type HeaderMap } from './headers.ts';
 import { randomUuid } from './request-id.ts';
-import { portStart } from './router/request.ts';
+import { portStart } from '../codec/authority.ts';
 
 export interface RequestClass {
   /** From inside the mesh: a single internal address in front of us. */

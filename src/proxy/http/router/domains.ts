@@ -15,7 +15,7 @@
  * Lookups are cached per authority string (bounded), so a steady stream of requests for the same
  * hosts costs one map lookup and no lower-casing.
  */
-import { portStart } from './request.ts';
+import { portStart } from '../../codec/authority.ts';
 import type { Problems } from './proto.ts';
 
 interface Wildcard<T> {

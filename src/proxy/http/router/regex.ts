@@ -11,7 +11,8 @@ import type { RE2JS } from 're2js';
 import { field, obj, Problems, str } from './proto.ts';
 
 let re2: typeof RE2JS | undefined;
-function engine(): typeof RE2JS {
+/** re2js, loaded on first use (also by the admin endpoints' `filter` and `name_regex`). */
+export function engine(): typeof RE2JS {
   return (re2 ??= (createRequire(import.meta.url)('re2js') as { RE2JS: typeof RE2JS }).RE2JS);
 }
 

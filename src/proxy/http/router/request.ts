@@ -30,10 +30,3 @@ export function queryParameter(path: string, name: string): string | undefined {
   return undefined;
 }
 
-/** Envoy's `HeaderUtility::getPortStart`: where `:port` begins in an authority, or -1 (IPv6 literals are bracketed). */
-export function portStart(authority: string): number {
-  const colon = authority.lastIndexOf(':');
-  if (colon < 0) return -1;
-  const bracket = authority.lastIndexOf(']');
-  return bracket < 0 || bracket < colon ? colon : -1;
-}
