@@ -1,9 +1,11 @@
 /**
  * What an authority may be, for both codecs: `Host` and `:authority` (RFC 9112 §3.2, RFC 9113 §8.3.1),
  * the authority of an absolute-form target and a CONNECT target (authority-form, RFC 9112 §3.2.3).
- * The characters are RFC 3986's for reg-name, IPv4 and IP-literal plus the port's, as Envoy's
- * HeaderUtility::authorityIsValid (oghttp2's set), without `@`: userinfo is not part of `Host` (RFC 9112
- * §3.2) and is forbidden in `:authority` (RFC 9113 §8.3.1). A port, when there is one, is digits.
+ * The characters are RFC 3986's for reg-name, IPv4 and IP-literal plus the port's (the set of Envoy's
+ * HeaderUtility::authorityIsValid, from oghttp2), without `@`: userinfo is not part of `Host` (RFC 9112
+ * §3.2, whose 400 this follows) and is forbidden in `:authority` (RFC 9113 §8.3.1); a port, when there
+ * is one, is digits. That is stricter than Envoy's HTTP/1 codec, which lets a Host with userinfo or a
+ * non-numeric port through.
  */
 
 /** 1 where a character may appear in an authority. */
