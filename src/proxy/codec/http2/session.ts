@@ -341,9 +341,8 @@ export class H2Session implements FrameSink {
     stream.consumed += length - body.length;
     const end = (flags & Flag.END_STREAM) !== 0;
     stream.receivedLength += body.length;
-    if (stream.expectedLength >= 0 && (stream.receivedLength > stream.expectedLength || (end && stream.receivedLength !== stream.expectedLength))) {
-      this.#counters.rxMessagingError.value++;
-      this.#streamError(streamId, ErrorCode.PROTOCOL_ERROR);
+    if (this.#lengthBroken(stream, end)) {
+      this.#malformed(streamId);
       return;
     }
     if (end) stream.remoteEnded = true;
@@ -355,6 +354,18 @@ export class H2Session implements FrameSink {
     this.#deliver(stream, body, end);
   }
 
+
+  /** RFC 9113 §8.1.1: DATA past the message's content-length, or the message ending (`ending`) short of it. */
+  #lengthBroken(stream: { readonly expectedLength: number; readonly receivedLength: number }, ending: boolean): boolean {
+    const expected = stream.expectedLength;
+    return expected >= 0 && (stream.receivedLength > expected || (ending && stream.receivedLength !== expected));
+  }
+
+  /** A malformed message: the stream is reset with PROTOCOL_ERROR and counted. */
+  #malformed(streamId: number): void {
+    this.#counters.rxMessagingError.value++;
+    this.#streamError(streamId, ErrorCode.PROTOCOL_ERROR);
+  }
   #deliver(stream: H2Stream, body: Buffer, end: boolean): void {
     stream.consumed += body.length;
     if (body.length > 0 || end) stream.listener?.streamData(body, end);
@@ -446,10 +457,8 @@ export class H2Session implements FrameSink {
         this.#streamError(streamId, ErrorCode.PROTOCOL_ERROR); // trailers must end the stream
         return;
       }
-      if (stream.headersReceived && stream.expectedLength >= 0 && stream.receivedLength !== stream.expectedLength) {
-        // Trailers end a message whose DATA fell short of its content-length: malformed (RFC 9113 §8.1.1).
-        this.#counters.rxMessagingError.value++;
-        this.#streamError(streamId, ErrorCode.PROTOCOL_ERROR);
+      if (stream.headersReceived && this.#lengthBroken(stream, true)) {
+        this.#malformed(streamId); // trailers end a message whose DATA fell short of its content-length
         return;
       }
       if (!isInformational(fields)) stream.headersReceived = true;
