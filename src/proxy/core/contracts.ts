@@ -37,9 +37,9 @@ export interface Subscriptions {
  * What a caller saw of one request to a host, for outlier detection (Envoy's `Outlier::Result`):
  * `connect-success` the request reached a connection (HTTP: the status follows), `connect-success-final`
  * a connection was all there was to it (TCP proxy, CONNECT), `connect-failed` a connect failure or a
- * reset, `timeout` the request timed out, `request-failed` / `request-success` a non-HTTP transaction.
+ * reset, `timeout` the request timed out.
  */
-export type OutlierResult = 'connect-success' | 'connect-success-final' | 'connect-failed' | 'timeout' | 'request-failed' | 'request-success';
+export type OutlierResult = 'connect-success' | 'connect-success-final' | 'connect-failed' | 'timeout';
 
 /**
  * A host's outlier monitor, present while its cluster has outlier detection. Callers report every

@@ -66,11 +66,6 @@ export class Stats {
     return g;
   }
 
-  /** The gauge named `name` if something created it, without creating it. */
-  existingGauge(name: string): Gauge | undefined {
-    return this.#gauges.get(name);
-  }
-
   /** Every counter and gauge, sorted by name, for the admin endpoint. */
   entries(): StatEntry[] {
     const out: StatEntry[] = [];

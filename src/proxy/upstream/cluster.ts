@@ -87,9 +87,9 @@ export class Cluster implements ClusterHandle {
     if (this.#outlier !== undefined) this.#outlier.setHosts(this.#states.values());
     else {
       for (const s of this.#states.values()) s.outlier = undefined;
-      // Outlier detection gone (or never there): no host is ejected, whatever a previous version counted.
-      const active = deps.stats.existingGauge(`${this.stats.prefix}outlier_detection.ejections_active`);
-      if (active !== undefined && active.value !== 0) active.value = 0;
+      // Outlier detection gone: no host is ejected, whatever the version before counted (its detector
+      // owns the gauge and zeroes it).
+      if (previous !== undefined) previous.#outlier?.setHosts([]);
     }
     if (config.type === 'ORIGINAL_DST') {
       this.#originalDst = new OriginalDstHosts(config.originalDst!, this.#states, (s) => {

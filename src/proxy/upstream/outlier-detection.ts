@@ -108,14 +108,11 @@ export class HostMonitor implements OutlierMonitor {
       case 'connect-success':
         return;
       case 'connect-success-final':
-      case 'request-success':
         return this.putHttpStatus(200);
       case 'timeout':
         return this.putHttpStatus(504);
       case 'connect-failed':
         return this.putHttpStatus(503);
-      case 'request-failed':
-        return this.putHttpStatus(500);
     }
   }
 
@@ -127,11 +124,6 @@ export class HostMonitor implements OutlierMonitor {
       case 'timeout':
       case 'connect-failed':
         return this.#localFailure();
-      case 'request-failed':
-        return this.putHttpStatus(503);
-      case 'request-success':
-        this.putHttpStatus(200);
-        return this.#localSuccess();
     }
   }
 
@@ -176,14 +168,10 @@ export class OutlierDetector {
     this.#deps = deps;
     const scope = `${deps.prefix}outlier_detection.`;
     for (const name of COUNTERS) this.#counters.set(name, deps.stats.counter(scope + name));
+    // Written only when the count changes (setHosts right after counts the hosts), as Envoy touches it
+    // only on ejections and returns: `/stats?usedonly` lists it once a host was ejected.
     this.#active = deps.stats.gauge(`${scope}ejections_active`);
-    this.#active.value = 0;
     this.#arm();
-  }
-
-  /** Hosts currently ejected. */
-  get ejectionsActive(): number {
-    return this.#active.value;
   }
 
   /** The last interval's success-rate figures, for external or local-origin results. */
@@ -210,7 +198,7 @@ export class OutlierDetector {
       if (m.ejected) active++;
     }
     this.#monitors = next;
-    this.#active.value = active;
+    if (this.#active.value !== active) this.#active.value = active;
   }
 
   /** Stops the interval timer; reports arriving later change nothing (the cluster version is gone). */
@@ -282,7 +270,8 @@ export class OutlierDetector {
   }
 
   #arm(): void {
-    this.#timer = setTimeout(() => this.#onInterval(), this.config.intervalMs);
+    // Node runs a delay past 2^31 - 1 ms after 1 ms: a longer interval is clamped to that (~24.8 days).
+    this.#timer = setTimeout(() => this.#onInterval(), Math.min(this.config.intervalMs, 2 ** 31 - 1));
     this.#timer.unref();
   }
 
