@@ -11,6 +11,7 @@ import type { ClusterStats } from './cluster-stats.ts';
 import type { LocalReply } from './local-reply.ts';
 import type { ResetKind } from './retry-state.ts';
 import { FLAG } from './stream-info.ts';
+import { INVALID_UPSTREAM_REQUEST, UPSTREAM_PROTOCOL_ERROR } from '../core/error-codes.ts';
 
 export interface AttemptOwner {
   onUpgrade(a: UpstreamAttempt, status: number, headers: IncomingHttpHeaders, socket: Duplex): void;
@@ -136,9 +137,6 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   }
 }
 
-const INVALID_REQUEST = 'WEFT_INVALID_UPSTREAM_REQUEST';
-/** The HTTP/1.1 response parser's `HttpParseError`: what the upstream sent cannot be read as a response. */
-const UPSTREAM_PROTOCOL_ERROR = 'WEFT_UPSTREAM_PROTOCOL_ERROR';
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
 
 /**
@@ -148,7 +146,7 @@ const CONNECT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'E
 export function classifyFailure(err: Error, started: boolean): ResetKind {
   const code = (err as { code?: string }).code ?? '';
   // The pools' InvalidRequestError: the request itself cannot be written, whatever the host.
-  if (code === INVALID_REQUEST) return 'protocol-error';
+  if (code === INVALID_UPSTREAM_REQUEST) return 'protocol-error';
   if (code === UPSTREAM_PROTOCOL_ERROR) return 'upstream-protocol-error';
   if (!started || CONNECT_CODES.has(code)) return 'connect-failure';
   if (/REFUSED_STREAM|code 7\b/.test(err.message)) return 'refused-stream';

@@ -27,6 +27,7 @@ import { FLAG } from './stream-info.ts';
 import { computeTimeouts, type CallTimeouts } from './timeouts.ts';
 import { classifyFailure, describeFailure, overflowReply, UpstreamAttempt, type AttemptOwner } from './upstream-attempt.ts';
 import { downstreamResponseHeaders, headerCommands, RequestHeaderEditor, ResponseHeaderEditor, trailersOf, upstreamRequestHeaders } from './upstream-headers.ts';
+import { addressString } from '../core/address.ts';
 
 export interface RouterSettings {
   /** `suppress_envoy_headers`: no x-envoy-upstream-service-time, x-envoy-expected-rq-timeout-ms… */
@@ -442,9 +443,4 @@ export class UpstreamCall implements AttemptOwner {
       a.abandon();
     }
   }
-}
-
-/** `address:port` as Envoy writes an address (IPv6 in brackets). */
-function addressString(address: string, port: number): string {
-  return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
 }

@@ -63,7 +63,8 @@ export class Cluster implements ClusterHandle {
     this.name = config.name;
     this.config = config;
     this.http2 = config.http.protocol === 'http2';
-    this.usesHash = config.lb?.policy.usesHash === true;
+    // Only the hash-picking policies (RING_HASH, MAGLEV: those built per priority) read a request hash.
+    this.usesHash = config.lb?.policy.scope === 'priority';
     this.useDownstreamProtocol = config.http.protocol === 'downstream';
     this.connectTimeoutMs = config.connectTimeoutMs;
     this.originalDstHeader = config.originalDst?.useHttpHeader === true ? config.originalDst.headerName : undefined;

@@ -220,7 +220,7 @@ function timeoutError(ms: number): Error {
 
 /**
  * Dials the host's current address with the cluster's connect timeout (Envoy's millisecond
- * `connect_timeout`) and source address; counts the connection once it is up. `keepAliveMs`: TCP
+ * `connect_timeout`) and source address; counts the connection from the attempt. `keepAliveMs`: TCP
  * keepalive probes after that much idle time.
  */
 function dial(ctx: PoolContext, state: HostState, keepAliveMs: number | undefined, callback: (err: UpstreamError | null, socket: Socket | null) => void, http2 = false, reader?: SocketReader): void {

@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import type { Problems, Proto } from './proto-read.ts';
 import { at, bool, durationMs, enumName, has, list, message, obj, text, u32 } from './proto-read.ts';
+import { addressString } from '../core/address.ts';
 
 export const LOOKUP_FAMILIES = ['AUTO', 'V4_ONLY', 'V6_ONLY', 'V4_PREFERRED', 'ALL'] as const;
 export type LookupFamily = (typeof LOOKUP_FAMILIES)[number];
@@ -32,7 +33,7 @@ function resolverAddress(raw: unknown, path: string, problems: Problems): string
     problems.add(at(sp, 'address'), `a DNS resolver must be an IP address (got ${JSON.stringify(ip)})`);
     return undefined;
   }
-  return isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`;
+  return addressString(ip, port);
 }
 
 function resolvers(c: Proto, problems: Problems): string[] {

@@ -12,11 +12,10 @@ import type { Availability, HealthStatus, Locality } from './endpoints.ts';
 import { availability } from './endpoints.ts';
 import type { HostMonitor } from './outlier-detection.ts';
 import type { PickerHost } from './picker.ts';
+import { addressString } from '../core/address.ts';
 
-/** Envoy's `Address::asString()`: `ip:port`, `[ip6]:port`. */
-export function addressString(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
+export { addressString };
+
 
 /** Per-host counters, named as Envoy's host stats in `/clusters`. */
 export interface HostCounters {

@@ -14,6 +14,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { HeaderMap } from '../../http/headers.ts';
 import { Framing, HttpParseError, MessageParser, NO_TRAILERS, State, type ParserLimits } from './message-parser.ts';
+import { UPSTREAM_PROTOCOL_ERROR } from '../../core/error-codes.ts';
 
 export { HttpParseError, type ParserLimits } from './message-parser.ts';
 
@@ -30,7 +31,7 @@ export interface ResponseSink {
 
 export const DEFAULT_LIMITS: ParserLimits = { maxHeadBytes: 60 * 1024, maxFields: 100 };
 
-const CODE = 'WEFT_UPSTREAM_PROTOCOL_ERROR';
+const CODE = UPSTREAM_PROTOCOL_ERROR;
 
 export class ResponseParser extends MessageParser {
   #sink: ResponseSink | undefined;

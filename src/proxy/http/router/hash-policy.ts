@@ -186,7 +186,7 @@ function isSpace(c: number): boolean {
 
 /**
  * The value Envoy's router mints for a cookie policy: a hash of the downstream connection's remote and
- * local `address:port`, as 16 hex digits (Envoy: xxHash64; weft: 64-bit FNV-1a). Same connection, same
+ * local `address:port`, as 16 hex digits (Envoy: xxHash64; weft: two 32-bit FNV-1a lanes). Same connection, same
  * cookie; the client's port makes separate connections differ.
  */
 export function mintedCookieValue(remote: string, local: string): string {

@@ -14,6 +14,7 @@ import type { ClusterHandle, ClusterManager, ConnectionInfo, PickContext, Upstre
 import type { Counter, Gauge } from '../../core/stats.ts';
 import { pickCluster } from './config.ts';
 import type { TcpProxyConfig } from './config.ts';
+import { addressString } from '../../core/address.ts';
 
 /** `tcp.<stat_prefix>.*`, looked up once per filter. */
 export interface TcpProxyStats {
@@ -50,10 +51,6 @@ function fnv1a(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return h >>> 0;
-}
-
-function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 export class TcpProxySession {
@@ -100,7 +97,7 @@ export class TcpProxySession {
   #pickContext(): PickContext {
     const info = this.#info;
     return {
-      originalDestination: hostPort(info.localAddress, info.localPort),
+      originalDestination: addressString(info.localAddress, info.localPort),
       ...(this.#config.hashSourceIp ? { hash: fnv1a(info.remoteAddress) } : {}),
       ...(this.#exclude !== undefined ? { exclude: this.#exclude } : {}),
     };
@@ -231,8 +228,8 @@ export class TcpProxySession {
     const event: TcpSessionEnd = {
       statPrefix: this.#config.statPrefix,
       cluster: this.#cluster,
-      upstream: this.#host === undefined ? undefined : hostPort(this.#host.address, this.#host.port),
-      downstream: hostPort(info.remoteAddress, info.remotePort),
+      upstream: this.#host === undefined ? undefined : addressString(this.#host.address, this.#host.port),
+      downstream: addressString(info.remoteAddress, info.remotePort),
       flags: this.#flags === '' ? '-' : this.#flags,
       rxBytes: down.bytesRead,
       txBytes: down.bytesWritten,

@@ -6,10 +6,11 @@
  */
 import type { Dispatcher } from 'undici';
 import { isToken } from '../../codec/token.ts';
+import { INVALID_UPSTREAM_REQUEST } from '../../core/error-codes.ts';
 
 /** A request that cannot be written as given (the message names what and where). */
 export class InvalidRequestError extends Error {
-  readonly code = 'WEFT_INVALID_UPSTREAM_REQUEST';
+  readonly code = INVALID_UPSTREAM_REQUEST;
 }
 
 export interface RequestHead {

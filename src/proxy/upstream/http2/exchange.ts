@@ -14,6 +14,7 @@ import { MalformedError, responseHead, trailerFields } from '../../codec/http2/f
 import type { H2Session } from '../../codec/http2/session.ts';
 import type { H2Stream, StreamListener } from '../../codec/http2/stream.ts';
 import { PoolExchange } from '../pool-exchange.ts';
+import { UPSTREAM_PROTOCOL_ERROR } from '../../core/error-codes.ts';
 
 /** What an exchange tells the session carrying it. */
 export interface StreamOwner {
@@ -29,7 +30,7 @@ export class StreamResetError extends Error {
 
 /** A response that breaks HTTP/2's message rules: the router's 502 UPE, as for an unreadable HTTP/1.1 response. */
 export class MalformedResponseError extends Error {
-  readonly code = 'WEFT_UPSTREAM_PROTOCOL_ERROR';
+  readonly code = UPSTREAM_PROTOCOL_ERROR;
 }
 
 function resetError(code: number, remote: boolean): StreamResetError {

@@ -118,7 +118,6 @@ export const leastRequest: LbPolicy<LeastRequestConfig> = {
   name: 'LEAST_REQUEST',
   typeUrls: [lbTypeUrl('least_request.v3.LeastRequest')],
   scope: 'locality',
-  usesHash: false,
   fromCluster: (cluster, problems) => readConfig(message(cluster, 'leastRequestLbConfig', '', problems), 'leastRequestLbConfig', problems, false),
   fromTyped: (typed, path, problems) => readConfig(typed, path, problems, true),
   build: (entries, config, env) => buildLeastRequest(entries, config, env),

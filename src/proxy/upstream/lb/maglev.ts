@@ -115,7 +115,6 @@ export const maglev: LbPolicy<MaglevConfig> = {
   name: 'MAGLEV',
   typeUrls: [lbTypeUrl('maglev.v3.Maglev')],
   scope: 'priority',
-  usesHash: true,
   fromCluster: (cluster, problems) => ({
     tableSize: tableSize(message(cluster, 'maglevLbConfig', '', problems), 'maglevLbConfig', problems),
     useHostnameForHashing: useHostname(message(cluster, 'commonLbConfig', '', problems), 'commonLbConfig', problems),

@@ -30,7 +30,6 @@ export const random: LbPolicy<null> = {
   name: 'RANDOM',
   typeUrls: [lbTypeUrl('random.v3.Random')],
   scope: 'locality',
-  usesHash: false,
   fromCluster: () => null,
   fromTyped: () => null,
   build: (entries, _config, env) => buildRandom(entries, env),

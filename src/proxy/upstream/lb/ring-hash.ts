@@ -118,7 +118,6 @@ export const ringHash: LbPolicy<RingHashConfig> = {
   name: 'RING_HASH',
   typeUrls: [lbTypeUrl('ring_hash.v3.RingHash')],
   scope: 'priority',
-  usesHash: true,
   fromCluster,
   fromTyped,
   build: (entries, config) => (entries.length === 0 ? EMPTY_CHOOSER : new Ring(entries, config)),

@@ -55,7 +55,6 @@ export const roundRobin: LbPolicy<null> = {
   name: 'ROUND_ROBIN',
   typeUrls: [lbTypeUrl('round_robin.v3.RoundRobin')],
   scope: 'locality',
-  usesHash: false,
   fromCluster: () => null,
   fromTyped: () => null,
   build: (entries, _config, env) => buildRoundRobin(entries, env),

@@ -58,8 +58,6 @@ export interface LbPolicy<C = unknown> {
    * Envoy's thread-aware balancers).
    */
   readonly scope: 'locality' | 'priority';
-  /** Whether picks read the request hash (RING_HASH, MAGLEV): only then is a route's hash policy evaluated. */
-  readonly usesHash: boolean;
   /** The config from a Cluster's legacy fields (`ring_hash_lb_config`, `common_lb_config`…). */
   fromCluster(cluster: Proto, problems: Problems): C;
   /** The config from a `load_balancing_policy` entry's typed config at `path`. */
