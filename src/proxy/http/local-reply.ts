@@ -8,6 +8,7 @@
  */
 import type { OutgoingHttpHeaders } from 'node:http';
 import { encodeGrpcMessage } from '../../xds/grpc-status.ts';
+import { isGrpcContentType } from '../codec/grpc-content-type.ts';
 
 export const ERROR_HEADER = 'x-weft-error';
 
@@ -46,14 +47,7 @@ export function httpToGrpcStatus(status: number): number {
   }
 }
 
-/** Whether request headers make a gRPC call (`content-type: application/grpc[+proto|;…]`). */
-export function isGrpcContentType(contentType: string | undefined): boolean {
-  if (contentType === undefined || contentType.length < 16) return false;
-  if (!contentType.startsWith('application/grpc')) return false;
-  if (contentType.length === 16) return true;
-  const next = contentType.charCodeAt(16);
-  return next === 0x2b /* + */ || next === 0x3b /* ; */;
-}
+export { isGrpcContentType };
 
 const MAX_ERROR_LENGTH = 512;
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
+import { request, type Dispatcher } from 'undici';
 import { clustersJson, clustersText } from './admin.ts';
 import type { Cluster } from './cluster.ts';
 import type { HostImpl } from './host.ts';
@@ -123,6 +124,35 @@ describe('outlier detection in a cluster', () => {
       for (let i = 0; i < 2; i++) await assert.rejects(get(c.dispatcher(bad)));
       assert.equal(bad.ejected, true, 'connect failures count as 5xx without the split');
       assert.equal(h.stats.counter('cluster.c.outlier_detection.ejections_enforced_total').value, 2);
+    } finally {
+      await h?.close();
+      h = undefined;
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it('maps grpc-status to an HTTP status for gRPC requests only, as Envoy\'s router', async () => {
+    // 200 with grpc-status 14 (UNAVAILABLE): a failed gRPC call, which counts as a 503.
+    const server = http.createServer((_req, res) => {
+      res.setHeader('grpc-status', '14');
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      h = harness();
+      h.clusters([edsCluster('c')]);
+      h.endpoints([loadAssignment('c', [['127.0.0.1', (server.address() as AddressInfo).port]])]);
+      const c = h.manager.cluster('c')!;
+      const host = hostAt(c, '127.0.0.1');
+      const call = async (contentType: string): Promise<void> => {
+        const res = await request('http://upstream/', { dispatcher: c.dispatcher(host) as unknown as Dispatcher, method: 'POST', headers: { host: 'upstream', 'content-type': contentType }, body: '' });
+        await res.body.text();
+      };
+      for (let i = 0; i < 3; i++) await call('application/json');
+      assert.equal(host.ejected, false, 'not a gRPC request: its 200 is a success');
+      await call('application/grpc');
+      await call('application/grpc+proto');
+      assert.equal(host.ejected, true, 'two failed gRPC calls in a row');
     } finally {
       await h?.close();
       h = undefined;

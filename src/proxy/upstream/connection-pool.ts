@@ -27,6 +27,7 @@ import { addressString } from './host.ts';
 import { InvalidRequestError } from './http1/request-head.ts';
 import { grpcToHttpStatus } from './outlier-detection.ts';
 import type { HttpOptions } from './protocol-options.ts';
+import { isGrpcContentType } from '../codec/grpc-content-type.ts';
 
 /** Everything about a cluster that shapes its pools; clusters with equal settings can share host pools. */
 export interface PoolSettings {
@@ -57,10 +58,25 @@ function hostFailure(controller: Dispatcher.DispatchController, err: Error): boo
   return !controller.aborted && !(err instanceof InvalidRequestError) && !(err instanceof PoolClosedError);
 }
 
-/** The status outlier detection sees: a gRPC status in the response headers counts as its HTTP equivalent. */
-function outlierStatus(statusCode: number, headers: IncomingHttpHeaders): number {
+/**
+ * The status outlier detection sees: for a gRPC request, a `grpc-status` in the response headers counts
+ * as its HTTP equivalent (Envoy's router maps it only for gRPC requests).
+ */
+function outlierStatus(statusCode: number, headers: IncomingHttpHeaders, request: Dispatcher.DispatchOptions['headers']): number {
   const grpc = headers['grpc-status'];
-  return grpc === undefined ? statusCode : grpcToHttpStatus(Number(Array.isArray(grpc) ? grpc[0] : grpc));
+  if (grpc === undefined || !isGrpcContentType(requestContentType(request))) return statusCode;
+  return grpcToHttpStatus(Number(Array.isArray(grpc) ? grpc[0] : grpc));
+}
+
+/** The request's `content-type`, from dispatch headers as a flat name/value list or a record. */
+function requestContentType(headers: Dispatcher.DispatchOptions['headers']): string | undefined {
+  if (headers === undefined || headers === null) return undefined;
+  if (Array.isArray(headers)) {
+    for (let i = 0; i + 1 < headers.length; i += 2) if (String(headers[i]).toLowerCase() === 'content-type') return String(headers[i + 1]);
+    return undefined;
+  }
+  const v = (headers as Record<string, unknown>)['content-type'];
+  return v === undefined ? undefined : String(Array.isArray(v) ? v[0] : v);
 }
 
 /** Counts one request from dispatch to its end; forwards every callback to the router's handler. */
@@ -68,14 +84,16 @@ class TrackingHandler implements Dispatcher.DispatchHandler {
   readonly #inner: Dispatcher.DispatchHandler;
   readonly #state: HostState;
   readonly #stats: ClusterStats;
+  readonly #request: Dispatcher.DispatchOptions['headers'];
   #started = false;
   #done = false;
   #failed = false;
 
-  constructor(inner: Dispatcher.DispatchHandler, state: HostState, stats: ClusterStats) {
+  constructor(inner: Dispatcher.DispatchHandler, state: HostState, stats: ClusterStats, request: Dispatcher.DispatchOptions['headers']) {
     this.#inner = inner;
     this.#state = state;
     this.#stats = stats;
+    this.#request = request;
   }
 
   #start(): void {
@@ -112,7 +130,7 @@ class TrackingHandler implements Dispatcher.DispatchHandler {
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
     if (statusCode >= 500) this.#failed = true;
     const outlier = this.#state.outlier;
-    if (outlier !== undefined) outlier.putHttpStatus(outlierStatus(statusCode, headers));
+    if (outlier !== undefined) outlier.putHttpStatus(outlierStatus(statusCode, headers, this.#request));
     this.#inner.onResponseStart?.(controller, statusCode, headers, statusMessage);
   }
 
@@ -176,7 +194,7 @@ export class HostDispatcher {
     s.c.upstream_rq_pending_total.value++;
     s.g.upstream_rq_active.value++;
     s.g.upstream_rq_pending_active.value++;
-    return this.pool.dispatch(options, new TrackingHandler(handler, this.#state, s));
+    return this.pool.dispatch(options, new TrackingHandler(handler, this.#state, s, options.headers));
   }
 
   close(): Promise<void> {

@@ -19,6 +19,7 @@ import { compileRegexMatcher, fullMatch } from './regex.ts';
 import { bool, field, fractionHits, has, list, obj, Problems, runtimeFraction, str, type Proto } from './proto.ts';
 import { pathEnd, queryParameter } from './request.ts';
 import type { PathMatch, RouteMatch, RouteRequest } from './types.ts';
+import { isGrpcContentType } from '../../codec/grpc-content-type.ts';
 
 export function compileRouteMatch(v: unknown, path: string, problems: Problems): RouteMatch {
   const m = obj(v);
@@ -115,11 +116,8 @@ function headerValue(m: HeaderMatcher, request: RouteRequest): string | undefine
   }
 }
 
-/** Envoy's gRPC request check: `content-type` is `application/grpc`, or that followed by `+` or `;`. */
 function isGrpc(request: RouteRequest): boolean {
-  const ct = request.headers.get('content-type');
-  if (ct === undefined || !ct.startsWith('application/grpc')) return false;
-  return ct.length === 16 || ct[16] === '+' || ct[16] === ';';
+  return isGrpcContentType(request.headers.get('content-type'));
 }
 
 export function routeMatches(m: RouteMatch, input: MatchInput): boolean {
