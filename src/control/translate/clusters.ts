@@ -58,7 +58,7 @@ function discovery(ctx: PushContext, svc: Service, port: ServicePort, name: stri
 }
 
 function outboundClusters(ctx: PushContext, proxyNamespace: string, svc: Service, port: ServicePort, defaultLb: string): EnvoyCluster[] {
-  const dr = svc.hostname.includes('*') ? undefined : ctx.destinationRule(svc.hostname, proxyNamespace, svc.namespace);
+  const dr = serviceDestinationRule(ctx, proxyNamespace, svc);
   const http = isHttpProtocol(port.protocol);
   const http2 = port.protocol === 'HTTP2' || port.protocol === 'GRPC';
   const subsets = ['', ...(dr?.spec.subsets ?? []).map((s) => s.name)];
@@ -87,7 +87,7 @@ export function outboundClusterNames(ctx: PushContext, proxy: Proxy): string[] {
   if (cached !== undefined) return cached;
   const out: string[] = [];
   for (const svc of ctx.visibleServices(proxy.namespace, scope)) {
-    const dr = svc.hostname.includes('*') ? undefined : ctx.destinationRule(svc.hostname, proxy.namespace, svc.namespace);
+    const dr = serviceDestinationRule(ctx, proxy.namespace, svc);
     const subsets = ['', ...(dr?.spec.subsets ?? []).map((s) => s.name)];
     for (const port of svc.ports) for (const subset of subsets) out.push(outboundCluster(port.port, subset, svc.hostname));
   }
@@ -155,4 +155,9 @@ export function fixedClusters(): EnvoyCluster[] {
 export function clustersFor(ctx: PushContext, proxy: Proxy): EnvoyCluster[] {
   const inbound = proxy.kind === 'sidecar' ? inboundClustersFor(ctx, proxy) : [];
   return [...outboundClustersFor(ctx, proxy), ...inbound, ...fixedClusters()];
+}
+
+/** The DestinationRule for `svc` as a proxy in `namespace` sees it; none for wildcard entries (no cluster names them). */
+export function serviceDestinationRule(ctx: PushContext, namespace: string, svc: Service): ReturnType<PushContext['destinationRule']> {
+  return svc.hostname.includes('*') ? undefined : ctx.destinationRule(svc.hostname, namespace, svc.namespace);
 }

@@ -9,6 +9,7 @@ import type { Service } from '../../registry/model.ts';
 import type { RouteContext } from './http/context.ts';
 import { destinationConsistentHash, serviceConsistentHash, type ConsistentHash } from './http/consistent-hash.ts';
 import { outboundCluster } from './names.ts';
+import { serviceDestinationRule } from './clusters.ts';
 
 export function routeContext(ctx: PushContext, proxy: Proxy, listenerPort: number, gateway?: string): RouteContext {
   return {
@@ -37,7 +38,7 @@ export function defaultRouteHash(ctx: PushContext, proxy: Proxy, svc: Service, p
   return serviceConsistentHash(destinationRuleSpec(ctx, proxy, svc), port);
 }
 
-/** The rule the proxy's clusters for `svc` were built from (none for wildcard entries, as in clusters.ts). */
+/** The rule the proxy's clusters for `svc` were built from. */
 function destinationRuleSpec(ctx: PushContext, proxy: Proxy, svc: Service) {
-  return svc.hostname.includes('*') ? undefined : ctx.destinationRule(svc.hostname, proxy.namespace, svc.namespace)?.spec;
+  return serviceDestinationRule(ctx, proxy.namespace, svc)?.spec;
 }

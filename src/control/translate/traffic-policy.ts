@@ -29,7 +29,8 @@ export function effectivePolicy(rule: TrafficPolicy | undefined, subset: Traffic
   return merged;
 }
 
-function portLevel(policy: TrafficPolicy | undefined, port: number): PortPolicy | undefined {
+/** The port-level settings of `policy` for `port`, if any. */
+export function portLevel(policy: TrafficPolicy | undefined, port: number): PortPolicy | undefined {
   return policy?.portLevelSettings?.find((p) => p.port?.number === port);
 }
 

@@ -8,10 +8,10 @@
  */
 import type { SpecOf } from '../../../api/index.ts';
 import { protoDuration } from './envoy-values.ts';
+import { portLevel } from '../traffic-policy.ts';
 
 type DestinationRuleSpec = SpecOf<'DestinationRule'>;
 type TrafficPolicy = NonNullable<DestinationRuleSpec['trafficPolicy']>;
-type PortPolicies = TrafficPolicy['portLevelSettings'];
 export type ConsistentHash = NonNullable<NonNullable<TrafficPolicy['loadBalancer']>['consistentHash']>;
 
 /**
@@ -39,17 +39,13 @@ export function hashPolicy(hash: ConsistentHash | undefined): Record<string, unk
   return undefined;
 }
 
-function portLevelHash(settings: PortPolicies, port: number): ConsistentHash | undefined {
-  return settings?.find((s) => s.port?.number === port)?.loadBalancer?.consistentHash;
-}
-
 /**
  * The consistent hash for the default route of a service port (no VirtualService): the rule's, unless the
  * port-level settings for `port` have one (Istio's `hashForService`).
  */
 export function serviceConsistentHash(rule: DestinationRuleSpec | undefined, port: number): ConsistentHash | undefined {
   const policy = rule?.trafficPolicy;
-  return portLevelHash(policy?.portLevelSettings, port) ?? policy?.loadBalancer?.consistentHash;
+  return portLevel(policy, port)?.loadBalancer?.consistentHash ?? policy?.loadBalancer?.consistentHash;
 }
 
 /**
@@ -60,10 +56,10 @@ export function serviceConsistentHash(rule: DestinationRuleSpec | undefined, por
  */
 export function destinationConsistentHash(rule: DestinationRuleSpec | undefined, dest: { readonly subset?: string; readonly port?: number }): ConsistentHash | undefined {
   if (rule === undefined) return undefined;
-  const atPort = (settings: PortPolicies) => (dest.port === undefined ? undefined : portLevelHash(settings, dest.port));
+  const atPort = (policy: TrafficPolicy | undefined) => (dest.port === undefined ? undefined : portLevel(policy, dest.port)?.loadBalancer?.consistentHash);
   const subset = rule.subsets?.find((s) => s.name === (dest.subset ?? ''))?.trafficPolicy;
-  return atPort(subset?.portLevelSettings)
+  return atPort(subset)
     ?? subset?.loadBalancer?.consistentHash
-    ?? atPort(rule.trafficPolicy?.portLevelSettings)
+    ?? atPort(rule.trafficPolicy)
     ?? rule.trafficPolicy?.loadBalancer?.consistentHash;
 }
